@@ -1,0 +1,52 @@
+import * as v from 'valibot';
+import { ROLES, slugSchema } from './ids.js';
+
+export const qualityPolicySchema = v.strictObject({
+  profile_id: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  width: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(7680))),
+  height: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(4320))),
+  fps: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(60))),
+  bitrate_kbps: v.optional(v.pipe(v.number(), v.integer(), v.minValue(64), v.maxValue(50_000))),
+});
+export type QualityPolicy = v.InferOutput<typeof qualityPolicySchema>;
+
+export const transportPolicySchema = v.strictObject({
+  enable_webrtc: v.optional(v.boolean()),
+  prefer: v.optional(v.picklist(['hls', 'mse', 'webrtc', 'jsmpeg'])),
+});
+export type TransportPolicy = v.InferOutput<typeof transportPolicySchema>;
+
+export const serverIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, "_", "." or "-"'));
+
+export const publicationSchema = v.object({
+  id: v.string(),
+  owner_kind: v.picklist(['camera_source', 'pipeline_output']),
+  camera_id: v.string(),
+  camera_source_id: v.nullable(v.string()),
+  pipeline_name: v.nullable(v.string()),
+  publish_node_id: v.nullable(v.string()),
+  enabled: v.boolean(),
+  role: v.picklist(ROLES),
+  label: v.string(),
+  live_view_id: v.nullable(v.string()),
+  host_server_id: v.string(),
+  quality_policy: qualityPolicySchema,
+  transport_policy: transportPolicySchema,
+  show_in_dashboard: v.boolean(),
+  show_in_home_assistant: v.boolean(),
+});
+export type Publication = v.InferOutput<typeof publicationSchema>;
+
+/** What `PUT /api/streams/publications/camera-sources/{camera_id}/{source_id}` may change. */
+export const publicationUpdateSchema = v.strictObject({
+  enabled: v.optional(v.boolean()),
+  role: v.optional(v.picklist(ROLES)),
+  label: v.optional(v.pipe(v.string(), v.maxLength(120))),
+  live_view_id: v.optional(v.nullable(slugSchema)),
+  quality_policy: v.optional(qualityPolicySchema),
+  transport_policy: v.optional(transportPolicySchema),
+  host_server_id: v.optional(serverIdSchema),
+  show_in_dashboard: v.optional(v.boolean()),
+  show_in_home_assistant: v.optional(v.boolean()),
+});
+export type PublicationUpdate = v.InferOutput<typeof publicationUpdateSchema>;
