@@ -23,7 +23,17 @@ export const pipelinePublicationId = (pipelineName: string, nodeId: string) => `
 
 // A fixed namespace makes generated transmission ids stable across restarts and machines.
 const TRANSMISSION_NAMESPACE = '3f0c8f4e-6a53-4d1c-9a8e-7d1f2f6b9a10';
-export const generatedTransmissionId = (publicationId: string) => uuidv5(publicationId, TRANSMISSION_NAMESPACE);
+const idCache = new Map<string, string>();
+/** Name-based UUID (v5) of a publication. Cached: the reconciler asks for every publication on every run. */
+export function generatedTransmissionId(publicationId: string): string {
+  let id = idCache.get(publicationId);
+  if (id === undefined) {
+    if (idCache.size >= 50_000) idCache.clear();
+    id = uuidv5(publicationId, TRANSMISSION_NAMESPACE);
+    idCache.set(publicationId, id);
+  }
+  return id;
+}
 
 /** Engine paths of generated outputs live under prefixes manual outputs may not use. */
 export const GENERATED_PATH_PREFIXES = ['cam/', 'pipe/'] as const;

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { PIPELINE_NAME_RE, ROLES, slugSchema } from './ids.js';
 import { generatedMetaSchema } from './generated.js';
 import { serverIdSchema } from './publication.js';
+import { QUALITY_PROFILE_IDS } from './quality.js';
 
 export const PUBLISH_NODE_TYPE = 'stream.publish_video';
 export const CAMERA_SOURCE_NODE_TYPE = 'camera.source';
@@ -26,7 +27,7 @@ export const publishNodeConfigSchema = v.strictObject({
   publication_label: v.optional(v.pipe(v.string(), v.maxLength(120)), ''),
   publication_show_in_dashboard: v.optional(v.boolean(), true),
   publication_show_in_home_assistant: v.optional(v.boolean(), false),
-  publication_quality_profile_id: v.optional(v.pipe(v.string(), v.maxLength(64)), ''),
+  publication_quality_profile_id: v.optional(v.union([v.literal(''), v.picklist(QUALITY_PROFILE_IDS)]), ''),
 });
 export type PublishNodeConfig = v.InferOutput<typeof publishNodeConfigSchema>;
 

@@ -1,8 +1,9 @@
 import * as v from 'valibot';
 import { ROLES, slugSchema } from './ids.js';
+import { QUALITY_PROFILE_IDS } from './quality.js';
 
 export const qualityPolicySchema = v.strictObject({
-  profile_id: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  profile_id: v.optional(v.picklist(QUALITY_PROFILE_IDS)),
   width: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(7680))),
   height: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(4320))),
   fps: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(60))),
@@ -21,7 +22,7 @@ export const serverIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$
 export const publicationSchema = v.object({
   id: v.string(),
   owner_kind: v.picklist(['camera_source', 'pipeline_output']),
-  camera_id: v.string(),
+  camera_id: v.nullable(v.string()),
   camera_source_id: v.nullable(v.string()),
   pipeline_name: v.nullable(v.string()),
   publish_node_id: v.nullable(v.string()),

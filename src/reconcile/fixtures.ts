@@ -1,0 +1,33 @@
+import type { StoredCamera, StoredSource } from '../domain/camera.js';
+import type { Pipeline } from '../domain/pipeline.js';
+import { emptyDoc, type ControlPlane } from '../domain/settings.js';
+
+/** Builders for reconciler tests and benchmarks. */
+export function source(id: string, over: Partial<StoredSource> = {}): StoredSource {
+  return { id, role: 'main', label: '', url: `rtsp://127.0.0.1:8554/${id}`, username: null, password: null, publish: true, ...over };
+}
+
+export function camera(id: string, sources: StoredSource[], name = `Camera ${id}`): StoredCamera {
+  return { id, name, sources };
+}
+
+export function plane(over: Partial<ControlPlane> = {}): ControlPlane {
+  const { cameras, publications, pipelines, transmissions, live_views, streaming } = emptyDoc();
+  return { cameras, publications, pipelines, transmissions, live_views, streaming, ...over };
+}
+
+export function publishPipeline(name: string, config: Record<string, unknown>, over: Partial<Pipeline> = {}): Pipeline {
+  return {
+    name,
+    enabled: true,
+    description: '',
+    processing_server_id: 'local',
+    nodes: [
+      { id: 'cam', type: 'camera.source', inputs: [], config: {} },
+      { id: 'draw', type: 'render.overlay', inputs: ['cam'], config: {} },
+      { id: 'out', type: 'stream.publish_video', inputs: ['draw'], config: { publication_enabled: true, ...config } },
+    ],
+    metadata: null,
+    ...over,
+  };
+}
