@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Media and crash tests start real processes; two cores do not take more than two files at once.
     maxWorkers: 2,
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 });

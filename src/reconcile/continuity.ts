@@ -2,7 +2,7 @@ import type { Pipeline, PipelineNode } from '../domain/pipeline.js';
 import { PUBLISH_NODE_TYPE } from '../domain/pipeline.js';
 
 export interface PipelineWarning {
-  code: 'not_continuous' | 'unknown_input';
+  code: 'not_continuous';
   node_id: string;
   message: string;
 }
@@ -22,11 +22,6 @@ export function pipelineWarnings(pipeline: Pipeline): PipelineWarning[] {
   const byId = new Map(pipeline.nodes.map((n) => [n.id, n]));
   const warnings: PipelineWarning[] = [];
   for (const node of pipeline.nodes) {
-    for (const input of node.inputs) {
-      if (!byId.has(input)) {
-        warnings.push({ code: 'unknown_input', node_id: node.id, message: `node "${node.id}" reads from "${input}", which is not in this pipeline` });
-      }
-    }
     if (node.type !== PUBLISH_NODE_TYPE) continue;
     const culprit = findUpstream(node, byId, interruptsVideo);
     if (culprit) {

@@ -1,0 +1,60 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from 'pino';
+import { createCameraService } from '../control/cameras.js';
+import { createPipelineService } from '../control/pipelines.js';
+import { createPublicationService } from '../control/publications.js';
+import { createSettingsService } from '../control/settings.js';
+import { createTransmissionService } from '../control/transmissions.js';
+import { createWizardService } from '../control/wizard.js';
+import { ApiError } from '../errors.js';
+import type { SettingsStore } from '../store/settings-store.js';
+import { cameraRoutes } from './routes/cameras.js';
+import { liveViewRoutes } from './routes/live-views.js';
+import { pipelineRoutes } from './routes/pipelines.js';
+import { publicationRoutes } from './routes/publications.js';
+import { settingsRoutes } from './routes/settings.js';
+import { transmissionRoutes } from './routes/transmissions.js';
+
+export interface AppOptions {
+  store: SettingsStore;
+  logger: Logger;
+  /** Largest accepted request body. */
+  maxBodyBytes?: number;
+}
+
+export function createApp({ store, logger, maxBodyBytes = 1024 * 1024 }: AppOptions): Hono {
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new Error('createApp: maxBodyBytes must be an integer >= 1024');
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    // Only the path: query strings may carry media tokens.
+    logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+  });
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new ApiError(413, 'body_too_large', `request body is larger than ${maxBodyBytes} bytes`, 'body');
+      },
+    }),
+  );
+
+  app.route('/api/cameras', cameraRoutes(createCameraService(store)));
+  app.route('/api/streams', publicationRoutes(createPublicationService(store)));
+  app.route('/api/streams', pipelineRoutes(createPipelineService(store)));
+  app.route('/api/streams', settingsRoutes(createSettingsService(store), createWizardService(store)));
+  app.route('/api/streams/transmissions', transmissionRoutes(createTransmissionService(store)));
+  app.route('/api/streams/live-views', liveViewRoutes(store));
+
+  app.notFound((c) => c.json(new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(err.toJSON(), err.status);
+    logger.error({ err, path: c.req.path }, 'unhandled error');
+    return c.json(new ApiError(500, 'internal_error', 'internal error; see the add-on log').toJSON(), 500);
+  });
+  return app;
+}

@@ -1,0 +1,111 @@
+import type { CameraInput, PublicCamera, SourceInput, StoredCamera, StoredSource } from '../domain/camera.js';
+import { DEFAULT_ROLE_LABELS, cameraPublicationId, slugify, uniqueId } from '../domain/ids.js';
+import type { SettingsDoc } from '../domain/settings.js';
+import { ApiError, invalid, notFound } from '../errors.js';
+import type { SettingsStore } from '../store/settings-store.js';
+import { commit } from './commit.js';
+
+/** What the API shows of a camera: credentials are reduced to `has_credentials`. */
+export function publicCamera(camera: StoredCamera): PublicCamera {
+  return {
+    id: camera.id,
+    name: camera.name,
+    sources: camera.sources.map((s) => ({
+      id: s.id,
+      role: s.role,
+      label: s.label || DEFAULT_ROLE_LABELS[s.role],
+      url: s.url,
+      publish: s.publish,
+      has_credentials: s.username !== null || s.password !== null,
+      publication_id: cameraPublicationId(camera.id, s.id),
+    })),
+  };
+}
+
+export function findCamera(doc: SettingsDoc, id: string): StoredCamera {
+  const camera = doc.cameras.find((c) => c.id === id);
+  if (!camera) throw notFound('camera', id);
+  return camera;
+}
+
+/** Credentials typed into the URL (`rtsp://user:pass@host/...`) are moved out of it. */
+function splitUrl(raw: string, field: string): { url: string; username: string | null; password: string | null } {
+  const u = new URL(raw);
+  const decode = (s: string) => {
+    try {
+      return s ? decodeURIComponent(s) : null;
+    } catch {
+      throw invalid(field, 'has badly escaped credentials');
+    }
+  };
+  const username = decode(u.username);
+  const password = decode(u.password);
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), username, password };
+}
+
+function toStoredSources(inputs: SourceInput[], previous: readonly StoredSource[]): StoredSource[] {
+  const taken = new Set(inputs.map((s) => s.id).filter((id): id is string => id !== undefined));
+  const seen = new Set<string>();
+  return inputs.map((input, i) => {
+    const id = input.id ?? uniqueId(input.role, taken);
+    taken.add(id);
+    if (seen.has(id)) throw invalid(`sources.${i}.id`, `"${id}" is used by another source of this camera`);
+    seen.add(id);
+    const fromUrl = splitUrl(input.url, `sources.${i}.url`);
+    const before = previous.find((s) => s.id === id);
+    // Omitted keeps what is stored, null clears, a string replaces; credentials in the URL count as given.
+    const pick = (given: string | null | undefined, inUrl: string | null, stored: string | null | undefined) =>
+      given !== undefined ? given : inUrl !== null ? inUrl : (stored ?? null);
+    return {
+      id,
+      role: input.role,
+      label: input.label ?? '',
+      url: fromUrl.url,
+      username: pick(input.username, fromUrl.username, before?.username),
+      password: pick(input.password, fromUrl.password, before?.password),
+      publish: input.publish,
+    };
+  });
+}
+
+export function createCameraService(store: SettingsStore) {
+  return {
+    list: (): PublicCamera[] => store.get().cameras.map(publicCamera),
+    get: (id: string): PublicCamera => publicCamera(findCamera(store.get(), id)),
+
+    async create(input: CameraInput): Promise<PublicCamera> {
+      const { value } = await commit(store, (draft) => {
+        const ids = new Set(draft.cameras.map((c) => c.id));
+        if (input.id !== undefined && ids.has(input.id)) {
+          throw new ApiError(409, 'already_exists', `camera "${input.id}" already exists`, 'id');
+        }
+        const camera: StoredCamera = { id: input.id ?? uniqueId(slugify(input.name, 'camera'), ids), name: input.name, sources: toStoredSources(input.sources, []) };
+        draft.cameras.push(camera);
+        return camera;
+      });
+      return publicCamera(value);
+    },
+
+    async replace(id: string, input: CameraInput): Promise<PublicCamera> {
+      if (input.id !== undefined && input.id !== id) throw invalid('id', `must match the camera in the path ("${id}")`);
+      const { value } = await commit(store, (draft) => {
+        const index = draft.cameras.findIndex((c) => c.id === id);
+        if (index < 0) throw notFound('camera', id);
+        const camera: StoredCamera = { id, name: input.name, sources: toStoredSources(input.sources, draft.cameras[index]!.sources) };
+        draft.cameras[index] = camera;
+        return camera;
+      });
+      return publicCamera(value);
+    },
+
+    async remove(id: string): Promise<void> {
+      await commit(store, (draft) => {
+        findCamera(draft, id);
+        draft.cameras = draft.cameras.filter((c) => c.id !== id);
+      });
+    },
+  };
+}
+export type CameraService = ReturnType<typeof createCameraService>;

@@ -1,0 +1,26 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+/** Fields that may carry secrets anywhere in a log object. */
+export const REDACT_PATHS = [
+  'password',
+  '*.password',
+  '*.*.password',
+  'api_token',
+  '*.api_token',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+  '*.headers.cookie',
+];
+
+export function createLogger(level: LoggerOptions['level'], destination?: pino.DestinationStream): Logger {
+  const options: LoggerOptions = { level, base: { name: 'toposync-streaming' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/** Removes `user:password@` from URLs inside a free-text line (FFmpeg and engine output quote them). */
+export function redactUrls(line: string): string {
+  return line.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1[redacted]@');
+}

@@ -1,0 +1,63 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Hono } from 'hono';
+import { createApp } from '../src/api/app.js';
+import { prepareDoc } from '../src/control/bootstrap.js';
+import { createLogger } from '../src/logger.js';
+import { openSettingsStore, type SettingsStore } from '../src/store/settings-store.js';
+
+export interface Harness {
+  app: Hono;
+  store: SettingsStore;
+  dataDir: string;
+  /** Every log line written so far, as raw JSON text. */
+  logs: string[];
+  settingsBytes(): Promise<string>;
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }>;
+  close(): Promise<void>;
+}
+
+/** A server in-process on a fresh data directory, with its log captured. */
+export async function startHarness(): Promise<Harness> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'toposync-api-'));
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger('debug', sink);
+  const store = await openSettingsStore({ dataDir, logger });
+  await store.update((draft) => Object.assign(draft, prepareDoc(draft)));
+  const app = createApp({ store, logger });
+  return {
+    app,
+    store,
+    dataDir,
+    logs,
+    settingsBytes: () => readFile(join(dataDir, 'settings.json'), 'utf8'),
+    async request(method, path, body) {
+      const init: RequestInit = { method };
+      if (body !== undefined) {
+        init.body = typeof body === 'string' ? body : JSON.stringify(body);
+        init.headers = { 'content-type': 'application/json' };
+      }
+      const res = await app.request(path, init);
+      const text = await res.text();
+      let json: unknown = null;
+      try {
+        json = text ? JSON.parse(text) : null;
+      } catch {
+        json = null;
+      }
+      return { status: res.status, json, text };
+    },
+    async close() {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

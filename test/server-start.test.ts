@@ -1,0 +1,56 @@
+import { execa } from 'execa';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const entry = ['--import', 'tsx', 'src/main.ts'];
+let dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  dirs = [];
+});
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('server entry', () => {
+  it.each([
+    ['TOPOSYNC_STREAMING_PORT', 'eighty'],
+    ['TOPOSYNC_STREAMING_PORT', '70000'],
+    ['TOPOSYNC_STREAMING_LOG_LEVEL', 'loud'],
+    ['TOPOSYNC_STREAMING_DATA_DIR', ''],
+  ])('stops start-up on %s=%j with one clear line', async (key, value) => {
+    const res = await execa('node', entry, { env: { [key]: value }, reject: false, timeout: 20_000 });
+    expect(res.exitCode).toBe(2);
+    const lines = res.stderr.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^toposync-streaming: invalid configuration: ${key} `));
+  });
+
+  it('starts with a data directory and port from the environment, serves the API, and stops on SIGTERM', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'toposync-start-'));
+    dirs.push(dataDir);
+    const port = await freePort();
+    const child = execa('node', entry, {
+      env: { TOPOSYNC_STREAMING_PORT: String(port), TOPOSYNC_STREAMING_DATA_DIR: dataDir, TOPOSYNC_STREAMING_LOG_LEVEL: 'info' },
+      reject: false,
+    });
+    let body: unknown = null;
+    for (let i = 0; i < 100 && body === null; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      body = await fetch(`http://127.0.0.1:${port}/api/streams/settings`).then((r) => r.json()).catch(() => null);
+    }
+    expect(body).toMatchObject({ schema_version: 1, store: { loaded_from: 'new' } });
+    child.kill('SIGTERM');
+    const res = await child;
+    expect(res.exitCode).toBe(0);
+    expect(res.stdout).toContain('"msg":"listening"');
+  });
+});
