@@ -31,6 +31,10 @@ export async function jsonBody<S extends v.GenericSchema>(c: Context, schema: S)
   } catch {
     throw new ApiError(400, 'malformed_json', 'request body is not valid JSON', 'body');
   }
+  // Every body of this API is an object; an array would otherwise pass an all-optional object schema.
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ApiError(422, 'invalid_field', 'body: expected a JSON object', 'body');
+  }
   return parseWith(schema, value);
 }
 

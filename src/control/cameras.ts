@@ -40,9 +40,13 @@ function splitUrl(raw: string, field: string): { url: string; username: string |
   };
   const username = decode(u.username);
   const password = decode(u.password);
+  if ((username?.length ?? 0) > 256 || (password?.length ?? 0) > 256) throw invalid(field, 'has credentials longer than 256 characters');
   u.username = '';
   u.password = '';
-  return { url: u.toString(), username, password };
+  const url = u.toString();
+  // Normalising escapes characters, which can lengthen the URL past what is stored.
+  if (url.length > 2048) throw invalid(field, 'is longer than 2048 characters once normalised');
+  return { url, username, password };
 }
 
 function toStoredSources(inputs: SourceInput[], previous: readonly StoredSource[]): StoredSource[] {

@@ -42,7 +42,8 @@ export const pipelineEnginePath = (pipelineName: string, nodeId: string) =>
   `pipe/${pipelineName.toLowerCase().replace(/[^a-z0-9_-]/g, '-')}/${nodeId.toLowerCase().replace(/[^a-z0-9_-]/g, '-')}`;
 
 /** MediaMTX path names: alphanumerics, "_ . - /", no leading or trailing "/". */
-export const ENGINE_PATH_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+const SEGMENT = '(?!\\.{1,2}(?:/|$))[A-Za-z0-9_.-]+';
+export const ENGINE_PATH_RE = new RegExp(`^${SEGMENT}(?:/${SEGMENT})*$`);
 
 export const implicitPipelineName = (transmissionId: string) => `transmission:${transmissionId}`;
 

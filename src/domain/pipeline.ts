@@ -31,7 +31,24 @@ export const publishNodeConfigSchema = v.strictObject({
 });
 export type PublishNodeConfig = v.InferOutput<typeof publishNodeConfigSchema>;
 
-const jsonConfig = v.record(v.pipe(v.string(), v.maxLength(64)), v.unknown());
+const MAX_CONFIG_DEPTH = 8;
+const MAX_CONFIG_BYTES = 16 * 1024;
+
+function depthWithin(value: unknown, limit: number): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (limit === 0) return false;
+  return Object.values(value).every((x) => depthWithin(x, limit - 1));
+}
+
+/** Operator configs are free-form JSON, kept small and shallow so storing and cloning them stays cheap. */
+const jsonConfig = v.pipe(
+  v.record(v.pipe(v.string(), v.maxLength(64)), v.unknown()),
+  // One check, depth first: serialising a pathologically deep value would overflow the stack.
+  v.check(
+    (c) => depthWithin(c, MAX_CONFIG_DEPTH) && JSON.stringify(c).length <= MAX_CONFIG_BYTES,
+    `must nest at most ${MAX_CONFIG_DEPTH} levels and be at most ${MAX_CONFIG_BYTES} bytes as JSON`,
+  ),
+);
 
 export const nodeSchema = v.object({
   id: slugSchema,

@@ -8,7 +8,7 @@ export const CODECS = ['copy', 'h264', 'h265'] as const;
 const enginePath = v.pipe(
   v.string(),
   v.maxLength(200),
-  v.regex(ENGINE_PATH_RE, 'must be letters, digits, "_", ".", "-" and "/", without a leading or trailing "/"'),
+  v.regex(ENGINE_PATH_RE, 'must be letters, digits, "_", ".", "-" and "/", without a leading or trailing "/" or "." and ".." segments'),
 );
 const dimension = (max: number) => v.nullable(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(max)));
 
@@ -66,7 +66,14 @@ export const outputInputSchema = v.strictObject({
 export type OutputInput = v.InferOutput<typeof outputInputSchema>;
 
 export const transmissionInputSchema = v.strictObject({
-  id: v.optional(v.pipe(v.string(), v.uuid('must be a UUID'))),
+  id: v.optional(
+    v.pipe(
+      v.string(),
+      v.uuid('must be a UUID'),
+      // Generated transmissions use name-based (version 5) UUIDs; a manual one must not take one of theirs.
+      v.check((id) => id[14] !== '5', 'must not be a version-5 UUID (reserved for generated transmissions)'),
+    ),
+  ),
   name: v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(160)),
   description: v.optional(v.pipe(v.string(), v.maxLength(1000)), ''),
   enabled: v.optional(v.boolean(), true),

@@ -17,6 +17,9 @@ export const GENERATED_OUTPUT_ID = 'default';
 /** Writers push frames of any size; without a quality policy their stream is 720p at 15 fps. */
 const WRITER_DEFAULT = { width: 1280, height: 720, fps: 15 };
 
+/** Generated names combine user strings; they are clipped to the stored limits rather than refused. */
+const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
 export function metaOf(pub: Publication): GeneratedMeta {
   return {
     generated_by: 'stream_publication',
@@ -37,7 +40,7 @@ export function generatedTransmission(pub: Publication, camera: StoredCamera | u
   const copy = fromCamera && q.width === null && q.height === null && q.fps === null;
   const output: Output = {
     id: GENERATED_OUTPUT_ID,
-    name: pub.label,
+    name: clip(pub.label, 120),
     enabled: true,
     engine_path: enginePath,
     codec: copy ? 'copy' : 'h264',
@@ -51,7 +54,7 @@ export function generatedTransmission(pub: Publication, camera: StoredCamera | u
   };
   return {
     id: generatedTransmissionId(pub.id),
-    name: `${camera?.name ?? pub.pipeline_name ?? pub.camera_id ?? pub.id} · ${pub.label}`,
+    name: clip(`${camera?.name ?? pub.pipeline_name ?? pub.camera_id ?? pub.id} · ${pub.label}`, 160),
     description: '',
     enabled: pub.enabled,
     host_server_id: pub.host_server_id,

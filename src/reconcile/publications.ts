@@ -64,7 +64,7 @@ export function pipelinePublications(pipelines: readonly Pipeline[]): Publicatio
         publish_node_id: node.id,
         enabled: pipeline.enabled,
         role: cfg.publication_role,
-        label: cfg.publication_label || `${pipeline.name} · ${node.id}`,
+        label: cfg.publication_label || `${pipeline.name} · ${node.id}`.slice(0, 120),
         live_view_id: cfg.publication_live_view_id || null,
         host_server_id: pipeline.processing_server_id,
         quality_policy: cfg.publication_quality_profile_id ? { profile_id: cfg.publication_quality_profile_id } : {},

@@ -85,6 +85,9 @@ describe('cameras API', () => {
     ['POST', '/api/cameras', { name: 'x', sources: [{ id: 'a', url: 'rtsp://h/' }, { id: 'a', url: 'rtsp://h/2' }] }, 422, 'invalid_field', 'sources.1.id'],
     ['POST', '/api/cameras', { name: 'x', sources: [{ url: 'rtsp://a%zz:b@h/' }] }, 422, 'invalid_field', 'sources.0.url'],
     ['POST', '/api/cameras', { id: 'seed', name: 'again' }, 409, 'already_exists', 'id'],
+    ['POST', '/api/cameras', [], 422, 'invalid_field', 'body'],
+    ['POST', '/api/cameras', { name: 'y', sources: [{ url: `rtsp://h/${'é'.repeat(1000)}` }] }, 422, 'invalid_field', 'sources.0.url'],
+    ['POST', '/api/cameras', { name: 'y', sources: [{ url: `rtsp://${'u'.repeat(300)}@h/` }] }, 422, 'invalid_field', 'sources.0.url'],
     ['PUT', '/api/cameras/seed', { id: 'other', name: 'x' }, 422, 'invalid_field', 'id'],
     ['PUT', '/api/cameras/missing', { name: 'x' }, 404, 'not_found', null],
     ['GET', '/api/cameras/missing', undefined, 404, 'not_found', null],
@@ -97,6 +100,14 @@ describe('cameras API', () => {
     expect(res.json.error).toMatchObject({ code, field });
     expect(typeof res.json.error.message).toBe('string');
     expect(await h.settingsBytes()).toBe(before);
+  });
+
+  it('clips generated names built from long user strings instead of failing', async () => {
+    const res = await h.request('POST', '/api/cameras', { name: 'a'.repeat(120), sources: [{ label: 'b'.repeat(120), url: 'rtsp://192.0.2.1/' }] });
+    expect(res.status).toBe(201);
+    const [tx] = (await h.request('GET', '/api/streams/transmissions')).json;
+    expect(tx.name).toHaveLength(160);
+    expect(tx.name.endsWith('…')).toBe(true);
   });
 
   it('refuses a body over the size limit with 413', async () => {

@@ -132,6 +132,13 @@ describe('pipelines', () => {
     expect((await h.request('GET', '/api/streams/publications')).json.map((p: { id: string }) => p.id)).not.toContain('pipeline:yard-ai:out');
   });
 
+  it('accepts a long pipeline name: generated labels and names are clipped', async () => {
+    const name = 'p'.repeat(128);
+    const res = await h.request('PUT', `/api/streams/pipelines/${name}`, { nodes: [{ id: 'cam', type: 'stream.publish_video', config: { publication_enabled: true } }] });
+    expect(res.status).toBe(201);
+    expect((await h.request('GET', `/api/streams/transmissions/${generatedTransmissionId(`pipeline:${name}:cam`)}`)).json.name.length).toBeLessThanOrEqual(160);
+  });
+
   it('lists implicit camera pipelines as read-only, and runtime/pipelines shows who feeds what', async () => {
     await h.request('PUT', '/api/streams/pipelines/yard-ai', yardPipeline);
     const list = (await h.request('GET', '/api/streams/pipelines')).json;
@@ -165,6 +172,8 @@ describe('pipelines', () => {
     ['PUT', '/api/streams/pipelines/p1', { nodes: [{ id: 'a', type: 'stream.publish_video', config: { publication_role: 'wide' } }] }, 422, 'invalid_field', 'nodes.0.config.publication_role'],
     ['PUT', '/api/streams/pipelines/p1', { nodes: [{ id: 'a', type: 'Bad Type' }] }, 422, 'invalid_field', 'nodes.0.type'],
     ['PUT', '/api/streams/pipelines/p1', {}, 422, 'invalid_field', 'nodes'],
+    ['PUT', '/api/streams/pipelines/p1', { nodes: [{ id: 'a', type: 'x', config: { k: JSON.parse('['.repeat(3000) + ']'.repeat(3000)) } }] }, 422, 'invalid_field', 'nodes.0.config'],
+    ['PUT', '/api/streams/pipelines/p1', { nodes: [{ id: 'a', type: 'x', config: { k: 'x'.repeat(20_000) } }] }, 422, 'invalid_field', 'nodes.0.config'],
     ['PUT', '/api/streams/pipelines/p1', 'nodes', 400, 'malformed_json', 'body'],
     ['GET', '/api/streams/pipelines/none', undefined, 404, 'not_found', null],
     ['DELETE', '/api/streams/pipelines/none', undefined, 404, 'not_found', null],
@@ -224,6 +233,9 @@ describe('transmissions', () => {
     ['POST', '/api/streams/transmissions', { name: 'x', id: 'not-a-uuid' }, 422, 'invalid_field', 'id'],
     ['POST', '/api/streams/transmissions', { name: 'x', outputs: [{ engine_path: 'cam/front/main' }] }, 422, 'invalid_field', 'outputs.0.engine_path'],
     ['POST', '/api/streams/transmissions', { name: 'x', outputs: [{ engine_path: '/abs' }] }, 422, 'invalid_field', 'outputs.0.engine_path'],
+    ['POST', '/api/streams/transmissions', { name: 'x', outputs: [{ engine_path: 'a/../b' }] }, 422, 'invalid_field', 'outputs.0.engine_path'],
+    ['POST', '/api/streams/transmissions', { name: 'x', outputs: [{ engine_path: '..' }] }, 422, 'invalid_field', 'outputs.0.engine_path'],
+    ['POST', '/api/streams/transmissions', { name: 'x', id: generatedTransmissionId('camera:front:zoom') }, 422, 'invalid_field', 'id'],
     ['POST', '/api/streams/transmissions', { name: 'x', outputs: [{ codec: 'copy' }] }, 422, 'invalid_field', 'outputs.0.codec'],
     ['POST', '/api/streams/transmissions', { name: 'x', outputs: [{ id: 'a' }, { id: 'a' }] }, 422, 'invalid_field', 'outputs.1.id'],
     ['POST', '/api/streams/transmissions', { name: 'x', outputs: [{ fps: 0 }] }, 422, 'invalid_field', 'outputs.0.fps'],
@@ -286,6 +298,7 @@ describe('settings and wizard', () => {
     [{ engine: { rtps_port: 8554 } }, 422, 'invalid_field', 'engine.rtps_port'],
     [{ api_token: 'short' }, 422, 'invalid_field', 'api_token'],
     ['nope', 400, 'malformed_json', 'body'],
+    [[], 422, 'invalid_field', 'body'],
   ])('PATCH %j -> %i', async (body, status, code, field) => {
     await expectRejected('PATCH', '/api/streams/settings', body, status, code, field);
   });
