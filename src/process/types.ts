@@ -69,9 +69,32 @@ export interface ChildHandle {
   stop(): Promise<void>;
 }
 
+export interface RunResult {
+  exit: ExitInfo;
+  stdout: Buffer;
+  /** The last stderr lines (redacted), for error messages. */
+  stderrTail: string[];
+}
+
+export interface RunSpec {
+  name: string;
+  command: string;
+  args: readonly string[];
+  env?: Record<string, string>;
+  /** Bytes written to stdin, which is then closed. */
+  input?: Buffer;
+  /** Killed (and reported as `forced`) past this. */
+  timeoutMs: number;
+  /** Refuse stdout beyond this many bytes (the run is killed). Default 64 MiB. */
+  maxStdoutBytes?: number;
+  secrets?: readonly string[];
+}
+
 export interface Supervisor {
-  /** Starts a child; a second start with a running name is refused (throws). */
+  /** Starts a long-running child; a second start with a running name is refused (throws). */
   start(spec: ChildSpec): ChildHandle;
+  /** Runs a short-lived child to completion (a still grab, a placeholder render) and collects its stdout. */
+  run(spec: RunSpec): Promise<RunResult>;
   get(name: string): ChildHandle | undefined;
   list(): ChildStatus[];
   /** Children with a live process right now, optionally only those whose name starts with `prefix`. */
