@@ -1,0 +1,126 @@
+import type { StoredCamera } from '../domain/camera.js';
+import type { SettingsDoc } from '../domain/settings.js';
+import type { Output, Transmission } from '../domain/transmission.js';
+
+/** The subset of MediaMTX's PathConf the server sets. */
+export interface PlannedPathConf {
+  source: string;
+  sourceOnDemand?: boolean;
+  rtspTransport?: 'tcp' | 'udp' | 'automatic';
+}
+
+/**
+ * How an output's engine path gets its video:
+ * - `camera_pull`: the engine pulls the camera itself, on demand (copy);
+ * - `alias`: the engine re-reads another of its own paths, on demand (a second copy of a camera);
+ * - `transcode`: an FFmpeg publisher reads the camera's engine path and publishes another size/rate/codec, only with demand;
+ * - `writers`: an FFmpeg publisher encodes the frames writers push (or the placeholder), only with demand.
+ */
+export type OutputFeed =
+  | { kind: 'camera_pull'; camera_id: string; source_id: string }
+  | { kind: 'alias'; from: string }
+  | { kind: 'transcode'; from: string }
+  | { kind: 'writers' };
+
+export interface PlannedOutput {
+  transmission_id: string;
+  output_id: string;
+  path: string;
+  feed: OutputFeed;
+  output: Output;
+}
+
+/** The one place a camera source is read from. */
+export interface CameraSourceRead {
+  camera_id: string;
+  source_id: string;
+  /** Engine path that pulls the camera (the only connection to it while the engine runs). */
+  path: string;
+  /** The camera's URL with its credentials: only for the engine's path config or a direct read. */
+  url: string;
+  transmission_ids: string[];
+}
+
+export interface EnginePlan {
+  paths: Map<string, PlannedPathConf>;
+  outputs: PlannedOutput[];
+  sources: CameraSourceRead[];
+}
+
+/** A camera source's own engine path when none of its outputs is a plain copy. */
+export const cameraSourcePath = (cameraId: string, sourceId: string) => `cam/${cameraId}/${sourceId}/src`;
+
+/** `rtsp://host/x` + credentials, escaped; the engine and a direct reader need them in the URL. */
+export function cameraUrlWithCredentials(source: StoredCamera['sources'][number]): string {
+  if (source.username === null && source.password === null) return source.url;
+  const u = new URL(source.url);
+  u.username = encodeURIComponent(source.username ?? '');
+  u.password = encodeURIComponent(source.password ?? '');
+  return u.toString();
+}
+
+const isCopy = (o: Output) => o.codec === 'copy';
+
+/**
+ * Which engine paths exist and how each is fed. Principle: at most one connection to each
+ * camera source, so every reader of a camera goes through one engine path that pulls it on
+ * demand; the first enabled copy output of that source is that path, otherwise a hidden
+ * `.../src` path is. Pure: settings and the engine's RTSP port in, the plan out.
+ */
+export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, rtspPort: number): EnginePlan {
+  const cameras = new Map(doc.cameras.map((c) => [c.id, c]));
+  const live = doc.transmissions.filter((t) => t.enabled);
+  const keyOf = (t: Transmission) => {
+    if (t.input !== 'camera_source' || !t.camera_id) return null;
+    const source = cameras.get(t.camera_id)?.sources.find((s) => s.id === t.camera_source_id);
+    return source ? { key: `${t.camera_id}/${source.id}`, camera_id: t.camera_id, source } : null;
+  };
+
+  // Each camera source is pulled by one engine path: its first enabled copy output, else a hidden one.
+  const firstCopy = new Map<string, string>();
+  for (const t of live) {
+    const k = keyOf(t);
+    const copy = t.outputs.find((o) => o.enabled && isCopy(o));
+    if (k && copy && !firstCopy.has(k.key)) firstCopy.set(k.key, copy.engine_path);
+  }
+  const sources = new Map<string, CameraSourceRead>();
+  const paths = new Map<string, PlannedPathConf>();
+  for (const t of live) {
+    const k = keyOf(t);
+    if (!k) continue;
+    let read = sources.get(k.key);
+    if (!read) {
+      read = {
+        camera_id: k.camera_id,
+        source_id: k.source.id,
+        path: firstCopy.get(k.key) ?? cameraSourcePath(k.camera_id, k.source.id),
+        url: cameraUrlWithCredentials(k.source),
+        transmission_ids: [],
+      };
+      sources.set(k.key, read);
+      paths.set(read.path, { source: read.url, sourceOnDemand: true, rtspTransport: 'tcp' });
+    }
+    read.transmission_ids.push(t.id);
+  }
+
+  const outputs: PlannedOutput[] = [];
+  for (const t of live) {
+    const k = keyOf(t);
+    const read = k ? sources.get(k.key) : undefined;
+    if (t.input === 'camera_source' && !read) continue; // its camera or source is gone: nothing to play
+    for (const output of t.outputs) {
+      if (!output.enabled) continue;
+      const feed: OutputFeed = !read
+        ? { kind: 'writers' }
+        : output.engine_path === read.path
+          ? { kind: 'camera_pull', camera_id: read.camera_id, source_id: read.source_id }
+          : isCopy(output)
+            ? { kind: 'alias', from: read.path }
+            : { kind: 'transcode', from: read.path };
+      if (feed.kind === 'alias') paths.set(output.engine_path, { source: `rtsp://127.0.0.1:${rtspPort}/${feed.from}`, sourceOnDemand: true });
+      else if (feed.kind !== 'camera_pull') paths.set(output.engine_path, { source: 'publisher' });
+      outputs.push({ transmission_id: t.id, output_id: output.id, path: output.engine_path, feed, output });
+    }
+  }
+  return { paths, outputs, sources: [...sources.values()] };
+}
