@@ -1,0 +1,58 @@
+/** FFmpeg command lines of the runtime, as argv arrays. Pure, so each one is checked by a table test. */
+
+export interface EncodeOptions {
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  codec: 'h264' | 'h265';
+  bitrateKbps: number | null;
+}
+
+const COMMON = ['-hide_banner', '-loglevel', 'warning', '-nostats', '-nostdin'];
+
+/** Contain: scale down to fit, then pad with black to the exact size (no stretching, no cropping). */
+export function videoFilter({ width, height, fps }: Pick<EncodeOptions, 'width' | 'height' | 'fps'>): string {
+  const parts: string[] = [];
+  if (fps !== null) parts.push(`fps=${fps}`);
+  if (width !== null && height !== null) {
+    parts.push(`scale=${width}:${height}:force_original_aspect_ratio=decrease`, `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:color=black`);
+  } else if (width !== null || height !== null) {
+    parts.push(`scale=${width ?? -2}:${height ?? -2}`);
+  }
+  parts.push('format=yuv420p');
+  return parts.join(',');
+}
+
+function encoder({ codec, fps, bitrateKbps }: EncodeOptions): string[] {
+  // A keyframe every two seconds: HLS segments and late joiners start quickly without a huge bitrate.
+  const gop = String(Math.max(1, Math.round((fps ?? 15) * 2)));
+  const rate = bitrateKbps !== null ? ['-b:v', `${bitrateKbps}k`, '-maxrate', `${bitrateKbps}k`, '-bufsize', `${bitrateKbps * 2}k`] : [];
+  const codecArgs =
+    codec === 'h265'
+      ? ['-c:v', 'libx265', '-preset', 'veryfast', '-tune', 'zerolatency', '-x265-params', `keyint=${gop}:min-keyint=${gop}:scenecut=0:log-level=warning`, '-tag:v', 'hvc1']
+      : ['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', gop, '-keyint_min', gop, '-sc_threshold', '0'];
+  return [...codecArgs, ...rate];
+}
+
+const rtspOut = (url: string) => ['-f', 'rtsp', '-rtsp_transport', 'tcp', url];
+
+/** Reads an engine path and publishes it at another size, rate or codec into another path. */
+export function transcodeArgs(input: string, output: string, enc: EncodeOptions): string[] {
+  return [...COMMON, '-rtsp_transport', 'tcp', '-i', input, '-an', '-vf', videoFilter(enc), ...encoder(enc), ...rtspOut(output)];
+}
+
+/** Encodes JPEG frames written to stdin at the output's rate (the writer bridge paces them). */
+export function writerPublisherArgs(output: string, enc: EncodeOptions & { fps: number; width: number; height: number }): string[] {
+  return [
+    '-hide_banner', '-loglevel', 'warning', '-nostats',
+    '-f', 'image2pipe', '-framerate', String(enc.fps), '-c:v', 'mjpeg', '-i', 'pipe:0',
+    '-an', '-vf', videoFilter({ ...enc, fps: null }), ...encoder(enc), '-r', String(enc.fps),
+    ...rtspOut(output),
+  ];
+}
+
+/** Decodes a camera (through the engine, or directly when it is missing) into JPEG frames at a low rate on stdout. */
+export function frameDecoderArgs(input: string, fps: number, width: number): string[] {
+  const transport = input.startsWith('rtsp') ? ['-rtsp_transport', 'tcp'] : [];
+  return [...COMMON, ...transport, '-i', input, '-an', '-vf', `fps=${fps},scale='min(${width},iw)':-2`, '-q:v', '5', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'];
+}
