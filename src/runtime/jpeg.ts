@@ -43,7 +43,7 @@ export function jpegLength(buf: Buffer): number {
 
 /** Feeds stdout chunks in, calls `onFrame` with each complete JPEG; bytes that are not a JPEG are skipped. */
 export function createJpegSplitter(onFrame: (jpeg: Buffer) => void, maxFrameBytes = 8 * 1024 * 1024) {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   return (chunk: Buffer) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     for (;;) {
