@@ -19,11 +19,13 @@ import { transmissionRoutes } from './routes/transmissions.js';
 export interface AppOptions {
   store: SettingsStore;
   logger: Logger;
+  /** Route groups of the runtime (engine, demand, playback), as [prefix, routes]. */
+  mount?: readonly (readonly [string, Hono])[];
   /** Largest accepted request body. */
   maxBodyBytes?: number;
 }
 
-export function createApp({ store, logger, maxBodyBytes = 1024 * 1024 }: AppOptions): Hono {
+export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 1024 }: AppOptions): Hono {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new Error('createApp: maxBodyBytes must be an integer >= 1024');
   const app = new Hono();
 
@@ -49,6 +51,7 @@ export function createApp({ store, logger, maxBodyBytes = 1024 * 1024 }: AppOpti
   app.route('/api/streams', settingsRoutes(createSettingsService(store), createWizardService(store)));
   app.route('/api/streams/transmissions', transmissionRoutes(createTransmissionService(store)));
   app.route('/api/streams/live-views', liveViewRoutes(store));
+  for (const [prefix, routes] of mount) app.route(prefix, routes);
 
   app.notFound((c) => c.json(new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
   app.onError((err, c) => {

@@ -10,6 +10,8 @@ const envSchema = v.object({
   TOPOSYNC_STREAMING_HOST: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty')), '127.0.0.1'),
   TOPOSYNC_STREAMING_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty')), './data'),
   TOPOSYNC_STREAMING_LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`), 'info'),
+  TOPOSYNC_STREAMING_MEDIAMTX_PATH: v.optional(v.pipe(v.string(), v.startsWith('/', 'must be an absolute path'))),
+  TOPOSYNC_STREAMING_FFMPEG_PATH: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty')), 'ffmpeg'),
 });
 
 export interface ServerConfig {
@@ -17,6 +19,8 @@ export interface ServerConfig {
   host: string;
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  mediamtxPath: string | undefined;
+  ffmpegPath: string;
 }
 
 export class ConfigError extends Error {}
@@ -31,5 +35,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
     throw new ConfigError(`${key} ${issue.message.replace(/^Invalid \w+: /, '').replace(/ but received .*$/, '')} (got ${JSON.stringify(env[key])})`);
   }
   const o = parsed.output;
-  return { port: o.TOPOSYNC_STREAMING_PORT as number, host: o.TOPOSYNC_STREAMING_HOST, dataDir: o.TOPOSYNC_STREAMING_DATA_DIR, logLevel: o.TOPOSYNC_STREAMING_LOG_LEVEL };
+  return {
+    port: o.TOPOSYNC_STREAMING_PORT as number,
+    host: o.TOPOSYNC_STREAMING_HOST,
+    dataDir: o.TOPOSYNC_STREAMING_DATA_DIR,
+    logLevel: o.TOPOSYNC_STREAMING_LOG_LEVEL,
+    mediamtxPath: o.TOPOSYNC_STREAMING_MEDIAMTX_PATH,
+    ffmpegPath: o.TOPOSYNC_STREAMING_FFMPEG_PATH,
+  };
 }

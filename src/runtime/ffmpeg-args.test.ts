@@ -24,7 +24,8 @@ describe('command lines', () => {
   it('a writer publisher reads JPEGs from stdin and keeps stdin free of the "q" convention', () => {
     const args = writerPublisherArgs('rtsp://127.0.0.1:8554/pipe/x/y', { ...enc, codec: 'h265', bitrateKbps: 800 });
     expect(args).not.toContain('-nostdin');
-    expect(args.slice(args.indexOf('-f'), args.indexOf('-f') + 8)).toEqual(['-f', 'image2pipe', '-framerate', '15', '-c:v', 'mjpeg', '-i', 'pipe:0']);
+    expect(args.slice(args.indexOf('-use_wallclock_as_timestamps'), args.indexOf('pipe:0') + 1)).toEqual(['-use_wallclock_as_timestamps', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', '-i', 'pipe:0']);
+    expect(args[args.indexOf('-vf') + 1]).toMatch(/^fps=15,scale=1280:720/);
     expect(args).toContain('libx265');
     expect(args.slice(args.indexOf('-b:v'), args.indexOf('-b:v') + 6)).toEqual(['-b:v', '800k', '-maxrate', '800k', '-bufsize', '1600k']);
   });

@@ -41,12 +41,16 @@ export function transcodeArgs(input: string, output: string, enc: EncodeOptions)
   return [...COMMON, '-rtsp_transport', 'tcp', '-i', input, '-an', '-vf', videoFilter(enc), ...encoder(enc), ...rtspOut(output)];
 }
 
-/** Encodes JPEG frames written to stdin at the output's rate (the writer bridge paces them). */
+/**
+ * Encodes JPEG frames written to stdin as they arrive: arrival time is the timestamp and the fps
+ * filter makes the output a constant rate (repeating or dropping frames), whatever writers send.
+ * Error level only: JPEG's full-range pixels make swscale warn once per frame.
+ */
 export function writerPublisherArgs(output: string, enc: EncodeOptions & { fps: number; width: number; height: number }): string[] {
   return [
-    '-hide_banner', '-loglevel', 'warning', '-nostats',
-    '-f', 'image2pipe', '-framerate', String(enc.fps), '-c:v', 'mjpeg', '-i', 'pipe:0',
-    '-an', '-vf', videoFilter({ ...enc, fps: null }), ...encoder(enc), '-r', String(enc.fps),
+    '-hide_banner', '-loglevel', 'error', '-nostats',
+    '-use_wallclock_as_timestamps', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', '-i', 'pipe:0',
+    '-an', '-vf', videoFilter(enc), ...encoder(enc),
     ...rtspOut(output),
   ];
 }

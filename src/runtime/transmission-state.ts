@@ -114,6 +114,7 @@ export class TransmissionRuntimeState {
   private lastSelected: string | null = null;
   private seq = 0;
   private lastConsumeAt: number | null = null;
+  private readonly listeners = new Set<(writerId: string) => void>();
 
   constructor(
     readonly transmissionId: string,
@@ -172,6 +173,13 @@ export class TransmissionRuntimeState {
     w.frameSeq = ++this.seq;
     w.consumed = false;
     w.framesReceived += 1;
+    for (const listener of this.listeners) listener(writerId);
+  }
+
+  /** Calls `listener` after every frame, so a publisher can pass frames on as they arrive instead of sampling. */
+  onFrame(listener: (writerId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** An `update` without a frame: the writer is alive. It does not make the writer fresh. */

@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { captureLogger, waitFor } from '../../test/fixtures/proc-helpers.js';
+import { childEnv } from './env.js';
+import { createSupervisor } from './supervisor.js';
+import type { Supervisor } from './types.js';
+
+let supervisor: Supervisor | null = null;
+afterEach(async () => {
+  await supervisor?.stopAll();
+  supervisor = null;
+});
+
+const CAMERA = 'rtsp://admin:hunter2@10.0.0.1/x';
+
+describe('stderr into the log, redacted', () => {
+  it('logs every stderr line with child and pid, never a credential, and keeps a redacted last_error_line', async () => {
+    const { logger, lines, records } = captureLogger('info');
+    supervisor = createSupervisor({ logger });
+    const script = [
+      `echo "[rtsp @ 0x1] opening ${CAMERA}" >&2`,
+      `echo "[in#0] ${CAMERA}: Connection refused" >&2`,
+      'echo "using token s3cr3t-T0ken for the api" >&2',
+      'echo "frame=  10 fps=5" >&2',
+      'sleep 30',
+    ].join('; ');
+    const handle = supervisor.start({
+      name: 'chatty',
+      command: 'sh',
+      args: ['-c', script, CAMERA, '--token=s3cr3t-T0ken'],
+      restart: 'on-crash',
+      secrets: ['s3cr3t-T0ken'],
+    });
+    await waitFor(() => records().some((r) => typeof r.msg === 'string' && r.msg.startsWith('frame=')), 5000, 'last line');
+    const pid = handle.status().pid;
+
+    for (const l of lines) {
+      expect(l).not.toContain('hunter2');
+      expect(l).not.toContain('s3cr3t-T0ken');
+    }
+    const stderr = records().filter((r) => r.stream === 'stderr');
+    expect(stderr.map((r) => r.msg)).toEqual([
+      '[rtsp @ 0x1] opening rtsp://[redacted]@10.0.0.1/x',
+      '[in#0] rtsp://[redacted]@10.0.0.1/x: Connection refused',
+      'using token [redacted] for the api',
+      'frame=  10 fps=5',
+    ]);
+    for (const r of stderr) expect(r).toMatchObject({ child: 'chatty', pid });
+    // info for chatter, warn (40) for error-looking lines
+    expect(stderr.map((r) => r.level)).toEqual([30, 40, 30, 30]);
+    expect(handle.status().last_error_line).toBe('[in#0] rtsp://[redacted]@10.0.0.1/x: Connection refused');
+
+    // The start is logged with the command line redacted the same way.
+    const start = records().find((r) => r.msg === 'child starting');
+    expect(start).toMatchObject({ child: 'chatty', pid, command: 'sh' });
+    expect(start?.args).toEqual(['-c', expect.stringContaining('rtsp://[redacted]@10.0.0.1/x'), 'rtsp://[redacted]@10.0.0.1/x', '--token=[redacted]']);
+  });
+});
+
+describe('stdin', () => {
+  it('writes to a child that died (EPIPE) are swallowed, never thrown', async () => {
+    const { logger, records } = captureLogger('debug');
+    supervisor = createSupervisor({ logger });
+    // Does not read its stdin and exits soon: our pending 4 MiB write fails with EPIPE.
+    const handle = supervisor.start({ name: 'deaf-encoder', command: 'sh', args: ['-c', 'sleep 0.2; exit 1'], restart: 'never', stdin: 'pipe' });
+    await waitFor(() => handle.status().state === 'running', 3000, 'running');
+    const stdin = handle.stdin();
+    expect(stdin).not.toBeNull();
+    expect(() => stdin!.write(Buffer.alloc(4 * 1024 * 1024))).not.toThrow();
+    await waitFor(() => handle.status().state === 'failed', 3000, 'failed');
+    expect(records().some((r) => r.msg === 'stdin write failed (ignored)' && r.code === 'EPIPE')).toBe(true);
+    // Writing to the old stream after the exit: still no throw, no uncaught error.
+    expect(() => stdin!.write(Buffer.from('late frame'))).not.toThrow();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(handle.stdin()).toBeNull();
+  });
+});
+
+describe('environment', () => {
+  it('children get PATH and friends plus spec.env, never the rest of the server environment', async () => {
+    const { logger } = captureLogger();
+    supervisor = createSupervisor({ logger });
+    process.env.TOPOSYNC_TEST_SUPERVISOR_TOKEN = 'leak-me';
+    try {
+      const script = 'echo "PATH=$PATH"; echo "TOKEN=$TOPOSYNC_TEST_SUPERVISOR_TOKEN"; echo "EXTRA=$EXTRA"; echo "TZ=$TZ"';
+      const plain = await supervisor.run({ name: 'env', command: 'sh', args: ['-c', script], timeoutMs: 5000 });
+      expect(plain.exit.kind).toBe('expected');
+      const out = String(plain.stdout);
+      expect(out).toContain(`PATH=${process.env.PATH}\n`);
+      expect(out).toContain('TOKEN=\n');
+      expect(out).toContain('EXTRA=\n');
+
+      const extended = await supervisor.run({ name: 'env', command: 'sh', args: ['-c', script], env: { EXTRA: 'yes', TZ: 'Europe/Paris' }, timeoutMs: 5000 });
+      const out2 = String(extended.stdout);
+      expect(out2).toContain('EXTRA=yes\n');
+      expect(out2).toContain('TZ=Europe/Paris\n');
+      expect(out2).toContain('TOKEN=\n');
+    } finally {
+      delete process.env.TOPOSYNC_TEST_SUPERVISOR_TOKEN;
+    }
+  });
+
+  it('childEnv: allowlist, LC_*, overrides', () => {
+    const env = childEnv({ PATH: '/opt/bin', FOO: 'bar' }, { PATH: '/usr/bin', HOME: '/root', LC_ALL: 'C.UTF-8', SUPERVISOR_TOKEN: 'x', NODE_OPTIONS: '--inspect' });
+    expect(env).toEqual({ PATH: '/opt/bin', HOME: '/root', LC_ALL: 'C.UTF-8', FOO: 'bar' });
+  });
+});
+
+describe('validation', () => {
+  it('refuses nonsense options and specs', () => {
+    const { logger } = captureLogger();
+    expect(() => createSupervisor({ logger, defaults: { stopTimeoutMs: -1 } })).toThrow(/stopTimeoutMs/);
+    expect(() => createSupervisor({ logger, defaults: { backoff: { factor: 0 } } })).toThrow(/factor/);
+    expect(() => createSupervisor({ logger, defaults: { backoff: { initialMs: 100, maxMs: 10 } } })).toThrow(/maxMs/);
+    expect(() => createSupervisor({} as never)).toThrow(/logger/);
+    supervisor = createSupervisor({ logger });
+    const s = supervisor;
+    expect(() => s.start({ name: 'x', command: 'sh -c "echo hi"' as string, args: 'echo' as never, restart: 'never' })).toThrow(/args/);
+    expect(() => s.start({ name: '', command: 'sh', args: [], restart: 'never' })).toThrow(/name/);
+    expect(() => s.start({ name: 'x', command: 'sh', args: [], restart: 'never', stop: { timeoutMs: -5 } })).toThrow(/timeoutMs/);
+    expect(() => s.start({ name: 'x', command: 'sh', args: [], restart: 'on-crash', maxRestarts: -1 })).toThrow(/maxRestarts/);
+    expect(() => s.start({ name: 'x', command: 'sh', args: [], restart: 'on-crash', backoff: { initialMs: -1 } })).toThrow(/initialMs/);
+    expect(s.list()).toEqual([]);
+  });
+});

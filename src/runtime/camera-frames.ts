@@ -1,0 +1,88 @@
+import type { Logger } from 'pino';
+import type { ChildHandle, Supervisor } from '../process/types.js';
+import { cameraPublicationId } from '../domain/ids.js';
+import { frameDecoderArgs } from './ffmpeg-args.js';
+import { createJpegSplitter } from './jpeg.js';
+import type { CameraSourceRead } from './path-plan.js';
+import type { RuntimeRegistry } from './transmission-state.js';
+
+export interface CameraFramesOptions {
+  supervisor: Supervisor;
+  logger: Logger;
+  ffmpegPath: string;
+  registry: RuntimeRegistry;
+  /** Decoded frames per second: enough for stills, the fallback player and freshness in health. */
+  fps: number;
+  /** Frames wider than this are scaled down. */
+  maxWidth: number;
+}
+
+interface Decoder {
+  handle: ChildHandle;
+  input: string;
+  read: CameraSourceRead;
+  frames: number;
+}
+
+/**
+ * The implicit camera pipeline's frames: one FFmpeg per camera source decoding a few JPEGs a second
+ * into the runtime state of every transmission of that source, only while something needs them.
+ * It reads the engine's path when the engine runs (the engine holds the one camera connection),
+ * or the camera itself when the engine is missing (then it is that one connection).
+ */
+export function createCameraFrames({ supervisor, logger, ffmpegPath, registry, fps, maxWidth }: CameraFramesOptions) {
+  if (!(fps > 0 && fps <= 30)) throw new Error('camera frames: fps must be in (0, 30]');
+  const decoders = new Map<string, Decoder>();
+  const writerId = (read: CameraSourceRead) => cameraPublicationId(read.camera_id, read.source_id);
+
+  async function stop(path: string): Promise<void> {
+    const d = decoders.get(path);
+    if (!d) return;
+    decoders.delete(path);
+    await d.handle.stop();
+    for (const tx of d.read.transmission_ids) registry.get(tx)?.close(writerId(d.read));
+  }
+
+  return {
+    paths: () => [...decoders.keys()],
+    frames: (path: string) => decoders.get(path)?.frames ?? 0,
+    status: (path: string) => decoders.get(path)?.handle.status() ?? null,
+    stop,
+
+    /** Starts (or, when the input changed, restarts) the decoder of a camera source. */
+    async ensure(read: CameraSourceRead, input: string): Promise<void> {
+      const current = decoders.get(read.path);
+      if (current && current.input === input) {
+        current.read = read;
+        return;
+      }
+      if (current) await stop(read.path);
+      const handle = supervisor.start({
+        name: `frames:${read.path}`,
+        command: ffmpegPath,
+        args: frameDecoderArgs(input, fps, maxWidth),
+        stdout: 'pipe',
+        restart: 'on-crash',
+        stop: { signal: 'SIGTERM', timeoutMs: 2000 },
+      });
+      const decoder: Decoder = { handle, input, read, frames: 0 };
+      decoders.set(read.path, decoder);
+      const id = writerId(read);
+      for (const tx of read.transmission_ids) registry.ensure(tx).open(id, 0);
+      handle.onStart(() => {
+        const feed = createJpegSplitter((jpeg) => {
+          decoder.frames++;
+          // Each transmission keeps its own copy reference; the buffer is not reused by the splitter.
+          for (const tx of decoder.read.transmission_ids) registry.ensure(tx).update(id, jpeg);
+        });
+        handle.stdout()?.on('data', feed);
+      });
+      logger.info({ path: read.path, direct: !input.startsWith('rtsp://127.0.0.1') }, 'camera frames started');
+    },
+
+    async stopAll(): Promise<void> {
+      await Promise.all([...decoders.keys()].map(stop));
+    },
+  };
+}
+export type CameraFrames = ReturnType<typeof createCameraFrames>;

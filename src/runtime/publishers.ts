@@ -1,0 +1,144 @@
+import type { Logger } from 'pino';
+import type { ChildHandle, ChildStatus, Supervisor } from '../process/types.js';
+import { transcodeArgs, writerPublisherArgs } from './ffmpeg-args.js';
+import type { PlannedOutput } from './path-plan.js';
+import type { PlaceholderReason, Placeholders } from './placeholder.js';
+import type { RuntimeRegistry } from './transmission-state.js';
+
+export interface PublisherOptions {
+  supervisor: Supervisor;
+  logger: Logger;
+  ffmpegPath: string;
+  registry: RuntimeRegistry;
+  placeholders: Placeholders;
+  /** `rtsp://127.0.0.1:<engine rtsp port>/<path>` */
+  internalUrl: (path: string) => string;
+  now?: () => number;
+}
+
+export interface PublisherCounters {
+  started: number;
+  stopped: number;
+  frames_written: number;
+  frames_skipped: number;
+}
+
+interface Running {
+  handle: ChildHandle;
+  planned: PlannedOutput;
+  cleanup: (() => void) | null;
+}
+
+/** Output size and rate of a writers output: writers send any size, the output has a fixed one. */
+const WRITER_DEFAULTS = { width: 1280, height: 720, fps: 15 };
+
+/**
+ * One FFmpeg publisher per output that needs encoding (a transcode of a camera, or the frames of
+ * writers), started and stopped by the runtime as demand comes and goes.
+ */
+export function createPublishers({ supervisor, logger, ffmpegPath, registry, placeholders, internalUrl, now = Date.now }: PublisherOptions) {
+  const running = new Map<string, Running>();
+  const counters: PublisherCounters = { started: 0, stopped: 0, frames_written: 0, frames_skipped: 0 };
+
+  /**
+   * Passes the selected writer's frames on as they arrive; when none arrives for 1.5 frame
+   * intervals it repeats the last one or sends the placeholder, so the stream never stalls.
+   */
+  function startPump(entry: Running, fps: number, width: number, height: number) {
+    const state = registry.ensure(entry.planned.transmission_id);
+    const intervalMs = 1000 / fps;
+    let lastSeq = -1;
+    let lastWriteAt = 0;
+    interface Placeholder {
+      key: PlaceholderReason | '';
+      jpeg: Buffer | null;
+    }
+    let placeholder: Placeholder = { key: '', jpeg: null };
+
+    const write = (jpeg: Buffer) => {
+      const stdin = entry.handle.stdin();
+      // Never queue frames behind a slow encoder: skip, the next write carries a newer frame.
+      if (!stdin || !stdin.writable || stdin.writableNeedDrain) {
+        counters.frames_skipped++;
+        return;
+      }
+      stdin.write(jpeg);
+      counters.frames_written++;
+      lastWriteAt = now();
+    };
+    const placeholderFor = (reason: PlaceholderReason): Buffer | null => {
+      if (placeholder.key !== reason) {
+        const wanted: Placeholder = { key: reason, jpeg: null };
+        placeholder = wanted;
+        placeholders.get(width, height, reason).then(
+          (jpeg) => {
+            wanted.jpeg = jpeg;
+          },
+          (err: unknown) => logger.warn({ err, path: entry.planned.path }, 'placeholder render failed'),
+        );
+      }
+      return placeholder.jpeg;
+    };
+    const pushNew = () => {
+      const f = state.consume(now());
+      if (f.jpeg && f.seq !== lastSeq) {
+        lastSeq = f.seq;
+        write(f.jpeg);
+      }
+    };
+    const keepAlive = () => {
+      if (now() - lastWriteAt < intervalMs * 1.5) return;
+      const f = state.consume(now());
+      const jpeg = f.jpeg ?? placeholderFor(f.reason ?? 'no_writer');
+      if (jpeg) write(jpeg);
+    };
+    const unsubscribe = state.onFrame(pushNew);
+    const timer = setInterval(keepAlive, intervalMs);
+    entry.cleanup = () => {
+      unsubscribe();
+      clearInterval(timer);
+    };
+  }
+
+  async function stop(path: string): Promise<void> {
+    const entry = running.get(path);
+    if (!entry) return;
+    running.delete(path);
+    entry.cleanup?.();
+    await entry.handle.stop();
+    counters.stopped++;
+    logger.info({ path }, 'publisher stopped');
+  }
+
+  return {
+    counters,
+    isRunning: (path: string) => running.has(path),
+    paths: () => [...running.keys()],
+    status: (path: string): ChildStatus | null => running.get(path)?.handle.status() ?? null,
+
+    ensure(planned: PlannedOutput): void {
+      if (running.has(planned.path)) return;
+      const o = planned.output;
+      const codec = o.codec === 'h265' ? 'h265' : 'h264';
+      let entry: Running;
+      if (planned.feed.kind === 'transcode') {
+        const args = transcodeArgs(internalUrl(planned.feed.from), internalUrl(planned.path), { width: o.width, height: o.height, fps: o.fps, codec, bitrateKbps: o.bitrate_kbps });
+        entry = { planned, cleanup: null, handle: supervisor.start({ name: `publisher:${planned.path}`, command: ffmpegPath, args, restart: 'on-crash', stop: { signal: 'SIGTERM', timeoutMs: 3000 } }) };
+      } else if (planned.feed.kind === 'writers') {
+        const size = { width: o.width ?? WRITER_DEFAULTS.width, height: o.height ?? WRITER_DEFAULTS.height, fps: o.fps ?? WRITER_DEFAULTS.fps };
+        const args = writerPublisherArgs(internalUrl(planned.path), { ...size, codec, bitrateKbps: o.bitrate_kbps });
+        entry = { planned, cleanup: null, handle: supervisor.start({ name: `publisher:${planned.path}`, command: ffmpegPath, args, stdin: 'pipe', restart: 'on-crash', stop: { signal: 'SIGTERM', timeoutMs: 3000 } }) };
+        startPump(entry, size.fps, size.width, size.height);
+      } else {
+        return; // the engine feeds camera pulls and aliases itself
+      }
+      running.set(planned.path, entry);
+      counters.started++;
+      logger.info({ path: planned.path, feed: planned.feed.kind }, 'publisher started');
+    },
+
+    stop,
+    stopAll: () => Promise.all([...running.keys()].map(stop)).then(() => undefined),
+  };
+}
+export type Publishers = ReturnType<typeof createPublishers>;

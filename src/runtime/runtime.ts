@@ -1,0 +1,151 @@
+import type { Logger } from 'pino';
+import type { SettingsStore } from '../store/settings-store.js';
+import type { CameraFrames } from './camera-frames.js';
+import { publisherDecision, type DemandTracker } from './demand.js';
+import { planEngine, type EnginePlan, type PlannedOutput } from './path-plan.js';
+import type { Publishers } from './publishers.js';
+
+/** What the runtime needs of the engine manager. */
+export interface EngineView {
+  running(): boolean;
+  /** The engine's actual RTSP port (preferred when not running). */
+  rtspPort(): number;
+  syncPaths(desired: ReadonlyMap<string, { source: string }>): Promise<unknown>;
+  readers(path: string): Promise<number | null>;
+}
+
+export interface RuntimeOptions {
+  store: SettingsStore;
+  engine: EngineView;
+  demand: DemandTracker;
+  publishers: Publishers;
+  frames: CameraFrames;
+  logger: Logger;
+  tickMs?: number;
+  /** Frame decoders linger this long after their last consumer, so a burst of stills reuses one. */
+  framesLingerMs?: number;
+  now?: () => number;
+}
+
+export interface OutputRuntime {
+  transmission_id: string;
+  output_id: string;
+  path: string;
+  feed: PlannedOutput['feed']['kind'];
+  readers: number | null;
+  wanted: boolean;
+  publisher: 'running' | 'stopped' | 'not_needed';
+  stop_in_ms: number | null;
+}
+
+/**
+ * The demand loop: keeps engine paths in sync with the settings, starts a publisher for an output
+ * that needs encoding while someone wants it (heartbeat, prime, consumer, or an engine reader),
+ * stops it after the debounce, and runs a camera's frame decoder only while frames are consumed.
+ * With no demand anywhere it starts nothing and asks the engine nothing.
+ */
+export function createRuntime({ store, engine, demand, publishers, frames, logger, tickMs = 1000, framesLingerMs = 5000, now = Date.now }: RuntimeOptions) {
+  if (!(tickMs >= 10)) throw new Error('runtime: tickMs must be >= 10');
+  let plan: EnginePlan = { paths: new Map(), outputs: [], sources: [] };
+  let planKey = '';
+  let syncedKey = '';
+  const lastWanted = new Map<string, number | null>();
+  const readers = new Map<string, number | null>();
+  const framesLastWanted = new Map<string, number | null>();
+  let timer: NodeJS.Timeout | null = null;
+  let ticking: Promise<void> | null = null;
+
+  function currentPlan(): EnginePlan {
+    const doc = store.get();
+    const key = `${doc.revision}:${engine.rtspPort()}`;
+    if (key !== planKey) {
+      plan = planEngine(doc, engine.rtspPort());
+      planKey = key;
+    }
+    return plan;
+  }
+
+  async function tick(): Promise<void> {
+    const p = currentPlan();
+    const running = engine.running();
+    if (running && syncedKey !== planKey) {
+      await engine.syncPaths(p.paths);
+      syncedKey = planKey;
+    }
+    if (!running) syncedKey = '';
+    const t = now();
+    const debounceMs = store.get().streaming.demand.debounce_s * 1000;
+
+    const needed = new Set<string>();
+    for (const out of p.outputs) {
+      if (out.feed.kind !== 'transcode' && out.feed.kind !== 'writers') continue;
+      needed.add(out.path);
+      // A publisher path has no readers without its publisher (they get 404), so only running ones are asked.
+      const count = running && publishers.isRunning(out.path) ? await engine.readers(out.path) : null;
+      readers.set(out.path, count);
+      const wanted = demand.wanted(out.transmission_id) || (count ?? 0) > 0;
+      const d = publisherDecision(wanted, lastWanted.get(out.path) ?? null, t, debounceMs);
+      lastWanted.set(out.path, d.lastWantedAt);
+      if (d.run && running) publishers.ensure(out);
+      else if (publishers.isRunning(out.path)) await publishers.stop(out.path);
+    }
+    for (const path of publishers.paths()) if (!needed.has(path)) await publishers.stop(path);
+    for (const path of lastWanted.keys()) if (!needed.has(path)) lastWanted.delete(path);
+
+    const sourcePaths = new Set<string>();
+    for (const read of p.sources) {
+      sourcePaths.add(read.path);
+      const wanted = read.transmission_ids.some((tx) => demand.primedOrConsumed(tx));
+      const d = publisherDecision(wanted, framesLastWanted.get(read.path) ?? null, t, framesLingerMs);
+      framesLastWanted.set(read.path, d.lastWantedAt);
+      if (d.run) await frames.ensure(read, running ? `rtsp://127.0.0.1:${engine.rtspPort()}/${read.path}` : read.url);
+      else await frames.stop(read.path);
+    }
+    for (const path of frames.paths()) if (!sourcePaths.has(path)) await frames.stop(path);
+  }
+
+  /** One tick at a time; a slow engine never stacks ticks. */
+  function runTick(): Promise<void> {
+    ticking ??= tick()
+      .catch((err: unknown) => logger.error({ err }, 'runtime tick failed'))
+      .finally(() => {
+        ticking = null;
+      });
+    return ticking;
+  }
+
+  return {
+    tick: runTick,
+    plan: currentPlan,
+    start(): void {
+      if (timer) return;
+      timer = setInterval(() => void runTick(), tickMs);
+      void runTick();
+    },
+    async stop(): Promise<void> {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await ticking;
+      await Promise.all([publishers.stopAll(), frames.stopAll()]);
+    },
+    outputs(): OutputRuntime[] {
+      const t = now();
+      const debounceMs = store.get().streaming.demand.debounce_s * 1000;
+      return currentPlan().outputs.map((out) => {
+        const needsPublisher = out.feed.kind === 'transcode' || out.feed.kind === 'writers';
+        const last = lastWanted.get(out.path) ?? null;
+        return {
+          transmission_id: out.transmission_id,
+          output_id: out.output_id,
+          path: out.path,
+          feed: out.feed.kind,
+          readers: readers.get(out.path) ?? null,
+          wanted: demand.wanted(out.transmission_id),
+          publisher: !needsPublisher ? 'not_needed' : publishers.isRunning(out.path) ? 'running' : 'stopped',
+          stop_in_ms: needsPublisher && last !== null && publishers.isRunning(out.path) ? Math.max(0, last + debounceMs - t) : null,
+        };
+      });
+    },
+  };
+}
+export type Runtime = ReturnType<typeof createRuntime>;

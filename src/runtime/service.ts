@@ -1,0 +1,121 @@
+import * as v from 'valibot';
+import type { SettingsStore } from '../store/settings-store.js';
+import { notFound } from '../errors.js';
+import type { EngineStatus } from '../engine/index.js';
+import type { Supervisor } from '../process/types.js';
+import type { CameraFrames } from './camera-frames.js';
+import { CLIENT_KINDS, type DemandTracker } from './demand.js';
+import type { Publishers } from './publishers.js';
+import type { Runtime } from './runtime.js';
+import type { RuntimeRegistry } from './transmission-state.js';
+
+export const heartbeatSchema = v.strictObject({
+  client: v.picklist(CLIENT_KINDS),
+  session_id: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits, "_", ".", ":" or "-"'))),
+});
+export const primeSchema = v.strictObject({
+  seconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(120)), 30),
+});
+
+export interface RuntimeServiceOptions {
+  store: SettingsStore;
+  runtime: Runtime;
+  demand: DemandTracker;
+  registry: RuntimeRegistry;
+  publishers: Publishers;
+  frames: CameraFrames;
+  supervisor: Supervisor;
+  engine: () => EngineStatus;
+  now?: () => number;
+}
+
+/** What the runtime endpoints show: demand per transmission, outputs, health, diagnostics. */
+export function createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine, now = Date.now }: RuntimeServiceOptions) {
+  const started = now();
+  const counters = { heartbeats: 0, primes: 0 };
+  const tx = (id: string) => {
+    const t = store.get().transmissions.find((x) => x.id === id);
+    if (!t) throw notFound('transmission', id);
+    return t;
+  };
+
+  function demandView(id: string) {
+    const t = tx(id);
+    const d = demand.describe(id);
+    const outputs = runtime.outputs().filter((o) => o.transmission_id === id);
+    return {
+      transmission_id: id,
+      has_demand: demand.wanted(id) || outputs.some((o) => (o.readers ?? 0) > 0),
+      debounce_s: store.get().streaming.demand.debounce_s,
+      heartbeats: d.heartbeats,
+      primed_for_ms: d.primed_for_ms,
+      consumers: d.consumers,
+      enabled: t.enabled,
+      outputs: outputs.map(({ output_id, path, feed, readers, publisher, stop_in_ms }) => ({ output_id, path, feed, readers, publisher, stop_in_ms })),
+    };
+  }
+
+  function health() {
+    const t = now();
+    const eng = engine();
+    const outputs = runtime.outputs();
+    return store.get().transmissions.map((x) => {
+      const state = registry.get(x.id)?.health(t);
+      const mine = outputs.filter((o) => o.transmission_id === x.id);
+      const problems: string[] = [];
+      if (eng.state !== 'running') problems.push(`engine_${eng.state}${eng.binary.reason ? `: ${eng.binary.reason}` : ''}`);
+      if (!x.enabled) problems.push('transmission_disabled');
+      return {
+        transmission_id: x.id,
+        name: x.name,
+        enabled: x.enabled,
+        input: x.input,
+        engine_state: eng.state,
+        active_writer_id: state?.active_writer_id ?? null,
+        selected_writer_id: state?.selected_writer_id ?? null,
+        // A camera stream nobody watches decodes nothing: it is idle, not failing.
+        fallback_reason: state ? state.fallback_reason : x.input === 'camera_source' ? null : 'no_writer',
+        frame_age_ms: state?.frame_age_ms ?? null,
+        writers: state?.writers ?? [],
+        demand: demand.wanted(x.id),
+        problems,
+        outputs: mine.map(({ output_id, path, feed, publisher, readers }) => ({ output_id, path, feed, publisher, readers })),
+      };
+    });
+  }
+
+  return {
+    heartbeat(id: string, body: v.InferOutput<typeof heartbeatSchema>) {
+      tx(id);
+      demand.heartbeat(id, body.client, body.session_id);
+      counters.heartbeats++;
+      void runtime.tick();
+      return demandView(id);
+    },
+    prime(id: string, body: v.InferOutput<typeof primeSchema>) {
+      tx(id);
+      demand.prime(id, body.seconds * 1000);
+      counters.primes++;
+      void runtime.tick();
+      return demandView(id);
+    },
+    demand: demandView,
+    outputs: () => runtime.outputs(),
+    health,
+    diagnostics: () => ({
+      engine: engine(),
+      publisher: { running: publishers.paths().map((p) => ({ path: p, ...publishers.status(p) })), counters: publishers.counters },
+      camera_frames: frames.paths().map((p) => ({ path: p, frames: frames.frames(p), ...frames.status(p) })),
+      runtime_state: registry.list().map((id) => ({ transmission_id: id, ...registry.get(id)!.health(now()) })),
+      processes: supervisor.list(),
+    }),
+    observability: () => ({
+      uptime_s: Math.round((now() - started) / 1000),
+      processes: { total: supervisor.count(), publishers: supervisor.count('publisher:'), camera_frames: supervisor.count('frames:') },
+      publishers: publishers.counters,
+      demand: { ...counters, active_transmissions: demand.active().length },
+      memory_rss_bytes: process.memoryUsage().rss,
+    }),
+  };
+}
+export type RuntimeService = ReturnType<typeof createRuntimeService>;
