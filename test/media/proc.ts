@@ -1,0 +1,254 @@
+/**
+ * Process and port plumbing shared by the media fixtures (test infrastructure, not product code).
+ *
+ * Every child started here is tracked until it has exited; `stopAllMediaProcesses()` is a safety net for
+ * an `afterAll`. Children are started with execa (no shell, argv arrays) and `cleanup: true`, so they also
+ * die with the test worker.
+ */
+import { createSocket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { execa } from 'execa';
+
+export const LOOPBACK = '127.0.0.1';
+export const FFMPEG = 'ffmpeg';
+export const FFPROBE = 'ffprobe';
+
+const spawnOptions = {
+  stdin: 'pipe',
+  stdout: 'pipe',
+  stderr: 'pipe',
+  buffer: false,
+  reject: false,
+  cleanup: true,
+  forceKillAfterDelay: 2_000,
+} as const;
+
+type Spawned = ReturnType<typeof spawnRaw>;
+
+function spawnRaw(command: string, args: readonly string[], stdin: 'pipe' | 'ignore') {
+  return execa(command, [...args], { ...spawnOptions, stdin });
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+}
+
+/** A child process with its exit as a promise that never rejects. */
+export interface MediaProcess {
+  readonly name: string;
+  readonly child: Spawned;
+  readonly pid: number | undefined;
+  /** Resolves once the process has exited (never rejects). */
+  readonly exited: Promise<ExitInfo>;
+  hasExited(): boolean;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. Idempotent. */
+  stop(graceMs?: number): Promise<ExitInfo>;
+  /** The last few KB of stderr (lines for which `keepStderrLine` returned true). */
+  stderrTail(): string;
+}
+
+const live = new Set<MediaProcess>();
+
+export interface SpawnMediaOptions {
+  stdin?: 'pipe' | 'ignore';
+  /** Return false for noisy lines that should not be kept in the tail (they are still passed to onStderrLine). */
+  keepStderrLine?: (line: string) => boolean;
+  onStderrLine?: (line: string) => void;
+  tailBytes?: number;
+}
+
+export function spawnMedia(name: string, command: string, args: readonly string[], opts: SpawnMediaOptions = {}): MediaProcess {
+  const child = spawnRaw(command, args, opts.stdin ?? 'pipe');
+  const tailBytes = opts.tailBytes ?? 6_000;
+  let tail = '';
+  let partial = '';
+  let done = false;
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    partial += chunk;
+    const lines = partial.split(/\r?\n|\r/);
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      opts.onStderrLine?.(line);
+      if (opts.keepStderrLine && !opts.keepStderrLine(line)) continue;
+      tail += line + '\n';
+      if (tail.length > tailBytes * 2) tail = tail.slice(-tailBytes);
+    }
+  });
+  // A child that fails to read its stdin (it quit) must not crash the test with EPIPE.
+  child.stdin?.on('error', () => {});
+  const exited: Promise<ExitInfo> = child.then(
+    (r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }),
+    (e: { exitCode?: number; signal?: string }) => ({ code: e?.exitCode ?? null, signal: e?.signal ?? null }),
+  );
+  const proc: MediaProcess = {
+    name,
+    child,
+    pid: child.pid,
+    exited,
+    hasExited: () => done,
+    stderrTail: () => (tail + partial).slice(-tailBytes),
+    async stop(graceMs = 2_000) {
+      if (!done) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => {
+          if (!done) child.kill('SIGKILL');
+        }, graceMs);
+        try {
+          await exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      return exited;
+    },
+  };
+  live.add(proc);
+  void exited.then(() => {
+    done = true;
+    live.delete(proc);
+  });
+  return proc;
+}
+
+/** Stops every media child still running (a safety net for afterAll). */
+export async function stopAllMediaProcesses(): Promise<void> {
+  await Promise.all([...live].map((p) => p.stop()));
+}
+
+export function liveMediaProcesses(): number {
+  return live.size;
+}
+
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
+export async function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, LOOPBACK, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => {
+      s.close();
+      resolve(false);
+    });
+    s.bind(port, LOOPBACK, () => s.close(() => resolve(true)));
+  });
+}
+
+/** An even UDP port `base` such that base..base+count-1 were all free on 127.0.0.1 a moment ago. */
+export async function freeUdpRange(count: number, lo = 20_000, hi = 60_000): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = lo + 2 * Math.floor((Math.random() * (hi - lo - count)) / 2);
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = await udpFree(p);
+    if (ok) return base;
+  }
+  throw new Error(`no free UDP range of ${count} ports`);
+}
+
+/** Whether something LISTENs on 127.0.0.1:port (read from /proc/net/tcp, without connecting). */
+export async function isTcpListening(port: number): Promise<boolean> {
+  const hex = ':' + port.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[1]?.endsWith(hex) && cols[3] === '0A') return true;
+    }
+  }
+  return false;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Polls `check` every `intervalMs` until it returns a truthy value; rejects after `timeoutMs`
+ * (or as soon as `abort` returns a reason string).
+ */
+export async function pollUntil<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number,
+  opts: { intervalMs?: number; abort?: () => string | undefined } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    const reason = opts.abort?.();
+    if (reason) throw new Error(`${what}: ${reason}`);
+    if (Date.now() >= deadline) throw new Error(`${what}: timed out after ${timeoutMs} ms`);
+    await sleep(opts.intervalMs ?? 25);
+  }
+}
+
+/** Runs a short command to completion with a hard timeout; returns stdout as a Buffer. */
+export async function runToBuffer(
+  command: string,
+  args: readonly string[],
+  opts: { timeoutMs: number; input?: Buffer },
+): Promise<{ stdout: Buffer; stderr: string; exitCode: number | undefined; timedOut: boolean }> {
+  const r = await execa(command, [...args], {
+    encoding: 'buffer',
+    reject: false,
+    timeout: opts.timeoutMs,
+    forceKillAfterDelay: 1_000,
+    cleanup: true,
+    ...(opts.input ? { input: opts.input } : { stdin: 'ignore' as const }),
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return {
+    stdout: Buffer.from(r.stdout),
+    stderr: Buffer.from(r.stderr).toString('utf8'),
+    exitCode: r.exitCode,
+    timedOut: r.timedOut,
+  };
+}
+
+/**
+ * Event-driven waiting: call `notify()` whenever state changes; `wait()` resolves as soon as `cond()` holds,
+ * rejects when `abort()` returns a reason or after `timeoutMs`. Any number of concurrent waiters.
+ */
+export class Changes {
+  private readonly listeners = new Set<() => void>();
+
+  notify(): void {
+    for (const l of [...this.listeners]) l();
+  }
+
+  wait(what: string, cond: () => boolean, timeoutMs: number, abort?: () => string | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        if (err) reject(err);
+        else resolve();
+      };
+      const check = () => {
+        if (cond()) return finish();
+        const reason = abort?.();
+        if (reason) finish(new Error(`${what}: ${reason}`));
+      };
+      const timer = setTimeout(() => finish(new Error(`${what}: timed out after ${timeoutMs} ms${abort?.() ?? ''}`)), timeoutMs);
+      this.listeners.add(check);
+      check();
+    });
+  }
+}
