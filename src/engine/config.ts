@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { StreamingSettings } from '../domain/settings.js';
+import { engineRuntimeDir } from './binary.js';
+import type { PortPlan } from './ports.js';
+
+export type MediamtxLogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** The server's pino level mapped onto MediaMTX's four. */
+export function mediamtxLogLevel(level: string): MediamtxLogLevel {
+  switch (level) {
+    case 'trace':
+    case 'debug':
+      return 'debug';
+    case 'info':
+      return 'info';
+    case 'warn':
+      return 'warn';
+    default:
+      return 'error';
+  }
+}
+
+/** MediaMTX's hashed credential form: `sha256:` + base64(SHA-256(value)) (conf.Credential). */
+export function hashCredential(value: string): string {
+  return `sha256:${createHash('sha256').update(value, 'utf8').digest('base64')}`;
+}
+
+export interface RenderOptions {
+  settings: StreamingSettings;
+  ports: PortPlan;
+  /** The server's log level (pino names). */
+  logLevel: string;
+}
+
+/** Segments the HLS playlist keeps: one more than hls.js's 3-segment live window, so one late segment does not stall it. */
+export const HLS_SEGMENT_COUNT = 4;
+
+/**
+ * The MediaMTX configuration as a plain object. Keys are all documented in MediaMTX v1.20.1's
+ * `mediamtx.yml` (tested); everything not set keeps MediaMTX's default. Paths are not in the file:
+ * the engine manager adds them through the control API, so camera credentials never reach disk.
+ */
+export function mediamtxConfig({ settings, ports, logLevel }: RenderOptions): Record<string, unknown> {
+  const users: Record<string, unknown>[] = [
+    {
+      // Anything on this machine (the node server, FFmpeg publishers, go2rtc, the HLS/WHEP proxy).
+      user: 'any',
+      ips: ['127.0.0.1', '::1'],
+      permissions: [{ action: 'publish' }, { action: 'read' }, { action: 'playback' }, { action: 'api' }],
+    },
+  ];
+  const reader = settings.lan_reader;
+  if (reader.password !== null) {
+    if (reader.username === 'any') throw new Error('lan_reader.username must not be "any": MediaMTX reserves it for anonymous users');
+    // Home Assistant core, VLC, ffplay on the LAN: RTSP read with a password; the file only holds its hash.
+    users.push({ user: reader.username, pass: hashCredential(reader.password), ips: [], permissions: [{ action: 'read' }] });
+  }
+  return {
+    logLevel: mediamtxLogLevel(logLevel),
+    logDestinations: ['stdout'],
+
+    authMethod: 'internal',
+    authInternalUsers: users,
+
+    api: true,
+    apiAddress: `127.0.0.1:${ports.api.actual}`,
+    metrics: false,
+    pprof: false,
+    playback: false,
+
+    rtsp: true,
+    rtspTransports: ['tcp', 'udp'],
+    rtspEncryption: 'no',
+    rtspAddress: `:${ports.rtsp.actual}`,
+    rtpAddress: `:${ports.rtp.actual}`,
+    rtcpAddress: `:${ports.rtcp.actual}`,
+    rtspAuthMethods: ['basic'],
+
+    rtmp: false,
+
+    hls: true,
+    hlsAddress: `127.0.0.1:${ports.hls.actual}`,
+    hlsAlwaysRemux: false,
+    hlsVariant: 'mpegts',
+    hlsSegmentCount: HLS_SEGMENT_COUNT,
+    hlsSegmentDuration: '1s',
+
+    webrtc: true,
+    webrtcAddress: `127.0.0.1:${ports.webrtc.actual}`,
+    webrtcLocalUDPAddress: `:${ports.webrtc_udp.actual}`,
+    webrtcLocalTCPAddress: '',
+    webrtcIPsFromInterfaces: true,
+
+    srt: false,
+    moq: false,
+
+    pathDefaults: {
+      record: false,
+    },
+    paths: {},
+  };
+}
+
+/**
+ * The YAML text of {@link mediamtxConfig}, produced by the `yaml` library. Every string is
+ * double-quoted: MediaMTX reads unquoted `yes`/`no`/`on`/`off` as booleans (legacy YAML 1.1), so a
+ * plain `rtspEncryption: no` or a LAN user called `no` would not load.
+ */
+export function renderMediamtxConfig(options: RenderOptions): string {
+  return stringify(mediamtxConfig(options), { lineWidth: 0, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
+}
+
+export const configPath = (dataDir: string) => join(engineRuntimeDir(dataDir), 'mediamtx.yml');
+
+/** Writes the rendered config atomically (temp file + rename), mode 0600. Returns its path. */
+export async function writeMediamtxConfig(dataDir: string, yamlText: string): Promise<string> {
+  const dir = engineRuntimeDir(dataDir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const target = configPath(dataDir);
+  const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(yamlText, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await chmod(tmp, 0o600);
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return target;
+}

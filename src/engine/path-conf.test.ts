@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { parseGoDuration, pathConfError, pathNameError, redactPathConf, samePathConf } from './path-conf.js';
+
+describe('path configs', () => {
+  it.each([
+    ['cam/front/main', null],
+    ['a.b-c_d/9', null],
+    ['', 'cannot be empty'],
+    ['/cam', "can't begin with a slash"],
+    ['cam/', "can't end with a slash"],
+    ['cam//x', "can't contain empty segments"],
+    ['cam/../x', "can't contain dot path segments"],
+    ['cam x', 'can contain only alphanumeric characters, underscore, dot, minus, slash'],
+    ['~^cam', 'can contain only alphanumeric characters, underscore, dot, minus, slash'],
+  ])('path name %j → %s', (name, error) => {
+    expect(pathNameError(name)).toBe(error);
+  });
+
+  it('parses Go durations, days included', () => {
+    expect(parseGoDuration('10s')).toBe(10e9);
+    expect(parseGoDuration('1m0s')).toBe(60e9);
+    expect(parseGoDuration('1h30m')).toBe(5400e9);
+    expect(parseGoDuration('1.5s')).toBe(1.5e9);
+    expect(parseGoDuration('1d')).toBe(86_400e9);
+    expect(parseGoDuration('0')).toBe(0);
+    expect(parseGoDuration('')).toBe(0); // conf.Duration reads an empty string as zero
+    for (const bad of ['10', 's', '10 s', '1x', '-']) expect(parseGoDuration(bad), bad).toBeNull();
+  });
+
+  it('validates the supported subset and names the field', () => {
+    expect(pathConfError('cam/a', { source: 'rtsp://u:p@h/x', sourceOnDemand: true, rtspTransport: 'tcp', sourceOnDemandStartTimeout: '10s' })).toBeNull();
+    expect(pathConfError('out/a', { source: 'publisher', maxReaders: 2, overridePublisher: false, record: false })).toBeNull();
+    expect(pathConfError('cam/a', { source: 'publisher', runOnDemand: 'sh -c x' })).toMatch(/runOnDemand/);
+    expect(pathConfError('cam/a', { source: 'file:///etc/passwd' })).toMatch(/^source: /);
+    expect(pathConfError('cam/a', { source: 'rtsp://h/x', rtspTransport: 'http' })).toMatch(/^rtspTransport: /);
+    expect(pathConfError('cam/a', { source: 'rtsp://h/x', sourceOnDemandCloseAfter: '10' })).toMatch(/^sourceOnDemandCloseAfter: /);
+    expect(pathConfError('out/a', { source: 'publisher', sourceOnDemand: true })).toMatch(/useless/);
+    expect(pathConfError('/a', { source: 'publisher' })).toMatch(/invalid path name/);
+  });
+
+  it('compares only the keys we set, durations by value', () => {
+    const reported = { name: 'cam/a', source: 'rtsp://h/x', sourceOnDemand: true, sourceOnDemandCloseAfter: '1m0s', rtspTransport: 'tcp', maxReaders: 0, record: false };
+    expect(samePathConf({ source: 'rtsp://h/x', sourceOnDemand: true, sourceOnDemandCloseAfter: '60s' }, reported)).toBe(true);
+    expect(samePathConf({ source: 'rtsp://h/x', sourceOnDemand: true, sourceOnDemandCloseAfter: '61s' }, reported)).toBe(false);
+    expect(samePathConf({ source: 'rtsp://h/y' }, reported)).toBe(false);
+    expect(samePathConf({ source: 'rtsp://h/x', overridePublisher: true }, reported)).toBe(false);
+  });
+
+  it('redacts pull URL credentials for logs', () => {
+    expect(redactPathConf({ source: 'rtsp://admin:s3cret@10.0.0.2:554/x', sourceOnDemand: true })).toEqual({ source: 'rtsp://[redacted]@10.0.0.2:554/x', sourceOnDemand: true });
+  });
+});

@@ -1,0 +1,122 @@
+import * as v from 'valibot';
+import { redactUrls } from '../logger.js';
+
+/**
+ * MediaMTX path names (v1.20.1 `conf.IsValidPathName`): alphanumerics, `_ . - /`, no leading or
+ * trailing `/`, no `.`/`..` segments. Regular-expression names (`~...`) and `all_others` are never
+ * managed by this server.
+ */
+export function pathNameError(name: string): string | null {
+  if (name === '') return 'cannot be empty';
+  if (name.startsWith('/')) return "can't begin with a slash";
+  if (name.endsWith('/')) return "can't end with a slash";
+  if (!/^[0-9a-zA-Z_\-/.]+$/.test(name)) return 'can contain only alphanumeric characters, underscore, dot, minus, slash';
+  if (name.split('/').some((s) => s === '.' || s === '..')) return "can't contain dot path segments";
+  if (name.split('/').some((s) => s === '')) return "can't contain empty segments";
+  return null;
+}
+
+export const isValidPathName = (name: string) => pathNameError(name) === null;
+
+/**
+ * Go duration syntax as MediaMTX's `conf.Duration` reads it: an optional `<n>d` prefix, then
+ * `time.ParseDuration` units. Returns nanoseconds, or null when MediaMTX would refuse it.
+ */
+export function parseGoDuration(input: string): number | null {
+  let s = input;
+  let negative = false;
+  let total = 0;
+  const days = /^(-?[0-9]+)d/.exec(s);
+  if (days) {
+    const n = Number(days[1]);
+    if (n < 0) negative = true;
+    total += Math.abs(n) * 86_400e9;
+    s = s.slice(days[0].length);
+  }
+  if (s !== '') {
+    let sign = 1;
+    if (s[0] === '-' || s[0] === '+') {
+      if (s[0] === '-') sign = -1;
+      s = s.slice(1);
+    }
+    if (s === '0') return 0;
+    if (s === '') return null;
+    const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+    const re = /^([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)/;
+    let rest = s;
+    let sum = 0;
+    while (rest !== '') {
+      const m = re.exec(rest);
+      if (!m || m[1] === '' || m[1] === '.') return null;
+      sum += Number(m[1]) * (units[m[2] as string] as number);
+      rest = rest.slice(m[0].length);
+    }
+    total += sign * sum;
+  }
+  return negative ? -total : total;
+}
+
+const duration = v.pipe(
+  v.string(),
+  v.check((s) => parseGoDuration(s) !== null && (parseGoDuration(s) as number) > 0, 'must be a positive Go duration such as "10s" or "1m30s"'),
+);
+
+/** Keys of MediaMTX's PathConf whose values are durations (compared by value, not by spelling). */
+export const DURATION_KEYS = new Set(['sourceOnDemandStartTimeout', 'sourceOnDemandCloseAfter']);
+
+/**
+ * The subset of MediaMTX's PathConf this server sets at runtime through the control API. Unknown
+ * keys are refused here, before MediaMTX (which refuses them too) sees them.
+ */
+export const pathConfSchema = v.strictObject({
+  /** `publisher`, or a pull URL (`rtsp://user:pass@cam/...`, `rtsp://127.0.0.1:<rtsp>/<path>` for an alias). */
+  source: v.pipe(
+    v.string(),
+    v.check((s) => s === 'publisher' || /^(rtsps?|rtsp\+https?|rtsps?\+ws):\/\/[^/\s]+/.test(s), 'must be "publisher" or an rtsp(s):// URL'),
+  ),
+  sourceOnDemand: v.optional(v.boolean()),
+  sourceOnDemandStartTimeout: v.optional(duration),
+  sourceOnDemandCloseAfter: v.optional(duration),
+  rtspTransport: v.optional(v.picklist(['automatic', 'udp', 'multicast', 'tcp'])),
+  maxReaders: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  overridePublisher: v.optional(v.boolean()),
+  record: v.optional(v.boolean()),
+});
+export type PathConf = v.InferOutput<typeof pathConfSchema>;
+
+/** Why a desired path config is refused (paths and messages only: never the source URL). */
+export function pathConfError(name: string, conf: unknown): string | null {
+  const nameErr = pathNameError(name);
+  if (nameErr) return `invalid path name: ${nameErr}`;
+  const parsed = v.safeParse(pathConfSchema, conf);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const key = v.getDotPath(issue) ?? 'conf';
+    return `${key}: ${key === 'source' ? 'must be "publisher" or an rtsp(s):// URL' : issue.message}`;
+  }
+  if (parsed.output.source === 'publisher' && parsed.output.sourceOnDemand) return "sourceOnDemand: is useless when source is 'publisher'";
+  return null;
+}
+
+function normalize(key: string, value: unknown): unknown {
+  if (DURATION_KEYS.has(key) && typeof value === 'string') return parseGoDuration(value);
+  return value;
+}
+
+/**
+ * Whether the engine's config of a path already matches what we want: only the keys we set are
+ * compared (the engine reports every PathConf field), durations by value ("60s" == "1m0s").
+ */
+export function samePathConf(desired: PathConf, actual: Record<string, unknown>): boolean {
+  for (const [key, value] of Object.entries(desired)) {
+    if (value === undefined) continue;
+    if (!(key in actual)) return false;
+    if (normalize(key, value) !== normalize(key, actual[key])) return false;
+  }
+  return true;
+}
+
+/** A path config safe to log: the credentials of a pull URL replaced. */
+export function redactPathConf(conf: PathConf): PathConf {
+  return { ...conf, source: redactUrls(conf.source) };
+}

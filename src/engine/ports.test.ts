@@ -1,0 +1,74 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { portFree, resolvePorts, type PortName } from './ports.js';
+
+const held: (Server | Socket)[] = [];
+afterEach(async () => {
+  await Promise.all(held.splice(0).map((h) => new Promise<void>((r) => (h as Server).close(() => r()))));
+});
+
+function holdTcp(host?: string): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    held.push(s);
+    s.listen(0, host, () => resolve((s.address() as { port: number }).port));
+  });
+}
+function holdUdp(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    held.push(s);
+    s.bind(0, '0.0.0.0', () => resolve(s.address().port));
+  });
+}
+/** Ports the OS just had free (released again), as preferred ports nobody holds. */
+async function freeTcp(): Promise<number> {
+  const s = createServer();
+  const port = await new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+async function freeUdp(): Promise<number> {
+  const s = createSocket('udp4');
+  const port = await new Promise<number>((r) => s.bind(0, '0.0.0.0', () => r(s.address().port)));
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('engine ports', () => {
+  it('keeps every preferred port that is free (changed: false)', async () => {
+    const preferred: Record<PortName, number> = { rtsp: await freeTcp(), hls: await freeTcp(), webrtc: await freeTcp(), webrtc_udp: await freeUdp(), api: await freeTcp() };
+    const plan = await resolvePorts(preferred);
+    for (const name of Object.keys(preferred) as PortName[]) expect(plan[name]).toEqual({ preferred: preferred[name], actual: preferred[name], changed: false });
+    expect(plan.rtp.actual % 2).toBe(0);
+    expect(plan.rtcp.actual).toBe(plan.rtp.actual + 1);
+  });
+
+  it('picks another free port when the preferred one is taken, on loopback or on every interface, TCP or UDP', async () => {
+    const api = await holdTcp('127.0.0.1'); // API binds 127.0.0.1
+    const rtsp = await holdTcp(); // RTSP binds every interface
+    const hlsOnLoopbackTakenByWildcard = await holdTcp('0.0.0.0');
+    const udp = await holdUdp();
+    const webrtc = await freeTcp();
+    const plan = await resolvePorts({ rtsp, hls: hlsOnLoopbackTakenByWildcard, webrtc, webrtc_udp: udp, api });
+    for (const [name, taken] of [['api', api], ['rtsp', rtsp], ['hls', hlsOnLoopbackTakenByWildcard], ['webrtc_udp', udp]] as const) {
+      expect(plan[name].preferred).toBe(taken);
+      expect(plan[name].changed).toBe(true);
+      expect(plan[name].actual).not.toBe(taken);
+    }
+    expect(plan.webrtc).toEqual({ preferred: webrtc, actual: webrtc, changed: false });
+    expect(await portFree('tcp', plan.api.actual, '127.0.0.1')).toBe(true);
+    expect(await portFree('tcp', plan.rtsp.actual, null)).toBe(true);
+    expect(await portFree('udp', plan.webrtc_udp.actual, null)).toBe(true);
+  });
+
+  it('never gives two listeners of the same protocol the same port', async () => {
+    const p = await freeTcp();
+    const plan = await resolvePorts({ rtsp: p, hls: p, webrtc: p, webrtc_udp: await freeUdp(), api: p });
+    const tcp = [plan.rtsp.actual, plan.hls.actual, plan.webrtc.actual, plan.api.actual];
+    expect(new Set(tcp).size).toBe(4);
+    expect(plan.rtsp).toEqual({ preferred: p, actual: p, changed: false });
+    expect([plan.hls.changed, plan.webrtc.changed, plan.api.changed]).toEqual([true, true, true]);
+  });
+});

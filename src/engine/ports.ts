@@ -1,0 +1,129 @@
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+
+/** The engine listeners whose ports the settings choose. */
+export type PortName = 'rtsp' | 'hls' | 'webrtc' | 'webrtc_udp' | 'api';
+export const PORT_NAMES: readonly PortName[] = ['rtsp', 'hls', 'webrtc', 'webrtc_udp', 'api'];
+
+export interface PortAssignment {
+  preferred: number;
+  actual: number;
+  /** The preferred port was taken and another free one is used instead. */
+  changed: boolean;
+}
+
+export type PortPlan = Record<PortName, PortAssignment> & {
+  /** RTSP over UDP needs an even RTP port and RTCP = RTP + 1 (MediaMTX's defaults: 8000/8001). */
+  rtp: PortAssignment;
+  rtcp: PortAssignment;
+};
+
+type Proto = 'tcp' | 'udp';
+
+/**
+ * Where MediaMTX binds each listener in the rendered config: RTSP, RTP/RTCP and WebRTC's ICE
+ * UDP on every interface (LAN clients and HA core read RTSP; browsers send WebRTC media), HLS,
+ * WHEP signalling and the API on loopback only (the node server proxies them).
+ */
+export const BIND: Record<PortName, { proto: Proto; host: string | null }> = {
+  rtsp: { proto: 'tcp', host: null },
+  hls: { proto: 'tcp', host: '127.0.0.1' },
+  webrtc: { proto: 'tcp', host: '127.0.0.1' },
+  webrtc_udp: { proto: 'udp', host: null },
+  api: { proto: 'tcp', host: '127.0.0.1' },
+};
+
+/** Binds (then releases) `port`; 0 asks the OS for a free one. Resolves with the bound port or null when taken. */
+function probeTcp(port: number, host: string | null): Promise<number | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(null));
+    const onListening = () => {
+      const address = server.address();
+      const bound = typeof address === 'object' && address ? address.port : null;
+      server.close(() => resolve(bound));
+    };
+    // No host: every interface, dual-stack when IPv6 exists (like Go's ":port").
+    if (host === null) server.listen({ port, exclusive: true }, onListening);
+    else server.listen({ port, host, exclusive: true }, onListening);
+  });
+}
+
+function probeUdpOnce(port: number, host: string | null, type: 'udp4' | 'udp6'): Promise<number | null> {
+  return new Promise((resolve) => {
+    const socket = createSocket({ type, ipv6Only: false });
+    socket.unref();
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      socket.close();
+      resolve(err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL' ? -1 : null);
+    });
+    socket.bind({ port, address: host ?? (type === 'udp6' ? '::' : '0.0.0.0'), exclusive: true }, () => {
+      const bound = socket.address().port;
+      socket.close(() => resolve(bound));
+    });
+  });
+}
+
+async function probeUdp(port: number, host: string | null): Promise<number | null> {
+  if (host === null) {
+    const v6 = await probeUdpOnce(port, null, 'udp6');
+    if (v6 !== -1) return v6;
+    const v4 = await probeUdpOnce(port, null, 'udp4');
+    return v4 === -1 ? null : v4;
+  }
+  const r = await probeUdpOnce(port, host, host.includes(':') ? 'udp6' : 'udp4');
+  return r === -1 ? null : r;
+}
+
+const probe = (proto: Proto, port: number, host: string | null) => (proto === 'tcp' ? probeTcp(port, host) : probeUdp(port, host));
+
+/** Whether `port` can be bound right now with that protocol and bind address. */
+export async function portFree(proto: Proto, port: number, host: string | null): Promise<boolean> {
+  return (await probe(proto, port, host)) === port;
+}
+
+/** A port that is free on `host` (and on 127.0.0.1), chosen by the OS, not in `avoid`. */
+async function freePort(proto: Proto, host: string | null, avoid: Set<number>): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const candidate = await probe(proto, 0, '127.0.0.1');
+    if (candidate === null || avoid.has(candidate)) continue;
+    if (host === '127.0.0.1' || (await portFree(proto, candidate, host))) return candidate;
+  }
+  throw new Error(`no free ${proto.toUpperCase()} port found`);
+}
+
+async function rtpPair(avoid: Set<number>): Promise<[number, number]> {
+  const pairFree = async (p: number) => p % 2 === 0 && p < 65535 && !avoid.has(p) && !avoid.has(p + 1) && (await portFree('udp', p, null)) && (await portFree('udp', p + 1, null));
+  if (await pairFree(8000)) return [8000, 8001];
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const p = await probe('udp', 0, '127.0.0.1');
+    if (p === null) continue;
+    const even = p % 2 === 0 ? p : p - 1;
+    if (await pairFree(even)) return [even, even + 1];
+  }
+  throw new Error('no free even/odd UDP port pair found for RTP/RTCP');
+}
+
+/**
+ * The ports MediaMTX will listen on: each preferred port when it can be bound on its bind address,
+ * otherwise a free one (and `changed: true`). Ports are distinct per protocol. Probing is a
+ * snapshot: a port taken between this check and MediaMTX's start makes MediaMTX exit (and the
+ * supervisor restart it).
+ */
+export async function resolvePorts(preferred: Record<PortName, number>): Promise<PortPlan> {
+  const used: Record<Proto, Set<number>> = { tcp: new Set(), udp: new Set() };
+  const out: Partial<PortPlan> = {};
+  for (const name of PORT_NAMES) {
+    const { proto, host } = BIND[name];
+    const want = preferred[name];
+    let actual = want;
+    if (used[proto].has(want) || !(await portFree(proto, want, host))) actual = await freePort(proto, host, used[proto]);
+    used[proto].add(actual);
+    out[name] = { preferred: want, actual, changed: actual !== want };
+  }
+  const [rtp, rtcp] = await rtpPair(used.udp);
+  out.rtp = { preferred: 8000, actual: rtp, changed: rtp !== 8000 };
+  out.rtcp = { preferred: 8001, actual: rtcp, changed: rtcp !== 8001 };
+  return out as PortPlan;
+}
