@@ -8,7 +8,7 @@ import { createEngineManager, type EngineManager } from './engine/index.js';
 import { createSupervisor } from './process/supervisor.js';
 import type { Supervisor } from './process/types.js';
 import { createCameraFrames } from './runtime/camera-frames.js';
-import { createDemandTracker } from './runtime/demand.js';
+import { createDemandTracker, type DemandTracker } from './runtime/demand.js';
 import { createPlaceholders } from './runtime/placeholder.js';
 import { createPublishers } from './runtime/publishers.js';
 import { createRuntime, type Runtime } from './runtime/runtime.js';
@@ -30,6 +30,8 @@ export interface ServerOptions {
   autoStartEngine?: boolean;
   /** Low-rate camera decoding for stills, fallback sessions and freshness. */
   cameraFrames?: { fps: number; maxWidth: number };
+  /** How long one player heartbeat keeps demand alive. Default 30 s. */
+  heartbeatTtlMs?: number;
 }
 
 export interface StreamingServer {
@@ -38,6 +40,7 @@ export interface StreamingServer {
   supervisor: Supervisor;
   engine: EngineManager;
   runtime: Runtime;
+  demand: DemandTracker;
   /** Hooks the WebSocket endpoints onto the HTTP server. */
   attach(server: Server): void;
   /** Stops the runtime, every child process and the store; nothing is left running. */
@@ -64,7 +67,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   });
   const registry = createRuntimeRegistry({ stickyWindowMs: settings().writers.sticky_window_ms, staleAfterMs: settings().writers.stale_after_ms });
   const placeholders = createPlaceholders({ supervisor, ffmpegPath, logger });
-  const demand = createDemandTracker({ heartbeatTtlMs: 30_000, now: Date.now });
+  const demand = createDemandTracker({ heartbeatTtlMs: opts.heartbeatTtlMs ?? 30_000, now: Date.now });
   const publishers = createPublishers({ supervisor, logger, ffmpegPath, registry, placeholders, internalUrl: (p) => engine.internalRtspUrl(p) });
   const frames = createCameraFrames({ supervisor, logger, ffmpegPath, registry, ...(opts.cameraFrames ?? { fps: 2, maxWidth: 1280 }) });
   const runtime = createRuntime({ store, engine, demand, publishers, frames, logger, tickMs: opts.tickMs ?? 1000 });
@@ -98,7 +101,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const settingsTimer = setInterval(applySettings, 1000);
   applySettings();
 
-  if ((opts.autoStartEngine ?? true) && settings().engine.auto_start) await engine.start();
+  if (opts.autoStartEngine ?? true) await engine.autoStart();
   runtime.start();
 
   return {
@@ -107,6 +110,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     supervisor,
     engine,
     runtime,
+    demand,
     attach(server) {
       server.on('upgrade', (req, socket, head) => {
         if (!writers.handleUpgrade(req, socket, head)) socket.destroy();

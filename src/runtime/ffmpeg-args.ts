@@ -9,6 +9,11 @@ export interface EncodeOptions {
 }
 
 const COMMON = ['-hide_banner', '-loglevel', 'warning', '-nostats', '-nostdin'];
+/**
+ * Inputs whose codec is known up front (forced MJPEG, or RTSP whose SDP names it) need no probing:
+ * FFmpeg's default probe would hold the first frame back for seconds (5 MB or 5 s).
+ */
+const NO_PROBE = ['-probesize', '32', '-analyzeduration', '0'];
 
 /** Contain: scale down to fit, then pad with black to the exact size (no stretching, no cropping). */
 export function videoFilter({ width, height, fps }: Pick<EncodeOptions, 'width' | 'height' | 'fps'>): string {
@@ -38,7 +43,7 @@ const rtspOut = (url: string) => ['-f', 'rtsp', '-rtsp_transport', 'tcp', url];
 
 /** Reads an engine path and publishes it at another size, rate or codec into another path. */
 export function transcodeArgs(input: string, output: string, enc: EncodeOptions): string[] {
-  return [...COMMON, '-rtsp_transport', 'tcp', '-i', input, '-an', '-vf', videoFilter(enc), ...encoder(enc), ...rtspOut(output)];
+  return [...COMMON, ...NO_PROBE, '-rtsp_transport', 'tcp', '-i', input, '-an', '-vf', videoFilter(enc), ...encoder(enc), ...rtspOut(output)];
 }
 
 /**
@@ -49,7 +54,7 @@ export function transcodeArgs(input: string, output: string, enc: EncodeOptions)
 export function writerPublisherArgs(output: string, enc: EncodeOptions & { fps: number; width: number; height: number }): string[] {
   return [
     '-hide_banner', '-loglevel', 'error', '-nostats',
-    '-use_wallclock_as_timestamps', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', '-i', 'pipe:0',
+    ...NO_PROBE, '-use_wallclock_as_timestamps', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', '-i', 'pipe:0',
     '-an', '-vf', videoFilter(enc), ...encoder(enc),
     ...rtspOut(output),
   ];
@@ -58,5 +63,5 @@ export function writerPublisherArgs(output: string, enc: EncodeOptions & { fps: 
 /** Decodes a camera (through the engine, or directly when it is missing) into JPEG frames at a low rate on stdout. */
 export function frameDecoderArgs(input: string, fps: number, width: number): string[] {
   const transport = input.startsWith('rtsp') ? ['-rtsp_transport', 'tcp'] : [];
-  return [...COMMON, ...transport, '-i', input, '-an', '-vf', `fps=${fps},scale='min(${width},iw)':-2`, '-q:v', '5', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'];
+  return [...COMMON, ...NO_PROBE, ...transport, '-i', input, '-an', '-vf', `fps=${fps},scale='min(${width},iw)':-2`, '-q:v', '5', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'];
 }

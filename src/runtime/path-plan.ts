@@ -76,9 +76,11 @@ export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, 
     return source ? { key: `${t.camera_id}/${source.id}`, camera_id: t.camera_id, source } : null;
   };
 
-  // Each camera source is pulled by one engine path: its first enabled copy output, else a hidden one.
+  // Each camera source is pulled by one engine path: its first enabled copy output (generated
+  // transmissions first, so the camera's own stream stays the puller whatever manual ones come
+  // and go), else a hidden one.
   const firstCopy = new Map<string, string>();
-  for (const t of live) {
+  for (const t of [...live.filter((x) => x.metadata), ...live.filter((x) => !x.metadata)]) {
     const k = keyOf(t);
     const copy = t.outputs.find((o) => o.enabled && isCopy(o));
     if (k && copy && !firstCopy.has(k.key)) firstCopy.set(k.key, copy.engine_path);

@@ -41,8 +41,8 @@ export function createPublishers({ supervisor, logger, ffmpegPath, registry, pla
   const counters: PublisherCounters = { started: 0, stopped: 0, frames_written: 0, frames_skipped: 0 };
 
   /**
-   * Passes the selected writer's frames on as they arrive; when none arrives for 1.5 frame
-   * intervals it repeats the last one or sends the placeholder, so the stream never stalls.
+   * Passes the selected writer's frames on as they arrive; when none has arrived for about a frame
+   * interval it repeats the last one or sends the placeholder, so the stream never stalls.
    */
   function startPump(entry: Running, fps: number, width: number, height: number) {
     const state = registry.ensure(entry.planned.transmission_id);
@@ -87,7 +87,8 @@ export function createPublishers({ supervisor, logger, ffmpegPath, registry, pla
       }
     };
     const keepAlive = () => {
-      if (now() - lastWriteAt < intervalMs * 1.5) return;
+      // 0.8: timers fire a little early or late; the encoder's fps filter evens the rate out.
+      if (now() - lastWriteAt < intervalMs * 0.8) return;
       const f = state.consume(now());
       const jpeg = f.jpeg ?? placeholderFor(f.reason ?? 'no_writer');
       if (jpeg) write(jpeg);

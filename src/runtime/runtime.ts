@@ -10,7 +10,7 @@ export interface EngineView {
   running(): boolean;
   /** The engine's actual RTSP port (preferred when not running). */
   rtspPort(): number;
-  syncPaths(desired: ReadonlyMap<string, { source: string }>): Promise<unknown>;
+  syncPaths(desired: ReadonlyMap<string, { source: string }>): Promise<{ errors: readonly unknown[] }>;
   readers(path: string): Promise<number | null>;
 }
 
@@ -69,8 +69,9 @@ export function createRuntime({ store, engine, demand, publishers, frames, logge
     const p = currentPlan();
     const running = engine.running();
     if (running && syncedKey !== planKey) {
-      await engine.syncPaths(p.paths);
-      syncedKey = planKey;
+      const result = await engine.syncPaths(p.paths);
+      // A path the engine refused is tried again on the next tick.
+      if (result.errors.length === 0) syncedKey = planKey;
     }
     if (!running) syncedKey = '';
     const t = now();

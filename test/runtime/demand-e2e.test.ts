@@ -1,0 +1,157 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { generatedTransmissionId } from '../../src/domain/ids.js';
+import { pollUntil, stopAllMediaProcesses } from '../media/proc.js';
+import { startRtspCamera, type RtspCamera } from '../media/rtsp-camera.js';
+import { startRtspReceiver, type RtspReceiver } from '../media/rtsp-receiver.js';
+import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from './server-harness.js';
+
+/**
+ * FFmpeg processes the server started: children of this process (the server runs in-process),
+ * leaving out the test's own receiver, which listens (`-rtsp_flags listen`).
+ */
+function ffmpegChildren(): number {
+
+  let n = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (ppid === process.pid && comm === 'ffmpeg' && !cmdline.includes('rtsp_flags')) n++;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return n;
+}
+
+let server: LiveServer | undefined;
+let receiver: RtspReceiver | undefined;
+let camera: RtspCamera | undefined;
+afterEach(async () => {
+  await server?.close();
+  await receiver?.stop();
+  await camera?.stop();
+  server = receiver = camera = undefined;
+});
+afterAll(() => stopAllMediaProcesses());
+
+describe('demand', () => {
+  it('a heartbeat starts the publisher; without heartbeats or readers it stops after the debounce', async () => {
+    server = await startLiveServer({ mediamtxPath: MEDIAMTX_DOUBLE, heartbeatTtlMs: 1000 }, { demand: { debounce_s: 2 } });
+    receiver = await startRtspReceiver({ port: server.streaming.engine.rtspPort(), path: 'pipe/d/out' });
+    await server.request('PUT', '/api/streams/pipelines/d', { nodes: [{ id: 'out', type: 'stream.publish_video', config: { publication_enabled: true } }] });
+    const tx = generatedTransmissionId('pipeline:d:out');
+    const { supervisor } = server.streaming;
+
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(supervisor.count('publisher:')).toBe(0);
+    expect(ffmpegChildren()).toBe(0);
+
+    const hb = await server.request('POST', `/api/streams/transmissions/${tx}/demand/heartbeat`, { client: 'pip', session_id: 's1' });
+    expect(hb.json).toMatchObject({ has_demand: true, heartbeats: [{ client: 'pip', sessions: 1 }] });
+    // A player heartbeats while it plays.
+    const beating = setInterval(() => void server!.request('POST', `/api/streams/transmissions/${tx}/demand/heartbeat`, { client: 'pip', session_id: 's1' }), 300);
+    try {
+      await pollUntil('publisher started', () => supervisor.count('publisher:') === 1, 5_000);
+      await receiver.waitForFrames(5, 15_000); // the placeholder: no writer feeds it
+      const demand = (await server.request('GET', `/api/streams/transmissions/${tx}/demand`)).json;
+      expect(demand.outputs).toEqual([expect.objectContaining({ path: 'pipe/d/out', feed: 'writers', publisher: 'running' })]);
+    } finally {
+      clearInterval(beating);
+    }
+
+    // The last heartbeat expires after 1 s; the publisher stays for the 2 s debounce, then stops.
+    const started = Date.now();
+    await pollUntil('publisher stopped', () => supervisor.count('publisher:') === 0, 10_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+    expect(supervisor.count()).toBe(1); // only the engine
+    expect(ffmpegChildren()).toBe(0);
+    expect((await server.request('GET', `/api/streams/transmissions/${tx}/demand`)).json).toMatchObject({ has_demand: false, heartbeats: [] });
+  }, 60_000);
+
+  it('priming holds demand for the asked time; unknown transmissions are 404 and bad clients 422', async () => {
+    server = await startLiveServer({ mediamtxPath: MEDIAMTX_DOUBLE }, { demand: { debounce_s: 0 } });
+    await server.request('PUT', '/api/streams/pipelines/p', { nodes: [{ id: 'out', type: 'stream.publish_video', config: { publication_enabled: true } }] });
+    const tx = generatedTransmissionId('pipeline:p:out');
+    const primed = await server.request('POST', `/api/streams/transmissions/${tx}/demand/prime`, { seconds: 2 });
+    expect(primed.json).toMatchObject({ has_demand: true, primed_for_ms: expect.any(Number) });
+    expect(primed.json.primed_for_ms).toBeGreaterThan(1_500);
+    expect((await server.request('POST', `/api/streams/transmissions/nope/demand/prime`, {})).status).toBe(404);
+    const bad = await server.request('POST', `/api/streams/transmissions/${tx}/demand/heartbeat`, { client: 'tv' });
+    expect(bad.status).toBe(422);
+    expect(bad.json.error.field).toBe('client');
+    await pollUntil('prime expired', async () => (await server!.request('GET', `/api/streams/transmissions/${tx}/demand`)).json.has_demand === false, 6_000);
+    await pollUntil('publisher stopped', () => server!.streaming.supervisor.count('publisher:') === 0, 5_000);
+  }, 60_000);
+
+  it('with no demand anywhere: no FFmpeg process and no connection to any camera', async () => {
+    camera = await startRtspCamera({ width: 320, height: 240, fps: 10 });
+    server = await startLiveServer({ mediamtxPath: MEDIAMTX_DOUBLE });
+    for (let i = 0; i < 4; i++) {
+      await server.request('POST', '/api/cameras', { name: `Cam ${i}`, sources: [{ url: camera.url }, { role: 'sub', url: camera.url }] });
+    }
+    await server.request('PUT', '/api/streams/pipelines/w', { nodes: [{ id: 'out', type: 'stream.publish_video', config: { publication_enabled: true } }] });
+    await new Promise((r) => setTimeout(r, 2_500)); // a dozen demand ticks
+    expect(server.streaming.supervisor.count()).toBe(1); // the engine itself
+    expect(ffmpegChildren()).toBe(0);
+    expect(camera.connections()).toBe(0);
+  }, 60_000);
+});
+
+describe('one connection per camera source', () => {
+  it('engine missing: still grabs, fallback sessions and priming share one direct read of the camera', async () => {
+    camera = await startRtspCamera({ width: 320, height: 240, fps: 10 });
+    server = await startLiveServer({ cameraFrames: { fps: 5, maxWidth: 640 } });
+    expect(server.streaming.engine.status().state).toBe('missing');
+    const cam = await server.request('POST', '/api/cameras', { name: 'Door', sources: [{ url: camera.url }] });
+    const tx = generatedTransmissionId(cam.json.sources[0].publication_id);
+    const { demand } = server.streaming;
+
+    // What stills and JSMpeg fallback sessions hold while they run, plus a prime from a player.
+    const releaseStill = demand.acquire(tx);
+    const releaseFallback1 = demand.acquire(tx);
+    const releaseFallback2 = demand.acquire(tx);
+    await server.request('POST', `/api/streams/transmissions/${tx}/demand/prime`, { seconds: 5 });
+    await pollUntil('camera frames flowing', async () => {
+      const h = (await server!.request('GET', '/api/streams/runtime/health')).json[0];
+      return h.selected_writer_id === 'camera:door:main' && h.frame_age_ms !== null && h.frame_age_ms < 1_000;
+    }, 15_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(camera.connections()).toBe(1);
+    expect(server.streaming.supervisor.count('frames:')).toBe(1);
+    const health = (await server.request('GET', '/api/streams/runtime/health')).json[0];
+    expect(health.problems[0]).toMatch(/^engine_missing/);
+
+    releaseStill();
+    releaseFallback1();
+    releaseFallback2();
+  }, 60_000);
+
+  it('engine running: the engine holds the only camera pull; the decoder reads the engine path', async () => {
+    camera = await startRtspCamera({ width: 320, height: 240, fps: 10 });
+    server = await startLiveServer({ mediamtxPath: MEDIAMTX_DOUBLE });
+    const cam = await server.request('POST', '/api/cameras', { name: 'Door', sources: [{ url: camera.url }] });
+    await server.request('POST', '/api/streams/transmissions', { name: 'Small', input: 'camera_source', camera_id: 'door', camera_source_id: 'main', outputs: [{ engine_path: 'door/small' }] });
+    await server.request('POST', '/api/streams/transmissions', { name: 'Copy', input: 'camera_source', camera_id: 'door', camera_source_id: 'main', outputs: [{ codec: 'copy', width: null, height: null, fps: null, engine_path: 'door/copy' }] });
+    const tx = generatedTransmissionId(cam.json.sources[0].publication_id);
+    server.streaming.demand.acquire(tx);
+    await pollUntil('frame decoder started', () => server!.streaming.supervisor.count('frames:') === 1, 5_000);
+
+    // Ask the double what the engine was told: exactly one path pulls the camera.
+    const api = server.streaming.engine.status().api_url!;
+    const paths = (await (await fetch(`${api}/v3/config/paths/list?itemsPerPage=1000`)).json()) as { items: { name: string; source: string }[] };
+    const pulling = paths.items.filter((p) => p.source.includes(`:${camera!.port}/`));
+    expect(pulling.map((p) => p.name)).toEqual(['cam/door/main']);
+    expect(paths.items.find((p) => p.name === 'door/copy')!.source).toBe(`rtsp://127.0.0.1:${server.streaming.engine.rtspPort()}/cam/door/main`);
+    expect(paths.items.find((p) => p.name === 'door/small')!.source).toBe('publisher');
+    const violations = (await (await fetch(`${api}/_double/violations`)).json()) as unknown[];
+    expect(violations).toEqual([]);
+    // Our own decoder never dials the camera while the engine runs.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(camera.connections()).toBe(0);
+    expect(server.streaming.supervisor.list().find((c) => c.name === 'frames:cam/door/main')).toBeDefined();
+  }, 60_000);
+});

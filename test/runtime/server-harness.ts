@@ -1,0 +1,64 @@
+import { serve } from '@hono/node-server';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '../../src/logger.js';
+import { createStreamingServer, type ServerOptions, type StreamingServer } from '../../src/server.js';
+import { freeTcpPort } from '../media/proc.js';
+
+/** The MediaMTX test double, started by the engine exactly like the real binary. */
+export const MEDIAMTX_DOUBLE = fileURLToPath(new URL('../doubles/mediamtx/mediamtx', import.meta.url));
+
+export interface LiveServer {
+  streaming: StreamingServer;
+  base: string;
+  logs: string[];
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
+  close(): Promise<void>;
+}
+
+/** The whole server on a real port over a fresh data directory, its log captured. */
+export async function startLiveServer(over: Partial<ServerOptions> = {}, settings?: Record<string, unknown>): Promise<LiveServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'toposync-live-'));
+  const logs: string[] = [];
+  const logger = createLogger(
+    'debug',
+    new Writable({
+      write(chunk, _e, done) {
+        logs.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    }),
+  );
+  const streaming = await createStreamingServer({ dataDir, logger, logLevel: 'debug', mediamtxBundledPaths: [], tickMs: 200, ...over, autoStartEngine: false });
+  const http = serve({ fetch: streaming.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  await new Promise<void>((r) => (http.listening ? r() : http.once('listening', () => r())));
+  streaming.attach(http);
+  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const request = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(base + path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : null };
+  };
+  // Test files run in parallel: each engine gets its own preferred ports, so two never race for one.
+  const ports = { rtsp_port: await freeTcpPort(), hls_port: await freeTcpPort(), webrtc_port: await freeTcpPort(), api_port: await freeTcpPort(), webrtc_udp_port: await freeTcpPort() };
+  const res = await request('PATCH', '/api/streams/settings', { ...settings, engine: { ...(settings?.engine as object | undefined), ...ports } });
+  if (res.status !== 200) throw new Error(`settings refused: ${JSON.stringify(res.json)}`);
+  if (over.autoStartEngine !== false) await streaming.engine.start();
+  return {
+    streaming,
+    base,
+    logs,
+    request,
+    async close() {
+      http.closeAllConnections();
+      await new Promise((r) => http.close(r));
+      await streaming.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
