@@ -4,12 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests and the runtime use, as "command:package".
-APT_NEEDS=()
+# Debian packages the runtime and the tests use: FFmpeg (publishers, stills, fallback), and for
+# the media tests a real RTSP camera (GStreamer's RTSP server through Python) and an RTSP broker.
+APT_NEEDS=(
+  ffmpeg
+  python3-gi gir1.2-gst-rtsp-server-1.0
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
+  rtsp-server-perl
+  fonts-dejavu-core
+)
 
 missing=()
-for pair in "${APT_NEEDS[@]}"; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+for pkg in "${APT_NEEDS[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=()

@@ -1,0 +1,88 @@
+import { execa, type ResultPromise } from 'execa';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const MEDIAMTX_DOUBLE = join(ROOT, 'test/doubles/mediamtx/mediamtx');
+const CLK_TCK = 100;
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** CPU seconds (user + system) and RSS bytes of one process, from /proc. */
+export async function procStats(pid: number): Promise<{ cpuSeconds: number; rssBytes: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  const rssBytes = Number(fields[21]) * 4096;
+  return { cpuSeconds, rssBytes };
+}
+
+/** Direct children of `pid` whose command name is `comm`. */
+export async function childrenNamed(pid: number, comm: string): Promise<number> {
+  let n = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && name === comm) n++;
+    } catch {
+      // gone while reading
+    }
+  }
+  return n;
+}
+
+export interface ServerProcess {
+  base: string;
+  pid: number;
+  request(method: string, path: string, body?: unknown): Promise<any>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The server as it runs in production (compiled, plain node), as its own process so its CPU and
+ * memory are measured apart from the benchmark's clients. `npm run build` must have run.
+ */
+export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'toposync-bench-'));
+  const port = await freePort();
+  const child: ResultPromise = execa('node', [join(ROOT, 'dist/main.js')], {
+    env: { TOPOSYNC_STREAMING_PORT: String(port), TOPOSYNC_STREAMING_DATA_DIR: dataDir, TOPOSYNC_STREAMING_LOG_LEVEL: 'warn', TOPOSYNC_STREAMING_MEDIAMTX_PATH: MEDIAMTX_DOUBLE, ...env },
+    reject: false,
+    stdout: 'ignore',
+    stderr: 'inherit',
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const request = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(base + path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  for (let i = 0; ; i++) {
+    if (i > 150) throw new Error('server did not start');
+    if (await fetch(`${base}/api/streams/settings`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    pid: child.pid!,
+    request,
+    async stop() {
+      child.kill('SIGTERM');
+      await child;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
