@@ -53,7 +53,10 @@ describe('demand', () => {
     const hb = await server.request('POST', `/api/streams/transmissions/${tx}/demand/heartbeat`, { client: 'pip', session_id: 's1' });
     expect(hb.json).toMatchObject({ has_demand: true, heartbeats: [{ client: 'pip', sessions: 1 }] });
     // A player heartbeats while it plays.
-    const beating = setInterval(() => void server!.request('POST', `/api/streams/transmissions/${tx}/demand/heartbeat`, { client: 'pip', session_id: 's1' }), 300);
+    let lastAck = Date.now();
+    const beating = setInterval(() => {
+      void server!.request('POST', `/api/streams/transmissions/${tx}/demand/heartbeat`, { client: 'pip', session_id: 's1' }).then(() => (lastAck = Date.now()));
+    }, 300);
     try {
       await pollUntil('publisher started', () => supervisor.count('publisher:') === 1, 5_000);
       await receiver.waitForFrames(5, 15_000); // the placeholder: no writer feeds it
@@ -63,10 +66,11 @@ describe('demand', () => {
       clearInterval(beating);
     }
 
-    // The last heartbeat expires after 1 s; the publisher stays for the 2 s debounce, then stops.
-    const started = Date.now();
+    // The last heartbeat expires 1 s after it was received; the publisher stays for the 2 s
+    // debounce after that (less one 200 ms tick), then stops.
+    await new Promise((r) => setTimeout(r, 400)); // let a heartbeat still in flight land
     await pollUntil('publisher stopped', () => supervisor.count('publisher:') === 0, 10_000);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+    expect(Date.now() - lastAck).toBeGreaterThanOrEqual(2_700);
     expect(supervisor.count()).toBe(1); // only the engine
     expect(ffmpegChildren()).toBe(0);
     expect((await server.request('GET', `/api/streams/transmissions/${tx}/demand`)).json).toMatchObject({ has_demand: false, heartbeats: [] });
