@@ -1,6 +1,7 @@
 import type { StoredCamera, StoredSource } from '../domain/camera.js';
 import type { Pipeline } from '../domain/pipeline.js';
 import { emptyDoc, type ControlPlane } from '../domain/settings.js';
+import type { Output, Transmission } from '../domain/transmission.js';
 
 /** Builders for reconciler tests and benchmarks. */
 export function source(id: string, over: Partial<StoredSource> = {}): StoredSource {
@@ -29,5 +30,36 @@ export function publishPipeline(name: string, config: Record<string, unknown>, o
     ],
     metadata: null,
     ...over,
+  };
+}
+
+/** A manual transmission; each output starts as a 640x360 at 10 fps H.264 output at `m/<id>/<index>`. */
+export function manualTransmission(id: string, over: Partial<Transmission> = {}, outputs: Partial<Output>[] = []): Transmission {
+  return {
+    id,
+    name: id,
+    description: '',
+    enabled: true,
+    host_server_id: 'local',
+    input: 'writers',
+    camera_id: null,
+    camera_source_id: null,
+    metadata: null,
+    ...over,
+    outputs: outputs.map((o, i) => ({
+      id: `o${i}`,
+      name: '',
+      enabled: true,
+      engine_path: `m/${id}/${i}`,
+      codec: 'h264',
+      width: 640,
+      height: 360,
+      fps: 10,
+      bitrate_kbps: null,
+      enable_rtsp: true,
+      enable_hls: true,
+      enable_webrtc: false,
+      ...o,
+    })),
   };
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generatedTransmissionId as txId, implicitPipelineName } from '../domain/ids.js';
 import type { ControlPlane } from '../domain/settings.js';
-import type { Transmission } from '../domain/transmission.js';
-import { camera, plane, publishPipeline, source } from './fixtures.js';
+import { camera, manualTransmission, plane, publishPipeline, source } from './fixtures.js';
 import { isEmptyDiff, reconcile, type ReconcileDiff } from './reconcile.js';
 
 const front = () =>
@@ -233,18 +232,7 @@ const cases: Case[] = [
   },
 ];
 
-const manual: Transmission = {
-  id: '0b7f9ad4-4b1e-4f57-9a55-0c1f7e3a3c11',
-  name: 'Mosaic',
-  description: '',
-  enabled: true,
-  host_server_id: 'local',
-  input: 'writers',
-  camera_id: null,
-  camera_source_id: null,
-  outputs: [],
-  metadata: null,
-};
+const manual = manualTransmission('0b7f9ad4-4b1e-4f57-9a55-0c1f7e3a3c11', { name: 'Mosaic' });
 
 describe('reconcile', () => {
   it.each(cases)('$name', ({ from, change, diff, check }) => {

@@ -1,42 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Transmission } from '../domain/transmission.js';
-import { camera, plane, publishPipeline, source } from '../reconcile/fixtures.js';
+import { camera, manualTransmission, plane, publishPipeline, source } from '../reconcile/fixtures.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import { planEngine, type EnginePlan } from './path-plan.js';
 
 const RTSP = 18554;
 const front = camera('front', [source('main', { url: 'rtsp://192.0.2.10/1', username: 'admin', password: 'p@ss:w/rd' }), source('sub', { role: 'sub', url: 'rtsp://192.0.2.10/2' })]);
 const generated = (over: Parameters<typeof plane>[0] = {}) => reconcile(plane({ cameras: [front], ...over })).plane;
-
-function manual(id: string, over: Partial<Transmission>, outputs: Partial<Transmission['outputs'][number]>[]): Transmission {
-  return {
-    id,
-    name: id,
-    description: '',
-    enabled: true,
-    host_server_id: 'local',
-    input: 'writers',
-    camera_id: null,
-    camera_source_id: null,
-    metadata: null,
-    ...over,
-    outputs: outputs.map((o, i) => ({
-      id: `o${i}`,
-      name: '',
-      enabled: true,
-      engine_path: `m/${id}/${i}`,
-      codec: 'h264',
-      width: 640,
-      height: 360,
-      fps: 10,
-      bitrate_kbps: null,
-      enable_rtsp: true,
-      enable_hls: true,
-      enable_webrtc: false,
-      ...o,
-    })),
-  };
-}
 
 const summary = (plan: EnginePlan) => ({
   paths: Object.fromEntries([...plan.paths].map(([k, v]) => [k, v.source === 'publisher' ? 'publisher' : v.source])),
@@ -74,7 +43,7 @@ describe('planEngine', () => {
       name: 'a second transmission of the same source copies through the engine, not from the camera',
       doc: (() => {
         const d = generated();
-        return { ...d, transmissions: [...d.transmissions, manual('raw', { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: 'copy' }, { engine_path: 'm/raw/small' }])] };
+        return { ...d, transmissions: [...d.transmissions, manualTransmission('raw', { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: 'copy' }, { engine_path: 'm/raw/small' }])] };
       })(),
       expected: {
         paths: {
@@ -92,8 +61,8 @@ describe('planEngine', () => {
       doc: {
         cameras: [front],
         transmissions: [
-          manual('small', { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{}]),
-          manual('copy', { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: 'copy' }]),
+          manualTransmission('small', { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{}]),
+          manualTransmission('copy', { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: 'copy' }]),
         ],
       },
       expected: {
@@ -111,13 +80,13 @@ describe('planEngine', () => {
       name: 'disabled transmissions and disabled outputs have no path',
       doc: {
         cameras: [front],
-        transmissions: [manual('off', { enabled: false }, [{}]), manual('half', {}, [{ enabled: false }, { engine_path: 'm/half/on' }])],
+        transmissions: [manualTransmission('off', { enabled: false }, [{}]), manualTransmission('half', {}, [{ enabled: false }, { engine_path: 'm/half/on' }])],
       },
       expected: { paths: { 'm/half/on': 'publisher' }, feeds: { 'm/half/on': 'writers' }, reads: [] },
     },
     {
       name: 'a camera-source transmission whose source is gone plays nothing',
-      doc: { cameras: [], transmissions: [manual('orphan', { input: 'camera_source', camera_id: 'gone', camera_source_id: 'main' }, [{ codec: 'copy' }])] },
+      doc: { cameras: [], transmissions: [manualTransmission('orphan', { input: 'camera_source', camera_id: 'gone', camera_source_id: 'main' }, [{ codec: 'copy' }])] },
       expected: { paths: {}, feeds: {}, reads: [] },
     },
   ])('$name', ({ doc, expected }) => {
@@ -126,7 +95,7 @@ describe('planEngine', () => {
 
   it('every camera source is read by exactly one path whatever the number of transmissions', () => {
     const d = generated();
-    const many = { ...d, transmissions: [...d.transmissions, ...Array.from({ length: 5 }, (_, i) => manual(`t${i}`, { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: i % 2 ? 'copy' : 'h264' }]))] };
+    const many = { ...d, transmissions: [...d.transmissions, ...Array.from({ length: 5 }, (_, i) => manualTransmission(`t${i}`, { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: i % 2 ? 'copy' : 'h264' }]))] };
     const plan = planEngine(many, RTSP);
     const pulling = [...plan.paths.values()].filter((p) => p.source.includes('192.0.2.10/1'));
     expect(pulling).toHaveLength(1);

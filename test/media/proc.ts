@@ -178,6 +178,18 @@ export async function isTcpListening(port: number): Promise<boolean> {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Calls `onLine` for every complete line a child writes to `stream`. */
+export function onLines(stream: NodeJS.ReadableStream | null | undefined, onLine: (line: string) => void): void {
+  let partial = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => {
+    partial += chunk;
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+}
+
 /**
  * Polls `check` every `intervalMs` until it returns a truthy value; rejects after `timeoutMs`
  * (or as soon as `abort` returns a reason string).

@@ -3,7 +3,7 @@
  * its source port, any number of readers pull from its client port. Readers must use UDP (TCP SETUP
  * answers 400); the publisher sends RTP over UDP too. Bound to 127.0.0.1 only.
  */
-import { Changes, freeTcpPort, freeUdpRange, LOOPBACK, spawnMedia, type MediaProcess } from './proc.js';
+import { Changes, freeTcpPort, freeUdpRange, LOOPBACK, onLines, spawnMedia, type MediaProcess } from './proc.js';
 
 export const RTSP_SERVER_PERL = '/usr/bin/rtsp-server-perl';
 
@@ -87,14 +87,7 @@ async function startOnce(opts: RtspBrokerOptions): Promise<RtspBroker> {
     ],
     { stdin: 'pipe', onStderrLine: onLine },
   );
-  let partial = '';
-  proc.child.stdout?.setEncoding('utf8');
-  proc.child.stdout?.on('data', (chunk: string) => {
-    partial += chunk;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const l of lines) onLine(l);
-  });
+  onLines(proc.child.stdout, onLine);
   void proc.exited.then(() => changes.notify());
 
   const died = () => (proc.hasExited() ? ` (broker exited)\n${log}${proc.stderrTail()}` : undefined);

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { LOOPBACK, pollUntil, spawnMedia, type MediaProcess } from './proc.js';
+import { LOOPBACK, onLines, pollUntil, spawnMedia, type MediaProcess } from './proc.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const CAMERA_SCRIPT = fileURLToPath(new URL('./rtsp-camera.py', import.meta.url));
@@ -88,25 +88,18 @@ export async function startRtspCamera(opts: RtspCameraOptions = {}): Promise<Rts
   let error: string | undefined;
   let count = 0;
   let active = 0;
-  let partial = '';
-  proc.child.stdout?.setEncoding('utf8');
-  proc.child.stdout?.on('data', (chunk: string) => {
-    partial += chunk;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      let ev: CameraEvent;
-      try {
-        ev = JSON.parse(line) as CameraEvent;
-      } catch {
-        continue;
-      }
-      if (ev.event === 'ready' && typeof ev.port === 'number') port = ev.port;
-      else if (ev.event === 'client' || ev.event === 'client-closed') {
-        count = Math.max(count, ev.count ?? count);
-        active = ev.active ?? active;
-      } else if (ev.event === 'error') error = ev.message ?? 'unknown error';
+  onLines(proc.child.stdout, (line) => {
+    let ev: CameraEvent;
+    try {
+      ev = JSON.parse(line) as CameraEvent;
+    } catch {
+      return;
     }
+    if (ev.event === 'ready' && typeof ev.port === 'number') port = ev.port;
+    else if (ev.event === 'client' || ev.event === 'client-closed') {
+      count = Math.max(count, ev.count ?? count);
+      active = ev.active ?? active;
+    } else if (ev.event === 'error') error = ev.message ?? 'unknown error';
   });
 
   const why = () =>
