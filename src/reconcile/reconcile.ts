@@ -52,7 +52,8 @@ export function reconcile(input: ControlPlane): ReconcileResult {
   const pubs = [...fromCameras.flatMap((g) => g.pubs), ...fromPipelines.pubs];
   const generatedTx = [...fromCameras.flatMap((g) => g.txs), ...fromPipelines.txs];
 
-  const views = liveViews(pubs, cameras, new Map(input.live_views.map((l) => [l.id, l])));
+  const previousViews = new Map(input.live_views.map((l) => [l.id, l]));
+  const views = liveViews(pubs, cameras, previousViews);
 
   const plane: ControlPlane = {
     cameras: input.cameras,
@@ -63,10 +64,10 @@ export function reconcile(input: ControlPlane): ReconcileResult {
     live_views: views,
   };
   const diff: ReconcileDiff = { created: [], updated: [], removed: [] };
-  compare(diff, 'publication', input.publications, pubs, (p) => p.id);
-  compare(diff, 'transmission', input.transmissions.filter((t) => t.metadata), generatedTx, (t) => t.id);
-  compare(diff, 'pipeline', input.pipelines, plane.pipelines, (p) => p.name);
-  compare(diff, 'live_view', input.live_views, views, (l) => l.id);
+  compare(diff, 'publication', input.publications, previous.pubs, pubs, (p) => p.id);
+  compare(diff, 'transmission', input.transmissions.filter((t) => t.metadata), previous.txs, generatedTx, (t) => t.id);
+  compare(diff, 'pipeline', input.pipelines, previous.pipes, plane.pipelines, (p) => p.name);
+  compare(diff, 'live_view', input.live_views, previousViews, views, (l) => l.id);
   return { plane, diff };
 }
 
@@ -142,13 +143,21 @@ function writeBackTransmissionId(pipeline: Pipeline): Pipeline {
   return nodes ? { ...pipeline, nodes } : pipeline;
 }
 
-function compare<T>(diff: ReconcileDiff, kind: ArtifactKind, before: readonly T[], after: readonly T[], id: (x: T) => string) {
-  const old = new Map(before.map((x) => [id(x), x]));
+/**
+ * `byId` indexes `before` (it may hold more, e.g. manual transmissions, whose ids never clash with
+ * generated ones). Ids are unique, so |after| = |before| - removed + created: when that leaves no
+ * removal, `before` is not scanned again.
+ */
+function compare<T>(diff: ReconcileDiff, kind: ArtifactKind, before: readonly T[], byId: ReadonlyMap<string, T>, after: readonly T[], id: (x: T) => string) {
+  let created = 0;
   for (const x of after) {
-    const prev = old.get(id(x));
-    if (prev === undefined) diff.created.push({ kind, id: id(x) });
-    else if (prev !== x && !equal(prev, x)) diff.updated.push({ kind, id: id(x) });
-    old.delete(id(x));
+    const prev = byId.get(id(x));
+    if (prev === undefined) {
+      created++;
+      diff.created.push({ kind, id: id(x) });
+    } else if (prev !== x && !equal(prev, x)) diff.updated.push({ kind, id: id(x) });
   }
-  for (const key of old.keys()) diff.removed.push({ kind, id: key });
+  if (before.length + created === after.length) return;
+  const kept = new Set(after.map(id));
+  for (const x of before) if (!kept.has(id(x))) diff.removed.push({ kind, id: id(x) });
 }
