@@ -1,0 +1,100 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import * as v from 'valibot';
+import { ApiError } from '../errors.js';
+
+export const TRANSPORTS = ['hls', 'mse', 'jsmpeg', 'webrtc', 'still'] as const;
+export type MediaTransport = (typeof TRANSPORTS)[number];
+
+/** What a media token grants: one transport of one output of one transmission, until `exp`. */
+export interface MediaScope {
+  transmission_id: string;
+  output_id: string;
+  /** The engine path the output plays from; a token for one path never opens another. */
+  path: string;
+  transport: MediaTransport;
+}
+
+const payloadSchema = v.object({
+  t: v.string(),
+  o: v.string(),
+  p: v.string(),
+  x: v.picklist(TRANSPORTS),
+  e: v.pipe(v.number(), v.integer()),
+});
+
+export interface MediaTokens {
+  /** A token for `scope`, valid `ttlMs` (default: the configured TTL). */
+  issue(scope: MediaScope, ttlMs?: number): string;
+  /** The scope and expiry of a valid token; throws ApiError 401 (missing, forged, expired) or 403 (other scope). */
+  verify(token: string | null | undefined, expected: Partial<MediaScope>): MediaScope & { exp: number };
+  ttlMs: number;
+}
+
+export interface MediaTokenOptions {
+  key: Buffer;
+  /** Default 10 minutes; the playback plan hands out fresh tokens. */
+  ttlMs?: number;
+  now?: () => number;
+}
+
+const b64 = (b: Buffer) => b.toString('base64url');
+
+/**
+ * HMAC-SHA256 tokens: `base64url(json payload).base64url(mac)`. Verification recomputes the MAC and
+ * compares in constant time before reading anything from the payload.
+ */
+export function createMediaTokens({ key, ttlMs = 10 * 60_000, now = Date.now }: MediaTokenOptions): MediaTokens {
+  if (key.length < 32) throw new Error('media tokens: the key must be at least 32 bytes');
+  if (!(ttlMs >= 1000)) throw new Error('media tokens: ttlMs must be at least 1000');
+  const mac = (data: string) => createHmac('sha256', key).update(data).digest();
+
+  return {
+    ttlMs,
+    issue(scope, ttl = ttlMs) {
+      const payload = b64(Buffer.from(JSON.stringify({ t: scope.transmission_id, o: scope.output_id, p: scope.path, x: scope.transport, e: Math.floor((now() + ttl) / 1000) })));
+      return `${payload}.${b64(mac(payload))}`;
+    },
+    verify(token, expected) {
+      if (!token) throw new ApiError(401, 'missing_token', 'a media_token is required', 'media_token');
+      const [payload, signature, extra] = token.split('.');
+      if (!payload || !signature || extra !== undefined) throw new ApiError(401, 'invalid_token', 'media_token is malformed', 'media_token');
+      const given = Buffer.from(signature, 'base64url');
+      const wanted = mac(payload);
+      if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw new ApiError(401, 'invalid_token', 'media_token signature does not match', 'media_token');
+      let decoded: unknown;
+      try {
+        decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      } catch {
+        throw new ApiError(401, 'invalid_token', 'media_token is malformed', 'media_token');
+      }
+      const parsed = v.safeParse(payloadSchema, decoded);
+      if (!parsed.success) throw new ApiError(401, 'invalid_token', 'media_token is malformed', 'media_token');
+      const p = parsed.output;
+      if (p.e * 1000 <= now()) throw new ApiError(401, 'expired_token', 'media_token has expired; ask the playback plan for a fresh one', 'media_token');
+      const scope: MediaScope & { exp: number } = { transmission_id: p.t, output_id: p.o, path: p.p, transport: p.x, exp: p.e };
+      for (const k of ['transmission_id', 'output_id', 'path', 'transport'] as const) {
+        if (expected[k] !== undefined && expected[k] !== scope[k]) {
+          throw new ApiError(403, 'token_scope', `media_token is not valid for this ${k.replace('_id', '')}`, 'media_token');
+        }
+      }
+      return scope;
+    },
+  };
+}
+
+/** The signing key lives in the data directory, created once with mode 0600. */
+export async function loadOrCreateTokenKey(dataDir: string): Promise<Buffer> {
+  const file = join(dataDir, 'secrets', 'media-token.key');
+  try {
+    const key = await readFile(file);
+    if (key.length >= 32) return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const key = randomBytes(32);
+  await writeFile(file, key, { mode: 0o600 });
+  return key;
+}
