@@ -7,8 +7,9 @@ import { startRtspReceiver, type RtspReceiver } from '../media/rtsp-receiver.js'
 import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from './server-harness.js';
 
 /**
- * FFmpeg processes the server started: children of this process (the server runs in-process),
- * leaving out the test's own receiver, which listens (`-rtsp_flags listen`).
+ * Live FFmpeg processes the server started: children of this process (the server runs
+ * in-process), leaving out the test's own receiver (`-rtsp_flags listen`) and exited processes
+ * not yet reaped (state Z, empty command line), which run nothing.
  */
 function ffmpegChildren(): number {
 
@@ -16,10 +17,11 @@ function ffmpegChildren(): number {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const [state, ppidField] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ppid = Number(ppidField);
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (ppid === process.pid && comm === 'ffmpeg' && !cmdline.includes('rtsp_flags')) n++;
+      if (ppid === process.pid && comm === 'ffmpeg' && state !== 'Z' && cmdline !== '' && !cmdline.includes('rtsp_flags')) n++;
     } catch {
       // the process ended while we looked
     }
