@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { Output } from '../domain/transmission.js';
+import { manualTransmission } from '../reconcile/fixtures.js';
+import { CLIENTS, CONTEXTS, playbackPlan, selectVariant, type Client, type Context, type PlanFacts } from './plan.js';
+
+const out = (over: Partial<Output> = {}): Output => manualTransmission('t', {}, [over]).outputs[0]!;
+
+function facts(over: Partial<PlanFacts> & { outputs?: Output[] } = {}): PlanFacts {
+  const { outputs, ...rest } = over;
+  return {
+    client: 'web',
+    context: 'grid',
+    transmission: { id: 'tx', enabled: true, outputs: outputs ?? [out({ id: 'main', enable_webrtc: true })], webrtcAllowed: true },
+    codecOf: (o) => (o.codec === 'h265' ? 'h265' : 'h264'),
+    engine: 'running',
+    sidecar: 'running',
+    jsmpeg: { enabled: true, sessions: 0, maxSessions: 8, transmissionSessions: 0, maxPerTransmission: 2 },
+    ...rest,
+  };
+}
+
+const summary = (f: PlanFacts) => {
+  const p = playbackPlan(f);
+  return { selected: p.selected_transport, order: p.transports.map((t) => (t.available ? t.transport : `${t.transport}:${t.blocked_reason}`)) };
+};
+
+// Everything healthy: the order per client and context is the policy itself.
+const EXPECTED_ORDER: Record<Client, Record<'passive' | 'ptz', string[]>> = {
+  web: { passive: ['mse', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'], ptz: ['webrtc', 'mse', 'hls', 'jsmpeg'] },
+  app: { passive: ['hls', 'mse', 'jsmpeg', 'webrtc:webrtc_not_for_context'], ptz: ['webrtc', 'hls', 'mse', 'jsmpeg'] },
+  ha_ingress: { passive: ['hls', 'mse', 'jsmpeg', 'webrtc:webrtc_not_through_ingress'], ptz: ['hls', 'mse', 'jsmpeg', 'webrtc:webrtc_not_through_ingress'] },
+  ha_entity: {
+    passive: ['hls:ha_entity_uses_camera_contract', 'mse:ha_entity_uses_camera_contract', 'jsmpeg:ha_entity_uses_camera_contract', 'webrtc:ha_entity_uses_camera_contract'],
+    ptz: ['hls:ha_entity_uses_camera_contract', 'mse:ha_entity_uses_camera_contract', 'jsmpeg:ha_entity_uses_camera_contract', 'webrtc:ha_entity_uses_camera_contract'],
+  },
+};
+
+describe('playbackPlan: client x context, everything healthy', () => {
+  const rows = CLIENTS.flatMap((client) => CONTEXTS.map((context) => ({ client, context })));
+  it.each(rows)('$client / $context', ({ client, context }) => {
+    const expected = EXPECTED_ORDER[client][context === 'ptz' ? 'ptz' : 'passive'];
+    const s = summary(facts({ client, context }));
+    expect(s.order).toEqual(expected);
+    expect(s.selected).toBe(client === 'ha_entity' ? null : expected[0]);
+  });
+});
+
+describe('playbackPlan: conditions', () => {
+  it.each([
+    { name: 'engine missing: only the JSMpeg fallback plays', f: { engine: 'missing' as const }, selected: 'jsmpeg', order: ['mse:engine_missing', 'hls:engine_missing', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
+    { name: 'engine stopped', f: { engine: 'stopped' as const, client: 'app' as const }, selected: 'jsmpeg', order: ['hls:engine_stopped', 'mse:engine_stopped', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
+    { name: 'engine starting', f: { engine: 'starting' as const }, selected: 'jsmpeg', order: ['mse:engine_starting', 'hls:engine_starting', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
+    { name: 'sidecar disabled: MSE blocked, HLS first', f: { sidecar: 'disabled' as const }, selected: 'hls', order: ['mse:sidecar_disabled', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
+    { name: 'sidecar missing', f: { sidecar: 'missing' as const }, selected: 'hls', order: ['mse:sidecar_missing', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
+    { name: 'sidecar stopped', f: { sidecar: 'stopped' as const }, selected: 'hls', order: ['mse:sidecar_stopped', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
+    { name: 'H.265 only: MSE blocked for the codec', f: { outputs: [out({ id: 'hevc', codec: 'h265' })] }, selected: 'hls', order: ['mse:codec_not_browser_compatible', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
+    { name: 'PTZ but WebRTC not enabled on any output', f: { context: 'ptz' as const, outputs: [out({ id: 'main' })] }, selected: 'mse', order: ['webrtc:webrtc_not_enabled', 'mse', 'hls', 'jsmpeg'] },
+    { name: 'PTZ but the publication does not allow WebRTC', f: { context: 'ptz' as const, transmission: { id: 'tx', enabled: true, outputs: [out({ enable_webrtc: true })], webrtcAllowed: false } }, selected: 'mse', order: ['webrtc:webrtc_not_enabled', 'mse', 'hls', 'jsmpeg'] },
+    { name: 'PTZ with the engine missing', f: { context: 'ptz' as const, engine: 'missing' as const }, selected: 'jsmpeg', order: ['webrtc:engine_missing', 'mse:engine_missing', 'hls:engine_missing', 'jsmpeg'] },
+    { name: 'JSMpeg disabled', f: { engine: 'failed' as const, jsmpeg: { enabled: false, sessions: 0, maxSessions: 8, transmissionSessions: 0, maxPerTransmission: 2 } }, selected: null, order: ['mse:engine_failed', 'hls:engine_failed', 'jsmpeg:jsmpeg_disabled', 'webrtc:webrtc_not_for_context'] },
+    { name: 'JSMpeg at the global limit', f: { jsmpeg: { enabled: true, sessions: 8, maxSessions: 8, transmissionSessions: 0, maxPerTransmission: 2 } }, selected: 'mse', order: ['mse', 'hls', 'jsmpeg:jsmpeg_session_limit', 'webrtc:webrtc_not_for_context'] },
+    { name: 'JSMpeg at the per-transmission limit', f: { jsmpeg: { enabled: true, sessions: 2, maxSessions: 8, transmissionSessions: 2, maxPerTransmission: 2 } }, selected: 'mse', order: ['mse', 'hls', 'jsmpeg:jsmpeg_transmission_limit', 'webrtc:webrtc_not_for_context'] },
+    { name: 'no output at all', f: { outputs: [] }, selected: null, order: ['mse:no_output', 'hls:no_output', 'jsmpeg:no_output', 'webrtc:no_output'] },
+    { name: 'only a disabled output', f: { outputs: [out({ enabled: false })] }, selected: null, order: ['mse:no_output', 'hls:no_output', 'jsmpeg:no_output', 'webrtc:no_output'] },
+    { name: 'no HLS-enabled output', f: { outputs: [out({ enable_hls: false })] }, selected: 'mse', order: ['mse', 'hls:no_output', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
+    { name: 'transmission disabled', f: { transmission: { id: 'tx', enabled: false, outputs: [out()], webrtcAllowed: true } }, selected: null, order: ['mse:transmission_disabled', 'hls:transmission_disabled', 'jsmpeg:transmission_disabled', 'webrtc:transmission_disabled'] },
+  ])('$name', ({ f, selected, order }) => {
+    const s = summary(facts(f));
+    expect(s.order).toEqual(order);
+    expect(s.selected).toBe(selected);
+  });
+
+  it('H.265 with an H.264 output too: MSE uses the H.264 one', () => {
+    const p = playbackPlan(facts({ outputs: [out({ id: 'hevc', codec: 'h265' }), out({ id: 'avc', codec: 'h264' })] }));
+    expect(p.transports[0]).toMatchObject({ transport: 'mse', available: true, output_id: 'avc' });
+  });
+
+  it('fallback ranks count only available transports, in order', () => {
+    const p = playbackPlan(facts({ sidecar: 'missing' }));
+    expect(p.transports.map((t) => t.fallback_rank)).toEqual([null, 0, 1, null]);
+  });
+
+  it('warns about HEVC HLS and about WebRTC reachability, never blocking on them', () => {
+    const p = playbackPlan(facts({ context: 'ptz', outputs: [out({ id: 'hevc', codec: 'h265', enable_webrtc: true })] }));
+    expect(p.hls_warnings).toEqual([expect.stringMatching(/^hevc_output/)]);
+    expect(p.webrtc_warnings).toEqual([expect.stringMatching(/^webrtc_needs_udp/)]);
+    expect(p.selected_transport).toBe('webrtc');
+  });
+});
+
+describe('selectVariant', () => {
+  const v = (role: 'main' | 'sub' | 'zoom' | 'custom', show = true) => ({ role, show_in_dashboard: show, label: role });
+  it.each<[Context, ReturnType<typeof v>[], string | null]>([
+    ['thumbnail', [v('main'), v('sub')], 'sub'],
+    ['pip', [v('main'), v('sub')], 'sub'],
+    ['grid', [v('main'), v('sub')], 'sub'],
+    ['large', [v('main'), v('sub')], 'main'],
+    ['fullscreen', [v('sub'), v('main')], 'main'],
+    ['ptz', [v('main'), v('sub'), v('zoom')], 'zoom'],
+    ['ptz', [v('sub'), v('main')], 'main'],
+    ['ptz', [v('sub')], 'sub'],
+    ['thumbnail', [v('main')], 'main'],
+    ['grid', [v('sub', false), v('main')], 'main'],
+    ['grid', [v('custom')], 'custom'],
+    ['grid', [], null],
+  ])('%s of %j -> %s', (context, variants, expected) => {
+    expect(selectVariant(variants, context)?.role ?? null).toBe(expected);
+  });
+});
