@@ -29,6 +29,7 @@ const pathSchema = v.looseObject({
   online: v.optional(v.boolean()),
   available: v.optional(v.boolean()),
   readers: v.array(readerSchema),
+  tracks2: v.optional(v.array(v.looseObject({ codec: v.optional(v.string()) }))),
 });
 
 export type MediamtxInfo = v.InferOutput<typeof infoSchema>;

@@ -81,6 +81,8 @@ export interface EngineManager {
   syncPaths(desired: ReadonlyMap<string, PathConf>): Promise<SyncResult>;
   /** Readers of a path excluding MediaMTX's hidden ones; null when not running or the path does not exist. */
   readers(path: string): Promise<number | null>;
+  /** The video codec the engine reports for an online path; `unknown` until it has read the stream. */
+  videoCodec(path: string): Promise<'h264' | 'h265' | 'unknown'>;
   /** `rtsp://127.0.0.1:<actual rtsp>/<path>` (the preferred port while not running). */
   internalRtspUrl(path: string): string;
   /** `http://127.0.0.1:<port>` of the engine's loopback HLS or WebRTC (WHEP) listener, null when not running. */
@@ -527,6 +529,17 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
       } catch (err) {
         log.debug({ path, error: (err as Error).message }, 'reader count failed');
         return null;
+      }
+    },
+    async videoCodec(path) {
+      const c = client;
+      if (!c || !running()) return 'unknown';
+      try {
+        const tracks = (await c.getPath(path))?.tracks2 ?? [];
+        const codecs = tracks.map((t) => t.codec);
+        return codecs.includes('H264') ? 'h264' : codecs.includes('H265') ? 'h265' : 'unknown';
+      } catch {
+        return 'unknown';
       }
     },
     internalRtspUrl: (path) => `rtsp://127.0.0.1:${rtspPort()}/${encodePathName(path)}`,

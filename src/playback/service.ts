@@ -1,0 +1,132 @@
+import * as v from 'valibot';
+import type { EngineManager } from '../engine/index.js';
+import type { Output, Transmission } from '../domain/transmission.js';
+import { ApiError, notFound } from '../errors.js';
+import type { SettingsStore } from '../store/settings-store.js';
+import { CLIENTS, CONTEXTS, playbackPlan, selectVariant, type PlanFacts, type PlayerTransport, type VideoCodec } from './plan.js';
+import type { MediaTokens } from './tokens.js';
+import { lanRtspUrl, mediaUrl, webrtcOfferUrl } from './urls.js';
+
+export const planQuerySchema = v.object({
+  client: v.optional(v.picklist(CLIENTS), 'web'),
+  context: v.optional(v.picklist(CONTEXTS), 'grid'),
+});
+
+export interface PlaybackServiceOptions {
+  store: SettingsStore;
+  engine: Pick<EngineManager, 'status' | 'videoCodec' | 'internalRtspUrl' | 'internalHttpBase'>;
+  tokens: MediaTokens;
+  sidecarState: () => PlanFacts['sidecar'];
+  jsmpegSessions: (transmissionId: string) => { total: number; transmission: number };
+}
+
+/** Where a request came from: the ingress prefix for browser URLs, the host name for LAN URLs. */
+export interface RequestOrigin {
+  prefix: string;
+  host: string;
+}
+
+export function createPlaybackService({ store, engine, tokens, sidecarState, jsmpegSessions }: PlaybackServiceOptions) {
+  const tx = (id: string): Transmission => {
+    const t = store.get().transmissions.find((x) => x.id === id);
+    if (!t) throw notFound('transmission', id);
+    return t;
+  };
+
+  /** Codecs of the outputs: an encoded output's own, a copy's as the engine reports the camera's. */
+  async function codecs(t: Transmission): Promise<Map<string, VideoCodec>> {
+    const m = new Map<string, VideoCodec>();
+    for (const o of t.outputs) m.set(o.id, o.codec === 'copy' ? await engine.videoCodec(o.engine_path) : o.codec);
+    return m;
+  }
+
+  function urlFor(t: Transmission, o: Output, transport: PlayerTransport, prefix: string): string {
+    if (transport === 'webrtc') return webrtcOfferUrl(prefix, t.id, o.id);
+    const token = tokens.issue({ transmission_id: t.id, output_id: o.id, path: o.engine_path, transport });
+    return mediaUrl(prefix, transport, o.engine_path, token);
+  }
+
+  async function plan(id: string, query: v.InferOutput<typeof planQuerySchema>, origin: RequestOrigin) {
+    const t = tx(id);
+    const doc = store.get();
+    const pub = t.metadata?.publication_id ? doc.publications.find((p) => p.id === t.metadata!.publication_id) : undefined;
+    const codecOf = await codecs(t);
+    const sessions = jsmpegSessions(t.id);
+    const j = doc.streaming.jsmpeg;
+    const result = playbackPlan({
+      client: query.client,
+      context: query.context,
+      transmission: { id: t.id, enabled: t.enabled, outputs: t.outputs, webrtcAllowed: !pub || pub.role === 'zoom' || pub.transport_policy.enable_webrtc === true },
+      codecOf: (o) => codecOf.get(o.id) ?? 'unknown',
+      engine: engine.status().state,
+      sidecar: sidecarState(),
+      jsmpeg: { enabled: j.enabled, sessions: sessions.total, maxSessions: j.max_sessions, transmissionSessions: sessions.transmission, maxPerTransmission: j.max_sessions_per_transmission },
+    });
+    return {
+      transmission_id: t.id,
+      ...result,
+      transports: result.transports.map((c) => {
+        const o = c.output_id ? t.outputs.find((x) => x.id === c.output_id) : undefined;
+        return { ...c, url: c.available && o ? urlFor(t, o, c.transport, origin.prefix) : null };
+      }),
+      still_url: `${origin.prefix}/api/streams/transmissions/${t.id}/still.jpg`,
+      expires_in_s: Math.floor(tokens.ttlMs / 1000),
+    };
+  }
+
+  return {
+    plan,
+
+    /** A live view's plan: the variant its context prefers, then that transmission's plan. */
+    async liveViewPlan(liveViewId: string, query: v.InferOutput<typeof planQuerySchema>, origin: RequestOrigin) {
+      const view = store.get().live_views.find((l) => l.id === liveViewId);
+      if (!view) throw notFound('live view', liveViewId);
+      const variant = selectVariant(view.variants, query.context);
+      return { live_view_id: view.id, variant, plan: variant ? await plan(variant.transmission_id, query, origin) : null };
+    },
+
+    /** Every way to reach each output, for players and tools. */
+    urls(id: string, origin: RequestOrigin) {
+      const t = tx(id);
+      const { engine: eng, lan_reader } = store.get().streaming;
+      const status = engine.status();
+      const rtspPort = status.ports.rtsp.actual ?? eng.rtsp_port;
+      const outputs = t.outputs.filter((o) => o.enabled);
+      const entries = outputs.flatMap((o) => {
+        const base = { output_id: o.id, resolved_engine_path: o.engine_path, requires_auth: false, auth_username: null as string | null };
+        const list = [
+          { ...base, protocol: 'rtsp', url: lanRtspUrl(origin.host, rtspPort, o.engine_path, lan_reader), requires_auth: lan_reader.password !== null, auth_username: lan_reader.username },
+          ...(o.enable_hls ? [{ ...base, protocol: 'hls', url: urlFor(t, o, 'hls', origin.prefix) }] : []),
+          { ...base, protocol: 'mse', url: urlFor(t, o, 'mse', origin.prefix) },
+          { ...base, protocol: 'jsmpeg', url: urlFor(t, o, 'jsmpeg', origin.prefix) },
+          ...(o.enable_webrtc ? [{ ...base, protocol: 'webrtc', url: urlFor(t, o, 'webrtc', origin.prefix) }] : []),
+        ];
+        return list;
+      });
+      const warnings = status.state === 'running' ? [] : [`engine_${status.state}: RTSP, HLS, MSE and WebRTC need the engine; ${status.binary.reason ?? ''}`.trim()];
+      return { transmission_id: t.id, urls: entries, warnings };
+    },
+
+    /** Loopback URLs on the host running the engine (diagnostics, other local programs). */
+    internalUrls(id: string) {
+      const t = tx(id);
+      const here = store.get().streaming.server_id;
+      if (t.host_server_id !== here) {
+        throw new ApiError(409, 'not_host', `transmission ${t.id} is hosted by "${t.host_server_id}", not this server ("${here}")`, 'host_server_id');
+      }
+      const hls = engine.internalHttpBase('hls');
+      const whep = engine.internalHttpBase('webrtc');
+      return {
+        transmission_id: t.id,
+        urls: t.outputs.map((o) => ({
+          output_id: o.id,
+          resolved_engine_path: o.engine_path,
+          rtsp: engine.internalRtspUrl(o.engine_path),
+          hls: hls ? `${hls}/${o.engine_path}/index.m3u8` : null,
+          whep: whep && o.enable_webrtc ? `${whep}/${o.engine_path}/whep` : null,
+        })),
+      };
+    },
+  };
+}
+export type PlaybackService = ReturnType<typeof createPlaybackService>;

@@ -1,0 +1,43 @@
+import type { MediaTransport } from './tokens.js';
+
+/** Home Assistant's ingress prefix, as its proxy sends it; anything else is ignored. */
+const INGRESS_PATH_RE = /^\/api\/hassio_ingress\/[A-Za-z0-9_-]{1,128}$/;
+
+export function ingressPrefix(header: string | undefined | null): string {
+  const value = header?.trim().replace(/\/+$/, '') ?? '';
+  return INGRESS_PATH_RE.test(value) ? value : '';
+}
+
+/**
+ * Browser media URLs are root-relative and start with the ingress prefix when there is one, so they
+ * work at `/` and under `/api/hassio_ingress/<token>/` alike; a player turns a WebSocket path into
+ * `ws(s)://` against its own location. Engine paths are made of URL-safe characters only.
+ */
+export function mediaUrl(prefix: string, transport: Exclude<MediaTransport, 'still' | 'webrtc'>, path: string, token: string): string {
+  const q = `media_token=${encodeURIComponent(token)}`;
+  switch (transport) {
+    case 'hls':
+      return `${prefix}/api/streams/media/hls/${path}/index.m3u8?${q}`;
+    case 'mse':
+      return `${prefix}/api/streams/media/mse/${path}/ws?${q}`;
+    case 'jsmpeg':
+      return `${prefix}/api/streams/media/jsmpeg/${path}/ws?${q}`;
+  }
+}
+
+export const webrtcOfferUrl = (prefix: string, transmissionId: string, outputId: string) =>
+  `${prefix}/api/streams/transmissions/${transmissionId}/webrtc/offer?output_id=${encodeURIComponent(outputId)}`;
+
+/** For LAN players (VLC, Home Assistant): the engine's RTSP port with the reader user, never a camera's credentials. */
+export function lanRtspUrl(host: string, port: number, path: string, reader: { username: string; password: string | null }): string {
+  const auth = reader.password ? `${encodeURIComponent(reader.username)}:${encodeURIComponent(reader.password)}@` : '';
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `rtsp://${auth}${h}:${port}/${path}`;
+}
+
+/** The Host header's host name without its port (IPv6 brackets kept). */
+export function hostOf(hostHeader: string | undefined): string {
+  if (!hostHeader) return '127.0.0.1';
+  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
+  return hostHeader.split(':')[0] || '127.0.0.1';
+}
