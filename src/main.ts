@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     logger,
     logLevel: config.logLevel,
     mediamtxPath: config.mediamtxPath,
+    go2rtcPath: config.go2rtcPath,
     ffmpegPath: config.ffmpegPath,
   });
   const server = serve({ fetch: streaming.app.fetch, port: config.port, hostname: config.host }, (info) => {

@@ -1,10 +1,24 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { engineRoutes } from './api/routes/engine.js';
+import { playbackEventRoutes } from './api/routes/events.js';
+import { jsmpegRoutes } from './api/routes/jsmpeg.js';
+import { mseRoutes } from './api/routes/mse.js';
+import { playbackRoutes } from './api/routes/playback.js';
 import { runtimeRoutes } from './api/routes/runtime.js';
+import { stillRoutes } from './api/routes/still.js';
+import { webrtcRoutes } from './api/routes/webrtc.js';
 import { prepareDoc } from './control/bootstrap.js';
 import { createEngineManager, type EngineManager } from './engine/index.js';
+import { createPlaybackEvents } from './playback/events.js';
+import { createJsmpegSessions } from './playback/jsmpeg.js';
+import { createMseRelay } from './playback/mse-relay.js';
+import { createPlaybackService } from './playback/service.js';
+import { createStillService } from './playback/still.js';
+import { createMediaTokens, loadOrCreateTokenKey } from './playback/tokens.js';
+import { createWebrtcOffers } from './playback/webrtc.js';
 import { createSupervisor } from './process/supervisor.js';
 import type { Supervisor } from './process/types.js';
 import { createCameraFrames } from './runtime/camera-frames.js';
@@ -15,6 +29,7 @@ import { createRuntime, type Runtime } from './runtime/runtime.js';
 import { createRuntimeService } from './runtime/service.js';
 import { createRuntimeRegistry } from './runtime/transmission-state.js';
 import { createWriterSocketServer } from './runtime/writer-socket.js';
+import { createGo2rtcManager, type Go2rtcManager } from './sidecar/index.js';
 import { openSettingsStore, type SettingsStore } from './store/settings-store.js';
 
 export interface ServerOptions {
@@ -24,11 +39,13 @@ export interface ServerOptions {
   mediamtxPath?: string | undefined;
   /** Where the image bundles MediaMTX; tests pass [] so only `mediamtxPath` counts. */
   mediamtxBundledPaths?: string[];
+  go2rtcPath?: string | undefined;
+  go2rtcBundledPaths?: string[];
   ffmpegPath?: string;
   tickMs?: number;
-  /** Start the engine when settings say `auto_start`. Default true. */
+  /** Start the engine and the MSE sidecar when settings say so. Default true. */
   autoStartEngine?: boolean;
-  /** Low-rate camera decoding for stills, fallback sessions and freshness. */
+  /** Low-rate camera decoding for stills and freshness (a fallback session raises it to its own fps). */
   cameraFrames?: { fps: number; maxWidth: number };
   /** How long one player heartbeat keeps demand alive. Default 30 s. */
   heartbeatTtlMs?: number;
@@ -39,13 +56,16 @@ export interface StreamingServer {
   store: SettingsStore;
   supervisor: Supervisor;
   engine: EngineManager;
+  sidecar: Go2rtcManager;
   runtime: Runtime;
   demand: DemandTracker;
-  /** Hooks the WebSocket endpoints onto the HTTP server. */
+  /** Hooks the WebSocket endpoints (writers, MSE, JSMpeg) onto the HTTP server. */
   attach(server: Server): void;
   /** Stops the runtime, every child process and the store; nothing is left running. */
   stop(): Promise<void>;
 }
+
+type UpgradeHandler = { handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean };
 
 /** The composition root: every service built once, with its options checked at start-up. */
 export async function createStreamingServer(opts: ServerOptions): Promise<StreamingServer> {
@@ -53,6 +73,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const ffmpegPath = opts.ffmpegPath ?? 'ffmpeg';
   const store = await openSettingsStore({ dataDir, logger });
   await store.update((draft) => Object.assign(draft, prepareDoc(draft)));
+  const doc = () => store.get();
   const settings = () => store.get().streaming;
 
   const supervisor = createSupervisor({ logger });
@@ -68,10 +89,44 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const registry = createRuntimeRegistry({ stickyWindowMs: settings().writers.sticky_window_ms, staleAfterMs: settings().writers.stale_after_ms });
   const placeholders = createPlaceholders({ supervisor, ffmpegPath, logger });
   const demand = createDemandTracker({ heartbeatTtlMs: opts.heartbeatTtlMs ?? 30_000, now: Date.now });
+  const tokens = createMediaTokens({ key: await loadOrCreateTokenKey(dataDir) });
   const publishers = createPublishers({ supervisor, logger, ffmpegPath, registry, placeholders, internalUrl: (p) => engine.internalRtspUrl(p) });
   const frames = createCameraFrames({ supervisor, logger, ffmpegPath, registry, ...(opts.cameraFrames ?? { fps: 2, maxWidth: 1280 }) });
-  const runtime = createRuntime({ store, engine, demand, publishers, frames, logger, tickMs: opts.tickMs ?? 1000 });
-  const service = createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine: () => engine.status() });
+  const jsmpeg = createJsmpegSessions({ supervisor, logger, ffmpegPath, registry, demand, placeholders, tokens, doc });
+  const runtime = createRuntime({
+    store,
+    engine,
+    demand,
+    publishers,
+    frames,
+    logger,
+    tickMs: opts.tickMs ?? 1000,
+    // A fallback session shows camera frames at its own rate; stills need only a few a second.
+    framesFps: (read) => (read.transmission_ids.some((tx) => jsmpeg.count(tx) > 0) ? settings().jsmpeg.fps : undefined),
+  });
+  const sidecar = createGo2rtcManager({
+    supervisor,
+    logger,
+    dataDir,
+    settings,
+    rtspPort: () => engine.rtspPort(),
+    logLevel: opts.logLevel,
+    go2rtcPath: opts.go2rtcPath,
+    ...(opts.go2rtcBundledPaths ? { bundledPaths: opts.go2rtcBundledPaths } : {}),
+  });
+  const lookup = (path: string) => runtime.plan().outputs.find((o) => o.path === path) ?? null;
+  const mse = createMseRelay({ tokens, sidecar, lookup, logger, enabled: () => settings().mse.enabled, acquire: (tx) => demand.acquire(tx) });
+  const still = createStillService({ doc, registry, demand, supervisor, placeholders, plan: () => runtime.plan(), engine, ffmpegPath, logger });
+  const offers = createWebrtcOffers({ doc, engine, logger });
+  const events = createPlaybackEvents();
+  const runtimeService = createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine: () => engine.status() });
+  const playback = createPlaybackService({
+    store,
+    engine,
+    tokens,
+    sidecarState: () => sidecar.status().state,
+    jsmpegSessions: (tx) => ({ total: jsmpeg.count(), transmission: jsmpeg.count(tx) }),
+  });
   const writers = createWriterSocketServer({
     registry,
     logger,
@@ -81,27 +136,38 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
       return t ? { exists: true, input: t.input, enabled: t.enabled } : { exists: false };
     },
   });
+  const upgrades: UpgradeHandler[] = [writers, mse, jsmpeg];
 
   const app = createApp({
     store,
     logger,
     mount: [
       ['/api/streams', engineRoutes(engine)],
-      ['/api/streams', runtimeRoutes(service)],
+      ['/api/streams', mseRoutes(sidecar)],
+      ['/api/streams', runtimeRoutes(runtimeService, () => ({ playback_events: events.summary(), jsmpeg: { count: jsmpeg.count(), counters: jsmpeg.counters }, still: still.counters, mse: mse.stats() }))],
+      ['/api/streams', playbackRoutes(playback)],
+      ['/api/streams', stillRoutes(still)],
+      ['/api/streams', webrtcRoutes(offers)],
+      ['/api/streams', playbackEventRoutes(events)],
+      ['/api/streams', jsmpegRoutes(jsmpeg)],
     ],
   });
 
+  // Settings and the plan change through the API; these follow them once a second (cheap when nothing changed).
   let lastWriters = '';
-  const applySettings = () => {
+  const follow = () => {
     const w = settings().writers;
     const key = `${w.sticky_window_ms}:${w.stale_after_ms}`;
     if (key !== lastWriters) registry.configure({ stickyWindowMs: w.sticky_window_ms, staleAfterMs: w.stale_after_ms });
     lastWriters = key;
+    void sidecar.applySettings().then(() => sidecar.syncStreams(runtime.plan().outputs.map((o) => o.path)));
   };
-  const settingsTimer = setInterval(applySettings, 1000);
-  applySettings();
+  const followTimer = setInterval(follow, 1000);
 
   if (opts.autoStartEngine ?? true) await engine.autoStart();
+  await sidecar.syncStreams(runtime.plan().outputs.map((o) => o.path));
+  if (opts.autoStartEngine ?? true) await sidecar.autoStart();
+  follow();
   runtime.start();
 
   return {
@@ -109,17 +175,19 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     store,
     supervisor,
     engine,
+    sidecar,
     runtime,
     demand,
     attach(server) {
       server.on('upgrade', (req, socket, head) => {
-        if (!writers.handleUpgrade(req, socket, head)) socket.destroy();
+        if (!upgrades.some((u) => u.handleUpgrade(req, socket, head))) socket.destroy();
       });
     },
     async stop() {
-      clearInterval(settingsTimer);
+      clearInterval(followTimer);
       await runtime.stop();
-      await writers.close();
+      await Promise.all([writers.close(), mse.close(), jsmpeg.close()]);
+      await sidecar.stop();
       await engine.stop();
       await supervisor.stopAll();
       await store.close();

@@ -11,6 +11,7 @@ const envSchema = v.object({
   TOPOSYNC_STREAMING_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty')), './data'),
   TOPOSYNC_STREAMING_LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`), 'info'),
   TOPOSYNC_STREAMING_MEDIAMTX_PATH: v.optional(v.pipe(v.string(), v.startsWith('/', 'must be an absolute path'))),
+  TOPOSYNC_STREAMING_GO2RTC_PATH: v.optional(v.pipe(v.string(), v.startsWith('/', 'must be an absolute path'))),
   TOPOSYNC_STREAMING_FFMPEG_PATH: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty')), 'ffmpeg'),
 });
 
@@ -20,6 +21,7 @@ export interface ServerConfig {
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
   mediamtxPath: string | undefined;
+  go2rtcPath: string | undefined;
   ffmpegPath: string;
 }
 
@@ -41,6 +43,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
     dataDir: o.TOPOSYNC_STREAMING_DATA_DIR,
     logLevel: o.TOPOSYNC_STREAMING_LOG_LEVEL,
     mediamtxPath: o.TOPOSYNC_STREAMING_MEDIAMTX_PATH,
+    go2rtcPath: o.TOPOSYNC_STREAMING_GO2RTC_PATH,
     ffmpegPath: o.TOPOSYNC_STREAMING_FFMPEG_PATH,
   };
 }

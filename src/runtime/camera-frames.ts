@@ -20,6 +20,7 @@ export interface CameraFramesOptions {
 interface Decoder {
   handle: ChildHandle;
   input: string;
+  fps: number;
   read: CameraSourceRead;
   frames: number;
 }
@@ -49,10 +50,13 @@ export function createCameraFrames({ supervisor, logger, ffmpegPath, registry, f
     status: (path: string) => decoders.get(path)?.handle.status() ?? null,
     stop,
 
-    /** Starts (or, when the input changed, restarts) the decoder of a camera source. */
-    async ensure(read: CameraSourceRead, input: string): Promise<void> {
+    /**
+     * Starts (or, when the input or rate changed, restarts) the decoder of a camera source.
+     * `rate` defaults to the configured fps; a fallback session asks for its own, higher one.
+     */
+    async ensure(read: CameraSourceRead, input: string, rate = fps): Promise<void> {
       const current = decoders.get(read.path);
-      if (current && current.input === input) {
+      if (current && current.input === input && current.fps === rate) {
         current.read = read;
         return;
       }
@@ -60,12 +64,12 @@ export function createCameraFrames({ supervisor, logger, ffmpegPath, registry, f
       const handle = supervisor.start({
         name: `frames:${read.path}`,
         command: ffmpegPath,
-        args: frameDecoderArgs(input, fps, maxWidth),
+        args: frameDecoderArgs(input, rate, maxWidth),
         stdout: 'pipe',
         restart: 'on-crash',
         stop: { signal: 'SIGTERM', timeoutMs: 2000 },
       });
-      const decoder: Decoder = { handle, input, read, frames: 0 };
+      const decoder: Decoder = { handle, input, fps: rate, read, frames: 0 };
       decoders.set(read.path, decoder);
       const id = writerId(read);
       for (const tx of read.transmission_ids) registry.ensure(tx).open(id, 0);

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { ChildHandle, ChildStatus, Supervisor } from '../process/types.js';
 import { transcodeArgs, writerPublisherArgs } from './ffmpeg-args.js';
 import type { PlannedOutput } from './path-plan.js';
-import type { PlaceholderReason, Placeholders } from './placeholder.js';
+import { startFramePump } from './frame-pump.js';
+import type { Placeholders } from './placeholder.js';
 import type { RuntimeRegistry } from './transmission-state.js';
 
 export interface PublisherOptions {
@@ -46,59 +47,19 @@ export function createPublishers({ supervisor, logger, ffmpegPath, registry, pla
    */
   function startPump(entry: Running, fps: number, width: number, height: number) {
     const state = registry.ensure(entry.planned.transmission_id);
-    const intervalMs = 1000 / fps;
-    let lastSeq = -1;
-    let lastWriteAt = 0;
-    interface Placeholder {
-      key: PlaceholderReason | '';
-      jpeg: Buffer | null;
-    }
-    let placeholder: Placeholder = { key: '', jpeg: null };
-
-    const write = (jpeg: Buffer) => {
-      const stdin = entry.handle.stdin();
-      // Never queue frames behind a slow encoder: skip, the next write carries a newer frame.
-      if (!stdin || !stdin.writable || stdin.writableNeedDrain) {
-        counters.frames_skipped++;
-        return;
-      }
-      stdin.write(jpeg);
-      counters.frames_written++;
-      lastWriteAt = now();
-    };
-    const placeholderFor = (reason: PlaceholderReason): Buffer | null => {
-      if (placeholder.key !== reason) {
-        const wanted: Placeholder = { key: reason, jpeg: null };
-        placeholder = wanted;
-        placeholders.get(width, height, reason).then(
-          (jpeg) => {
-            wanted.jpeg = jpeg;
-          },
-          (err: unknown) => logger.warn({ err, path: entry.planned.path }, 'placeholder render failed'),
-        );
-      }
-      return placeholder.jpeg;
-    };
-    const pushNew = () => {
-      const f = state.consume(now());
-      if (f.jpeg && f.seq !== lastSeq) {
-        lastSeq = f.seq;
-        write(f.jpeg);
-      }
-    };
-    const keepAlive = () => {
-      // 0.8: timers fire a little early or late; the encoder's fps filter evens the rate out.
-      if (now() - lastWriteAt < intervalMs * 0.8) return;
-      const f = state.consume(now());
-      const jpeg = f.jpeg ?? placeholderFor(f.reason ?? 'no_writer');
-      if (jpeg) write(jpeg);
-    };
-    const unsubscribe = state.onFrame(pushNew);
-    const timer = setInterval(keepAlive, intervalMs);
-    entry.cleanup = () => {
-      unsubscribe();
-      clearInterval(timer);
-    };
+    const pump = startFramePump({
+      state,
+      read: (t) => state.consume(t),
+      fps,
+      width,
+      height,
+      placeholders,
+      stdin: () => entry.handle.stdin(),
+      counters,
+      now,
+      onPlaceholderError: (err) => logger.warn({ err, path: entry.planned.path }, 'placeholder render failed'),
+    });
+    entry.cleanup = pump.stop;
   }
 
   async function stop(path: string): Promise<void> {
@@ -106,6 +67,8 @@ export function createPublishers({ supervisor, logger, ffmpegPath, registry, pla
     if (!entry) return;
     running.delete(path);
     entry.cleanup?.();
+    // FFmpeg reading a pipe ignores SIGTERM until input comes; end of input makes it finish cleanly.
+    entry.handle.stdin()?.end();
     await entry.handle.stop();
     counters.stopped++;
     logger.info({ path }, 'publisher stopped');
@@ -143,3 +106,4 @@ export function createPublishers({ supervisor, logger, ffmpegPath, registry, pla
   };
 }
 export type Publishers = ReturnType<typeof createPublishers>;
+

@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   tickMs?: number;
   /** Frame decoders linger this long after their last consumer, so a burst of stills reuses one. */
   framesLingerMs?: number;
+  /** Decoding rate for a camera source (a fallback session needs more than stills); default the decoder's own. */
+  framesFps?: (read: EnginePlan['sources'][number]) => number | undefined;
   now?: () => number;
 }
 
@@ -44,7 +46,7 @@ export interface OutputRuntime {
  * stops it after the debounce, and runs a camera's frame decoder only while frames are consumed.
  * With no demand anywhere it starts nothing and asks the engine nothing.
  */
-export function createRuntime({ store, engine, demand, publishers, frames, logger, tickMs = 1000, framesLingerMs = 5000, now = Date.now }: RuntimeOptions) {
+export function createRuntime({ store, engine, demand, publishers, frames, logger, tickMs = 1000, framesLingerMs = 5000, framesFps = () => undefined, now = Date.now }: RuntimeOptions) {
   if (!(tickMs >= 10)) throw new Error('runtime: tickMs must be >= 10');
   let plan: EnginePlan = { paths: new Map(), outputs: [], sources: [] };
   let planKey = '';
@@ -99,7 +101,7 @@ export function createRuntime({ store, engine, demand, publishers, frames, logge
       const wanted = read.transmission_ids.some((tx) => demand.primedOrConsumed(tx));
       const d = publisherDecision(wanted, framesLastWanted.get(read.path) ?? null, t, framesLingerMs);
       framesLastWanted.set(read.path, d.lastWantedAt);
-      if (d.run) await frames.ensure(read, running ? `rtsp://127.0.0.1:${engine.rtspPort()}/${read.path}` : read.url);
+      if (d.run) await frames.ensure(read, running ? `rtsp://127.0.0.1:${engine.rtspPort()}/${read.path}` : read.url, framesFps(read));
       else await frames.stop(read.path);
     }
     for (const path of frames.paths()) if (!sourcePaths.has(path)) await frames.stop(path);

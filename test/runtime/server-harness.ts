@@ -34,7 +34,7 @@ export async function startLiveServer(over: Partial<ServerOptions> = {}, setting
       },
     }),
   );
-  const streaming = await createStreamingServer({ dataDir, logger, logLevel: 'debug', mediamtxBundledPaths: [], tickMs: 200, ...over, autoStartEngine: false });
+  const streaming = await createStreamingServer({ dataDir, logger, logLevel: 'debug', mediamtxBundledPaths: [], go2rtcBundledPaths: [], tickMs: 200, ...over, autoStartEngine: false });
   const http = serve({ fetch: streaming.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
   await new Promise<void>((r) => (http.listening ? r() : http.once('listening', () => r())));
   streaming.attach(http);

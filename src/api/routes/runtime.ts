@@ -3,7 +3,7 @@ import { heartbeatSchema, primeSchema, type RuntimeService } from '../../runtime
 import { jsonBody } from '../validate.js';
 
 /** Demand and runtime endpoints, mounted under /api/streams. */
-export function runtimeRoutes(runtime: RuntimeService) {
+export function runtimeRoutes(runtime: RuntimeService, playbackSummary: () => Record<string, unknown> = () => ({})) {
   return new Hono()
     .get('/transmissions/:id/demand', (c) => c.json(runtime.demand(c.req.param('id'))))
     .post('/transmissions/:id/demand/heartbeat', async (c) => c.json(runtime.heartbeat(c.req.param('id'), await jsonBody(c, heartbeatSchema))))
@@ -15,8 +15,14 @@ export function runtimeRoutes(runtime: RuntimeService) {
     .get('/runtime/outputs', (c) => c.json(runtime.outputs()))
     .get('/runtime/health', (c) => c.json(runtime.health()))
     .get('/runtime/diagnostics', (c) => c.json(runtime.diagnostics()))
-    .get('/runtime/observability', (c) => c.json(runtime.observability()))
+    .get('/runtime/observability', (c) => c.json({ ...runtime.observability(), ...playbackSummary() }))
     .get('/runtime/diagnostic-snapshot', (c) =>
-      c.json({ generated_at: new Date().toISOString(), health: runtime.health(), outputs: runtime.outputs(), diagnostics: runtime.diagnostics(), observability: runtime.observability() }),
+      c.json({
+        generated_at: new Date().toISOString(),
+        health: runtime.health(),
+        outputs: runtime.outputs(),
+        diagnostics: runtime.diagnostics(),
+        observability: { ...runtime.observability(), ...playbackSummary() },
+      }),
     );
 }

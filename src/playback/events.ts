@@ -1,0 +1,232 @@
+import * as v from 'valibot';
+import { ApiError } from '../errors.js';
+import { CONTEXTS } from './plan.js';
+
+/**
+ * Playback events reported by players (`POST /api/streams/runtime/playback-events`): which transport
+ * was chosen, when the first frame showed (time to first frame), failures, fallbacks to a lesser
+ * transport and climbs back to a better one, stalls and recoveries. Kept in a bounded ring buffer
+ * (the oldest are dropped, counted) and summarised for `/runtime/observability`.
+ *
+ * Body: one event object or an array of at most 50. Every event is validated before any is kept
+ * (all or nothing); a bad one is a 422 whose `field` names it, e.g. `event` for a single object or
+ * `[3].ttff_ms` for the fourth of an array. `fell_back` and `climbed` need `from_transport` (the
+ * transport left; `transport` is the one moved to).
+ *
+ * Percentiles are nearest-rank: the p-th percentile of n sorted values is the value at rank
+ * ceil(p/100 * n) (1-based), so p50 of [100, 200, 300, 400] is 200 and p95 is 400.
+ */
+
+export const PLAYBACK_EVENTS = ['chosen', 'first_frame', 'failed', 'fell_back', 'stalled', 'recovered', 'climbed'] as const;
+export type PlaybackEventKind = (typeof PLAYBACK_EVENTS)[number];
+export const EVENT_TRANSPORTS = ['mse', 'hls', 'webrtc', 'jsmpeg'] as const;
+export type EventTransport = (typeof EVENT_TRANSPORTS)[number];
+/** Player kinds of the plan (`web`, `app`, `ha_ingress`, `ha_entity`) and of demand heartbeats (`pip`, `ptz`). */
+export const EVENT_CLIENTS = ['web', 'app', 'pip', 'ptz', 'ha_ingress', 'ha_entity'] as const;
+export const MAX_EVENTS_PER_REQUEST = 50;
+export const DEFAULT_EVENT_CAPACITY = 1000;
+
+const id = (max: number) => v.pipe(v.string(), v.regex(new RegExp(`^[A-Za-z0-9_.:-]{1,${max}}$`), `must be 1-${max} letters, digits, "_", ".", ":" or "-"`));
+
+export const playbackEventSchema = v.pipe(
+  v.strictObject({
+    transmission_id: id(128),
+    output_id: v.optional(v.nullable(id(64))),
+    client: v.picklist(EVENT_CLIENTS),
+    context: v.optional(v.nullable(v.picklist(CONTEXTS))),
+    event: v.picklist(PLAYBACK_EVENTS),
+    transport: v.picklist(EVENT_TRANSPORTS),
+    from_transport: v.optional(v.nullable(v.picklist(EVENT_TRANSPORTS))),
+    ttff_ms: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(600_000)))),
+    reason: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(500)))),
+    session_id: v.optional(v.nullable(id(64))),
+  }),
+  v.forward(
+    v.check((e) => (e.event !== 'fell_back' && e.event !== 'climbed') || (e.from_transport !== undefined && e.from_transport !== null), 'required for "fell_back" and "climbed"'),
+    ['from_transport'],
+  ),
+);
+export type PlaybackEventInput = v.InferOutput<typeof playbackEventSchema>;
+
+export interface PlaybackEvent {
+  at: string;
+  transmission_id: string;
+  output_id: string | null;
+  client: (typeof EVENT_CLIENTS)[number];
+  context: (typeof CONTEXTS)[number] | null;
+  event: PlaybackEventKind;
+  transport: EventTransport;
+  from_transport: EventTransport | null;
+  ttff_ms: number | null;
+  reason: string | null;
+  session_id: string | null;
+}
+
+function issueField(issue: v.BaseIssue<unknown>, prefix: string): string {
+  const path = v.getDotPath(issue);
+  return `${prefix}${prefix && path ? '.' : ''}${path ?? ''}` || 'body';
+}
+
+function toError(issue: v.BaseIssue<unknown>, prefix: string): ApiError {
+  const field = issueField(issue, prefix);
+  const detail =
+    issue.expected === 'never'
+      ? 'unknown field'
+      : issue.kind === 'validation' && !issue.message.startsWith('Invalid ')
+        ? issue.message
+        : `expected ${issue.expected ?? 'a valid value'}`;
+  return new ApiError(422, 'invalid_field', `${field}: ${detail}`, field);
+}
+
+/** Validates a request body (one event or an array of at most 50); throws ApiError 422 naming the field. */
+export function parsePlaybackEvents(body: unknown): PlaybackEventInput[] {
+  const list = Array.isArray(body) ? body : [body];
+  if (Array.isArray(body)) {
+    if (body.length === 0) throw new ApiError(422, 'invalid_field', 'body: an array of events must not be empty', 'body');
+    if (body.length > MAX_EVENTS_PER_REQUEST) throw new ApiError(422, 'invalid_field', `body: at most ${MAX_EVENTS_PER_REQUEST} events per request`, 'body');
+  }
+  return list.map((item, i) => {
+    const prefix = Array.isArray(body) ? `[${i}]` : '';
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      throw new ApiError(422, 'invalid_field', `${prefix || 'body'}: expected an event object`, prefix || 'body');
+    }
+    const r = v.safeParse(playbackEventSchema, item);
+    if (!r.success) throw toError(r.issues[0], prefix);
+    return r.output;
+  });
+}
+
+/** Nearest-rank percentile of ascending `sorted` (null when empty). */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1]!;
+}
+
+export interface TransportSummary {
+  events: Record<PlaybackEventKind, number>;
+  ttff_ms: { count: number; p50: number | null; p95: number | null };
+}
+
+export interface PlaybackEventsSummary {
+  capacity: number;
+  /** Events in the buffer now. */
+  kept: number;
+  /** Accepted since start (kept + dropped). */
+  received: number;
+  /** Pushed out of the full buffer (oldest first). */
+  dropped: number;
+  oldest_at: string | null;
+  newest_at: string | null;
+  by_transport: Record<EventTransport, TransportSummary>;
+  /** `fell_back` counts by from → to, most frequent first. */
+  fallbacks: { from: EventTransport; to: EventTransport; count: number }[];
+  /** `climbed` counts by from → to, most frequent first. */
+  climbs: { from: EventTransport; to: EventTransport; count: number }[];
+  /** The last `failed` events, newest first. */
+  recent_failures: { at: string; transmission_id: string; output_id: string | null; client: string; context: string | null; transport: EventTransport; reason: string | null; session_id: string | null }[];
+}
+
+export interface PlaybackEventsOptions {
+  capacity?: number;
+  /** How many failures `summary()` lists. Default 20. */
+  recentFailures?: number;
+  now?: () => number;
+}
+
+export function createPlaybackEvents(opts: PlaybackEventsOptions = {}) {
+  const capacity = opts.capacity ?? DEFAULT_EVENT_CAPACITY;
+  const recentFailures = opts.recentFailures ?? 20;
+  const now = opts.now ?? Date.now;
+  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('playback events: capacity must be a positive integer');
+  const ring: (PlaybackEvent | undefined)[] = new Array<PlaybackEvent | undefined>(capacity);
+  let next = 0;
+  let size = 0;
+  let received = 0;
+
+  /** Oldest first. */
+  const all = (): PlaybackEvent[] => {
+    const out: PlaybackEvent[] = [];
+    const start = (next - size + capacity) % capacity;
+    for (let i = 0; i < size; i++) out.push(ring[(start + i) % capacity]!);
+    return out;
+  };
+
+  return {
+    capacity,
+    /** Validates and keeps a request body's events (all or none); returns how many were accepted. */
+    record(body: unknown): { accepted: number } {
+      const events = parsePlaybackEvents(body);
+      const at = new Date(now()).toISOString();
+      for (const e of events) {
+        ring[next] = {
+          at,
+          transmission_id: e.transmission_id,
+          output_id: e.output_id ?? null,
+          client: e.client,
+          context: e.context ?? null,
+          event: e.event,
+          transport: e.transport,
+          from_transport: e.from_transport ?? null,
+          ttff_ms: e.ttff_ms ?? null,
+          reason: e.reason ?? null,
+          session_id: e.session_id ?? null,
+        };
+        next = (next + 1) % capacity;
+        size = Math.min(capacity, size + 1);
+        received++;
+      }
+      return { accepted: events.length };
+    },
+    size: () => size,
+    /** The last `n` events, newest first. */
+    recent(n = 50): PlaybackEvent[] {
+      return all().slice(-Math.max(0, n)).reverse();
+    },
+    summary(): PlaybackEventsSummary {
+      const events = all();
+      const byTransport = {} as Record<EventTransport, TransportSummary>;
+      const ttffs = {} as Record<EventTransport, number[]>;
+      for (const t of EVENT_TRANSPORTS) {
+        byTransport[t] = { events: Object.fromEntries(PLAYBACK_EVENTS.map((k) => [k, 0])) as Record<PlaybackEventKind, number>, ttff_ms: { count: 0, p50: null, p95: null } };
+        ttffs[t] = [];
+      }
+      const pairs = (kind: 'fell_back' | 'climbed') => {
+        const counts = new Map<string, { from: EventTransport; to: EventTransport; count: number }>();
+        for (const e of events) {
+          if (e.event !== kind || e.from_transport === null) continue;
+          const key = `${e.from_transport}>${e.transport}`;
+          const c = counts.get(key) ?? { from: e.from_transport, to: e.transport, count: 0 };
+          c.count++;
+          counts.set(key, c);
+        }
+        return [...counts.values()].sort((a, b) => b.count - a.count || (a.from + a.to < b.from + b.to ? -1 : 1));
+      };
+      for (const e of events) {
+        byTransport[e.transport].events[e.event]++;
+        if (e.event === 'first_frame' && e.ttff_ms !== null) ttffs[e.transport].push(e.ttff_ms);
+      }
+      for (const t of EVENT_TRANSPORTS) {
+        const sorted = ttffs[t].sort((a, b) => a - b);
+        byTransport[t].ttff_ms = { count: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+      }
+      return {
+        capacity,
+        kept: size,
+        received,
+        dropped: received - size,
+        oldest_at: events[0]?.at ?? null,
+        newest_at: events.at(-1)?.at ?? null,
+        by_transport: byTransport,
+        fallbacks: pairs('fell_back'),
+        climbs: pairs('climbed'),
+        recent_failures: events
+          .filter((e) => e.event === 'failed')
+          .slice(-recentFailures)
+          .reverse()
+          .map((e) => ({ at: e.at, transmission_id: e.transmission_id, output_id: e.output_id, client: e.client, context: e.context, transport: e.transport, reason: e.reason, session_id: e.session_id })),
+      };
+    },
+  };
+}
+export type PlaybackEvents = ReturnType<typeof createPlaybackEvents>;

@@ -1,0 +1,449 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { ENGINE_PATH_RE } from '../domain/ids.js';
+import { ApiError } from '../errors.js';
+import type { MediaScope, MediaTokens } from './tokens.js';
+
+/**
+ * MSE relay: the browser's WebSocket for one output, relayed to go2rtc's `/api/ws` MSE protocol.
+ *
+ *   GET /api/streams/media/mse/<engine path>/ws?media_token=<token>   (Upgrade: websocket)
+ *
+ * The engine path may contain `/`. HA ingress strips its own prefix before forwarding, so the
+ * match is exact (no prefix search). Order of checks:
+ *
+ * 1. Before the handshake, refused with plain HTTP JSON on the raw socket (like the writer API):
+ *    400 `invalid_path` (not an engine path), 401 (token missing, forged, malformed, expired),
+ *    403 (a valid token for another path or another transport than `mse`), 503 while shutting down.
+ * 2. After the handshake (a browser cannot read the HTTP status of a failed upgrade, but it can
+ *    read a close code), closed at once with:
+ *    - 4404 `unknown path`: no enabled output plays from that path (or it now belongs to another
+ *      transmission/output than the token names);
+ *    - 4503 `sidecar unavailable`: MSE disabled, go2rtc missing/stopped/starting/failed, go2rtc does
+ *      not serve the path yet (stream set being reloaded), or the connection to go2rtc failed;
+ *    - 4429: too many MSE viewers on this server.
+ *    4401/4403 do not exist: token problems never get past step 1.
+ * 3. While relaying:
+ *    - 4502 `upstream closed`: go2rtc closed the stream (e.g. restarted for a new stream set);
+ *    - 4008 `viewer too slow`: see backpressure below;
+ *    - 4408: no `mse` request within `mseRequestTimeoutMs` of connecting (an idle socket holds a slot);
+    - 1003: the browser sent a binary message; 1001: the server is shutting down.
+ *    A browser close closes the go2rtc side (1000) and vice versa.
+ *
+ * Protocol: browser → go2rtc only `{"type":"mse","value":"<codec list>"}` text messages are passed
+ * (re-serialised, nothing else in them); anything else is answered `{"type":"error","value":"relay: ..."}`
+ * and dropped. The token grants MSE, not go2rtc's other WebSocket messages (WebRTC, mp4 files).
+ * go2rtc → browser: text and binary frames are passed unchanged.
+ * The go2rtc connection is opened by this server with no browser header at all (no `Origin`, which
+ * go2rtc's same-origin check would refuse, no cookies, no `X-Ingress-Path`), and `src` is the stream
+ * name the sidecar derives from the path: the browser never chooses what go2rtc opens.
+ *
+ * Backpressure: a viewer that reads slower than go2rtc sends must not make the server buffer
+ * without bound. After each send, when the browser socket's `bufferedAmount` exceeds
+ * `highWaterBytes`, reading from go2rtc is paused (`ws.pause()`: TCP backpressure reaches go2rtc)
+ * and resumed once it drains below `lowWaterBytes`. A message that would take the buffer beyond
+ * `maxBufferedBytes`, or a pause longer than `stallTimeoutMs`, closes the viewer with 4008. The
+ * stall limit stays below go2rtc's 5 s write deadline, so a stuck viewer is reported as such and
+ * not as a go2rtc failure; if go2rtc gives up first while the viewer holds the pause, the close is
+ * still 4008.
+ *
+ * The token is checked once, at connect; the socket then lives until either side closes. Tokens
+ * and query strings are never logged.
+ */
+
+export const MSE_WS_PREFIX = '/api/streams/media/mse/';
+export const MSE_WS_SUFFIX = '/ws';
+
+export const CLOSE_VIEWER_TOO_SLOW = 4008;
+export const CLOSE_UNKNOWN_PATH = 4404;
+export const CLOSE_NO_REQUEST = 4408;
+export const CLOSE_TOO_MANY_VIEWERS = 4429;
+export const CLOSE_UPSTREAM_CLOSED = 4502;
+export const CLOSE_SIDECAR_UNAVAILABLE = 4503;
+
+/** What the relay needs of the go2rtc manager. */
+export interface MseSidecar {
+  /** `ws://127.0.0.1:<port>/api/ws?src=<name>` when go2rtc runs and serves `path`, else null. */
+  wsUrl(path: string): string | null;
+  status(): { state: string; last_error: string | null; binary: { reason: string | null } };
+}
+
+export interface MseRelayOptions {
+  tokens: Pick<MediaTokens, 'verify'>;
+  sidecar: MseSidecar;
+  /** The enabled output playing from an engine path (e.g. from `runtime.plan().outputs`), or null. */
+  lookup: (path: string) => { transmission_id: string; output_id: string } | null;
+  logger: Logger;
+  /** `settings.streaming.mse.enabled`, read per connection. Default: always on. */
+  enabled?: () => boolean;
+  /** Registers demand for a transmission while a viewer is connected; returns its release. */
+  acquire?: (transmissionId: string) => () => void;
+  /** Pause reading from go2rtc above this many bytes queued for the browser. Default 4 MiB. */
+  highWaterBytes?: number;
+  /** Resume below this. Default a quarter of `highWaterBytes`. */
+  lowWaterBytes?: number;
+  /** Never queue more than this for one browser (closes with 4008 instead). Default 16 MiB. */
+  maxBufferedBytes?: number;
+  /** A viewer that keeps go2rtc paused this long is closed with 4008. Default 4 s. */
+  stallTimeoutMs?: number;
+  /** Concurrent MSE viewers; beyond it 4429. Default 64. */
+  maxConnections?: number;
+  /** go2rtc connection + handshake. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** After sending a close frame, how long the peer gets to answer before the socket is destroyed. Default 3 s. */
+  closeGraceMs?: number;
+  /** A viewer that sends no valid `mse` request this long after connecting is closed with 4408. Default 30 s. */
+  mseRequestTimeoutMs?: number;
+  /** Largest message accepted from go2rtc (one fMP4 fragment); at most `maxBufferedBytes`. Default 16 MiB (or `maxBufferedBytes` when smaller). */
+  maxUpstreamMessageBytes?: number;
+}
+
+export interface MseViewerStats {
+  id: number;
+  path: string;
+  transmission_id: string;
+  output_id: string;
+  opened_at: string;
+  state: 'connecting' | 'relaying' | 'closing' | 'closed';
+  /** Bytes queued for the browser right now / the most ever queued. */
+  buffered_bytes: number;
+  peak_buffered_bytes: number;
+  paused: boolean;
+  /** Times reading from go2rtc was paused for this viewer, and for how long in total. */
+  pauses: number;
+  paused_ms: number;
+  bytes_to_viewer: number;
+  messages_to_viewer: number;
+  messages_from_viewer: number;
+  /** Set once closed: the code sent to the browser and why. */
+  close_code: number | null;
+  close_reason: string | null;
+}
+
+export interface MseRelay {
+  /** True when the URL is an MSE relay URL and the socket was taken (answered or upgraded); false leaves it to the caller. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Closes every viewer (1001) and its go2rtc side, and waits until they are gone. */
+  close(): Promise<void>;
+  /** Open viewer sockets right now. */
+  connections(): number;
+  /** Per open viewer, plus the last closed ones (most recent last). */
+  stats(): { open: MseViewerStats[]; recently_closed: MseViewerStats[] };
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+function refuse(socket: Duplex, status: number, code: string, message: string, field: string | null): void {
+  const body = JSON.stringify({ error: { code, message, field } });
+  const headers = [
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Cache-Control: no-store',
+    'Connection: close',
+  ];
+  if (socket.destroyed) return;
+  socket.once('finish', () => socket.destroy());
+  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/** The engine path of an MSE relay URL path; null when it is not one, `invalid` when the path part is not an engine path. */
+export function parseMsePath(pathname: string): string | null | { invalid: string } {
+  if (!pathname.startsWith(MSE_WS_PREFIX)) return null;
+  let rest = pathname.slice(MSE_WS_PREFIX.length);
+  if (rest.endsWith('/')) rest = rest.slice(0, -1);
+  if (!rest.endsWith(MSE_WS_SUFFIX)) return null;
+  const raw = rest.slice(0, -MSE_WS_SUFFIX.length);
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    return { invalid: 'the path is not valid percent-encoding' };
+  }
+  if (!ENGINE_PATH_RE.test(path)) return { invalid: 'not an engine path (letters, digits, "_", ".", "-" segments joined by "/")' };
+  return path;
+}
+
+/** A close reason within the protocol's 123 bytes. */
+function clip(reason: string): string {
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
+}
+
+/** Largest WebSocket frame header a server sends (no mask): counted so the cap holds to the byte. */
+const FRAME_HEADER_MAX = 10;
+const CODECS_RE = /^[A-Za-z0-9.,_-]{0,512}$/;
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+interface Viewer {
+  stats: MseViewerStats;
+  browser: WebSocket;
+  upstream: WebSocket | null;
+  queue: string[];
+  pausedAt: number | null;
+  poll: NodeJS.Timeout | null;
+  requestTimer: NodeJS.Timeout | null;
+  release: () => void;
+  done: Promise<void>;
+}
+
+export function createMseRelay(options: MseRelayOptions): MseRelay {
+  const { tokens, sidecar, lookup } = options;
+  const enabled = options.enabled ?? (() => true);
+  const acquire = options.acquire ?? (() => () => {});
+  const highWater = options.highWaterBytes ?? 4 * 1024 * 1024;
+  const lowWater = options.lowWaterBytes ?? Math.floor(highWater / 4);
+  const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+  const stallTimeoutMs = options.stallTimeoutMs ?? 4000;
+  const maxConnections = options.maxConnections ?? 64;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+  const closeGraceMs = options.closeGraceMs ?? 3000;
+  const mseRequestTimeoutMs = options.mseRequestTimeoutMs ?? 30_000;
+  const maxUpstream = options.maxUpstreamMessageBytes ?? Math.min(16 * 1024 * 1024, maxBuffered);
+  if (!(lowWater >= 0 && lowWater < highWater && highWater < maxBuffered)) throw new RangeError('mse relay: need 0 <= lowWaterBytes < highWaterBytes < maxBufferedBytes');
+  if (!(maxUpstream <= maxBuffered)) throw new RangeError('mse relay: maxUpstreamMessageBytes must not exceed maxBufferedBytes');
+  const log = options.logger.child({ component: 'mse-relay' });
+
+  // Browser messages are small JSON; anything bigger is closed by ws with 1009.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, clientTracking: false });
+  const viewers = new Set<Viewer>();
+  const closedStats: MseViewerStats[] = [];
+  let nextId = 1;
+  let closing = false;
+
+  function finish(v: Viewer, code: number, reason: string): void {
+    if (v.stats.state === 'closed' || v.stats.state === 'closing') return;
+    v.stats.state = 'closing';
+    v.stats.close_code = code;
+    v.stats.close_reason = reason;
+    if (v.poll) clearInterval(v.poll);
+    v.poll = null;
+    if (v.requestTimer) clearTimeout(v.requestTimer);
+    v.requestTimer = null;
+    const wasPaused = v.pausedAt !== null;
+    if (wasPaused) v.stats.paused_ms += Date.now() - (v.pausedAt as number);
+    v.pausedAt = null;
+    const up = v.upstream;
+    if (up && (up.readyState === WebSocket.OPEN || up.readyState === WebSocket.CONNECTING)) {
+      // A paused socket would never read go2rtc's close reply (queued behind media): just drop it.
+      if (up.readyState === WebSocket.OPEN && !wasPaused) up.close(1000);
+      else up.terminate();
+      setTimeout(() => up.terminate(), closeGraceMs).unref();
+    }
+    const b = v.browser;
+    if (b.readyState === WebSocket.OPEN) {
+      b.close(code, clip(reason));
+      // A stuck viewer may never read the close frame queued behind its data.
+      setTimeout(() => b.terminate(), closeGraceMs).unref();
+    } else if (b.readyState === WebSocket.CONNECTING) b.terminate();
+    const level = code === 1000 || code === 1001 || code === 1005 ? 'info' : 'warn';
+    log[level]({ viewer: v.stats.id, path: v.stats.path, transmission_id: v.stats.transmission_id, code, reason, bytes: v.stats.bytes_to_viewer, pauses: v.stats.pauses, peak_buffered: v.stats.peak_buffered_bytes }, 'MSE viewer closing');
+  }
+
+  function slow(v: Viewer, why: string): void {
+    finish(v, CLOSE_VIEWER_TOO_SLOW, `viewer too slow: ${why}`);
+  }
+
+  function pauseUpstream(v: Viewer): void {
+    if (v.pausedAt !== null || !v.upstream) return;
+    v.pausedAt = Date.now();
+    v.stats.paused = true;
+    v.stats.pauses += 1;
+    v.upstream.pause();
+    v.poll = setInterval(() => {
+      const buffered = v.browser.bufferedAmount;
+      v.stats.buffered_bytes = buffered;
+      if (buffered <= lowWater) return resumeUpstream(v);
+      if (v.pausedAt !== null && Date.now() - v.pausedAt > stallTimeoutMs) slow(v, `${buffered} bytes unread for ${stallTimeoutMs} ms`);
+    }, 20);
+  }
+
+  function resumeUpstream(v: Viewer): void {
+    if (v.pausedAt === null) return;
+    v.stats.paused_ms += Date.now() - v.pausedAt;
+    v.pausedAt = null;
+    v.stats.paused = false;
+    if (v.poll) clearInterval(v.poll);
+    v.poll = null;
+    v.upstream?.resume();
+  }
+
+  /** go2rtc → browser, within the byte bound. */
+  function forward(v: Viewer, data: Buffer, isBinary: boolean): void {
+    if (v.stats.state !== 'relaying' || v.browser.readyState !== WebSocket.OPEN) return;
+    const before = v.browser.bufferedAmount;
+    if (before + data.length + FRAME_HEADER_MAX > maxBuffered) return slow(v, `${before} bytes queued, the next ${data.length} would pass the ${maxBuffered}-byte cap`);
+    v.browser.send(data, { binary: isBinary });
+    v.stats.bytes_to_viewer += data.length;
+    v.stats.messages_to_viewer += 1;
+    const after = v.browser.bufferedAmount;
+    v.stats.buffered_bytes = after;
+    if (after > v.stats.peak_buffered_bytes) v.stats.peak_buffered_bytes = after;
+    if (after > highWater) pauseUpstream(v);
+  }
+
+  /** browser → go2rtc: only well-formed `mse` requests. */
+  function fromBrowser(v: Viewer, data: RawData, isBinary: boolean): void {
+    v.stats.messages_from_viewer += 1;
+    if (isBinary) return finish(v, 1003, 'binary messages are not part of the MSE protocol');
+    const reply = (value: string) => {
+      if (v.browser.readyState === WebSocket.OPEN && v.browser.bufferedAmount < maxBuffered) v.browser.send(JSON.stringify({ type: 'error', value: `relay: ${value}` }));
+    };
+    let msg: unknown;
+    try {
+      msg = JSON.parse(toBuffer(data).toString('utf8'));
+    } catch {
+      return reply('messages must be JSON');
+    }
+    const m = msg as { type?: unknown; value?: unknown };
+    if (msg === null || typeof msg !== 'object' || m.type !== 'mse') return reply('only {"type":"mse","value":"<codecs>"} is relayed');
+    if (m.value !== undefined && (typeof m.value !== 'string' || !CODECS_RE.test(m.value))) return reply('mse value must be a comma-separated list of codec names');
+    const text = JSON.stringify(m.value === undefined ? { type: 'mse' } : { type: 'mse', value: m.value });
+    if (v.requestTimer) clearTimeout(v.requestTimer);
+    v.requestTimer = null;
+    const up = v.upstream;
+    if (up && up.readyState === WebSocket.OPEN) up.send(text);
+    else if (v.queue.length < 4) v.queue.push(text);
+    else reply('too many messages before go2rtc answered');
+  }
+
+  function connectUpstream(v: Viewer, url: string): void {
+    const up = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: connectTimeoutMs, maxPayload: maxUpstream, followRedirects: false });
+    v.upstream = up;
+    let opened = false;
+    up.on('open', () => {
+      opened = true;
+      if (v.stats.state !== 'connecting') return up.close(1000);
+      v.stats.state = 'relaying';
+      for (const text of v.queue.splice(0)) up.send(text);
+    });
+    up.on('message', (data, isBinary) => forward(v, toBuffer(data), isBinary));
+    up.on('unexpected-response', (_req, res) => {
+      res.resume();
+      // finish() terminates the half-open go2rtc socket.
+      finish(v, CLOSE_SIDECAR_UNAVAILABLE, `go2rtc refused the connection (HTTP ${res.statusCode})`);
+    });
+    up.on('error', (err) => {
+      if (!opened) finish(v, CLOSE_SIDECAR_UNAVAILABLE, `cannot reach go2rtc: ${err.message}`);
+      else log.debug({ viewer: v.stats.id, err: err.message }, 'go2rtc socket error');
+    });
+    up.on('close', (code) => {
+      if (v.stats.state === 'closing' || v.stats.state === 'closed') return;
+      if (v.pausedAt !== null) return slow(v, 'go2rtc gave up writing to this viewer');
+      if (!opened) return finish(v, CLOSE_SIDECAR_UNAVAILABLE, 'go2rtc closed the connection during the handshake');
+      finish(v, CLOSE_UPSTREAM_CLOSED, `go2rtc closed the stream (${code})`);
+    });
+  }
+
+  function onConnection(browser: WebSocket, scope: MediaScope, path: string): void {
+    const stats: MseViewerStats = {
+      id: nextId++,
+      path,
+      transmission_id: scope.transmission_id,
+      output_id: scope.output_id,
+      opened_at: new Date().toISOString(),
+      state: 'connecting',
+      buffered_bytes: 0,
+      peak_buffered_bytes: 0,
+      paused: false,
+      pauses: 0,
+      paused_ms: 0,
+      bytes_to_viewer: 0,
+      messages_to_viewer: 0,
+      messages_from_viewer: 0,
+      close_code: null,
+      close_reason: null,
+    };
+    let resolveDone!: () => void;
+    const v: Viewer = { stats, browser, upstream: null, queue: [], pausedAt: null, poll: null, requestTimer: null, release: () => {}, done: new Promise((r) => (resolveDone = r)) };
+    viewers.add(v);
+    browser.on('error', (err) => log.debug({ viewer: stats.id, err: err.message }, 'browser socket error'));
+    browser.on('message', (data, isBinary) => fromBrowser(v, data, isBinary));
+    browser.on('close', (code) => {
+      if (stats.state !== 'closing' && stats.state !== 'closed') finish(v, code === 1005 ? 1000 : code, 'viewer closed');
+      stats.state = 'closed';
+      if (v.poll) clearInterval(v.poll);
+      if (v.requestTimer) clearTimeout(v.requestTimer);
+      v.release();
+      viewers.delete(v);
+      closedStats.push({ ...stats });
+      if (closedStats.length > 32) closedStats.shift();
+      resolveDone();
+    });
+
+    if (viewers.size > maxConnections) return finish(v, CLOSE_TOO_MANY_VIEWERS, `at most ${maxConnections} MSE viewers`);
+    if (!enabled()) return finish(v, CLOSE_SIDECAR_UNAVAILABLE, 'MSE is disabled in the streaming settings');
+    const output = lookup(path);
+    if (!output || output.transmission_id !== scope.transmission_id || output.output_id !== scope.output_id) {
+      return finish(v, CLOSE_UNKNOWN_PATH, `no MSE stream for ${path}`);
+    }
+    const st = sidecar.status();
+    if (st.state !== 'running') {
+      const why = st.binary.reason ?? st.last_error;
+      return finish(v, CLOSE_SIDECAR_UNAVAILABLE, `go2rtc is ${st.state}${why ? `: ${why}` : ''}`);
+    }
+    const url = sidecar.wsUrl(path);
+    if (url === null) return finish(v, CLOSE_SIDECAR_UNAVAILABLE, 'go2rtc does not serve this path yet; retry shortly');
+    v.release = acquire(scope.transmission_id);
+    v.requestTimer = setTimeout(() => finish(v, CLOSE_NO_REQUEST, `no mse request within ${mseRequestTimeoutMs} ms`), mseRequestTimeoutMs);
+    v.requestTimer.unref();
+    log.info({ viewer: stats.id, path, transmission_id: scope.transmission_id, output_id: scope.output_id }, 'MSE viewer connected');
+    connectUpstream(v, url);
+  }
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://relay.invalid');
+    } catch {
+      return false;
+    }
+    const parsed = parseMsePath(url.pathname);
+    if (parsed === null) return false;
+    socket.on('error', () => {});
+    if (typeof parsed === 'object') {
+      refuse(socket, 400, 'invalid_path', parsed.invalid, 'path');
+      return true;
+    }
+    if (closing) {
+      refuse(socket, 503, 'shutting_down', 'the server is shutting down', null);
+      return true;
+    }
+    let scope: MediaScope;
+    try {
+      scope = tokens.verify(url.searchParams.get('media_token'), { transport: 'mse', path: parsed });
+    } catch (err) {
+      if (err instanceof ApiError) {
+        log.info({ path: parsed, status: err.status, code: err.code, remote: req.socket.remoteAddress }, 'MSE upgrade refused');
+        refuse(socket, err.status, err.code, err.message, err.field);
+      } else {
+        log.error({ path: parsed, err: (err as Error).message }, 'MSE token check failed');
+        refuse(socket, 500, 'internal_error', 'the MSE connection could not be set up', null);
+      }
+      return true;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, scope, parsed));
+    return true;
+  }
+
+  return {
+    handleUpgrade,
+    connections: () => viewers.size,
+    stats: () => ({ open: [...viewers].map((v) => ({ ...v.stats, buffered_bytes: v.browser.bufferedAmount })), recently_closed: [...closedStats] }),
+    async close() {
+      closing = true;
+      const all = [...viewers];
+      for (const v of all) finish(v, 1001, 'server shutting down');
+      await Promise.all(all.map((v) => v.done));
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

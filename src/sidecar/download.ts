@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GO2RTC_VERSION, cachedGo2rtcPath, executableProblem, go2rtcVersionCacheDir, type Go2rtcPlatform } from './binary.js';
+import { GO2RTC_SHA256, SHA256_HEX_RE } from './pins.js';
+
+export const DEFAULT_GO2RTC_DOWNLOAD_BASE_URL = 'https://github.com/AlexxIT/go2rtc/releases/download';
+
+export type Go2rtcDownloadFailure = 'unsupported_platform' | 'checksum_not_pinned' | 'http' | 'network' | 'checksum_mismatch' | 'too_large' | 'not_executable';
+
+/** A refused download; `message` is safe to show (release URLs carry no secrets). */
+export class Go2rtcDownloadError extends Error {
+  constructor(
+    readonly kind: Go2rtcDownloadFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'Go2rtcDownloadError';
+  }
+}
+
+export interface Go2rtcDownloadOptions {
+  dataDir: string;
+  platform: Go2rtcPlatform;
+  /** `…/releases/download`; the asset URL is `<base>/v1.9.14/go2rtc_<platform>`. */
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  /** The expected SHA-256 per platform. Default: the pinned {@link GO2RTC_SHA256}; tests inject their own. */
+  pins?: Readonly<Record<Go2rtcPlatform, string | null>>;
+  /** For the whole request, body included. Default 5 min. */
+  timeoutMs?: number;
+  /** go2rtc is about 20 MB; anything past this is refused. Default 128 MiB. */
+  maxBytes?: number;
+}
+
+/** `go2rtc_linux_amd64` / `go2rtc_linux_arm64`: raw executables, not archives. */
+export const go2rtcAssetName = (platform: Go2rtcPlatform) => `go2rtc_${platform}`;
+
+/** The asset's URL under a base (`…/releases/download`). */
+export const go2rtcAssetUrl = (baseUrl: string, platform: Go2rtcPlatform) => `${baseUrl.replace(/\/+$/, '')}/${GO2RTC_VERSION}/${go2rtcAssetName(platform)}`;
+
+/**
+ * Fetches the raw release asset, hashing it while it streams into a temporary file beside the
+ * cache, compares the SHA-256 with the pinned value, and only then makes it executable and renames
+ * it into place: the cache holds either nothing or a verified, complete, executable binary. With no
+ * pinned value for the platform it refuses before any request is made. Temporary files are always
+ * removed. Returns the cached path.
+ */
+export async function downloadGo2rtc(options: Go2rtcDownloadOptions): Promise<string> {
+  const { dataDir, platform, baseUrl = DEFAULT_GO2RTC_DOWNLOAD_BASE_URL, timeoutMs = 300_000, maxBytes = 128 * 1024 * 1024 } = options;
+  const fetchImpl = options.fetch ?? fetch;
+  const pins = options.pins ?? GO2RTC_SHA256;
+  const asset = go2rtcAssetName(platform);
+  const expected = pins[platform] ?? null;
+  if (expected === null) {
+    throw new Go2rtcDownloadError(
+      'checksum_not_pinned',
+      `no SHA-256 is pinned for ${asset} ${GO2RTC_VERSION} in this build (src/sidecar/pins.ts), and go2rtc publishes no checksum file; refusing to install an unverified binary. Use the add-on image's go2rtc or set TOPOSYNC_STREAMING_GO2RTC_PATH`,
+    );
+  }
+  if (!SHA256_HEX_RE.test(expected)) throw new Go2rtcDownloadError('checksum_not_pinned', `the pinned SHA-256 of ${asset} is not 64 lower-case hex characters`);
+
+  const url = go2rtcAssetUrl(baseUrl, platform);
+  const target = cachedGo2rtcPath(dataDir, platform);
+  await mkdir(go2rtcVersionCacheDir(dataDir), { recursive: true });
+  const tmp = await mkdtemp(join(go2rtcVersionCacheDir(dataDir), '.download-'));
+  try {
+    let res: Response;
+    try {
+      res = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+    } catch (err) {
+      throw new Go2rtcDownloadError('network', `GET ${url} failed: ${(err as Error).message}`);
+    }
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new Go2rtcDownloadError('http', `GET ${url} answered HTTP ${res.status}`);
+    }
+    const file = join(tmp, 'go2rtc');
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) return done(new Go2rtcDownloadError('too_large', `${asset} is larger than ${maxBytes} bytes`));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(file, { mode: 0o600 }));
+    } catch (err) {
+      if (err instanceof Go2rtcDownloadError) throw err;
+      throw new Go2rtcDownloadError('network', `download of ${asset} failed: ${(err as Error).message}`);
+    }
+    const actual = hash.digest('hex');
+    if (actual !== expected) {
+      throw new Go2rtcDownloadError('checksum_mismatch', `SHA-256 of ${asset} (${bytes} bytes) is ${actual}, the pinned value is ${expected}; refusing to install it`);
+    }
+    await chmod(file, 0o755);
+    await mkdir(dirname(target), { recursive: true });
+    await rename(file, target);
+    const problem = await executableProblem(target);
+    if (problem) {
+      await rm(target, { force: true });
+      throw new Go2rtcDownloadError('not_executable', `installed ${target} ${problem}`);
+    }
+    return target;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

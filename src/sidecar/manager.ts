@@ -1,0 +1,562 @@
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import * as v from 'valibot';
+import type { StreamingSettings } from '../domain/settings.js';
+import { ApiError } from '../errors.js';
+import { redactUrls } from '../logger.js';
+import type { ChildHandle, ExitInfo, Supervisor } from '../process/types.js';
+import {
+  DEFAULT_GO2RTC_BUNDLED_PATHS,
+  GO2RTC_VERSION,
+  cachedGo2rtcPath,
+  executableProblem,
+  go2rtcPlatform,
+  resolveGo2rtcBinary,
+  type Go2rtcBinaryResolution,
+  type Go2rtcBinarySource,
+  type Go2rtcPlatform,
+} from './binary.js';
+import { go2rtcStreamName, go2rtcStreams, renderGo2rtcConfig, writeGo2rtcConfig } from './config.js';
+import { DEFAULT_GO2RTC_DOWNLOAD_BASE_URL, Go2rtcDownloadError, downloadGo2rtc } from './download.js';
+import { GO2RTC_SHA256 } from './pins.js';
+
+export type SidecarState = 'disabled' | 'missing' | 'stopped' | 'starting' | 'running' | 'failed';
+
+export interface SidecarStatus {
+  state: SidecarState;
+  /** The go2rtc release this server is written for. */
+  version: string;
+  /** What the running go2rtc reported on `GET /api` (null while none answered). */
+  running_version: string | null;
+  binary: { path: string | null; source: Go2rtcBinarySource | null; reason: string | null };
+  pid: number | null;
+  /** `http://127.0.0.1:<port>` of go2rtc's loopback API while a process exists. */
+  api_url: string | null;
+  /** Restarts after crashes since the last start. */
+  restarts: number;
+  last_error: string | null;
+  download: { allowed: boolean; pinned: boolean; in_progress: boolean; last_error: string | null };
+  /** `desired`: engine paths the server wants over MSE; `configured`: those in the running go2rtc's config. */
+  streams: { desired: number; configured: number; restart_pending: boolean };
+}
+
+export interface SyncStreamsResult {
+  /** go2rtc was restarted to load the new stream set. */
+  restarted: boolean;
+  /** Nothing to do to a process: MSE is disabled or go2rtc is not running (the set is kept for the next start). */
+  skipped: boolean;
+  streams: number;
+}
+
+export interface Go2rtcManagerOptions {
+  supervisor: Supervisor;
+  logger: Logger;
+  dataDir: string;
+  settings: () => StreamingSettings;
+  /** MediaMTX's actual RTSP port (`engine.rtspPort()`), read at every render. */
+  rtspPort: () => number;
+  /** The server's log level (pino names). */
+  logLevel: string;
+  /** TOPOSYNC_STREAMING_GO2RTC_PATH, read by the caller. When set, the only candidate. */
+  go2rtcPath?: string | undefined;
+  /** Default `['/usr/local/bin/go2rtc']`. */
+  bundledPaths?: string[];
+  /** Preferred loopback API port; another free one is used when it is taken. Default 1984. */
+  apiPort?: number;
+  downloadBaseUrl?: string;
+  fetch?: typeof fetch;
+  /** Expected SHA-256 per platform; default the pinned values of `pins.ts` (tests inject their own). */
+  downloadPins?: Readonly<Record<Go2rtcPlatform, string | null>>;
+  /** How long go2rtc gets to answer `GET /api` after a start. Default 15 s. */
+  startTimeoutMs?: number;
+  /** Per API request. Default 2 s. */
+  apiTimeoutMs?: number;
+}
+
+export interface Go2rtcManager {
+  status(): SidecarStatus;
+  /** Re-checks the binary when no process exists, then returns the status. */
+  inspect(): Promise<SidecarStatus>;
+  /** Never throws: failures end in `missing`/`failed` with the reason; with MSE disabled it stays `disabled`. */
+  start(): Promise<SidecarStatus>;
+  /** Server start-up: `start()` when `mse.enabled`, otherwise only looks for the binary. */
+  autoStart(): Promise<SidecarStatus>;
+  stop(): Promise<SidecarStatus>;
+  restart(): Promise<SidecarStatus>;
+  /** After a settings change: stops go2rtc when MSE was disabled; starts it when re-enabled (unless stopped by hand). */
+  applySettings(): Promise<SidecarStatus>;
+  /** Fetches and verifies the release into the cache. ApiError 409 when not allowed or not pinned, 502 when refused. */
+  download(): Promise<SidecarStatus>;
+  /**
+   * The engine paths to serve (every enabled output). Remembered; when go2rtc runs and the rendered
+   * stream map (names, or MediaMTX's RTSP port) differs from its config, go2rtc is restarted with
+   * the new file. Cheap when nothing changed: call it whenever the plan or the engine port may have.
+   */
+  syncStreams(paths: Iterable<string>): Promise<SyncStreamsResult>;
+  /** `ws://127.0.0.1:<port>/api/ws?src=<name>` when go2rtc runs and serves `path`, else null. */
+  wsUrl(path: string): string | null;
+  /** Whether the running go2rtc's config has a stream for `path`. */
+  hasStream(path: string): boolean;
+  running(): boolean;
+}
+
+const optionsSchema = v.object({
+  supervisor: v.custom<Supervisor>((s) => typeof s === 'object' && s !== null && typeof (s as Supervisor).start === 'function', 'must be a Supervisor'),
+  logger: v.custom<Logger>((l) => typeof l === 'object' && l !== null && typeof (l as Logger).child === 'function', 'must be a pino logger'),
+  dataDir: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
+  settings: v.custom<() => StreamingSettings>((f) => typeof f === 'function', 'must be a function'),
+  rtspPort: v.custom<() => number>((f) => typeof f === 'function', 'must be a function'),
+  logLevel: v.pipe(v.string(), v.minLength(1)),
+  go2rtcPath: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
+  bundledPaths: v.optional(v.array(v.pipe(v.string(), v.startsWith('/', 'must be absolute')))),
+  apiPort: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535))),
+  downloadBaseUrl: v.optional(v.pipe(v.string(), v.regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL'))),
+  fetch: v.optional(v.custom<typeof fetch>((f) => typeof f === 'function', 'must be a function')),
+  downloadPins: v.optional(v.record(v.string(), v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters'))))),
+  startTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(600_000))),
+  apiTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(50), v.maxValue(60_000))),
+});
+
+const CHILD_NAME = 'go2rtc';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `GET /api` (go2rtc v1.9.14 `app.Info`): only what we read. */
+const infoSchema = v.object({ version: v.string() });
+
+/** Binds (then releases) a loopback port; null when taken. 0 asks the OS for a free one. */
+function probeLoopback(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(null));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+      const address = server.address();
+      const bound = typeof address === 'object' && address ? address.port : null;
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+/** The preferred port when it is free on 127.0.0.1, else one the OS picks (a snapshot: a race makes go2rtc fail and the supervisor retry). */
+export async function pickApiPort(preferred: number): Promise<{ port: number; changed: boolean }> {
+  if ((await probeLoopback(preferred)) === preferred) return { port: preferred, changed: false };
+  for (let i = 0; i < 20; i++) {
+    const p = await probeLoopback(0);
+    if (p !== null) return { port: p, changed: true };
+  }
+  throw new Error('no free loopback port for the go2rtc API');
+}
+
+const sameMap = (a: Record<string, string>, b: Record<string, string>) => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+};
+
+/**
+ * Owns the go2rtc child (MSE over WebSocket): finds the binary (env path, image, cache), renders
+ * `go2rtc.yaml` from the engine paths to serve, starts it through the supervisor as `go2rtc
+ * -config <file>`, waits for `GET /api`, and restarts it when the stream set changes. A missing
+ * binary or disabled MSE is a state, never an exception: the plan blocks MSE with that reason.
+ *
+ * Stream changes restart go2rtc (it reads streams from the file at start) instead of using
+ * `PUT/DELETE /api/streams`: those make go2rtc rewrite the config file itself, and a DELETE leaves
+ * consumers of the removed stream attached; a restart is deterministic. It drops current MSE
+ * viewers (the relay closes them with 4502; players reconnect), and happens only when the set
+ * of outputs or MediaMTX's RTSP port really changed.
+ */
+export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManager {
+  const parsed = v.safeParse(optionsSchema, options);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    throw new TypeError(`createGo2rtcManager: ${v.getDotPath(issue) ?? 'options'} ${issue.message}`);
+  }
+  const { supervisor, dataDir, settings, logLevel, rtspPort } = options;
+  const log = options.logger.child({ component: 'sidecar' });
+  const bundledPaths = options.bundledPaths ?? [...DEFAULT_GO2RTC_BUNDLED_PATHS];
+  const downloadBaseUrl = options.downloadBaseUrl ?? DEFAULT_GO2RTC_DOWNLOAD_BASE_URL;
+  const fetchImpl = options.fetch ?? fetch;
+  const pins = options.downloadPins ?? GO2RTC_SHA256;
+  const preferredPort = options.apiPort ?? 1984;
+  const startTimeoutMs = options.startTimeoutMs ?? 15_000;
+  const apiTimeoutMs = options.apiTimeoutMs ?? 2000;
+
+  let binary: Go2rtcBinaryResolution | null = null;
+  let handle: ChildHandle | null = null;
+  let apiPort: number | null = null;
+  /** The pid whose API answered: `running` means the current pid is this one. */
+  let readyPid: number | null = null;
+  let runningVersion: string | null = null;
+  let starting = false;
+  let failed = false;
+  let lastError: string | null = null;
+  let downloadJob: Promise<string> | null = null;
+  let downloadError: string | null = null;
+  /** Engine paths wanted (sorted, unique). */
+  let desired: string[] = [];
+  /** name → source of the config the current process was started with. */
+  let configured: Record<string, string> = {};
+  /** Stopped by hand (API): `applySettings()` does not start it again. */
+  let stoppedByUser = false;
+  let generation = 0;
+  let unsubscribe: (() => void)[] = [];
+
+  let lifecycle: Promise<unknown> = Promise.resolve();
+  const serially = <T>(op: () => Promise<T>): Promise<T> => {
+    const next = lifecycle.then(op, op);
+    lifecycle = next.catch(() => undefined);
+    return next;
+  };
+
+  const enabled = () => settings().mse.enabled;
+
+  function state(): SidecarState {
+    if (handle) {
+      const s = handle.status();
+      switch (s.state) {
+        case 'backoff':
+        case 'starting':
+          return 'starting';
+        case 'failed':
+          return 'failed';
+        case 'running':
+          return s.pid !== null && s.pid === readyPid ? 'running' : 'starting';
+        default:
+          return enabled() ? 'stopped' : 'disabled';
+      }
+    }
+    if (starting) return 'starting';
+    if (!enabled()) return 'disabled';
+    if (failed) return 'failed';
+    if (binary && binary.path === null) return 'missing';
+    return 'stopped';
+  }
+
+  const wantedMap = () => {
+    try {
+      return go2rtcStreams(rtspPort(), desired);
+    } catch {
+      return {};
+    }
+  };
+
+  function status(): SidecarStatus {
+    const s = settings();
+    const st = handle?.status();
+    const rp = go2rtcPlatform();
+    return {
+      state: state(),
+      version: GO2RTC_VERSION,
+      running_version: readyPid !== null ? runningVersion : null,
+      binary: binary
+        ? binary.path === null
+          ? { path: null, source: null, reason: binary.reason }
+          : { path: binary.path, source: binary.source, reason: null }
+        : { path: null, source: null, reason: 'not looked for yet' },
+      pid: st?.pid ?? null,
+      api_url: handle && apiPort !== null ? `http://127.0.0.1:${apiPort}` : null,
+      restarts: st?.restarts ?? 0,
+      last_error: lastError,
+      download: { allowed: s.mse.allow_download, pinned: 'platform' in rp && pins[rp.platform] != null, in_progress: downloadJob !== null, last_error: downloadError },
+      streams: { desired: desired.length, configured: handle ? Object.keys(configured).length : 0, restart_pending: handle !== null && !sameMap(configured, wantedMap()) },
+    };
+  }
+
+  async function refreshBinary(): Promise<Go2rtcBinaryResolution> {
+    binary = await resolveGo2rtcBinary({ envPath: options.go2rtcPath, bundledPaths, dataDir, allowDownload: settings().mse.allow_download });
+    return binary;
+  }
+
+  function ensureDownloaded(): Promise<string> {
+    if (downloadJob) return downloadJob;
+    const rp = go2rtcPlatform();
+    if ('reason' in rp) return Promise.reject(new Go2rtcDownloadError('unsupported_platform', rp.reason));
+    const job = (async () => {
+      const target = cachedGo2rtcPath(dataDir, rp.platform);
+      if ((await executableProblem(target)) === null) return target;
+      log.info({ version: GO2RTC_VERSION, platform: rp.platform, base_url: downloadBaseUrl }, 'downloading go2rtc');
+      const path = await downloadGo2rtc({ dataDir, platform: rp.platform, baseUrl: downloadBaseUrl, fetch: fetchImpl, pins });
+      log.info({ path }, 'go2rtc downloaded and verified');
+      return path;
+    })();
+    downloadJob = job;
+    job.then(
+      () => {
+        downloadError = null;
+      },
+      (err: Error) => {
+        downloadError = err.message;
+        log.warn({ error: err.message }, 'go2rtc download refused');
+      },
+    );
+    void job
+      .finally(() => {
+        if (downloadJob === job) downloadJob = null;
+      })
+      .catch(() => undefined);
+    return job;
+  }
+
+  function describeExit(h: ChildHandle, exit: ExitInfo | null): string {
+    const st = h.status();
+    const how = exit ? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`) : 'unknown';
+    return `go2rtc exited (${how})${st.last_error_line ? `: ${st.last_error_line}` : ''}`;
+  }
+
+  async function apiInfo(port: number): Promise<string> {
+    const res = await fetchImpl(`http://127.0.0.1:${port}/api`, { signal: AbortSignal.timeout(apiTimeoutMs) });
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new Error(`GET /api answered HTTP ${res.status}`);
+    }
+    const body = v.safeParse(infoSchema, await res.json());
+    if (!body.success) throw new Error('GET /api answered without a version');
+    return body.output.version;
+  }
+
+  /** Polls `GET /api` until it answers, `giveUp()` says so, or the deadline passes. */
+  async function waitForApi(port: number, deadline: number, giveUp: () => string | null): Promise<string | null> {
+    let lastProblem = 'no answer yet';
+    while (Date.now() < deadline) {
+      const reason = giveUp();
+      if (reason !== null) return reason;
+      try {
+        runningVersion = await apiInfo(port);
+        return null;
+      } catch (err) {
+        lastProblem = (err as Error).message;
+      }
+      await sleep(100);
+    }
+    return giveUp() ?? `go2rtc did not answer GET /api within ${startTimeoutMs} ms (${lastProblem})`;
+  }
+
+  async function stopChild(): Promise<void> {
+    generation++;
+    for (const u of unsubscribe) u();
+    unsubscribe = [];
+    const h = handle;
+    if (h) await h.stop();
+    handle = null;
+    apiPort = null;
+    readyPid = null;
+    runningVersion = null;
+    configured = {};
+  }
+
+  function onRestart(pid: number, gen: number, port: number): void {
+    void (async () => {
+      readyPid = null;
+      const problem = await waitForApi(port, Number.POSITIVE_INFINITY, () => {
+        if (gen !== generation) return 'superseded';
+        return handle?.status().pid === pid ? null : 'process changed';
+      });
+      if (problem !== null || gen !== generation) return;
+      readyPid = pid;
+      log.info({ pid }, 'go2rtc restarted after a crash and answers again');
+    })().catch((err: Error) => log.warn({ error: err.message }, 'waiting for go2rtc after a restart failed'));
+  }
+
+  async function doStart(): Promise<SidecarStatus> {
+    if (!enabled()) {
+      await stopChild();
+      await refreshBinary();
+      return status();
+    }
+    if (handle) {
+      const s = handle.status().state;
+      if (s !== 'stopped' && s !== 'failed') return status();
+      await stopChild();
+    }
+    starting = true;
+    failed = false;
+    lastError = null;
+    try {
+      await attemptStart();
+    } finally {
+      starting = false;
+    }
+    return status();
+  }
+
+  /** One start attempt; every outcome is recorded in the state (never thrown). */
+  async function attemptStart(): Promise<void> {
+    try {
+      const found = await refreshBinary();
+      if (found.path === null) {
+        log.warn({ reason: found.reason }, 'go2rtc is missing; MSE is unavailable');
+        return;
+      }
+      const picked = await pickApiPort(preferredPort);
+      if (picked.changed) log.warn({ preferred: preferredPort, actual: picked.port }, 'preferred go2rtc API port is taken; using another');
+      const streams = go2rtcStreams(rtspPort(), desired);
+      const file = await writeGo2rtcConfig(dataDir, renderGo2rtcConfig({ apiPort: picked.port, rtspPort: rtspPort(), paths: desired, logLevel }));
+      const h = supervisor.start({
+        name: CHILD_NAME,
+        command: found.path,
+        args: ['-config', file],
+        cwd: dirname(file),
+        restart: 'on-crash',
+        stop: { signal: 'SIGTERM', timeoutMs: 5000 },
+      });
+      handle = h;
+      apiPort = picked.port;
+      configured = streams;
+      const gen = ++generation;
+      let initial = true;
+      let exitedEarly: ExitInfo | null = null;
+      unsubscribe = [
+        h.onStart((pid) => {
+          if (!initial) onRestart(pid, gen, picked.port);
+        }),
+        h.onExit((exit) => {
+          readyPid = null;
+          if (initial) exitedEarly ??= exit;
+          if (exit.kind === 'crashed' && gen === generation) {
+            lastError = describeExit(h, exit);
+            log.warn({ error: lastError }, 'go2rtc crashed');
+          }
+        }),
+      ];
+      const problem = await waitForApi(picked.port, Date.now() + startTimeoutMs, () => {
+        if (gen !== generation) return 'stopped while starting';
+        if (exitedEarly) return describeExit(h, exitedEarly);
+        return null;
+      });
+      initial = false;
+      if (problem !== null) {
+        await stopChild();
+        failed = true;
+        lastError = problem;
+        log.error({ error: problem }, 'go2rtc failed to start');
+        return;
+      }
+      readyPid = h.status().pid;
+      lastError = null;
+      if (runningVersion !== GO2RTC_VERSION.replace(/^v/, '')) {
+        log.warn({ expected: GO2RTC_VERSION, running: runningVersion }, 'go2rtc reports another version than the one this server is tested with');
+      }
+      log.info({ pid: readyPid, binary: found.path, source: found.source, api_port: picked.port, streams: Object.keys(streams).length, version: runningVersion }, 'go2rtc running');
+    } catch (err) {
+      await stopChild().catch(() => undefined);
+      failed = true;
+      lastError = redactUrls((err as Error).message);
+      log.error({ error: lastError }, 'go2rtc failed to start');
+    }
+  }
+
+  const running = () => state() === 'running';
+
+  function wsUrl(path: string): string | null {
+    if (!running() || apiPort === null) return null;
+    let name: string;
+    try {
+      name = go2rtcStreamName(path);
+    } catch {
+      return null;
+    }
+    if (!(name in configured)) return null;
+    return `ws://127.0.0.1:${apiPort}/api/ws?src=${encodeURIComponent(name)}`;
+  }
+
+  function hasStream(path: string): boolean {
+    try {
+      return handle !== null && go2rtcStreamName(path) in configured;
+    } catch {
+      return false;
+    }
+  }
+
+  // First look at the binary, so the status says `missing` before anyone starts anything.
+  void refreshBinary().catch((err: Error) => log.warn({ error: err.message }, 'could not look for the go2rtc binary'));
+
+  return {
+    status,
+    async inspect() {
+      if (!handle && !starting) await refreshBinary();
+      return status();
+    },
+    start: () =>
+      serially(async () => {
+        stoppedByUser = false;
+        return doStart();
+      }),
+    async autoStart() {
+      if (enabled()) return serially(doStart);
+      await refreshBinary();
+      return status();
+    },
+    stop: () =>
+      serially(async () => {
+        stoppedByUser = true;
+        await stopChild();
+        failed = false;
+        log.info('go2rtc stopped');
+        return status();
+      }),
+    restart: () =>
+      serially(async () => {
+        stoppedByUser = false;
+        await stopChild();
+        return doStart();
+      }),
+    applySettings: () =>
+      serially(async () => {
+        if (!enabled()) {
+          if (handle) {
+            await stopChild();
+            log.info('MSE disabled: go2rtc stopped');
+          }
+          failed = false;
+          return status();
+        }
+        if (!handle && !stoppedByUser) return doStart();
+        return status();
+      }),
+    async download() {
+      if (!settings().mse.allow_download) {
+        throw new ApiError(409, 'download_disabled', 'downloading go2rtc is disabled; set mse.allow_download to true to allow it', 'mse.allow_download');
+      }
+      const rp = go2rtcPlatform();
+      if ('reason' in rp) throw new ApiError(409, 'unsupported_platform', rp.reason);
+      try {
+        await ensureDownloaded();
+      } catch (err) {
+        const e = err as Error;
+        const kind = e instanceof Go2rtcDownloadError ? e.kind : 'unknown';
+        if (kind === 'checksum_not_pinned') throw new ApiError(409, 'checksum_not_pinned', e.message, null, { download_error: kind });
+        throw new ApiError(502, kind === 'checksum_mismatch' ? 'checksum_mismatch' : 'download_failed', e.message, null, { download_error: kind });
+      }
+      if (!handle) await refreshBinary();
+      return status();
+    },
+    syncStreams(paths) {
+      const next = [...new Set(paths)].filter((p) => {
+        try {
+          go2rtcStreamName(p);
+          return true;
+        } catch {
+          log.warn({ path: p }, 'not an engine path; not served over MSE');
+          return false;
+        }
+      });
+      next.sort();
+      desired = next;
+      return serially(async () => {
+        if (!enabled()) {
+          if (handle) await stopChild();
+          return { restarted: false, skipped: true, streams: desired.length };
+        }
+        if (!handle) return { restarted: false, skipped: true, streams: desired.length };
+        if (sameMap(configured, wantedMap())) return { restarted: false, skipped: false, streams: desired.length };
+        log.info({ streams: desired.length }, 'MSE stream set changed; restarting go2rtc with the new config');
+        await stopChild();
+        await doStart();
+        return { restarted: true, skipped: false, streams: desired.length };
+      });
+    },
+    wsUrl,
+    hasStream,
+    running,
+  };
+}
