@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { engineRoutes } from './api/routes/engine.js';
+import { hlsRoutes } from './api/routes/hls.js';
 import { playbackEventRoutes } from './api/routes/events.js';
 import { jsmpegRoutes } from './api/routes/jsmpeg.js';
 import { mseRoutes } from './api/routes/mse.js';
@@ -150,6 +151,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
       ['/api/streams', webrtcRoutes(offers)],
       ['/api/streams', playbackEventRoutes(events)],
       ['/api/streams', jsmpegRoutes(jsmpeg)],
+      ['/', hlsRoutes({ tokens, engine, outputs: () => runtime.plan().outputs, logger })],
     ],
   });
 

@@ -12,6 +12,23 @@ export interface DoubleConfig {
   /** The `paths` of the file (names → partial PathConf). */
   paths: Record<string, Record<string, unknown>>;
   logLevel: string;
+  hls: DoubleHlsConfig;
+}
+
+/** The HLS server settings the double emulates (see hls.ts). */
+export interface DoubleHlsConfig {
+  enabled: boolean;
+  /**
+   * Where the HLS listener binds: only when the file itself names `hlsAddress` (the double never
+   * binds MediaMTX's default `:8888`, so parallel test runs on one machine cannot collide on it).
+   */
+  listen: { host: string; port: number } | null;
+  variant: string;
+  segmentCount: number;
+  segmentDurationMs: number;
+  muxerCloseAfterMs: number;
+  alwaysRemux: boolean;
+  encryption: boolean;
 }
 
 export class ConfigLoadError extends Error {}
@@ -139,12 +156,28 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
     }
   }
   // HLS: the muxer refuses fewer segments than its variant needs.
-  if (effective<boolean>('hls') !== false) {
+  const hlsEnabled = effective<boolean>('hls') !== false;
+  const hlsVariant = effective<string>('hlsVariant') ?? 'lowLatency';
+  const hlsSegmentCount = effective<number>('hlsSegmentCount') ?? 7;
+  let hlsListen: DoubleHlsConfig['listen'] = null;
+  const hlsDuration = (key: string, fallback: string): number => {
+    const value = effective<string>(key) ?? fallback;
+    try {
+      return confParseDuration(value) / 1e6;
+    } catch (e) {
+      throw new ConfigLoadError(`json: ${(e as Error).message} (${key})`);
+    }
+  };
+  const hlsSegmentDurationMs = hlsDuration('hlsSegmentDuration', '1s');
+  const hlsMuxerCloseAfterMs = hlsDuration('hlsMuxerCloseAfter', '60s');
+  if (hlsEnabled) {
     if (!effective<string>('hlsAddress')) throw new ConfigLoadError("'hlsAddress' must be set when HLS is enabled");
-    const variant = effective<string>('hlsVariant') ?? 'lowLatency';
-    const count = effective<number>('hlsSegmentCount') ?? 7;
-    if (variant === 'lowLatency' && count < 7) throw new ConfigLoadError('Low-Latency HLS requires at least 7 segments');
-    if (count < 3) throw new ConfigLoadError('the minimum number of HLS segments is 3');
+    if (hlsVariant === 'lowLatency' && hlsSegmentCount < 7) throw new ConfigLoadError('Low-Latency HLS requires at least 7 segments');
+    if (hlsSegmentCount < 3) throw new ConfigLoadError('the minimum number of HLS segments is 3');
+    if ('hlsAddress' in global) {
+      hlsListen = splitHostPort(String(global.hlsAddress));
+      if (!hlsListen) throw new ConfigLoadError(`invalid hlsAddress '${String(global.hlsAddress)}'`);
+    }
   }
   if (effective<boolean>('webrtc') !== false) {
     if (!effective<string>('webrtcAddress')) throw new ConfigLoadError("'webrtcAddress' must be set when WebRTC is enabled");
@@ -159,5 +192,22 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
   const pathDefaults: Record<string, unknown> = {};
   for (const key of ref.pathDefaultKeys) pathDefaults[key] = normalizePathValue(ref, key, key in pd ? pd[key] : ref.pathDefaults[key]);
 
-  return { apiHost: api.host, apiPort: api.port, users, pathDefaults, paths, logLevel: effective<string>('logLevel') ?? 'info' };
+  return {
+    apiHost: api.host,
+    apiPort: api.port,
+    users,
+    pathDefaults,
+    paths,
+    logLevel: effective<string>('logLevel') ?? 'info',
+    hls: {
+      enabled: hlsEnabled,
+      listen: hlsListen,
+      variant: hlsVariant,
+      segmentCount: hlsSegmentCount,
+      segmentDurationMs: hlsSegmentDurationMs,
+      muxerCloseAfterMs: hlsMuxerCloseAfterMs,
+      alwaysRemux: effective<boolean>('hlsAlwaysRemux') === true,
+      encryption: effective<boolean>('hlsEncryption') === true,
+    },
+  };
 }

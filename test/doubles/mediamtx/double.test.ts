@@ -65,7 +65,8 @@ describe('MediaMTX double as a process', () => {
     const port = await freePort();
     const ref = await readFile('/work/shared/reference/mediamtx.yml', 'utf8');
     const file = join(dir, 'ref.yml');
-    await writeFile(file, ref.replace(/^api: false$/m, 'api: true').replace(/^apiAddress: :9997$/m, `apiAddress: 127.0.0.1:${port}`));
+    // The reference names hlsAddress :8888, which the double would bind: a free port instead, so parallel runs never collide.
+    await writeFile(file, ref.replace(/^api: false$/m, 'api: true').replace(/^apiAddress: :9997$/m, `apiAddress: 127.0.0.1:${port}`).replace(/^hlsAddress: :8888$/m, `hlsAddress: 127.0.0.1:${await freePort()}`));
     const child = spawn(BIN, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     let info: unknown = null;

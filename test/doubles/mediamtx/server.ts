@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { loadConfig, normalizePathValue, type DoubleConfig } from './config.js';
 import { confParseDuration, PATH_DURATION_KEYS, pathNameError } from './go.js';
+import { createHlsPlane, type HlsLoggedRequest, type HlsPlane, type HlsSourceOptions } from './hls.js';
 import { formatAjvErrors, loadReference, matchOperation, type Operation, type Reference } from './reference.js';
 
 export const DOUBLE_VERSION = 'v1.20.1';
@@ -117,6 +118,8 @@ export interface DoubleCore {
   violations: Violation[];
   requests: LoggedRequest[];
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** The HLS server (listener handler, media sources, sessions). */
+  hls: HlsPlane;
 }
 
 function sha256b64(s: string): string {
@@ -158,19 +161,23 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
     const conf = fullConf(name);
     const source = String(conf.source);
     const pulled = /^rtsps?/.test(source);
+    // A test-started HLS source is a publisher; its viewers are `hlsSession` readers (as MediaMTX lists them).
+    const since = hls.publishingSince(name);
+    const online = rt.online || since !== null;
+    const onlineTime = rt.onlineTime ?? since;
     return {
       name,
       confName: name,
-      ready: rt.online,
-      readyTime: rt.onlineTime,
-      available: rt.online,
-      availableTime: rt.onlineTime,
-      online: rt.online,
-      onlineTime: rt.onlineTime,
-      source: pulled ? { type: 'rtspSource', id: '' } : rt.online ? { type: 'rtspSession', id: rt.sourceId } : null,
+      ready: online,
+      readyTime: onlineTime,
+      available: online,
+      availableTime: onlineTime,
+      online,
+      onlineTime,
+      source: pulled ? { type: 'rtspSource', id: '' } : online ? { type: 'rtspSession', id: rt.sourceId } : null,
       tracks: [],
       tracks2: [],
-      readers: rt.readers.map((r) => ({ ...r })),
+      readers: [...rt.readers.map((r) => ({ ...r })), ...hls.readers(name)],
       inboundBytes: 0,
       outboundBytes: 0,
       inboundFramesInError: 0,
@@ -207,8 +214,13 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
       }
     }
     // Path manager reload: removed paths close, changed ones are recreated (their readers dropped).
-    if (next === null) runtime.delete(name);
-    else if (isStatic(name) && (beforeFull === null || beforeFull !== JSON.stringify(fullConf(name)) || !runtime.has(name))) runtime.set(name, freshRuntime());
+    if (next === null) {
+      runtime.delete(name);
+      hls.pathReset(name);
+    } else if (isStatic(name) && (beforeFull === null || beforeFull !== JSON.stringify(fullConf(name)) || !runtime.has(name))) {
+      runtime.set(name, freshRuntime());
+      hls.pathReset(name);
+    }
     return null;
   }
 
@@ -264,7 +276,33 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
     log(`WAR [double] contract violation (${v.kind}) ${v.method} ${v.path}: ${v.errors.join('; ')}`);
   }
 
-  function authorized(req: IncomingMessage): boolean {
+  /** conf.FindPathConf: a static name, or a regular-expression path (`all_others`, `all`, `~re`). */
+  function configuredName(name: string): boolean {
+    if (optional.has(name) && isStatic(name)) return true;
+    for (const key of optional.keys()) {
+      if (key === 'all_others' || key === 'all') return true;
+      if (key.startsWith('~')) {
+        try {
+          if (new RegExp(key.slice(1)).test(name)) return true;
+        } catch {
+          // refused when added
+        }
+      }
+    }
+    return false;
+  }
+
+  const hls = createHlsPlane({
+    config: config.hls,
+    isConfigured: configuredName,
+    canRead(req) {
+      if (authorized(req, 'read')) return { ok: true };
+      return { ok: false, ask: !req.headers.authorization };
+    },
+    log,
+  });
+
+  function authorized(req: IncomingMessage, action = 'api'): boolean {
     const remote = req.socket.remoteAddress ?? '';
     let user = '';
     let pass = '';
@@ -276,7 +314,7 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
       pass = decoded.slice(i + 1);
     }
     const check = (stored: string, guess: string) => (stored.startsWith('sha256:') ? stored.slice(7) === sha256b64(guess) : stored === guess);
-    return config.users.some((u) => u.actions.has('api') && ipAllowed(u.ips, remote) && (u.user === 'any' || (check(u.user, user) && check(u.pass, pass))));
+    return config.users.some((u) => u.actions.has(action) && ipAllowed(u.ips, remote) && (u.user === 'any' || (check(u.user, user) && check(u.pass, pass))));
   }
 
   function send(res: ServerResponse, reply: Reply) {
@@ -341,7 +379,17 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
       } catch {
         return send(res, err(400, 'invalid URL escape'));
       }
-      if (path.startsWith('/_double/')) return send(res, control(method, path, body));
+      if (path.startsWith('/_double/')) {
+        const hlsReply = hls.control(method, path, body);
+        if (hlsReply) {
+          hlsReply.then(
+            (r) => send(res, r),
+            (e: Error) => send(res, err(500, e.message)),
+          );
+          return;
+        }
+        return send(res, control(method, path, body));
+      }
 
       const query = Object.fromEntries(url.searchParams);
       const matched = matchOperation(ref, method, path);
@@ -402,18 +450,38 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
     });
   }
 
-  return { config, violations, requests, handle };
+  return { config, violations, requests, handle, hls };
 }
 
 export interface MediamtxDouble {
   /** `http://127.0.0.1:<port>` */
   url: string;
   port: number;
+  /** `http://127.0.0.1:<hls port>`, null when the config has no HLS listener. */
+  hlsUrl: string | null;
   violations(): Violation[];
   requests(): LoggedRequest[];
+  /** Requests the HLS listener received. */
+  hlsRequests(): HlsLoggedRequest[];
   setReaders(path: string, readers: Reader[]): Promise<void>;
   setOnline(path: string, online?: boolean): Promise<void>;
+  /** Starts FFmpeg publishing HLS media on `path` (`POST /_double/paths/{path}/hls`). */
+  startHls(path: string, options?: Partial<HlsSourceOptions>): Promise<void>;
+  /** Stops it (`DELETE /_double/paths/{path}/hls`): the muxer and its sessions close. */
+  stopHls(path: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Opens the HLS listener on the config's hlsAddress; null when HLS is off or the file does not name hlsAddress. */
+export async function listenHls(core: DoubleCore): Promise<Server | null> {
+  const at = core.config.hls.enabled ? core.config.hls.listen : null;
+  if (!at) return null;
+  const server = createServer((req, res) => core.hls.handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host === '' ? undefined : at.host, () => resolve());
+  });
+  return server;
 }
 
 /** Listens on the config's apiAddress (only). */
@@ -430,7 +498,7 @@ export async function listen(core: DoubleCore): Promise<Server> {
  * The double in this process (unit tests): a config like the server renders is optional; by
  * default the API listens on 127.0.0.1:`apiPort` (0 = any free port) with the local `any` user.
  */
-export async function startMediamtxDouble(options: { apiPort?: number; configYaml?: string } = {}): Promise<MediamtxDouble> {
+export async function startMediamtxDouble(options: { apiPort?: number; hlsPort?: number; configYaml?: string } = {}): Promise<MediamtxDouble> {
   const ref = loadReference();
   const yaml =
     options.configYaml ??
@@ -441,27 +509,44 @@ export async function startMediamtxDouble(options: { apiPort?: number; configYam
       '  - user: any',
       "    ips: ['127.0.0.1', '::1']",
       '    permissions: [{action: publish}, {action: read}, {action: playback}, {action: api}]',
+      `hlsAddress: 127.0.0.1:${options.hlsPort ?? 0}`,
+      'hlsVariant: mpegts',
+      'hlsSegmentCount: 4',
+      'hlsSegmentDuration: 1s',
       'paths: {}',
     ].join('\n');
   const core = createDoubleCore(ref, loadConfig(ref, yaml), () => undefined);
   const server = await listen(core);
+  const hlsServer = await listenHls(core).catch(async (e: Error) => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    throw e;
+  });
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
   };
+  const closeServer = (s: Server) =>
+    new Promise<void>((resolve) => {
+      s.closeAllConnections();
+      s.close(() => resolve());
+    });
   return {
     url,
     port,
+    hlsUrl: hlsServer ? `http://127.0.0.1:${(hlsServer.address() as AddressInfo).port}` : null,
     violations: () => [...core.violations],
     requests: () => [...core.requests],
-    setReaders: (path, readers) => post(`/_double/paths/${path}/readers`, readers),
-    setOnline: (path, online = true) => post(`/_double/paths/${path}/online`, { online }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    hlsRequests: () => [...core.hls.requests],
+    setReaders: (path, readers) => call('POST', `/_double/paths/${path}/readers`, readers),
+    setOnline: (path, online = true) => call('POST', `/_double/paths/${path}/online`, { online }),
+    startHls: (path, opts = {}) => call('POST', `/_double/paths/${path}/hls`, { source: 'testsrc', ...opts }),
+    stopHls: (path) => call('DELETE', `/_double/paths/${path}/hls`),
+    async close() {
+      await core.hls.close();
+      await Promise.all([closeServer(server), ...(hlsServer ? [closeServer(hlsServer)] : [])]);
+    },
   };
 }

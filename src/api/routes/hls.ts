@@ -1,0 +1,69 @@
+import { Hono, type Context } from 'hono';
+import * as v from 'valibot';
+import { ApiError } from '../../errors.js';
+import { parseHlsRequestTarget } from '../../playback/hls-playlist.js';
+import { createHlsProxy, type HlsProxy, type HlsProxyOptions } from '../../playback/hls-proxy.js';
+import { queryWith } from '../validate.js';
+
+/** Either what the proxy needs, or a proxy built elsewhere (shared with other routes or tests). */
+export type HlsRouteDeps = HlsProxyOptions | { proxy: HlsProxy };
+
+const probeQuerySchema = v.object({
+  output_id: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200))),
+});
+
+/**
+ * The request-target exactly as the client sent it (before any URL normalisation resolved `..` or
+ * `%2e%2e`), from @hono/node-server's IncomingMessage; else the path and query of the Request URL.
+ */
+function requestTarget(c: Context): string {
+  const incoming = (c.env as { incoming?: { url?: unknown } } | undefined)?.incoming;
+  if (incoming && typeof incoming.url === 'string') return incoming.url;
+  const url = c.req.url;
+  const start = url.indexOf('/', url.indexOf('://') + 3);
+  return start === -1 ? '/' : url.slice(start);
+}
+
+const errorResponse = (c: Context, err: unknown) => {
+  if (err instanceof ApiError) {
+    c.header('cache-control', 'no-store');
+    return c.json(err.toJSON(), err.status);
+  }
+  throw err;
+};
+
+const PROBE_PATH = '/api/streams/transmissions/:id/hls/probe';
+
+const probeHandler = (proxy: HlsProxy) => async (c: Context) => {
+  try {
+    const { output_id } = queryWith(c, probeQuerySchema);
+    return c.json(await proxy.probe(c.req.param('id') as string, output_id));
+  } catch (err) {
+    return errorResponse(c, err);
+  }
+};
+
+/**
+ * HLS routes, with their full paths (mount them at the app root, e.g. `app.route('/', hlsRoutes(deps))`):
+ * - `GET /api/streams/media/hls/<engine path>/<file>?media_token=` the signed proxy to MediaMTX's HLS;
+ * - `GET /api/streams/transmissions/{id}/hls/probe[?output_id=]` a server-side playlist + first segment check.
+ */
+export function hlsRoutes(deps: HlsRouteDeps): Hono {
+  const proxy = 'proxy' in deps ? deps.proxy : createHlsProxy(deps);
+  return new Hono()
+    .get('/api/streams/media/hls/*', async (c) => {
+      try {
+        const { target, query } = parseHlsRequestTarget(requestTarget(c));
+        return await proxy.serve({ target, query, range: c.req.header('range') ?? null, signal: c.req.raw.signal });
+      } catch (err) {
+        return errorResponse(c, err);
+      }
+    })
+    .get(PROBE_PATH, probeHandler(proxy));
+}
+
+/** The probe alone (same path as in {@link hlsRoutes}), for a lead that mounts it separately. */
+export function hlsProbeRoute(deps: HlsRouteDeps): Hono {
+  const proxy = 'proxy' in deps ? deps.proxy : createHlsProxy(deps);
+  return new Hono().get(PROBE_PATH, probeHandler(proxy));
+}
