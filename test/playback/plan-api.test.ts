@@ -9,7 +9,7 @@ const PREFIX = '/api/hassio_ingress/AbC123_x';
 
 async function get(path: string, headers: Record<string, string> = {}) {
   const res = await fetch(server.base + path, { headers });
-  return { status: res.status, json: await res.json() };
+  return { status: res.status, json: (await res.json()) as any };
 }
 
 beforeAll(async () => {
