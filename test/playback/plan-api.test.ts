@@ -99,3 +99,31 @@ describe('URL resolution', () => {
     expect(json.urls[0]).toMatchObject({ rtsp: `rtsp://127.0.0.1:${server.streaming.engine.rtspPort()}/cam/front/main`, hls: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/cam\/front\/main\/index\.m3u8$/) });
   });
 });
+
+describe('following the plan through the server', () => {
+  it('the HLS URL of the plan plays under the ingress prefix: playlist, variant, segment', async () => {
+    const api = server.streaming.engine.status().api_url!;
+    // The double serves FFmpeg-made HLS for the camera's engine path (MediaMTX would pull the camera).
+    expect((await fetch(`${api}/_double/paths/cam/front/main/hls`, { method: 'POST', body: JSON.stringify({ source: 'testsrc' }), headers: { 'content-type': 'application/json' } })).ok).toBe(true);
+    const plan = (await get(`/api/streams/transmissions/${tx}/playback-plan?client=ha_ingress&context=large`, { 'x-ingress-path': PREFIX })).json;
+    expect(plan.selected_transport).toBe('hls');
+    // Home Assistant's proxy strips its prefix before forwarding: resolve URLs as the browser does, send without it.
+    const viaIngress = (url: string) => fetch(server.base + new URL(url, `http://ha${PREFIX}/`).pathname.slice(PREFIX.length) + new URL(url, 'http://ha').search);
+    let url = new URL(plan.transports[0].url, 'http://ha').toString();
+    let body = '';
+    for (let hops = 0; hops < 3; hops++) {
+      const res = await viaIngress(url);
+      expect(res.status).toBe(200);
+      body = await res.text();
+      const next = body.split('\n').find((l) => l && !l.startsWith('#'));
+      expect(next).toBeDefined();
+      expect(next!).not.toMatch(/^\/|^https?:/); // relative: stays under the prefix
+      url = new URL(next!, url).toString();
+      if (next!.includes('.ts')) break;
+    }
+    const segment = await viaIngress(url);
+    expect(segment.status).toBe(200);
+    const bytes = Buffer.from(await segment.arrayBuffer());
+    expect(bytes[0]).toBe(0x47); // MPEG-TS sync byte
+  }, 30_000);
+});
