@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { writeFileAtomic } from '../store/atomic-file.js';
 import type { StreamingSettings } from '../domain/settings.js';
 import { engineRuntimeDir } from './binary.js';
 import type { PortPlan } from './ports.js';
@@ -115,25 +116,10 @@ export function renderMediamtxConfig(options: RenderOptions): string {
 
 export const configPath = (dataDir: string) => join(engineRuntimeDir(dataDir), 'mediamtx.yml');
 
-/** Writes the rendered config atomically (temp file + rename), mode 0600. Returns its path. */
+/** Writes the rendered config atomically, mode 0600 (it may hold hashed credentials). Returns its path. */
 export async function writeMediamtxConfig(dataDir: string, yamlText: string): Promise<string> {
-  const dir = engineRuntimeDir(dataDir);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(engineRuntimeDir(dataDir), { recursive: true, mode: 0o700 });
   const target = configPath(dataDir);
-  const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(yamlText, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await chmod(tmp, 0o600);
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(target, yamlText, { backup: false });
   return target;
 }

@@ -1,6 +1,7 @@
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { writeFileAtomic } from '../store/atomic-file.js';
 import { ENGINE_PATH_RE } from '../domain/ids.js';
 import { sidecarRuntimeDir } from './binary.js';
 
@@ -127,25 +128,10 @@ export function renderGo2rtcConfig(options: Go2rtcRenderOptions): string {
 
 export const go2rtcConfigPath = (dataDir: string) => join(sidecarRuntimeDir(dataDir), 'go2rtc.yaml');
 
-/** Writes the rendered config atomically (temp file + rename), mode 0600. Returns its path. */
+/** Writes the rendered config atomically, mode 0600 (it may hold hashed credentials). Returns its path. */
 export async function writeGo2rtcConfig(dataDir: string, yamlText: string): Promise<string> {
-  const dir = sidecarRuntimeDir(dataDir);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(sidecarRuntimeDir(dataDir), { recursive: true, mode: 0o700 });
   const target = go2rtcConfigPath(dataDir);
-  const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(yamlText, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await chmod(tmp, 0o600);
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(target, yamlText, { backup: false });
   return target;
 }

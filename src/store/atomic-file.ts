@@ -71,12 +71,12 @@ async function renameTemp(temp: string, target: string): Promise<void> {
  * Replaces `file` with `data` so that at every instant (crash, kill, power cut) `file` holds
  * either the complete old or the complete new content, and `<file>.bak` holds the previous one.
  * The backup is itself written through a temporary file, so a crash while refreshing it never
- * leaves a half-written backup either.
+ * leaves a half-written backup either. Files rendered from settings (engine configs) need no backup.
  */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
+export async function writeFileAtomic(file: string, data: string, { backup = true }: { backup?: boolean } = {}): Promise<void> {
   const temp = await writeTemp(file, data);
   try {
-    const previous = await readIfExists(file);
+    const previous = backup ? await readIfExists(file) : null;
     if (previous !== null) await renameTemp(await writeTemp(file, previous), backupPath(file));
   } catch (err) {
     await fs.rm(temp, { force: true });
