@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { issueToError } from '../api/validate.js';
 import { ApiError } from '../errors.js';
 import { CONTEXTS } from './plan.js';
 
@@ -62,22 +63,6 @@ export interface PlaybackEvent {
   session_id: string | null;
 }
 
-function issueField(issue: v.BaseIssue<unknown>, prefix: string): string {
-  const path = v.getDotPath(issue);
-  return `${prefix}${prefix && path ? '.' : ''}${path ?? ''}` || 'body';
-}
-
-function toError(issue: v.BaseIssue<unknown>, prefix: string): ApiError {
-  const field = issueField(issue, prefix);
-  const detail =
-    issue.expected === 'never'
-      ? 'unknown field'
-      : issue.kind === 'validation' && !issue.message.startsWith('Invalid ')
-        ? issue.message
-        : `expected ${issue.expected ?? 'a valid value'}`;
-  return new ApiError(422, 'invalid_field', `${field}: ${detail}`, field);
-}
-
 /** Validates a request body (one event or an array of at most 50); throws ApiError 422 naming the field. */
 export function parsePlaybackEvents(body: unknown): PlaybackEventInput[] {
   const list = Array.isArray(body) ? body : [body];
@@ -91,7 +76,7 @@ export function parsePlaybackEvents(body: unknown): PlaybackEventInput[] {
       throw new ApiError(422, 'invalid_field', `${prefix || 'body'}: expected an event object`, prefix || 'body');
     }
     const r = v.safeParse(playbackEventSchema, item);
-    if (!r.success) throw toError(r.issues[0], prefix);
+    if (!r.success) throw issueToError(r.issues[0], prefix);
     return r.output;
   });
 }

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ENGINE_PATH_RE } from '../domain/ids.js';
 import type { SettingsDoc } from '../domain/settings.js';
 import type { Output, Transmission } from '../domain/transmission.js';
+import { refuseUpgrade } from '../api/upgrade.js';
 import { ApiError } from '../errors.js';
 import type { ChildHandle, Supervisor } from '../process/types.js';
 import type { DemandTracker } from '../runtime/demand.js';
@@ -232,29 +233,6 @@ export interface JsmpegSessions {
   counters: JsmpegCounters;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-/** A JSON refusal on the raw socket, before any WebSocket handshake. */
-export function refuseUpgrade(socket: Duplex, err: ApiError): void {
-  const body = JSON.stringify(err.toJSON());
-  const headers = [
-    `HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? 'Error'}`,
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Cache-Control: no-store',
-    'Connection: close',
-  ];
-  if (socket.destroyed) return;
-  socket.once('finish', () => socket.destroy());
-  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
-}
 
 /** A close reason fits in 123 bytes. */
 const clip = (reason: string) => {

@@ -4,6 +4,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import * as v from 'valibot';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { refuseUpgrade } from '../api/upgrade.js';
+import { ApiError } from '../errors.js';
 import type { RuntimeRegistry } from './transmission-state.js';
 
 /**
@@ -75,24 +77,6 @@ export interface WriterSocketServer {
   disconnectTransmission(transmissionId: string, reason?: string): number;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  404: 'Not Found',
-  409: 'Conflict',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-class Refusal {
-  constructor(
-    readonly status: 400 | 401 | 404 | 409 | 500 | 503,
-    readonly code: string,
-    readonly message: string,
-    readonly field: string | null = null,
-  ) {}
-}
-
 const messageSchema = v.variant('type', [
   v.object({
     type: v.literal('open'),
@@ -128,21 +112,6 @@ export function loggableQuery(params: URLSearchParams): string {
   return s ? `?${s}` : '';
 }
 
-function refuse(socket: Duplex, r: Refusal): void {
-  const body = JSON.stringify({ error: { code: r.code, message: r.message, field: r.field } });
-  const headers = [
-    `HTTP/1.1 ${r.status} ${STATUS_TEXT[r.status] ?? 'Error'}`,
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Cache-Control: no-store',
-    'Connection: close',
-    ...(r.status === 401 ? ['WWW-Authenticate: Bearer'] : []),
-  ];
-  if (socket.destroyed) return;
-  socket.once('finish', () => socket.destroy());
-  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
-}
-
 interface Query {
   transmissionId: string;
   writerId: string;
@@ -151,19 +120,19 @@ interface Query {
 
 function parseQuery(params: URLSearchParams): Query {
   const transmissionId = params.get('transmission_id');
-  if (transmissionId === null || transmissionId === '') throw new Refusal(400, 'invalid_query', 'transmission_id: required', 'transmission_id');
-  if (!TRANSMISSION_ID_RE.test(transmissionId)) throw new Refusal(400, 'invalid_query', 'transmission_id: not a valid transmission id', 'transmission_id');
+  if (transmissionId === null || transmissionId === '') throw new ApiError(400, 'invalid_query', 'transmission_id: required', 'transmission_id');
+  if (!TRANSMISSION_ID_RE.test(transmissionId)) throw new ApiError(400, 'invalid_query', 'transmission_id: not a valid transmission id', 'transmission_id');
   const writerId = params.get('writer_id');
-  if (writerId === null || writerId === '') throw new Refusal(400, 'invalid_query', 'writer_id: required', 'writer_id');
+  if (writerId === null || writerId === '') throw new ApiError(400, 'invalid_query', 'writer_id: required', 'writer_id');
   if (!WRITER_ID_RE.test(writerId)) {
-    throw new Refusal(400, 'invalid_query', 'writer_id: must be 1-64 letters, digits, "_", ".", ":" or "-"', 'writer_id');
+    throw new ApiError(400, 'invalid_query', 'writer_id: must be 1-64 letters, digits, "_", ".", ":" or "-"', 'writer_id');
   }
   const raw = params.get('priority');
   let priority = 0;
   if (raw !== null) {
     const n = /^[+-]?\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isInteger(n) || n < PRIORITY_MIN || n > PRIORITY_MAX) {
-      throw new Refusal(400, 'invalid_query', `priority: must be an integer from ${PRIORITY_MIN} to ${PRIORITY_MAX}`, 'priority');
+      throw new ApiError(400, 'invalid_query', `priority: must be an integer from ${PRIORITY_MIN} to ${PRIORITY_MAX}`, 'priority');
     }
     priority = n;
   }
@@ -304,7 +273,7 @@ export function createWriterSocketServer(options: WriterSocketOptions): WriterSo
           : given === null
             ? 'missing token: send "Authorization: Bearer <api_token>" or ?token='
             : 'invalid token';
-      throw new Refusal(401, 'unauthorized', message);
+      throw new ApiError(401, 'unauthorized', message);
     }
   }
 
@@ -321,22 +290,22 @@ export function createWriterSocketServer(options: WriterSocketOptions): WriterSo
     const query = loggableQuery(url.searchParams);
     const remote = req.socket.remoteAddress;
     try {
-      if (closing) throw new Refusal(503, 'shutting_down', 'the server is shutting down');
+      if (closing) throw new ApiError(503, 'shutting_down', 'the server is shutting down');
       authorize(req, url.searchParams);
       const q = parseQuery(url.searchParams);
       const found = transmissionExists(q.transmissionId);
-      if (!found.exists) throw new Refusal(404, 'not_found', `transmission "${q.transmissionId}" does not exist`, 'transmission_id');
+      if (!found.exists) throw new ApiError(404, 'not_found', `transmission "${q.transmissionId}" does not exist`, 'transmission_id');
       if (found.input === 'camera_source') {
-        throw new Refusal(409, 'not_writable', 'this transmission is fed by its camera source, not by writers', 'transmission_id');
+        throw new ApiError(409, 'not_writable', 'this transmission is fed by its camera source, not by writers', 'transmission_id');
       }
-      if (found.enabled === false) throw new Refusal(409, 'transmission_disabled', 'this transmission is disabled', 'transmission_id');
-      if (all.size >= maxConnections) throw new Refusal(503, 'too_many_writers', `at most ${maxConnections} writer connections`);
+      if (found.enabled === false) throw new ApiError(409, 'transmission_disabled', 'this transmission is disabled', 'transmission_id');
+      if (all.size >= maxConnections) throw new ApiError(503, 'too_many_writers', `at most ${maxConnections} writer connections`);
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, q, query, remote));
     } catch (caught) {
-      if (!(caught instanceof Refusal)) log.error({ err: caught instanceof Error ? caught.message : String(caught), query }, 'writer upgrade failed');
-      const err = caught instanceof Refusal ? caught : new Refusal(500, 'internal_error', 'the writer connection could not be set up');
+      if (!(caught instanceof ApiError)) log.error({ err: caught instanceof Error ? caught.message : String(caught), query }, 'writer upgrade failed');
+      const err = caught instanceof ApiError ? caught : new ApiError(500, 'internal_error', 'the writer connection could not be set up');
       log[err.status === 401 ? 'warn' : 'info']({ status: err.status, code: err.code, field: err.field, query, remote }, 'writer upgrade refused');
-      refuse(socket, err);
+      refuseUpgrade(socket, err);
     }
     return true;
   }
