@@ -22,6 +22,7 @@ import { startFramePump } from '../runtime/frame-pump.js';
 import { createRuntimeRegistry } from '../runtime/transmission-state.js';
 import { createJsmpegSessions, createOutputGate, JSMPEG_CLOSE, jsmpegArgs, jsmpegOutputSize, type JsmpegSessions } from './jsmpeg.js';
 import { createMediaTokens, type MediaScope } from './tokens.js';
+import { fixtureOutput, fixtureTransmission } from '../reconcile/fixtures.js';
 
 const TX_A = 'tx-a';
 const TX_B = 'tx-b';
@@ -32,34 +33,8 @@ const PATH_B = 'b';
 const PATH_CAM = 'cam/front/main';
 const PATH_OFF = 'off';
 
-const output = (id: string, path: string, extra: Partial<Output> = {}): Output => ({
-  id,
-  name: id,
-  enabled: true,
-  engine_path: path,
-  codec: 'h264',
-  width: null,
-  height: null,
-  fps: null,
-  bitrate_kbps: null,
-  enable_rtsp: true,
-  enable_hls: true,
-  enable_webrtc: false,
-  ...extra,
-});
-const transmission = (id: string, outputs: Output[], extra: Partial<Transmission> = {}): Transmission => ({
-  id,
-  name: id,
-  description: '',
-  enabled: true,
-  host_server_id: 'local',
-  input: 'writers',
-  camera_id: null,
-  camera_source_id: null,
-  outputs,
-  metadata: null,
-  ...extra,
-});
+const output = (id: string, path: string, extra: Partial<Output> = {}): Output => fixtureOutput(id, path, { ...{}, ...extra });
+const transmission = (id: string, outputs: Output[], extra: Partial<Transmission> = {}): Transmission => fixtureTransmission(id, outputs, { ...{}, ...extra });
 
 type Doc = Pick<SettingsDoc, 'transmissions' | 'streaming'>;
 const makeDoc = (jsmpeg: Record<string, unknown> = {}): Doc => ({

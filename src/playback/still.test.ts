@@ -17,6 +17,7 @@ import type { EnginePlan } from '../runtime/path-plan.js';
 import { createPlaceholders } from '../runtime/placeholder.js';
 import { createRuntimeRegistry } from '../runtime/transmission-state.js';
 import { createStillService, placeholderReasonFor, stillFilter, targetSize, type StillService } from './still.js';
+import { fixtureOutput, fixtureTransmission } from '../reconcile/fixtures.js';
 
 const TX_W = 'tx-writers';
 const TX_EMPTY = 'tx-empty';
@@ -24,34 +25,8 @@ const TX_CAM = 'tx-cam';
 const TX_OFF = 'tx-off';
 const CAM_PATH = 'cam/front/main';
 
-const output = (id: string, path: string, extra: Partial<Output> = {}): Output => ({
-  id,
-  name: id,
-  enabled: true,
-  engine_path: path,
-  codec: 'h264',
-  width: 640,
-  height: 360,
-  fps: null,
-  bitrate_kbps: null,
-  enable_rtsp: true,
-  enable_hls: true,
-  enable_webrtc: false,
-  ...extra,
-});
-const transmission = (id: string, outputs: Output[], extra: Partial<Transmission> = {}): Transmission => ({
-  id,
-  name: id,
-  description: '',
-  enabled: true,
-  host_server_id: 'local',
-  input: 'writers',
-  camera_id: null,
-  camera_source_id: null,
-  outputs,
-  metadata: null,
-  ...extra,
-});
+const output = (id: string, path: string, extra: Partial<Output> = {}): Output => fixtureOutput(id, path, { ...{ width: 640, height: 360 }, ...extra });
+const transmission = (id: string, outputs: Output[], extra: Partial<Transmission> = {}): Transmission => fixtureTransmission(id, outputs, { ...{}, ...extra });
 
 type Doc = Pick<SettingsDoc, 'transmissions' | 'streaming'>;
 const camOutput = output('main', CAM_PATH, { codec: 'copy', width: null, height: null });

@@ -11,6 +11,7 @@ import type { GeneratedMeta } from '../domain/generated.js';
 import type { Output, Transmission } from '../domain/transmission.js';
 import { ApiError } from '../errors.js';
 import { createWebrtcOffers, type WebrtcOffers } from './webrtc.js';
+import { fixtureOutput, fixtureTransmission } from '../reconcile/fixtures.js';
 
 /**
  * The WHEP relay against a tiny local HTTP server standing in for MediaMTX's WHEP listener (the
@@ -26,34 +27,8 @@ const TX_PUB = 'tx-pub';
 const TX_OFF = 'tx-off';
 const PATH = 'cam/front/zoom';
 
-const output = (id: string, path: string, extra: Partial<Output> = {}): Output => ({
-  id,
-  name: id,
-  enabled: true,
-  engine_path: path,
-  codec: 'copy',
-  width: null,
-  height: null,
-  fps: null,
-  bitrate_kbps: null,
-  enable_rtsp: true,
-  enable_hls: true,
-  enable_webrtc: false,
-  ...extra,
-});
-const transmission = (id: string, outputs: Output[], extra: Partial<Transmission> = {}): Transmission => ({
-  id,
-  name: id,
-  description: '',
-  enabled: true,
-  host_server_id: 'local',
-  input: 'camera_source',
-  camera_id: 'front',
-  camera_source_id: 'zoom',
-  outputs,
-  metadata: null,
-  ...extra,
-});
+const output = (id: string, path: string, extra: Partial<Output> = {}): Output => fixtureOutput(id, path, { ...{ codec: 'copy' }, ...extra });
+const transmission = (id: string, outputs: Output[], extra: Partial<Transmission> = {}): Transmission => fixtureTransmission(id, outputs, { ...{ input: 'camera_source' }, ...extra });
 const meta = (publicationId: string) => ({ generated_by: 'stream_publication', publication_id: publicationId, owner_kind: 'camera_source' }) as unknown as GeneratedMeta;
 const publication = (id: string, role: Publication['role'], enable?: boolean) =>
   ({ id, role, transport_policy: enable === undefined ? {} : { enable_webrtc: enable } }) as unknown as Publication;

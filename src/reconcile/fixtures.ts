@@ -33,6 +33,28 @@ export function publishPipeline(name: string, config: Record<string, unknown>, o
   };
 }
 
+/** An enabled H.264 output with every protocol but WebRTC, as delivered (no size or rate). */
+export function fixtureOutput(id: string, enginePath: string, over: Partial<Output> = {}): Output {
+  return {
+    id,
+    name: id,
+    enabled: true,
+    engine_path: enginePath,
+    codec: 'h264',
+    width: null,
+    height: null,
+    fps: null,
+    bitrate_kbps: null,
+    enable_rtsp: true,
+    enable_hls: true,
+    enable_webrtc: false,
+    ...over,
+  };
+}
+
+/** A manual transmission with the given outputs. */
+export const fixtureTransmission = (id: string, outputs: Output[], over: Partial<Transmission> = {}): Transmission => ({ ...manualTransmission(id, over), outputs });
+
 /** A manual transmission; each output starts as a 640x360 at 10 fps H.264 output at `m/<id>/<index>`. */
 export function manualTransmission(id: string, over: Partial<Transmission> = {}, outputs: Partial<Output>[] = []): Transmission {
   return {
@@ -46,20 +68,6 @@ export function manualTransmission(id: string, over: Partial<Transmission> = {},
     camera_source_id: null,
     metadata: null,
     ...over,
-    outputs: outputs.map((o, i) => ({
-      id: `o${i}`,
-      name: '',
-      enabled: true,
-      engine_path: `m/${id}/${i}`,
-      codec: 'h264',
-      width: 640,
-      height: 360,
-      fps: 10,
-      bitrate_kbps: null,
-      enable_rtsp: true,
-      enable_hls: true,
-      enable_webrtc: false,
-      ...o,
-    })),
+    outputs: outputs.map((o, i) => fixtureOutput(`o${i}`, `m/${id}/${i}`, { name: '', width: 640, height: 360, fps: 10, ...o })),
   };
 }
