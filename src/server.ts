@@ -116,7 +116,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     ...(opts.go2rtcBundledPaths ? { bundledPaths: opts.go2rtcBundledPaths } : {}),
   });
   const lookup = (path: string) => runtime.plan().outputs.find((o) => o.path === path) ?? null;
-  const mse = createMseRelay({ tokens, sidecar, lookup, logger, enabled: () => settings().mse.enabled, acquire: (tx) => demand.acquire(tx) });
+  const mse = createMseRelay({ tokens, sidecar, lookup, logger, enabled: () => settings().mse.enabled, acquire: (tx) => demand.acquire(tx, { frames: false }) });
   const still = createStillService({ doc, registry, demand, supervisor, placeholders, plan: () => runtime.plan(), engine, ffmpegPath, logger });
   const offers = createWebrtcOffers({ doc, engine, logger });
   const events = createPlaybackEvents();

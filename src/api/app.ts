@@ -35,15 +35,14 @@ export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 102
     // Only the path: query strings may carry media tokens.
     logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, 'body_too_large', `request body is larger than ${maxBodyBytes} bytes`, 'body');
-      },
-    }),
-  );
+  const limit = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: () => {
+      throw new ApiError(413, 'body_too_large', `request body is larger than ${maxBodyBytes} bytes`, 'body');
+    },
+  });
+  // GET and HEAD carry no body; skipping the check spares every media segment a request copy.
+  app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next)));
 
   app.route('/api/cameras', cameraRoutes(createCameraService(store)));
   app.route('/api/streams', publicationRoutes(createPublicationService(store)));

@@ -378,10 +378,10 @@ describe('sessions end to end (real FFmpeg)', () => {
     const o = await open(wsUrl(PATH_CAM, issue(scope(TX_CAM, PATH_CAM))));
     await waitFor(() => o.firstMessageAt !== null, 5_000, 'first TS bytes');
     expect(jsmpeg.sessions()[0]?.showing).toBe('warming_up');
-    expect(demand.primedOrConsumed(TX_CAM)).toBe(true);
+    expect(demand.wantsFrames(TX_CAM)).toBe(true);
     o.ws.close();
     await o.closed;
-    await waitFor(() => !demand.primedOrConsumed(TX_CAM), 2_000, 'demand released');
+    await waitFor(() => !demand.wantsFrames(TX_CAM), 2_000, 'demand released');
   });
 
   it('session limits: accepted then closed with 4429 and a reason naming the limit', async () => {

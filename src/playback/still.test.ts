@@ -202,7 +202,7 @@ describe('still service', () => {
     const green = await solidJpeg('green', 640, 360);
     // Stands in for the runtime: a camera source with demand gets its frame decoder, whose frames land in the registry.
     const runtime = setInterval(() => {
-      if (demand.primedOrConsumed(TX_CAM)) registry.ensure(TX_CAM).update('camera:front:main', green);
+      if (demand.wantsFrames(TX_CAM)) registry.ensure(TX_CAM).update('camera:front:main', green);
     }, 50);
     try {
       const s = await still.get(TX_CAM);

@@ -44,7 +44,7 @@ describe('demand tracker', () => {
     a();
     a();
     expect(d.wanted('tx')).toBe(true);
-    expect(d.primedOrConsumed('tx')).toBe(true);
+    expect(d.wantsFrames('tx')).toBe(true);
     b();
     expect(d.wanted('tx')).toBe(false);
   });
@@ -71,5 +71,20 @@ describe('publisherDecision (debounced stop)', () => {
     { name: 'never wanted stays stopped', wanted: false, last: null, now: 100, run: false, stamp: null },
   ])('$name', ({ wanted, last, now, run, stamp }) => {
     expect(publisherDecision(wanted, last, now, 15_000)).toEqual({ run, lastWantedAt: stamp });
+  });
+});
+
+describe('frame consumers', () => {
+  it('a consumer of engine paths only (MSE) makes demand but does not ask for decoded frames', () => {
+    const d = createDemandTracker({ heartbeatTtlMs: 30_000, now: () => 0 });
+    const release = d.acquire('tx', { frames: false });
+    expect(d.wanted('tx')).toBe(true);
+    expect(d.wantsFrames('tx')).toBe(false);
+    const still = d.acquire('tx');
+    expect(d.wantsFrames('tx')).toBe(true);
+    still();
+    expect(d.wantsFrames('tx')).toBe(false);
+    release();
+    expect(d.wanted('tx')).toBe(false);
   });
 });

@@ -23,6 +23,8 @@ export function createDemandTracker({ heartbeatTtlMs, now }: DemandOptions) {
   const heartbeats = new Map<string, Map<string, { client: ClientKind; expires: number }>>();
   const primes = new Map<string, number>();
   const consumers = new Map<string, number>();
+  /** The consumers that read the transmission's frames (stills, fallback sessions), not only its engine paths. */
+  const frameConsumers = new Map<string, number>();
 
   const liveHeartbeats = (txId: string, t: number) => {
     const sessions = heartbeats.get(txId);
@@ -50,21 +52,28 @@ export function createDemandTracker({ heartbeatTtlMs, now }: DemandOptions) {
     prime(txId: string, forMs: number): void {
       primes.set(txId, Math.max(primes.get(txId) ?? 0, now() + forMs));
     },
-    /** Registers an in-process consumer; the returned function releases it (once). */
-    acquire(txId: string): () => void {
-      consumers.set(txId, (consumers.get(txId) ?? 0) + 1);
+    /**
+     * Registers an in-process consumer; the returned function releases it (once). `frames: false`
+     * for one that reads only engine paths (the MSE relay): it wants publishers, not decoded frames.
+     */
+    acquire(txId: string, { frames = true }: { frames?: boolean } = {}): () => void {
+      const counts = frames ? [consumers, frameConsumers] : [consumers];
+      for (const m of counts) m.set(txId, (m.get(txId) ?? 0) + 1);
       let released = false;
       return () => {
         if (released) return;
         released = true;
-        const left = (consumers.get(txId) ?? 1) - 1;
-        if (left > 0) consumers.set(txId, left);
-        else consumers.delete(txId);
+        for (const m of counts) {
+          const left = (m.get(txId) ?? 1) - 1;
+          if (left > 0) m.set(txId, left);
+          else m.delete(txId);
+        }
       };
     },
-    primedOrConsumed(txId: string): boolean {
+    /** True while something reads the transmission's frames, or a player primed it (warming the camera). */
+    wantsFrames(txId: string): boolean {
       const t = now();
-      return (consumers.get(txId) ?? 0) > 0 || (primes.get(txId) ?? 0) > t;
+      return (frameConsumers.get(txId) ?? 0) > 0 || (primes.get(txId) ?? 0) > t;
     },
     describe(txId: string): TransmissionDemand {
       const t = now();

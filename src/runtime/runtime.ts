@@ -98,7 +98,7 @@ export function createRuntime({ store, engine, demand, publishers, frames, logge
     const sourcePaths = new Set<string>();
     for (const read of p.sources) {
       sourcePaths.add(read.path);
-      const wanted = read.transmission_ids.some((tx) => demand.primedOrConsumed(tx));
+      const wanted = read.transmission_ids.some((tx) => demand.wantsFrames(tx));
       const d = publisherDecision(wanted, framesLastWanted.get(read.path) ?? null, t, framesLingerMs);
       framesLastWanted.set(read.path, d.lastWantedAt);
       if (d.run) await frames.ensure(read, running ? `rtsp://127.0.0.1:${engine.rtspPort()}/${read.path}` : read.url, framesFps(read));
