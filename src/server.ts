@@ -142,6 +142,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const app = createApp({
     store,
     logger,
+    onWrite: () => void runtime.tick(),
     mount: [
       ['/api/streams', engineRoutes(engine)],
       ['/api/streams', mseRoutes(sidecar)],

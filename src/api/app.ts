@@ -23,15 +23,18 @@ export interface AppOptions {
   mount?: readonly (readonly [string, Hono])[];
   /** Largest accepted request body. */
   maxBodyBytes?: number;
+  /** Called after every successful write, so the runtime applies a change now rather than on its next tick. */
+  onWrite?: () => void;
 }
 
-export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 1024 }: AppOptions): Hono {
+export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 1024, onWrite }: AppOptions): Hono {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new Error('createApp: maxBodyBytes must be an integer >= 1024');
   const app = new Hono();
 
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
+    if (onWrite && c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 300) onWrite();
     // Only the path: query strings may carry media tokens.
     logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });

@@ -103,6 +103,8 @@ describe('URL resolution', () => {
 describe('following the plan through the server', () => {
   it('the HLS URL of the plan plays under the ingress prefix: playlist, variant, segment', async () => {
     const api = server.streaming.engine.status().api_url!;
+    // Writes make the runtime sync engine paths at once; wait until the engine knows this one.
+    for (let i = 0; i < 50 && (await fetch(`${api}/v3/config/paths/get/cam/front/main`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
     // The double serves FFmpeg-made HLS for the camera's engine path (MediaMTX would pull the camera).
     expect((await fetch(`${api}/_double/paths/cam/front/main/hls`, { method: 'POST', body: JSON.stringify({ source: 'testsrc' }), headers: { 'content-type': 'application/json' } })).ok).toBe(true);
     const plan = (await get(`/api/streams/transmissions/${tx}/playback-plan?client=ha_ingress&context=large`, { 'x-ingress-path': PREFIX })).json;
@@ -113,8 +115,8 @@ describe('following the plan through the server', () => {
     let body = '';
     for (let hops = 0; hops < 3; hops++) {
       const res = await viaIngress(url);
-      expect(res.status).toBe(200);
       body = await res.text();
+      expect(res.status, body).toBe(200);
       const next = body.split('\n').find((l) => l && !l.startsWith('#'));
       expect(next).toBeDefined();
       expect(next!).not.toMatch(/^\/|^https?:/); // relative: stays under the prefix
