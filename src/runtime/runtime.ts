@@ -56,6 +56,7 @@ export function createRuntime({ store, engine, demand, publishers, frames, logge
   const framesLastWanted = new Map<string, number | null>();
   let timer: NodeJS.Timeout | null = null;
   let ticking: Promise<void> | null = null;
+  let queued: Promise<void> | null = null;
 
   function currentPlan(): EnginePlan {
     const doc = store.get();
@@ -107,9 +108,19 @@ export function createRuntime({ store, engine, demand, publishers, frames, logge
     for (const path of frames.paths()) if (!sourcePaths.has(path)) await frames.stop(path);
   }
 
-  /** One tick at a time; a slow engine never stacks ticks. */
+  /**
+   * One tick at a time; a slow engine never stacks ticks. A tick asked for while one runs (a
+   * settings write) is run once right after it, so no change waits for the next interval.
+   */
   function runTick(): Promise<void> {
-    ticking ??= tick()
+    if (ticking) {
+      queued ??= ticking.then(() => {
+        queued = null;
+        return runTick();
+      });
+      return queued;
+    }
+    ticking = tick()
       .catch((err: unknown) => logger.error({ err }, 'runtime tick failed'))
       .finally(() => {
         ticking = null;

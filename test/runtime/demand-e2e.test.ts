@@ -148,7 +148,10 @@ describe('one connection per camera source', () => {
 
     // Ask the double what the engine was told: exactly one path pulls the camera.
     const api = server.streaming.engine.status().api_url!;
-    const paths = (await (await fetch(`${api}/v3/config/paths/list?itemsPerPage=1000`)).json()) as { items: { name: string; source: string }[] };
+    type PathList = { items: { name: string; source: string }[] };
+    const list = async () => (await (await fetch(`${api}/v3/config/paths/list?itemsPerPage=1000`)).json()) as PathList;
+    await pollUntil('all three paths synced', async () => (await list()).items.length === 3, 5_000);
+    const paths = await list();
     const pulling = paths.items.filter((p) => p.source.includes(`:${camera!.port}/`));
     expect(pulling.map((p) => p.name)).toEqual(['cam/door/main']);
     expect(paths.items.find((p) => p.name === 'door/copy')!.source).toBe(`rtsp://127.0.0.1:${server.streaming.engine.rtspPort()}/cam/door/main`);
