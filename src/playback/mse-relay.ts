@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { ENGINE_PATH_RE } from '../domain/ids.js';
+import { refuseUpgrade } from '../api/upgrade.js';
 import { ApiError } from '../errors.js';
 import type { MediaScope, MediaTokens } from './tokens.js';
 
@@ -131,22 +132,6 @@ export interface MseRelay {
   connections(): number;
   /** Per open viewer, plus the last closed ones (most recent last). */
   stats(): { open: MseViewerStats[]; recently_closed: MseViewerStats[] };
-}
-
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error', 503: 'Service Unavailable' };
-
-function refuse(socket: Duplex, status: number, code: string, message: string, field: string | null): void {
-  const body = JSON.stringify({ error: { code, message, field } });
-  const headers = [
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Cache-Control: no-store',
-    'Connection: close',
-  ];
-  if (socket.destroyed) return;
-  socket.once('finish', () => socket.destroy());
-  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
 }
 
 /** The engine path of an MSE relay URL path; null when it is not one, `invalid` when the path part is not an engine path. */
@@ -410,11 +395,11 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     if (parsed === null) return false;
     socket.on('error', () => {});
     if (typeof parsed === 'object') {
-      refuse(socket, 400, 'invalid_path', parsed.invalid, 'path');
+      refuseUpgrade(socket, new ApiError(400, 'invalid_path', parsed.invalid, 'path'));
       return true;
     }
     if (closing) {
-      refuse(socket, 503, 'shutting_down', 'the server is shutting down', null);
+      refuseUpgrade(socket, new ApiError(503, 'shutting_down', 'the server is shutting down'));
       return true;
     }
     let scope: MediaScope;
@@ -423,10 +408,10 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     } catch (err) {
       if (err instanceof ApiError) {
         log.info({ path: parsed, status: err.status, code: err.code, remote: req.socket.remoteAddress }, 'MSE upgrade refused');
-        refuse(socket, err.status, err.code, err.message, err.field);
+        refuseUpgrade(socket, err);
       } else {
         log.error({ path: parsed, err: (err as Error).message }, 'MSE token check failed');
-        refuse(socket, 500, 'internal_error', 'the MSE connection could not be set up', null);
+        refuseUpgrade(socket, new ApiError(500, 'internal_error', 'the MSE connection could not be set up'));
       }
       return true;
     }
