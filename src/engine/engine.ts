@@ -5,7 +5,8 @@ import type { StreamingSettings } from '../domain/settings.js';
 import { ApiError } from '../errors.js';
 import { redactUrls } from '../logger.js';
 import { createLineSplitter, createRedactor } from '../process/lines.js';
-import type { ChildHandle, ExitInfo, Supervisor } from '../process/types.js';
+import { ServiceStartError, serviceState, startService, type Service } from '../process/service.js';
+import type { ChildHandle, Supervisor } from '../process/types.js';
 import { DEFAULT_BUNDLED_PATHS, MEDIAMTX_VERSION, cachedBinaryPath, executableProblem, releasePlatform, resolveBinary, type BinaryResolution, type BinarySource } from './binary.js';
 import { createMediamtxClient, encodePathName, type MediamtxClient } from './client.js';
 import { renderMediamtxConfig, writeMediamtxConfig } from './config.js';
@@ -106,7 +107,6 @@ const optionsSchema = v.object({
 });
 
 const CHILD_NAME = 'mediamtx';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Owns the MediaMTX child: finds (or downloads) the binary, picks ports, renders the config,
@@ -132,10 +132,9 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
 
   let binary: BinaryResolution | null = null;
   let ports: PortPlan | null = null;
+  let service: Service | null = null;
   let handle: ChildHandle | null = null;
   let client: MediamtxClient | null = null;
-  /** The pid whose control API answered: `running` means the current pid is this one. */
-  let readyPid: number | null = null;
   let starting = false;
   let failed = false;
   let lastError: string | null = null;
@@ -144,9 +143,6 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
   let desired: Map<string, PathConf> | null = null;
   let lastSyncAt: string | null = null;
   let lastSyncErrors = 0;
-  /** Bumped by every start/stop: background work of an older generation gives up. */
-  let generation = 0;
-  let unsubscribe: (() => void)[] = [];
 
   let lifecycle: Promise<unknown> = Promise.resolve();
   const serially = <T>(op: () => Promise<T>): Promise<T> => {
@@ -164,18 +160,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
   function state(): EngineState {
     if (handle) {
       const s = handle.status();
-      switch (s.state) {
-        case 'backoff':
-          return 'crashed';
-        case 'failed':
-          return 'failed';
-        case 'running':
-          return s.pid !== null && s.pid === readyPid ? 'running' : 'starting';
-        case 'starting':
-          return 'starting';
-        default:
-          return 'stopped';
-      }
+      return serviceState(s.state, s.pid, service?.ready() ?? false);
     }
     if (starting) return 'starting';
     if (failed) return 'failed';
@@ -266,55 +251,12 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
     out.on('error', () => undefined);
   }
 
-  function describeExit(h: ChildHandle, exit: ExitInfo | null): string {
-    const st = h.status();
-    const how = exit ? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`) : 'unknown';
-    return `MediaMTX exited (${how})${st.last_error_line ? `: ${st.last_error_line}` : ''}`;
-  }
-
-  /** Polls `/v3/info` until it answers, `giveUp()` says so, or the deadline passes. */
-  async function waitForApi(c: MediamtxClient, deadline: number, giveUp: () => string | null): Promise<string | null> {
-    let lastProblem = 'no answer yet';
-    while (Date.now() < deadline) {
-      const reason = giveUp();
-      if (reason !== null) return reason;
-      try {
-        await c.info();
-        return null;
-      } catch (err) {
-        lastProblem = (err as Error).message;
-      }
-      await sleep(100);
-    }
-    return giveUp() ?? `MediaMTX did not answer GET /v3/info within ${startTimeoutMs} ms (${lastProblem})`;
-  }
-
   async function stopChild(): Promise<void> {
-    generation++;
-    for (const u of unsubscribe) u();
-    unsubscribe = [];
-    const h = handle;
-    if (h) await h.stop();
+    const running = service;
+    service = null;
     handle = null;
     client = null;
-    readyPid = null;
-  }
-
-  function onRestart(pid: number, gen: number): void {
-    void (async () => {
-      const c = client;
-      if (!c) return;
-      readyPid = null;
-      const problem = await waitForApi(c, Number.POSITIVE_INFINITY, () => {
-        if (gen !== generation) return 'superseded';
-        const st = handle?.status();
-        return st?.pid === pid ? null : 'process changed';
-      });
-      if (problem !== null || gen !== generation) return;
-      readyPid = pid;
-      log.info({ pid, paths: desired?.size ?? 0 }, 'MediaMTX restarted; re-applying paths');
-      if (desired) await syncPaths(desired);
-    })().catch((err: Error) => log.warn({ error: redactUrls(err.message) }, 're-sync after restart failed'));
+    await running?.stop();
   }
 
   async function doStart(): Promise<EngineStatus> {
@@ -360,53 +302,44 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
       const file = await writeMediamtxConfig(dataDir, renderMediamtxConfig({ settings: s, ports, logLevel }));
       const c = createMediamtxClient({ baseUrl: `http://127.0.0.1:${ports.api.actual}`, fetch: fetchImpl, timeoutMs: apiTimeoutMs });
       const secrets = s.lan_reader.password ? [s.lan_reader.password] : [];
-      const h = supervisor.start({
-        name: CHILD_NAME,
-        command: found.path,
-        args: [file],
-        // MediaMTX resolves relative files (recordings, generated keys) against its working directory.
-        cwd: dirname(file),
-        restart: 'on-crash',
-        stop: { signal: 'SIGTERM', timeoutMs: 5000 },
-        stdout: 'pipe',
-        secrets,
-      });
-      handle = h;
       client = c;
-      const gen = ++generation;
-      let initial = true;
-      let exitedEarly: ExitInfo | null = null;
-      unsubscribe = [
-        h.onStart((pid) => {
-          pipeStdout(h);
-          if (initial) return;
-          onRestart(pid, gen);
-        }),
-        h.onExit((exit) => {
-          readyPid = null;
-          if (initial) exitedEarly ??= exit;
-          if (exit.kind === 'crashed' && gen === generation) {
-            lastError = describeExit(h, exit);
-            log.warn({ error: lastError }, 'MediaMTX crashed');
-          }
-        }),
-      ];
-      const problem = await waitForApi(c, Date.now() + startTimeoutMs, () => {
-        if (gen !== generation) return 'stopped while starting';
-        if (exitedEarly) return describeExit(h, exitedEarly);
-        return null;
-      });
-      initial = false;
-      if (problem !== null) {
-        await stopChild();
+      try {
+        service = await startService({
+          supervisor,
+          log,
+          label: 'MediaMTX',
+          spec: {
+            name: CHILD_NAME,
+            command: found.path,
+            args: [file],
+            // MediaMTX resolves relative files (recordings, generated keys) against its working directory.
+            cwd: dirname(file),
+            restart: 'on-crash',
+            stop: { signal: 'SIGTERM', timeoutMs: 5000 },
+            stdout: 'pipe',
+            secrets,
+          },
+          probe: () => c.info().then(() => undefined),
+          probeName: 'GET /v3/info',
+          startTimeoutMs,
+          onSpawn: pipeStdout,
+          onRecovered: () => (desired ? syncPaths(desired) : undefined),
+          onCrash: (message) => {
+            lastError = message;
+            log.warn({ error: message }, 'MediaMTX crashed');
+          },
+        });
+      } catch (err) {
+        if (!(err instanceof ServiceStartError)) throw err;
+        client = null;
         failed = true;
-        lastError = problem;
-        log.error({ error: problem }, 'MediaMTX failed to start');
+        lastError = err.message;
+        log.error({ error: err.message }, 'MediaMTX failed to start');
         return;
       }
-      readyPid = h.status().pid;
+      handle = service.handle;
       lastError = null;
-      log.info({ pid: readyPid, binary: found.path, source: found.source, ports: Object.fromEntries(PORT_NAMES.map((n) => [n, ports?.[n].actual])) }, 'MediaMTX running');
+      log.info({ pid: service.handle.status().pid, binary: found.path, source: found.source, ports: Object.fromEntries(PORT_NAMES.map((n) => [n, ports?.[n].actual])) }, 'MediaMTX running');
       if (desired) await syncPaths(desired);
       return;
     } catch (err) {

@@ -5,7 +5,8 @@ import * as v from 'valibot';
 import type { StreamingSettings } from '../domain/settings.js';
 import { ApiError } from '../errors.js';
 import { redactUrls } from '../logger.js';
-import type { ChildHandle, ExitInfo, Supervisor } from '../process/types.js';
+import { ServiceStartError, serviceState, startService, type Service } from '../process/service.js';
+import type { ChildHandle, Supervisor } from '../process/types.js';
 import {
   DEFAULT_GO2RTC_BUNDLED_PATHS,
   GO2RTC_VERSION,
@@ -119,7 +120,6 @@ const optionsSchema = v.object({
 });
 
 const CHILD_NAME = 'go2rtc';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `GET /api` (go2rtc v1.9.14 `app.Info`): only what we read. */
 const infoSchema = v.object({ version: v.string() });
@@ -182,10 +182,9 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
   const apiTimeoutMs = options.apiTimeoutMs ?? 2000;
 
   let binary: Go2rtcBinaryResolution | null = null;
+  let service: Service | null = null;
   let handle: ChildHandle | null = null;
   let apiPort: number | null = null;
-  /** The pid whose API answered: `running` means the current pid is this one. */
-  let readyPid: number | null = null;
   let runningVersion: string | null = null;
   let starting = false;
   let failed = false;
@@ -198,8 +197,6 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
   let configured: Record<string, string> = {};
   /** Stopped by hand (API): `applySettings()` does not start it again. */
   let stoppedByUser = false;
-  let generation = 0;
-  let unsubscribe: (() => void)[] = [];
 
   let lifecycle: Promise<unknown> = Promise.resolve();
   const serially = <T>(op: () => Promise<T>): Promise<T> => {
@@ -213,17 +210,9 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
   function state(): SidecarState {
     if (handle) {
       const s = handle.status();
-      switch (s.state) {
-        case 'backoff':
-        case 'starting':
-          return 'starting';
-        case 'failed':
-          return 'failed';
-        case 'running':
-          return s.pid !== null && s.pid === readyPid ? 'running' : 'starting';
-        default:
-          return enabled() ? 'stopped' : 'disabled';
-      }
+      const st = serviceState(s.state, s.pid, service?.ready() ?? false);
+      // The sidecar's status has no `crashed`: waiting to restart is `starting`.
+      return st === 'crashed' ? 'starting' : st === 'stopped' && !enabled() ? 'disabled' : st;
     }
     if (starting) return 'starting';
     if (!enabled()) return 'disabled';
@@ -247,7 +236,7 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
     return {
       state: state(),
       version: GO2RTC_VERSION,
-      running_version: readyPid !== null ? runningVersion : null,
+      running_version: service?.ready() ? runningVersion : null,
       binary: binary
         ? binary.path === null
           ? { path: null, source: null, reason: binary.reason }
@@ -297,12 +286,6 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
     return job;
   }
 
-  function describeExit(h: ChildHandle, exit: ExitInfo | null): string {
-    const st = h.status();
-    const how = exit ? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`) : 'unknown';
-    return `go2rtc exited (${how})${st.last_error_line ? `: ${st.last_error_line}` : ''}`;
-  }
-
   async function apiInfo(port: number): Promise<string> {
     const res = await fetchImpl(`http://127.0.0.1:${port}/api`, { signal: AbortSignal.timeout(apiTimeoutMs) });
     if (res.status !== 200) {
@@ -314,47 +297,14 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
     return body.output.version;
   }
 
-  /** Polls `GET /api` until it answers, `giveUp()` says so, or the deadline passes. */
-  async function waitForApi(port: number, deadline: number, giveUp: () => string | null): Promise<string | null> {
-    let lastProblem = 'no answer yet';
-    while (Date.now() < deadline) {
-      const reason = giveUp();
-      if (reason !== null) return reason;
-      try {
-        runningVersion = await apiInfo(port);
-        return null;
-      } catch (err) {
-        lastProblem = (err as Error).message;
-      }
-      await sleep(100);
-    }
-    return giveUp() ?? `go2rtc did not answer GET /api within ${startTimeoutMs} ms (${lastProblem})`;
-  }
-
   async function stopChild(): Promise<void> {
-    generation++;
-    for (const u of unsubscribe) u();
-    unsubscribe = [];
-    const h = handle;
-    if (h) await h.stop();
+    const running = service;
+    service = null;
     handle = null;
     apiPort = null;
-    readyPid = null;
     runningVersion = null;
     configured = {};
-  }
-
-  function onRestart(pid: number, gen: number, port: number): void {
-    void (async () => {
-      readyPid = null;
-      const problem = await waitForApi(port, Number.POSITIVE_INFINITY, () => {
-        if (gen !== generation) return 'superseded';
-        return handle?.status().pid === pid ? null : 'process changed';
-      });
-      if (problem !== null || gen !== generation) return;
-      readyPid = pid;
-      log.info({ pid }, 'go2rtc restarted after a crash and answers again');
-    })().catch((err: Error) => log.warn({ error: err.message }, 'waiting for go2rtc after a restart failed'));
+    await running?.stop();
   }
 
   async function doStart(): Promise<SidecarStatus> {
@@ -391,52 +341,44 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
       if (picked.changed) log.warn({ preferred: preferredPort, actual: picked.port }, 'preferred go2rtc API port is taken; using another');
       const streams = go2rtcStreams(rtspPort(), desired);
       const file = await writeGo2rtcConfig(dataDir, renderGo2rtcConfig({ apiPort: picked.port, rtspPort: rtspPort(), paths: desired, logLevel }));
-      const h = supervisor.start({
-        name: CHILD_NAME,
-        command: found.path,
-        args: ['-config', file],
-        cwd: dirname(file),
-        restart: 'on-crash',
-        stop: { signal: 'SIGTERM', timeoutMs: 5000 },
-      });
-      handle = h;
-      apiPort = picked.port;
-      configured = streams;
-      const gen = ++generation;
-      let initial = true;
-      let exitedEarly: ExitInfo | null = null;
-      unsubscribe = [
-        h.onStart((pid) => {
-          if (!initial) onRestart(pid, gen, picked.port);
-        }),
-        h.onExit((exit) => {
-          readyPid = null;
-          if (initial) exitedEarly ??= exit;
-          if (exit.kind === 'crashed' && gen === generation) {
-            lastError = describeExit(h, exit);
-            log.warn({ error: lastError }, 'go2rtc crashed');
-          }
-        }),
-      ];
-      const problem = await waitForApi(picked.port, Date.now() + startTimeoutMs, () => {
-        if (gen !== generation) return 'stopped while starting';
-        if (exitedEarly) return describeExit(h, exitedEarly);
-        return null;
-      });
-      initial = false;
-      if (problem !== null) {
-        await stopChild();
+      try {
+        service = await startService({
+          supervisor,
+          log,
+          label: 'go2rtc',
+          spec: {
+            name: CHILD_NAME,
+            command: found.path,
+            args: ['-config', file],
+            cwd: dirname(file),
+            restart: 'on-crash',
+            stop: { signal: 'SIGTERM', timeoutMs: 5000 },
+          },
+          probe: async () => {
+            runningVersion = await apiInfo(picked.port);
+          },
+          probeName: 'GET /api',
+          startTimeoutMs,
+          onCrash: (message) => {
+            lastError = message;
+            log.warn({ error: message }, 'go2rtc crashed');
+          },
+        });
+      } catch (err) {
+        if (!(err instanceof ServiceStartError)) throw err;
         failed = true;
-        lastError = problem;
-        log.error({ error: problem }, 'go2rtc failed to start');
+        lastError = err.message;
+        log.error({ error: err.message }, 'go2rtc failed to start');
         return;
       }
-      readyPid = h.status().pid;
+      handle = service.handle;
+      apiPort = picked.port;
+      configured = streams;
       lastError = null;
       if (runningVersion !== GO2RTC_VERSION.replace(/^v/, '')) {
         log.warn({ expected: GO2RTC_VERSION, running: runningVersion }, 'go2rtc reports another version than the one this server is tested with');
       }
-      log.info({ pid: readyPid, binary: found.path, source: found.source, api_port: picked.port, streams: Object.keys(streams).length, version: runningVersion }, 'go2rtc running');
+      log.info({ pid: service.handle.status().pid, binary: found.path, source: found.source, api_port: picked.port, streams: Object.keys(streams).length, version: runningVersion }, 'go2rtc running');
     } catch (err) {
       await stopChild().catch(() => undefined);
       failed = true;
