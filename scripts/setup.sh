@@ -5,13 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the runtime and the tests use: FFmpeg (publishers, stills, fallback), and for
-# the media tests a real RTSP camera (GStreamer's RTSP server through Python) and an RTSP broker.
+# the media tests a real RTSP camera (GStreamer's RTSP server through Python) and an RTSP broker;
+# Debian's Chromium for the browser tests (driven by playwright-core, never a downloaded browser).
 APT_NEEDS=(
   ffmpeg
   python3-gi gir1.2-gst-rtsp-server-1.0
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
   rtsp-server-perl
   fonts-dejavu-core
+  chromium
 )
 
 missing=()

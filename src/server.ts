@@ -32,6 +32,7 @@ import { createRuntimeRegistry } from './runtime/transmission-state.js';
 import { createWriterSocketServer } from './runtime/writer-socket.js';
 import { createGo2rtcManager, type Go2rtcManager } from './sidecar/index.js';
 import { openSettingsStore, type SettingsStore } from './store/settings-store.js';
+import { uiRoutes, type UiOptions } from './web/ui.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -50,6 +51,8 @@ export interface ServerOptions {
   cameraFrames?: { fps: number; maxWidth: number };
   /** How long one player heartbeat keeps demand alive. Default 30 s. */
   heartbeatTtlMs?: number;
+  /** The ingress panel's bundle. */
+  ui?: UiOptions;
 }
 
 export interface StreamingServer {
@@ -153,6 +156,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
       ['/api/streams', playbackEventRoutes(events)],
       ['/api/streams', jsmpegRoutes(jsmpeg)],
       ['/', hlsRoutes({ tokens, engine, outputs: () => runtime.plan().outputs, logger })],
+      ['/', uiRoutes(opts.ui)],
     ],
   });
 

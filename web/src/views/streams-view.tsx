@@ -1,0 +1,3 @@
+export function StreamsView() {
+  return <section class="streams" />;
+}
