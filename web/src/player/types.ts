@@ -1,0 +1,12 @@
+/** The contract between the player and the views that place it (grid, fullscreen, settings). */
+export type PlayContext = 'grid' | 'thumbnail' | 'pip' | 'large' | 'fullscreen' | 'ptz' | 'diagnostics';
+export type Transport = 'mse' | 'hls' | 'jsmpeg' | 'webrtc';
+
+export interface PlayerProps {
+  transmissionId: string;
+  context: PlayContext;
+  /** False when the view hides the tile (another page, a closed panel): the player stops and stops heartbeating. */
+  active?: boolean;
+  /** Diagnostics (chosen transport, warnings, timings) are drawn only when asked for. */
+  showDiagnostics?: boolean;
+}
