@@ -2,20 +2,15 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, Hono } from 'hono';
+import { ingressPrefix } from '../playback/urls.js';
 
 export interface UiOptions {
   /** Where `npm run build:web` wrote the bundle. Default: `web/dist` of this checkout or image. */
   assetsDir?: string;
 }
 
-// Home Assistant's ingress tokens are URL-safe; anything else is ignored rather than echoed into the page.
-const INGRESS_PATH = /^\/api\/hassio_ingress\/[A-Za-z0-9._~-]+\/?$/;
-
 /** The base every browser URL is derived from: the ingress prefix when Home Assistant proxies us, `/` otherwise. */
-export function baseFromIngressPath(header: string | undefined): string {
-  if (!header || !INGRESS_PATH.test(header)) return '/';
-  return header.endsWith('/') ? header : `${header}/`;
-}
+export const baseFromIngressPath = (header: string | undefined): string => `${ingressPrefix(header)}/`;
 
 const page = (base: string) => `<!doctype html>
 <html>
