@@ -12,6 +12,8 @@ import { runtimeRoutes } from './api/routes/runtime.js';
 import { stillRoutes } from './api/routes/still.js';
 import { webrtcRoutes } from './api/routes/webrtc.js';
 import { prepareDoc } from './control/bootstrap.js';
+import { addDemoOnFirstStart } from './demo/pipeline.js';
+import { createDemoWriter } from './demo/writer.js';
 import { createEngineManager, type EngineManager } from './engine/index.js';
 import { createPlaybackEvents } from './playback/events.js';
 import { createJsmpegSessions } from './playback/jsmpeg.js';
@@ -51,6 +53,8 @@ export interface ServerOptions {
   cameraFrames?: { fps: number; maxWidth: number };
   /** How long one player heartbeat keeps demand alive. Default 30 s. */
   heartbeatTtlMs?: number;
+  /** The demo stream: added on the first start (no settings yet) and fed on demand. Default true. */
+  demo?: boolean;
   /** The ingress panel's bundle. */
   ui?: UiOptions;
 }
@@ -77,6 +81,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const ffmpegPath = opts.ffmpegPath ?? 'ffmpeg';
   const store = await openSettingsStore({ dataDir, logger });
   await store.update((draft) => Object.assign(draft, prepareDoc(draft)));
+  if (opts.demo ?? true) await addDemoOnFirstStart(store, logger);
   const doc = () => store.get();
   const settings = () => store.get().streaming;
 
@@ -108,6 +113,8 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     // A fallback session shows camera frames at its own rate; stills need only a few a second.
     framesFps: (read) => (read.transmission_ids.some((tx) => jsmpeg.count(tx) > 0) ? settings().jsmpeg.fps : undefined),
   });
+  // The demo renders while its transmission has demand as the API reports it: heartbeats, primes, consumers, engine readers.
+  const demo = (opts.demo ?? true) ? createDemoWriter({ supervisor, logger, ffmpegPath, registry, doc, wanted: (tx) => runtimeService.demand(tx).has_demand }) : null;
   const sidecar = createGo2rtcManager({
     supervisor,
     logger,
@@ -120,7 +127,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   });
   const lookup = (path: string) => runtime.plan().outputs.find((o) => o.path === path) ?? null;
   const mse = createMseRelay({ tokens, sidecar, lookup, logger, enabled: () => settings().mse.enabled, acquire: (tx) => demand.acquire(tx, { frames: false }) });
-  const still = createStillService({ doc, registry, demand, supervisor, placeholders, plan: () => runtime.plan(), engine, ffmpegPath, logger });
+  const still = createStillService({ doc, registry, demand, supervisor, placeholders, plan: () => runtime.plan(), engine, ffmpegPath, logger, ...(demo ? { framesOnDemand: demo.feeds } : {}) });
   const offers = createWebrtcOffers({ doc, engine, logger });
   const events = createPlaybackEvents();
   const runtimeService = createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine: () => engine.status() });
@@ -176,6 +183,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   if (opts.autoStartEngine ?? true) await sidecar.autoStart();
   follow();
   runtime.start();
+  demo?.start();
 
   return {
     app,
@@ -193,7 +201,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     async stop() {
       clearInterval(followTimer);
       await runtime.stop();
-      await Promise.all([writers.close(), mse.close(), jsmpeg.close()]);
+      await Promise.all([writers.close(), mse.close(), jsmpeg.close(), demo?.close()]);
       await sidecar.stop();
       await engine.stop();
       await supervisor.stopAll();

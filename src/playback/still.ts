@@ -20,7 +20,8 @@ import type { RuntimeRegistry } from '../runtime/transmission-state.js';
  * 2. `frame` after waiting: otherwise, for a camera source, demand is acquired (the runtime then
  *    starts its low-rate frame decoder through the engine, the one camera connection) and the service
  *    waits up to `waitMs` for a frame. Writers transmissions wait (without demand: writers push frames
- *    whatever the demand) only while a writer is warming up: with no writer at all nothing will come.
+ *    whatever the demand) only while a writer is warming up: with no writer at all nothing will come;
+ *    except those `framesOnDemand` names (the demo), which are asked and waited for like a camera.
  * 3. `grab`: a camera source with the engine running and still no frame: one FFmpeg `run()` reading
  *    one frame from the engine's internal RTSP path (resized in the same run).
  * 4. `placeholder`: the explicit placeholder with its reason (`offline` for a camera that gave
@@ -140,6 +141,8 @@ export interface StillServiceOptions {
   /** `runtime.plan`: which engine path a camera transmission's output reads. */
   plan: () => Pick<EnginePlan, 'outputs' | 'sources'>;
   engine: { running(): boolean; internalRtspUrl(path: string): string };
+  /** Writers transmissions whose frames come only on demand (the demo): a still holds demand and waits for them, as for a camera. */
+  framesOnDemand?: (transmissionId: string) => boolean;
   ffmpegPath?: string;
   logger: Logger;
   /** How long to wait for a frame after acquiring demand. Default 3000. */
@@ -247,11 +250,13 @@ export function createStillService(opts: StillServiceOptions) {
     let f = state.frame(now());
     if (!f.jpeg) {
       // Demand makes the runtime decode a camera (held while waiting and grabbing). Writers push frames
-      // whatever the demand, so for them it would only start their RTSP publisher for nothing.
+      // whatever the demand, so for them it would only start their RTSP publisher for nothing, except
+      // for a source that renders only on demand.
       const camera = t.input === 'camera_source';
-      const release = camera ? demand.acquire(t.id) : () => {};
+      const onDemand = camera || (opts.framesOnDemand?.(t.id) ?? false);
+      const release = onDemand ? demand.acquire(t.id) : () => {};
       try {
-        const worthWaiting = camera || f.reason === 'warming_up';
+        const worthWaiting = onDemand || f.reason === 'warming_up';
         if (worthWaiting) {
           counters.waited++;
           await waitForFrame(t.id, waitMs);

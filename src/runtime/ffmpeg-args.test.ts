@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameDecoderArgs, transcodeArgs, videoFilter, writerPublisherArgs } from './ffmpeg-args.js';
+import { frameDecoderArgs, generatedFramesArgs, transcodeArgs, videoFilter, writerPublisherArgs } from './ffmpeg-args.js';
 
 describe('videoFilter', () => {
   it.each([
@@ -35,5 +35,11 @@ describe('command lines', () => {
     expect(args).toContain('-rtsp_transport');
     expect(args.slice(-5)).toEqual(['-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1']);
     expect(args[args.indexOf('-vf') + 1]).toBe("fps=2,scale='min(640,iw)':-2");
+  });
+
+  it('generated frames: a lavfi graph rendered in real time into JPEGs on stdout', () => {
+    const args = generatedFramesArgs('testsrc2=size=640x360:rate=10');
+    expect(args.slice(args.indexOf('-re'), args.indexOf('-i') + 2)).toEqual(['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=10']);
+    expect(args.slice(-5)).toEqual(['-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1']);
   });
 });

@@ -60,8 +60,20 @@ export function writerPublisherArgs(output: string, enc: EncodeOptions & { fps: 
   ];
 }
 
+/** Concatenated JPEGs on stdout: what the in-process frame sources split and push into the registry. */
+const JPEG_FRAMES_OUT = ['-q:v', '5', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'];
+
 /** Decodes a camera (through the engine, or directly when it is missing) into JPEG frames at a low rate on stdout. */
 export function frameDecoderArgs(input: string, fps: number, width: number): string[] {
   const transport = input.startsWith('rtsp') ? ['-rtsp_transport', 'tcp'] : [];
-  return [...COMMON, ...NO_PROBE, ...transport, '-i', input, '-an', '-vf', `fps=${fps},scale='min(${width},iw)':-2`, '-q:v', '5', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'];
+  return [...COMMON, ...NO_PROBE, ...transport, '-i', input, '-an', '-vf', `fps=${fps},scale='min(${width},iw)':-2`, ...JPEG_FRAMES_OUT];
+}
+
+/**
+ * Renders a lavfi graph into JPEG frames on stdout in real time (`-re`: lavfi would otherwise
+ * generate as fast as the CPU allows). Error level only, as the writer publisher: the full-range
+ * JPEG pixel format makes swscale warn on every frame.
+ */
+export function generatedFramesArgs(graph: string): string[] {
+  return ['-hide_banner', '-loglevel', 'error', '-nostats', '-nostdin', '-re', '-f', 'lavfi', '-i', graph, '-an', ...JPEG_FRAMES_OUT];
 }

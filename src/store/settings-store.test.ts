@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { SCHEMA_VERSION, emptyDoc, type SettingsDoc } from '../domain/settings.js';
 import { PASSWORD, cameraWithPassword, captureLogger, leaksPassword, silentLogger, tempDirs } from '../../test/fixtures/store-helpers.js';
-import { openSettingsStore, type SettingsStore } from './settings-store.js';
+import { isFirstStart, openSettingsStore, type SettingsStore } from './settings-store.js';
 import { readSettingsFile } from './settings-file.js';
 
 const tempDir = tempDirs();
@@ -37,6 +37,7 @@ describe('first start', () => {
     const store = await openSettingsStore({ dataDir: dir, logger: silentLogger(), initialize });
     expect(initialize).toHaveBeenCalledTimes(1);
     expect(store.status()).toEqual({ path: settingsPath(dir), loaded_from: 'new', recovered: false, problems: [], revision: 0 });
+    expect(isFirstStart(store.status())).toBe(true);
     expect(store.get().streaming.api_token).toBe('generated-secret-1234');
     const stat = await fs.stat(settingsPath(dir));
     expect(stat.mode & 0o777).toBe(0o600);
@@ -48,6 +49,7 @@ describe('first start', () => {
     expect(initialize).toHaveBeenCalledTimes(1);
     expect(again.status().loaded_from).toBe('primary');
     expect(again.status().recovered).toBe(false);
+    expect(isFirstStart(again.status())).toBe(false);
     expect(again.get()).toEqual(store.get());
     await again.close();
   });
@@ -300,6 +302,7 @@ describe('recovery', () => {
 
     const status = store.status();
     expect(status).toMatchObject({ loaded_from: 'new', recovered: true, revision: 0 });
+    expect(isFirstStart(status)).toBe(false); // settings existed: not a first start
     expect({ ...store.get(), updated_at: '' }).toEqual({ ...emptyDoc(), updated_at: '' });
     expect(initialize).not.toHaveBeenCalled();
     const names = await entries(dir);

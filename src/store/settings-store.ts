@@ -16,6 +16,8 @@ export interface StoreStatus {
   problems: string[];
   revision: number;
 }
+/** True when no settings file (nor its backup) existed when the store opened: the very first start, not a recovery. */
+export const isFirstStart = (status: Pick<StoreStatus, 'loaded_from' | 'recovered'>) => status.loaded_from === 'new' && !status.recovered;
 export interface UpdateResult<T> {
   doc: SettingsDoc;
   result: T;

@@ -66,6 +66,14 @@ export async function dominantColor(rgbOrJpeg: Uint8Array): Promise<Rgb> {
   return averageRgb(rgbOrJpeg);
 }
 
+/** Mean absolute difference per byte of two same-sized rgb24 frames: about 0 for the same picture. */
+export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length || a.length === 0) throw new Error(`meanAbsDiff: frames of ${a.length} and ${b.length} bytes`);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
+}
+
 /**
  * Coarse name for an average colour. Thresholds leave room for YUV 4:2:0 round trips and lossy codecs
  * (FFmpeg's `green` is 0,128,0 and `gray` 128,128,128; both classify as expected).

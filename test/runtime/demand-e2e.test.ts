@@ -1,33 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { generatedTransmissionId } from '../../src/domain/ids.js';
 import { pollUntil, stopAllMediaProcesses } from '../media/proc.js';
 import { startRtspCamera, type RtspCamera } from '../media/rtsp-camera.js';
 import { startRtspReceiver, type RtspReceiver } from '../media/rtsp-receiver.js';
-import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from './server-harness.js';
-
-/**
- * Live FFmpeg processes the server started: children of this process (the server runs
- * in-process), leaving out the test's own receiver (`-rtsp_flags listen`) and exited processes
- * not yet reaped (state Z, empty command line), which run nothing.
- */
-function ffmpegChildren(): number {
-
-  let n = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const [state, ppidField] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ppid = Number(ppidField);
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (ppid === process.pid && comm === 'ffmpeg' && state !== 'Z' && cmdline !== '' && !cmdline.includes('rtsp_flags')) n++;
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return n;
-}
+import { ffmpegChildren, MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from './server-harness.js';
 
 let server: LiveServer | undefined;
 let receiver: RtspReceiver | undefined;

@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,17 +14,44 @@ import { freeTcpPort } from '../media/proc.js';
 /** The MediaMTX test double, started by the engine exactly like the real binary. */
 export const MEDIAMTX_DOUBLE = fileURLToPath(new URL('../doubles/mediamtx/mediamtx', import.meta.url));
 
+/**
+ * Live FFmpeg processes the server started: children of this process (the server runs
+ * in-process), leaving out the test's own receiver (`-rtsp_flags listen`) and exited processes
+ * not yet reaped (state Z, empty command line), which run nothing.
+ */
+export function ffmpegChildren(): number {
+  let n = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, ppidField] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ppid = Number(ppidField);
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (ppid === process.pid && comm === 'ffmpeg' && state !== 'Z' && cmdline !== '' && !cmdline.includes('rtsp_flags')) n++;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return n;
+}
+
 export interface LiveServer {
   streaming: StreamingServer;
   base: string;
+  dataDir: string;
   logs: string[];
   request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
   close(): Promise<void>;
 }
 
-/** The whole server on a real port over a fresh data directory, its log captured. */
+/**
+ * The whole server on a real port over a fresh data directory, its log captured. Without the demo
+ * stream unless `demo: true`. With `dataDir` it starts over that directory (a restart) and leaves
+ * it in place on close.
+ */
 export async function startLiveServer(over: Partial<ServerOptions> = {}, settings?: Record<string, unknown>): Promise<LiveServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'toposync-live-'));
+  const dataDir = over.dataDir ?? (await mkdtemp(join(tmpdir(), 'toposync-live-')));
   const logs: string[] = [];
   const logger = createLogger(
     'debug',
@@ -34,7 +62,7 @@ export async function startLiveServer(over: Partial<ServerOptions> = {}, setting
       },
     }),
   );
-  const streaming = await createStreamingServer({ dataDir, logger, logLevel: 'debug', mediamtxBundledPaths: [], go2rtcBundledPaths: [], tickMs: 200, ...over, autoStartEngine: false });
+  const streaming = await createStreamingServer({ logger, logLevel: 'debug', mediamtxBundledPaths: [], go2rtcBundledPaths: [], tickMs: 200, demo: false, ...over, dataDir, autoStartEngine: false });
   const http = serve({ fetch: streaming.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
   await new Promise<void>((r) => (http.listening ? r() : http.once('listening', () => r())));
   streaming.attach(http);
@@ -52,13 +80,14 @@ export async function startLiveServer(over: Partial<ServerOptions> = {}, setting
   return {
     streaming,
     base,
+    dataDir,
     logs,
     request,
     async close() {
       http.closeAllConnections();
       await new Promise((r) => http.close(r));
       await streaming.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      if (over.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
