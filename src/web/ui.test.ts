@@ -40,7 +40,7 @@ describe('uiRoutes', () => {
 
   it('uses / without ingress, and ignores a header that is not an ingress path', async () => {
     const app = uiRoutes({ assetsDir: built() });
-    for (const headers of [{}, { 'x-ingress-path': '/x"><img src=x onerror=alert(1)>' }]) {
+    for (const headers of [{}, { 'x-ingress-path': '/x"><img src=x onerror=alert(1)>' }] as Record<string, string>[]) {
       const html = await (await app.request('/', { headers })).text();
       expect(html).toContain('content="/"');
       expect(html).not.toContain('onerror');
