@@ -43,6 +43,29 @@ export async function childrenNamed(pid: number, comm: string): Promise<number> 
   return n;
 }
 
+/** The first direct child of `pid` whose command line contains `needle` (e.g. a double's script path), or null. */
+export async function childWithArg(pid: number, needle: string): Promise<number | null> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
+      if ((await readFile(`/proc/${entry}/cmdline`, 'utf8')).includes(needle)) return Number(entry);
+    } catch {
+      // gone while reading
+    }
+  }
+  return null;
+}
+
+/** Busy and total jiffies of the whole machine (all cores), from /proc/stat. */
+export async function machineJiffies(): Promise<{ busy: number; total: number }> {
+  const cpu = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
 export interface ServerProcess {
   base: string;
   pid: number;
@@ -57,7 +80,9 @@ export interface ServerProcess {
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'toposync-bench-'));
   const port = await freePort();
-  const child: ResultPromise = execa('node', [join(ROOT, 'dist/main.js')], {
+  // BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server alone.
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child: ResultPromise = execa('node', [...nodeArgs, join(ROOT, 'dist/main.js')], {
     env: { TOPOSYNC_STREAMING_PORT: String(port), TOPOSYNC_STREAMING_DATA_DIR: dataDir, TOPOSYNC_STREAMING_LOG_LEVEL: 'warn', TOPOSYNC_STREAMING_MEDIAMTX_PATH: MEDIAMTX_DOUBLE, ...env },
     reject: false,
     stdout: 'ignore',

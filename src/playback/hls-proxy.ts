@@ -11,8 +11,10 @@
  * browser's request but `Range` and the LL-HLS `_HLS_*` parameters reaches MediaMTX (no cookies, no
  * Authorization, no Origin).
  */
-import { createHash } from 'node:crypto';
-import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { hash } from 'node:crypto';
+import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Logger } from 'pino';
 import type { EngineManager, EngineState } from '../engine/engine.js';
 import { ApiError } from '../errors.js';
@@ -46,6 +48,12 @@ export interface HlsRequest {
   query: URLSearchParams;
   range: string | null;
   signal?: AbortSignal | undefined;
+  /**
+   * The node response under the route (@hono/node-server's `c.env.outgoing`): a segment is then
+   * piped straight into it from MediaMTX's socket, with no web stream in between, and serve()
+   * answers RESPONSE_ALREADY_SENT. Without it the segment is a streamed Response body.
+   */
+  outgoing?: ServerResponse | undefined;
 }
 
 export interface HlsProbeStage {
@@ -99,7 +107,7 @@ class NodeUpstreamResponse implements UpstreamResponse {
   #body: ReadableStream<Uint8Array> | null = null;
   readonly status: number;
   readonly headers: { get(name: string): string | null };
-  constructor(private readonly msg: IncomingMessage) {
+  constructor(readonly msg: IncomingMessage) {
     this.status = msg.statusCode ?? 0;
     const h = msg.headers;
     this.headers = {
@@ -238,7 +246,7 @@ export function createHlsProxy(options: HlsProxyOptions): HlsProxy {
   const sessions = createSessionCache(options.maxSessions ?? 1000, options.sessionTtlMs ?? 25_000, now);
   const opening = new Map<string, Promise<{ session: UpstreamSession; playlist: RewrittenPlaylist; url: string }>>();
 
-  const keyOf = (token: string, path: string) => `${createHash('sha256').update(token).digest('base64url')}\n${path}`;
+  const keyOf = (token: string, path: string) => `${hash('sha256', token, 'base64url')}\n${path}`;
 
   function engineBase(): string {
     const base = engine.internalHttpBase('hls');
@@ -481,6 +489,16 @@ export function createHlsProxy(options: HlsProxyOptions): HlsProxy {
       if (res.status === 416) {
         await res.body?.cancel().catch(() => undefined);
         return new Response(null, { status: res.status, headers });
+      }
+      if (req.outgoing && res instanceof NodeUpstreamResponse) {
+        const outgoing = req.outgoing;
+        outgoing.writeHead(res.status, headers);
+        // Either side failing ends both: a client gone stops the read from MediaMTX, a MediaMTX
+        // failure cuts the answer short (the client sees a truncated body, as with any proxy).
+        pipeline(res.msg, outgoing, (err) => {
+          if (err) log?.debug({ path: target.path, file: target.file, err: err.message }, 'HLS segment stream ended early');
+        });
+        return RESPONSE_ALREADY_SENT;
       }
       return new Response(res.body, { status: res.status, headers });
     } catch (err) {

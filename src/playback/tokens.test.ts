@@ -49,6 +49,19 @@ describe('media tokens', () => {
     expect(errorOf(() => tk.verify(t, scope))).toMatchObject({ status: 401, code: 'expired_token' });
   });
 
+  it('a token already verified (remembered) still has its scope and expiry checked', () => {
+    const { tk, advance } = tokens();
+    const t = tk.issue(scope, 5_000);
+    expect(tk.verify(t, scope).path).toBe(scope.path);
+    expect(errorOf(() => tk.verify(t, { path: 'cam/back/main' }))).toMatchObject({ status: 403, code: 'token_scope' });
+    expect(errorOf(() => tk.verify(t, { transport: 'mse' }))).toMatchObject({ status: 403, code: 'token_scope' });
+    // One character off a remembered token is a different token: its MAC is checked again.
+    const dot = t.indexOf('.') + 1;
+    expect(errorOf(() => tk.verify(`${t.slice(0, dot)}${t[dot] === 'A' ? 'B' : 'A'}${t.slice(dot + 1)}`, scope))).toMatchObject({ status: 401, code: 'invalid_token' });
+    advance(5_000);
+    expect(errorOf(() => tk.verify(t, scope))).toMatchObject({ status: 401, code: 'expired_token' });
+  });
+
   it('a token signed with another key is refused', () => {
     const other = createMediaTokens({ key: Buffer.alloc(32, 8) });
     const { tk } = tokens(Date.now());

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as v from 'valibot';
@@ -37,18 +37,46 @@ export interface MediaTokenOptions {
   /** Default 10 minutes; the playback plan hands out fresh tokens. */
   ttlMs?: number;
   now?: () => number;
+  /** Verified tokens remembered (their scope and expiry), so a player's segment requests skip the MAC. Default 4096. */
+  cacheSize?: number;
 }
 
 const b64 = (b: Buffer) => b.toString('base64url');
 
+const SCOPE_KEYS = ['transmission_id', 'output_id', 'path', 'transport'] as const;
+
 /**
  * HMAC-SHA256 tokens: `base64url(json payload).base64url(mac)`. Verification recomputes the MAC and
  * compares in constant time before reading anything from the payload.
+ *
+ * A token that verified is remembered under the SHA-256 of its text (a player sends the same token
+ * with every segment): a lookup's timing depends only on that digest, which tells nothing about a
+ * valid token, and only tokens whose MAC matched ever get in. Expiry and the expected scope are
+ * checked on every call, cached or not.
  */
-export function createMediaTokens({ key, ttlMs = 10 * 60_000, now = Date.now }: MediaTokenOptions): MediaTokens {
+export function createMediaTokens({ key, ttlMs = 10 * 60_000, now = Date.now, cacheSize = 4096 }: MediaTokenOptions): MediaTokens {
   if (key.length < 32) throw new Error('media tokens: the key must be at least 32 bytes');
   if (!(ttlMs >= 1000)) throw new Error('media tokens: ttlMs must be at least 1000');
   const mac = (data: string) => createHmac('sha256', key).update(data).digest();
+  const verified = new Map<string, Readonly<MediaScope & { exp: number }>>();
+
+  function checkMac(token: string): MediaScope & { exp: number } {
+    const [payload, signature, extra] = token.split('.');
+    if (!payload || !signature || extra !== undefined) throw new ApiError(401, 'invalid_token', 'media_token is malformed', 'media_token');
+    const given = Buffer.from(signature, 'base64url');
+    const wanted = mac(payload);
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw new ApiError(401, 'invalid_token', 'media_token signature does not match', 'media_token');
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    } catch {
+      throw new ApiError(401, 'invalid_token', 'media_token is malformed', 'media_token');
+    }
+    const parsed = v.safeParse(payloadSchema, decoded);
+    if (!parsed.success) throw new ApiError(401, 'invalid_token', 'media_token is malformed', 'media_token');
+    const p = parsed.output;
+    return { transmission_id: p.t, output_id: p.o, path: p.p, transport: p.x, exp: p.e };
+  }
 
   return {
     ttlMs,
@@ -58,23 +86,18 @@ export function createMediaTokens({ key, ttlMs = 10 * 60_000, now = Date.now }: 
     },
     verify(token, expected) {
       if (!token) throw new ApiError(401, 'missing_token', 'a media_token is required', 'media_token');
-      const [payload, signature, extra] = token.split('.');
-      if (!payload || !signature || extra !== undefined) throw new ApiError(401, 'invalid_token', 'media_token is malformed', 'media_token');
-      const given = Buffer.from(signature, 'base64url');
-      const wanted = mac(payload);
-      if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw new ApiError(401, 'invalid_token', 'media_token signature does not match', 'media_token');
-      let decoded: unknown;
-      try {
-        decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-      } catch {
-        throw new ApiError(401, 'invalid_token', 'media_token is malformed', 'media_token');
+      const digest = hash('sha256', token, 'base64url');
+      let scope = verified.get(digest);
+      if (!scope) {
+        scope = Object.freeze(checkMac(token));
+        if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string);
+        verified.set(digest, scope);
       }
-      const parsed = v.safeParse(payloadSchema, decoded);
-      if (!parsed.success) throw new ApiError(401, 'invalid_token', 'media_token is malformed', 'media_token');
-      const p = parsed.output;
-      if (p.e * 1000 <= now()) throw new ApiError(401, 'expired_token', 'media_token has expired; ask the playback plan for a fresh one', 'media_token');
-      const scope: MediaScope & { exp: number } = { transmission_id: p.t, output_id: p.o, path: p.p, transport: p.x, exp: p.e };
-      for (const k of ['transmission_id', 'output_id', 'path', 'transport'] as const) {
+      if (scope.exp * 1000 <= now()) {
+        verified.delete(digest);
+        throw new ApiError(401, 'expired_token', 'media_token has expired; ask the playback plan for a fresh one', 'media_token');
+      }
+      for (const k of SCOPE_KEYS) {
         if (expected[k] !== undefined && expected[k] !== scope[k]) {
           throw new ApiError(403, 'token_scope', `media_token is not valid for this ${k.replace('_id', '')}`, 'media_token');
         }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { ApiError } from '../../errors.js';
@@ -12,12 +13,15 @@ const probeQuerySchema = v.object({
   output_id: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200))),
 });
 
+/** What @hono/node-server puts in `c.env`; absent under app.request() and other runtimes. */
+type NodeEnv = { incoming?: { url?: unknown }; outgoing?: ServerResponse };
+
 /**
  * The request-target exactly as the client sent it (before any URL normalisation resolved `..` or
  * `%2e%2e`), from @hono/node-server's IncomingMessage; else the path and query of the Request URL.
  */
 function requestTarget(c: Context): string {
-  const incoming = (c.env as { incoming?: { url?: unknown } } | undefined)?.incoming;
+  const incoming = (c.env as NodeEnv | undefined)?.incoming;
   if (incoming && typeof incoming.url === 'string') return incoming.url;
   const url = c.req.url;
   const start = url.indexOf('/', url.indexOf('://') + 3);
@@ -54,7 +58,8 @@ export function hlsRoutes(deps: HlsRouteDeps): Hono {
     .get('/api/streams/media/hls/*', async (c) => {
       try {
         const { target, query } = parseHlsRequestTarget(requestTarget(c));
-        return await proxy.serve({ target, query, range: c.req.header('range') ?? null, signal: c.req.raw.signal });
+        const outgoing = (c.env as NodeEnv | undefined)?.outgoing;
+        return await proxy.serve({ target, query, range: c.req.header('range') ?? null, signal: c.req.raw.signal, outgoing });
       } catch (err) {
         return errorResponse(c, err);
       }
