@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the runtime and the tests use: FFmpeg (publishers, stills, fallback), and for
 # the media tests a real RTSP camera (GStreamer's RTSP server through Python) and an RTSP broker;
-# Debian's Chromium for the browser tests (driven by playwright-core, never a downloaded browser).
+# Debian's Chromium for the browser tests (driven by playwright-core, never a downloaded browser);
+# and ShellCheck for the add-on packaging tests (s6 scripts, the Dockerfile's RUN steps).
 APT_NEEDS=(
   ffmpeg
   python3-gi gir1.2-gst-rtsp-server-1.0
@@ -14,6 +15,7 @@ APT_NEEDS=(
   rtsp-server-perl
   fonts-dejavu-core
   chromium
+  shellcheck
 )
 
 missing=()
