@@ -52,7 +52,10 @@ RUN set -eu; \
     # A cross-compiled install lands in bin/linux_<arch>/, a native one in bin/.
     bin="$(find "$(go env GOPATH)/bin" -type f -name go2rtc)"; \
     install -D -m 0755 "${bin}" /out/go2rtc; \
-    install -D -m 0644 "$(go env GOMODCACHE)/github.com/!alex!x!i!t/go2rtc@${GO2RTC_VERSION}/LICENSE" /out/licenses/go2rtc/LICENSE
+    # The module cache case-encodes the path (AlexxIT -> !alexx!i!t): look the licence up instead.
+    license="$(find "$(go env GOMODCACHE)" -path "*/go2rtc@${GO2RTC_VERSION}/LICENSE" | head -n 1)"; \
+    test -n "${license}"; \
+    install -D -m 0644 "${license}" /out/licenses/go2rtc/LICENSE
 
 # ---------------------------------------------------------------------------------------------
 # The server (TypeScript -> dist/) and the web UI (-> web/dist/), built once on the build

@@ -176,6 +176,46 @@ describe('Dockerfile: go2rtc', () => {
     expect(text).toMatch(/Go\s+(?:#\s*)?checksum\s+(?:#\s*)?database/);
   });
 
+  it('the build step runs `go install` for the target architecture and collects the binary and licence', () => {
+    // No Go toolchain here: a `go` stand-in that behaves like `go install` does with the golang
+    // image's layout (GOPATH=/go: a cross-compiled binary lands in bin/linux_<arch>/, a native one
+    // in bin/; module sources in pkg/mod with upper case letters encoded as !lower).
+    const dir = mkdtempSync(join(tmpdir(), 'toposync-go2rtc-'));
+    try {
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(
+        join(bin, 'go'),
+        `#!/bin/sh\nGOPATH="${dir}/go"\n` +
+          `case "$1" in\n` +
+          `  env) case "$2" in GOPATH) echo "$GOPATH" ;; GOMODCACHE) echo "$GOPATH/pkg/mod" ;; esac ;;\n` +
+          `  install)\n    echo "$* GOOS=$GOOS GOARCH=$GOARCH CGO_ENABLED=$CGO_ENABLED GOSUMDB=$GOSUMDB GOTOOLCHAIN=$GOTOOLCHAIN" > "${dir}/go-call"\n` +
+          `    mod="$GOPATH/pkg/mod/github.com/!alexx!i!t/go2rtc@v1.9.14"; mkdir -p "$mod" && echo MIT > "$mod/LICENSE"\n` +
+          `    if [ "$GOARCH" = amd64 ]; then out="$GOPATH/bin"; else out="$GOPATH/bin/linux_$GOARCH"; fi\n` +
+          `    mkdir -p "$out" && echo "go2rtc $GOARCH" > "$out/go2rtc" ;;\n` +
+          `esac\n`,
+      );
+      chmodSync(join(bin, 'go'), 0o755);
+      for (const arch of ['amd64', 'arm64']) {
+        rmSync(join(dir, 'go'), { recursive: true, force: true });
+        rmSync(join(dir, 'out'), { recursive: true, force: true });
+        const body = (runs(s)[0] as string).replaceAll('/out/', `${dir}/out/`);
+        const res = spawnSync('sh', ['-c', body], {
+          encoding: 'utf8',
+          env: { ...envOf(s.instructions), PATH: `${bin}:${process.env.PATH}`, TARGETARCH: arch, GO2RTC_VERSION: argDefault(s.instructions, 'GO2RTC_VERSION') },
+        });
+        expect(res.status, res.stderr).toBe(0);
+        expect(readFileSync(join(dir, 'go-call'), 'utf8').trim()).toBe(
+          `install -trimpath -ldflags -s -w github.com/AlexxIT/go2rtc@v1.9.14 GOOS=linux GOARCH=${arch} CGO_ENABLED=0 GOSUMDB=sum.golang.org GOTOOLCHAIN=local`,
+        );
+        expect(readFileSync(join(dir, 'out/go2rtc'), 'utf8')).toBe(`go2rtc ${arch}\n`);
+        expect(existsSync(join(dir, 'out/licenses/go2rtc/LICENSE'))).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the final image refuses a go2rtc that is not exactly v1.9.14 (a +dev build would say so)', () => {
     expect(allRuns(final)).toContain(`go2rtc -version | grep -F "go2rtc version ${GO2RTC_VERSION.slice(1)} "`);
     expect(allRuns(final)).toContain('mediamtx --version');
