@@ -51,10 +51,12 @@ RUN set -eu; \
     GOOS=linux GOARCH="${TARGETARCH}" go install -trimpath -ldflags "-s -w" "github.com/AlexxIT/go2rtc@${GO2RTC_VERSION}"; \
     # A cross-compiled install lands in bin/linux_<arch>/, a native one in bin/.
     bin="$(find "$(go env GOPATH)/bin" -type f -name go2rtc)"; \
+    test -f "${bin}"; \
     install -D -m 0755 "${bin}" /out/go2rtc; \
     # The module cache case-encodes the path (AlexxIT -> !alexx!i!t): look the licence up instead.
-    license="$(find "$(go env GOMODCACHE)" -path "*/go2rtc@${GO2RTC_VERSION}/LICENSE" | head -n 1)"; \
-    test -n "${license}"; \
+    # Exactly one match, or `test -f` fails (no `| head`: the base image's shell may run pipefail).
+    license="$(find "$(go env GOMODCACHE)" -path "*/go2rtc@${GO2RTC_VERSION}/LICENSE")"; \
+    test -f "${license}"; \
     install -D -m 0644 "${license}" /out/licenses/go2rtc/LICENSE
 
 # ---------------------------------------------------------------------------------------------
@@ -83,8 +85,8 @@ ARG BUILD_VERSION=dev
 # the placeholder text (the server looks for it at the Debian path, hence the link).
 RUN set -eu; \
     apk add --no-cache nodejs ffmpeg font-dejavu; \
-    font="$(find /usr/share/fonts -name DejaVuSans.ttf | head -n 1)"; \
-    test -n "${font}"; \
+    font="$(find /usr/share/fonts -name DejaVuSans.ttf)"; \
+    test -f "${font}"; \
     mkdir -p /usr/share/fonts/truetype/dejavu; \
     ln -sf "${font}" /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; \
     node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a < 20 || (a === 20 && b < 19)) { console.error(`Node ${process.version} is older than 20.19`); process.exit(1); }'
@@ -106,7 +108,7 @@ COPY rootfs /
 RUN chmod a+x /etc/s6-overlay/s6-rc.d/toposync-streaming/run /etc/s6-overlay/s6-rc.d/toposync-streaming/finish \
     && mediamtx --version \
     && go2rtc -version | grep -F "go2rtc version 1.9.14 " \
-    && ffmpeg -hide_banner -version | head -n 1
+    && ffmpeg -hide_banner -version > /dev/null
 
 # The server answers on its own port (8100, the ingress port); see the script for what counts.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
