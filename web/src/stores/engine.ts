@@ -1,0 +1,47 @@
+import { api } from '../api/client.js';
+import type { Fetcher } from './live-views.js';
+import { createStore, type Store } from './store.js';
+
+/** The server's `EngineStatus` (src/engine/engine.ts), as far as the streams view reads it. */
+export interface EngineStatus {
+  state: 'missing' | 'stopped' | 'starting' | 'running' | 'crashed' | 'failed';
+  binary: { reason: string | null };
+  download: { allowed: boolean };
+}
+
+/** The server's `SidecarStatus` (src/sidecar/manager.ts), as far as the streams view reads it. */
+export interface SidecarStatus {
+  state: 'disabled' | 'missing' | 'stopped' | 'starting' | 'running' | 'failed';
+}
+
+export interface EngineState {
+  /** Null until answered, and after a failed request: an unknown state is never shown as a known one. */
+  engine: EngineStatus | null;
+  mse: SidecarStatus | null;
+}
+
+export const createEngineStore = (): Store<EngineState> => createStore<EngineState>({ engine: null, mse: null });
+
+export const engineStore = createEngineStore();
+
+/** The banner's condition: only a status that says so, never a failed or pending request. */
+export const engineMissing = (s: EngineState): boolean => s.engine?.state === 'missing';
+
+/** Both statuses at once; one failing does not hide the other. Never throws; an abort changes nothing. */
+export async function refreshEngine(store: Store<EngineState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
+  const [engine, mse] = await Promise.allSettled([
+    fetcher<EngineStatus>('api/streams/engine/status', { signal }),
+    fetcher<SidecarStatus>('api/streams/mse/status', { signal }),
+  ]);
+  if (signal.aborted) return;
+  // Only the fields read here are kept: the full statuses carry sync times that change every poll.
+  const next: EngineState = {
+    engine:
+      engine.status === 'fulfilled'
+        ? { state: engine.value.state, binary: { reason: engine.value.binary.reason }, download: { allowed: engine.value.download.allowed } }
+        : null,
+    mse: mse.status === 'fulfilled' ? { state: mse.value.state } : null,
+  };
+  // The same answer keeps the same state object, so a poll does not re-render the view.
+  store.set((prev) => (JSON.stringify(prev) === JSON.stringify(next) ? prev : next));
+}

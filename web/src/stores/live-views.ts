@@ -1,0 +1,55 @@
+import { api } from '../api/client.js';
+import { createStore, type Store } from './store.js';
+
+/** The server's `CameraLiveView` (src/domain/live-view.ts), as far as the UI reads it. */
+export type Role = 'main' | 'sub' | 'zoom' | 'custom';
+
+export interface LiveViewVariant {
+  publication_id: string;
+  role: Role;
+  /** The publication label ("Principal", "Baixa resolução", a custom name); may be empty. */
+  label: string;
+  transmission_id: string;
+  show_in_dashboard: boolean;
+}
+
+export interface LiveView {
+  id: string;
+  name: string;
+  /** Null for a group fed by a pipeline rather than a camera. */
+  camera_id: string | null;
+  variants: LiveViewVariant[];
+}
+
+export interface LiveViewsState {
+  /** Null until the first answer: the view tells "loading" apart from "none configured". */
+  views: LiveView[] | null;
+  /** The last refresh failed; the views of the last good answer stay on screen. */
+  error: string | null;
+}
+
+export type Fetcher = <T>(path: string, init: { signal: AbortSignal }) => Promise<T>;
+
+export const createLiveViewsStore = (): Store<LiveViewsState> => createStore<LiveViewsState>({ views: null, error: null });
+
+/** Module-wide, so going to Settings and back shows the last list at once instead of "loading". */
+export const liveViewsStore = createLiveViewsStore();
+
+/** Only what the dashboard may show: variants hidden from it are dropped, then groups left empty. */
+export function dashboardViews(views: readonly LiveView[]): LiveView[] {
+  return views.map((v) => ({ ...v, variants: v.variants.filter((x) => x.show_in_dashboard) })).filter((v) => v.variants.length > 0);
+}
+
+/** Never throws: a failure is recorded in the state; an abort (the view unmounted) changes nothing. */
+export async function refreshLiveViews(store: Store<LiveViewsState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
+  try {
+    const views = await fetcher<LiveView[]>('api/streams/live-views', { signal });
+    if (signal.aborted) return;
+    const next = dashboardViews(views);
+    // An unchanged answer keeps the same state object, so a poll does not re-render every tile.
+    store.set((prev) => (prev.error === null && JSON.stringify(prev.views) === JSON.stringify(next) ? prev : { views: next, error: null }));
+  } catch (err) {
+    if (signal.aborted) return;
+    store.set((prev) => ({ ...prev, error: err instanceof Error ? err.message : String(err) }));
+  }
+}
