@@ -1,0 +1,84 @@
+/**
+ * HLS through the server's proxy. hls.js wherever MediaSource exists (it gives error details, live
+ * sync and token renewal); the browser's own HLS only without MSE (iPhone Safari), or when forced.
+ */
+import Hls from 'hls.js';
+import type { HlsEngine } from './plan.js';
+import { withTokenOf } from './plan.js';
+import { emptyVideo, play, seekToLiveEdge, watchVideo, type Attach } from './transport.js';
+
+const canPlayNative = () => document.createElement('video').canPlayType('application/vnd.apple.mpegurl') !== '';
+
+/** The engine that plays HLS here, or null when this browser has none (or not the forced one). */
+export function hlsEngine(forced: HlsEngine | null): HlsEngine | null {
+  if (forced === 'native') return canPlayNative() ? 'native' : null;
+  if (Hls.isSupported()) return 'hlsjs';
+  return forced === null && canPlayNative() ? 'native' : null;
+}
+
+export function attachHls(engine: HlsEngine): Attach {
+  return engine === 'hlsjs' ? attachHlsJs : attachNative;
+}
+
+const attachHlsJs: Attach = (video, url, cb) => {
+  // Every playlist and segment request carries the token it was rewritten with; after a plan
+  // refresh the newest token replaces it, so a long session outlives the token's expiry.
+  let latest = url;
+  const hls = new Hls({
+    lowLatencyMode: true,
+    liveDurationInfinity: true,
+    backBufferLength: 10,
+    // Catches up with the live edge by playing slightly faster rather than jumping.
+    maxLiveSyncPlaybackRate: 1.5,
+    xhrSetup: (xhr, requestUrl) => {
+      const fresh = withTokenOf(requestUrl, latest, location.origin);
+      if (fresh !== requestUrl) xhr.open('GET', fresh, true);
+    },
+  });
+  let recovered = false;
+  hls.on(Hls.Events.ERROR, (_event, data) => {
+    if (!data.fatal) return;
+    // One decoder hiccup is worth hls.js's own recovery before giving up the transport.
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
+      recovered = true;
+      hls.recoverMediaError();
+      return;
+    }
+    cb.onError(`hls.js ${data.type}: ${data.details}`);
+  });
+  const watch = watchVideo(video, cb);
+  hls.loadSource(url);
+  hls.attachMedia(video);
+  play(video);
+  return {
+    detail: 'hlsjs',
+    stop() {
+      watch.stop();
+      hls.destroy();
+      emptyVideo(video);
+    },
+    seekLive() {
+      const pos = hls.liveSyncPosition;
+      if (pos !== null && pos > video.currentTime) video.currentTime = pos;
+      else seekToLiveEdge(video);
+    },
+    updateUrl(next) {
+      latest = next;
+    },
+  };
+};
+
+/** Safari fetches the playlists itself: a new token needs a new attempt (the machine renews). */
+const attachNative: Attach = (video, url, cb) => {
+  const watch = watchVideo(video, cb);
+  video.src = url;
+  play(video);
+  return {
+    detail: 'native',
+    stop() {
+      watch.stop();
+      emptyVideo(video);
+    },
+    seekLive: () => seekToLiveEdge(video),
+  };
+};
