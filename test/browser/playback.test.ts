@@ -17,7 +17,8 @@ const DEMO_PATH = 'pipe/demo/video';
 async function advances(page: Page, tile = '[data-testid="tile"]'): Promise<{ before: number; after: number; frames: number }> {
   const read = () =>
     page.$eval(`${tile} video[data-visible="true"]`, (v) => {
-      const video = v as HTMLVideoElement;
+      // Root tsconfig has no DOM lib; this is the slice of HTMLVideoElement the test reads.
+      const video = v as unknown as { currentTime: number; getVideoPlaybackQuality(): { totalVideoFrames: number } };
       return { t: video.currentTime, frames: video.getVideoPlaybackQuality().totalVideoFrames };
     });
   const a = await read();
