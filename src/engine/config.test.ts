@@ -67,6 +67,7 @@ describe('MediaMTX config rendering', () => {
     expect(rendered.webrtcAddress).toBe('127.0.0.1:8889');
     expect(rendered.rtspAddress).toBe(':8554');
     expect(rendered.webrtcLocalUDPAddress).toBe(':8555');
+    expect(rendered.webrtcLocalTCPAddress).toBe(':8555');
     expect(rendered).toMatchObject({ rtspTransports: ['tcp', 'udp'], rtpAddress: ':8000', rtcpAddress: ':8001', hlsVariant: 'mpegts', hlsAlwaysRemux: false, hlsSegmentDuration: '1s', logDestinations: ['stdout'] });
     expect(rendered.hlsSegmentCount as number).toBeGreaterThanOrEqual(3);
   });

@@ -92,7 +92,8 @@ export function mediamtxConfig({ settings, ports, logLevel }: RenderOptions): Re
     webrtc: true,
     webrtcAddress: `127.0.0.1:${ports.webrtc.actual}`,
     webrtcLocalUDPAddress: `:${ports.webrtc_udp.actual}`,
-    webrtcLocalTCPAddress: '',
+    // ICE over TCP on the same port number: clients whose UDP is blocked still connect (the add-on maps 8555/tcp too).
+    webrtcLocalTCPAddress: `:${ports.webrtc_udp.actual}`,
     webrtcIPsFromInterfaces: true,
 
     srt: false,
