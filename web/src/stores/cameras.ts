@@ -1,0 +1,169 @@
+import { api } from '../api/client.js';
+import { indexedField } from '../views/settings/form-errors.js';
+import type { Fetcher, Role } from './live-views.js';
+import { createStore, type Store } from './store.js';
+
+export const ROLES: readonly Role[] = ['main', 'sub', 'zoom', 'custom'];
+
+/** The server's `PublicSource` (src/domain/camera.ts): credentials are reduced to `has_credentials`. */
+export interface CameraSource {
+  id: string;
+  role: Role;
+  label: string;
+  url: string;
+  publish: boolean;
+  has_credentials: boolean;
+  publication_id: string;
+}
+
+export interface Camera {
+  id: string;
+  name: string;
+  sources: CameraSource[];
+}
+
+export interface CamerasState {
+  /** Null until the first answer, so "loading" is told apart from "no cameras". */
+  cameras: Camera[] | null;
+  error: string | null;
+}
+
+export const createCamerasStore = (): Store<CamerasState> => createStore<CamerasState>({ cameras: null, error: null });
+
+/** Module-wide: the transmission editor and the wizard offer these cameras too. */
+export const camerasStore = createCamerasStore();
+
+/** Never throws: a failure is kept in the state next to the last good list; an abort changes nothing. */
+export async function refreshCameras(store: Store<CamerasState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
+  try {
+    const cameras = await fetcher<Camera[]>('api/cameras', { signal });
+    if (!signal.aborted) store.set({ cameras, error: null });
+  } catch (err) {
+    if (!signal.aborted) store.set((prev) => ({ ...prev, error: err instanceof Error ? err.message : String(err) }));
+  }
+}
+
+/**
+ * One source in the form. Credentials are write-only: the server never sends them back, so the
+ * fields start empty and `hasCredentials` says whether some are saved.
+ */
+export interface SourceForm {
+  /** Stable list key for the UI; never sent. */
+  key: string;
+  /** The stored id; empty for a source not saved yet (the server picks one from the role). */
+  id: string;
+  role: Role;
+  label: string;
+  url: string;
+  username: string;
+  password: string;
+  hasCredentials: boolean;
+  /** Remove the saved credentials on save (an empty field alone keeps them). */
+  clearCredentials: boolean;
+  publish: boolean;
+}
+
+export interface CameraForm {
+  /** The camera being edited; null while adding one. */
+  editing: string | null;
+  /** Only asked for while adding: empty lets the server derive it from the name. */
+  id: string;
+  name: string;
+  sources: SourceForm[];
+}
+
+let keys = 0;
+const nextKey = () => `source-${++keys}`;
+
+/** The first of main, sub, zoom not used yet, so a camera's usual sources come out right without touching the role. */
+export function nextRole(sources: readonly Pick<SourceForm, 'role'>[]): Role {
+  return ROLES.find((r) => r !== 'custom' && !sources.some((s) => s.role === r)) ?? 'custom';
+}
+
+/** A new source is published by default: adding a camera is meant to make it playable. */
+export function newSourceForm(existing: readonly SourceForm[]): SourceForm {
+  return { key: nextKey(), id: '', role: nextRole(existing), label: '', url: '', username: '', password: '', hasCredentials: false, clearCredentials: false, publish: true };
+}
+
+export function emptyCameraForm(): CameraForm {
+  return { editing: null, id: '', name: '', sources: [newSourceForm([])] };
+}
+
+export function cameraToForm(camera: Camera): CameraForm {
+  return {
+    editing: camera.id,
+    id: camera.id,
+    name: camera.name,
+    sources: camera.sources.map((s) => ({
+      key: nextKey(),
+      id: s.id,
+      role: s.role,
+      label: s.label,
+      url: s.url,
+      username: '',
+      password: '',
+      hasCredentials: s.has_credentials,
+      clearCredentials: false,
+      publish: s.publish,
+    })),
+  };
+}
+
+/** The server's `sourceInputSchema`: an omitted credential keeps the stored one, null clears it. */
+export interface SourceBody {
+  id?: string;
+  role: Role;
+  label: string;
+  url: string;
+  publish: boolean;
+  username?: string | null;
+  password?: string | null;
+}
+
+export interface CameraBody {
+  id?: string;
+  name: string;
+  sources: SourceBody[];
+}
+
+function sourceBody(s: SourceForm): SourceBody {
+  const body: SourceBody = { role: s.role, label: s.label.trim(), url: s.url.trim(), publish: s.publish };
+  if (s.id) body.id = s.id;
+  if (s.clearCredentials) return { ...body, username: null, password: null };
+  // Only what was typed is sent: an empty field must never overwrite a saved credential.
+  if (s.username !== '') body.username = s.username;
+  if (s.password !== '') body.password = s.password;
+  return body;
+}
+
+/** The POST (adding) or PUT (editing) body; sources keep the form's order, so `sources.N` errors point back at row N. */
+export function cameraBody(form: CameraForm): CameraBody {
+  const body: CameraBody = { name: form.name, sources: form.sources.map(sourceBody) };
+  const id = form.id.trim();
+  if (form.editing === null && id !== '') body.id = id;
+  return body;
+}
+
+const SOURCE_FIELDS = new Set(['role', 'label', 'url', 'username', 'password', 'publish']);
+
+/**
+ * The form field that shows a server error: `name`, `id`, `sources`, `sources.N.<field>`, or the
+ * source row `sources.N` for what has no field of its own (a clashing source id). Null: the whole form.
+ */
+export function cameraErrorField(field: string): string | null {
+  if (field === 'name' || field === 'id' || field === 'sources') return field;
+  const at = indexedField(field, 'sources');
+  if (!at) return null;
+  return SOURCE_FIELDS.has(at.rest) ? `sources.${at.index}.${at.rest}` : `sources.${at.index}`;
+}
+
+export async function saveCamera(form: CameraForm, call: typeof api = api): Promise<Camera> {
+  const body = cameraBody(form);
+  return form.editing === null
+    ? call<Camera>('api/cameras', { method: 'POST', body })
+    : call<Camera>(`api/cameras/${encodeURIComponent(form.editing)}`, { method: 'PUT', body });
+}
+
+export async function deleteCamera(id: string, call: typeof api = api): Promise<void> {
+  await call<null>(`api/cameras/${encodeURIComponent(id)}`, { method: 'DELETE' });
+}

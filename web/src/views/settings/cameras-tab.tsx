@@ -1,0 +1,101 @@
+import { useEffect } from 'preact/hooks';
+import { useT } from '../../i18n/use-t.js';
+import { cameraToForm, camerasStore, deleteCamera, emptyCameraForm, refreshCameras, type Camera, type CameraForm } from '../../stores/cameras.js';
+import { liveViewsStore, refreshLiveViews } from '../../stores/live-views.js';
+import { refreshTransmissions, transmissionsStore } from '../../stores/transmissions.js';
+import { useStore } from '../../stores/use-store.js';
+import { CameraFormView } from './camera-form.js';
+import { ConfirmButton, FormError } from './fields.js';
+import { useEditor, useLoadOnce, useSave, useUnmountSignal } from './hooks.js';
+import { settingsNavStore } from './nav.js';
+
+/**
+ * The server reconciles on every camera write: the streams grid and the transmissions list change
+ * with it, so their stores are refreshed too.
+ */
+const refreshAfterWrite = (signal: AbortSignal) =>
+  Promise.all([refreshCameras(camerasStore, signal), refreshLiveViews(liveViewsStore, signal), refreshTransmissions(transmissionsStore, signal)]);
+
+export function CamerasTab() {
+  const t = useT();
+  const { cameras, error } = useStore(camerasStore);
+  const nav = useStore(settingsNavStore);
+  const signal = useUnmountSignal();
+  const editor = useEditor<CameraForm>();
+  const deletion = useSave(() => null);
+
+  useLoadOnce((s) => refreshCameras(camerasStore, s));
+
+  // A generated transmission sent the user here to edit its camera: open it once the list has it.
+  useEffect(() => {
+    const target = nav.editCamera && cameras?.find((c) => c.id === nav.editCamera);
+    if (!target) return;
+    editor.open(cameraToForm(target));
+    settingsNavStore.set((n) => ({ ...n, editCamera: null }));
+  }, [nav.editCamera, cameras]);
+
+  const remove = async (camera: Camera) => {
+    await deletion.run(async () => {
+      await deleteCamera(camera.id);
+      if (editor.form?.editing === camera.id) editor.close();
+    });
+    await refreshAfterWrite(signal);
+  };
+
+  return (
+    <div class="settings-section">
+      <div class="settings-section-head">
+        <p class="settings-hint">{t('settings.cameras.intro')}</p>
+        <button type="button" class="settings-primary" data-testid="camera-add" onClick={() => editor.open(emptyCameraForm())}>
+          {t('settings.cameras.add')}
+        </button>
+      </div>
+      {error !== null && (
+        <p class="settings-form-error" role="alert">
+          {t('settings.loadFailed', { message: error })}
+        </p>
+      )}
+      <FormError errors={deletion.errors} />
+      {editor.form && (
+        <CameraFormView
+          key={editor.key}
+          initial={editor.form}
+          onCancel={editor.close}
+          onSaved={() => {
+            editor.close();
+            void refreshAfterWrite(signal);
+          }}
+        />
+      )}
+      {cameras === null ? (
+        error === null && <p class="settings-hint">{t('common.loading')}</p>
+      ) : cameras.length === 0 ? (
+        <p class="settings-empty">{t('settings.cameras.empty')}</p>
+      ) : (
+        <ul class="settings-list">
+          {cameras.map((camera) => (
+            <li key={camera.id} class="settings-card settings-row" data-testid="camera-row" data-camera={camera.id}>
+              <div class="settings-row-main">
+                <strong>{camera.name}</strong> <code>{camera.id}</code>
+                <ul class="settings-chips">
+                  {camera.sources.map((s) => (
+                    <li key={s.id} class={`settings-chip${s.publish ? ' settings-chip--on' : ''}`} title={s.url}>
+                      {s.label} · {t(`streams.role.${s.role}`)} · {s.publish ? t('settings.cameras.published') : t('settings.cameras.notPublished')}
+                    </li>
+                  ))}
+                  {camera.sources.length === 0 && <li class="settings-chip">{t('settings.camera.noSources')}</li>}
+                </ul>
+              </div>
+              <div class="settings-actions">
+                <button type="button" data-testid="camera-edit" onClick={() => editor.open(cameraToForm(camera))}>
+                  {t('common.edit')}
+                </button>
+                <ConfirmButton label={t('common.delete')} question={t('settings.cameras.deleteQuestion', { name: camera.name })} testid="camera-delete" onConfirm={() => void remove(camera)} />
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
