@@ -4,10 +4,10 @@
  * the JSMpeg fallback (no engine on this machine), frames from a real RTSP camera (GStreamer).
  */
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, WebSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRtspCamera, type RtspCamera } from '../media/rtsp-camera.js';
-import { startLiveServer, type LiveServer } from '../runtime/server-harness.js';
+import { ffmpegChildren, startLiveServer, type LiveServer } from '../runtime/server-harness.js';
 import { ARTIFACTS, launchChromium, openPage } from './browser.js';
 import { startIngressProxy, type IngressProxy } from './ingress-proxy.js';
 
@@ -19,7 +19,7 @@ describe('adding a camera through the settings UI', () => {
 
   beforeAll(async () => {
     camera = await startRtspCamera({ width: 320, height: 240, fps: 10, username: 'admin', password: 's3cret!pw' });
-    server = await startLiveServer({ autoStartEngine: false });
+    server = await startLiveServer({ autoStartEngine: false }, { demand: { debounce_s: 1 } });
     ingress = await startIngressProxy(server.base);
     browser = await launchChromium();
   });
@@ -34,7 +34,11 @@ describe('adding a camera through the settings UI', () => {
     const { page, errors } = await openPage(browser, `${ingress.url}#/settings`);
     const urls: string[] = [];
     page.on('request', (r) => urls.push(r.url()));
-    page.on('websocket', (ws) => urls.push(ws.url()));
+    const sockets: WebSocket[] = [];
+    page.on('websocket', (ws) => {
+      urls.push(ws.url());
+      sockets.push(ws);
+    });
     await page.click('[data-testid="settings-tab-cameras"]');
     await page.click('[data-testid="camera-add"]');
     await page.fill('[data-testid="camera-name"]', 'Porch');
@@ -67,6 +71,13 @@ describe('adding a camera through the settings UI', () => {
     expect(await page.content()).not.toContain('s3cret');
     expect(urls.filter((u) => u.includes('s3cret') || u.includes('admin:'))).toEqual([]);
     expect(urls.some((u) => u.includes('/media/jsmpeg/'))).toBe(true);
+
+    // Leaving the grid unmounts the player: its socket closes and the server's FFmpeg processes end after the debounce.
+    expect(sockets.length).toBeGreaterThan(0);
+    expect(ffmpegChildren()).toBeGreaterThan(0);
+    await page.goto(`${ingress.url}#/settings`);
+    await expect.poll(() => sockets.every((ws) => ws.isClosed()), { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => ffmpegChildren(), { timeout: 20_000, interval: 250 }).toBe(0);
     expect(errors).toEqual([]);
     await page.context().close();
   });
