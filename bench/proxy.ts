@@ -2,7 +2,9 @@
  * The HLS proxy and the MSE relay against going direct, with 50 concurrent viewers.
  * - HLS: 50 clients fetch the live segment through the proxy, and the same directly from the
  *   engine's HLS listener (the MediaMTX double serving FFmpeg-made HLS), at the live rate (one
- *   segment a second each, as players do) and as fast as they can (saturation).
+ *   segment a second each, as players do) and as fast as they can (saturation). The 50 ask for the
+ *   same live segment, so through the proxy the first request per segment reaches the engine and the
+ *   others are answered from the proxy's shared segment cache, as with real viewers of one camera.
  * - MSE: 50 viewers through the relay and one direct reference viewer on the same go2rtc stream (the
  *   go2rtc double, real FFmpeg fMP4); each fragment's arrival at a viewer minus its arrival at the
  *   reference is its delay, measured once with the 50 relayed and once with the 50 direct (the

@@ -164,7 +164,7 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
     const streams = (JSON.parse(probe.stdout) as { streams: { codec_name: string; width: number; height: number }[] }).streams;
     expect(streams[0]).toMatchObject({ codec_name: 'h264', width: 320, height: 240 });
 
-    // Range passes through.
+    // A Range of a segment already fetched comes from the shared cache.
     const part = await fetch(segmentUrl, { headers: { range: 'bytes=188-375' } });
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe(`bytes 188-375/${bytes.length}`);
@@ -172,7 +172,7 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
     expect(Date.now() - started).toBeLessThan(15_000);
 
     const log = await hlsLog();
-    expect(log.length).toBeGreaterThanOrEqual(5);
+    expect(log.map((r) => r.path.split('/').pop())).toEqual(['index.m3u8', 'index.m3u8', 'main_stream.m3u8', segmentUrl.pathname.split('/').pop()]);
     for (const r of log) {
       expect(r.path.startsWith(`/${FRONT}/`)).toBe(true);
       expect(r.cookies).toEqual([]);
@@ -310,6 +310,177 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).status).toBe(502);
     expect((err as ApiError).code).toBe('hls_upstream_unreachable');
+  });
+
+  describe('shared segment cache', () => {
+    const servers: Server[] = [];
+    afterAll(async () => {
+      for (const s of servers) {
+        s.closeAllConnections();
+        await new Promise((r) => s.close(r));
+      }
+    });
+    /** A server of its own around `p`, so that each test starts with an empty cache. */
+    async function serveProxy(p: HlsProxy) {
+      const app = new Hono();
+      app.route('/', hlsRoutes({ proxy: p }));
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+      servers.push(s);
+      await new Promise<void>((r) => (s.listening ? r() : s.once('listening', () => r())));
+      return `http://127.0.0.1:${(s.address() as AddressInfo).port}/api/streams/media/hls`;
+    }
+    /** A viewer's start: multivariant and media playlist through the proxy; the listed segments' URLs. */
+    async function viewer(root: string, path: string, token: string) {
+      const mv = await fetch(`${root}/${path}/index.m3u8?media_token=${encodeURIComponent(token)}`);
+      expect(mv.status).toBe(200);
+      const media = new URL((await mv.text()).trim().split('\n').pop() as string, mv.url);
+      const list = async () => {
+        const res = await fetch(media);
+        expect(res.status).toBe(200);
+        return (await res.text()).split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => new URL(l, media).href);
+      };
+      return { segments: await list(), list };
+    }
+    const get = async (url: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(url, { headers });
+      return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+    };
+    const upstreamOf = async (file: string) => (await hlsLog()).filter((r) => r.path.endsWith(`/${file}`));
+    const fileOf = (url: string) => new URL(url).pathname.split('/').pop() as string;
+    const frontToken = () => tokens.issue(scope(), 120_000 + Math.floor(Math.random() * 60_000));
+
+    it('serves every viewer of a path the first fetch: identical bytes, one upstream request; a Range from the cached body', async () => {
+      const p = createHlsProxy({ tokens, engine, outputs: () => outputs });
+      const root = await serveProxy(p);
+      const a = await viewer(root, FRONT, frontToken());
+      const b = await viewer(root, FRONT, frontToken());
+      const segA = a.segments[0] as string;
+      const segB = b.segments.find((u) => fileOf(u) === fileOf(segA)) as string;
+      expect(segB).toBeDefined();
+      await clearLog();
+      const first = await get(segA);
+      const second = await get(segB);
+      const again = await get(segA);
+      expect([first.status, second.status, again.status]).toEqual([200, 200, 200]);
+      expect(first.body[0]).toBe(0x47);
+      expect(second.body.equals(first.body)).toBe(true);
+      expect(again.body.equals(first.body)).toBe(true);
+      expect(second.headers.get('content-type')).toBe('video/mp2t');
+      expect(second.headers.get('cache-control')).toBe('private, no-cache');
+      expect(Number(second.headers.get('content-length'))).toBe(first.body.length);
+      const part = await get(segB, { range: 'bytes=188-375' });
+      expect(part.status).toBe(206);
+      expect(part.headers.get('content-range')).toBe(`bytes 188-375/${first.body.length}`);
+      expect(part.body.equals(first.body.subarray(188, 376))).toBe(true);
+      const beyond = await get(segB, { range: `bytes=${first.body.length}-` });
+      expect(beyond.status).toBe(416);
+      expect(beyond.headers.get('content-range')).toBe(`bytes */${first.body.length}`);
+      expect((await upstreamOf(fileOf(segA))).map((r) => r.status)).toEqual([200]);
+      expect(p.segmentCacheStats()).toMatchObject({ entries: 1, bytes: first.body.length, inFlight: 0 });
+    });
+
+    it('passes a Range request for a segment not cached on to MediaMTX, and caches nothing from it', async () => {
+      const p = createHlsProxy({ tokens, engine, outputs: () => outputs });
+      const v = await viewer(await serveProxy(p), FRONT, frontToken());
+      const seg = v.segments.at(-1) as string;
+      await clearLog();
+      const part = await get(seg, { range: 'bytes=0-187' });
+      expect(part.status).toBe(206);
+      expect(part.body).toHaveLength(188);
+      expect(part.headers.get('content-range')).toMatch(/^bytes 0-187\/\d+$/);
+      expect((await upstreamOf(fileOf(seg))).map((r) => [r.range, r.status])).toEqual([['bytes=0-187', 206]]);
+      expect(p.segmentCacheStats().entries).toBe(0);
+    });
+
+    it('makes one upstream request for concurrent misses of a segment', async () => {
+      const root = await serveProxy(createHlsProxy({ tokens, engine, outputs: () => outputs }));
+      const viewers = await Promise.all([1, 2, 3].map(() => viewer(root, FRONT, frontToken())));
+      const file = fileOf(viewers[0]?.segments.at(-1) as string);
+      await clearLog();
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => get((viewers[i % 3]?.segments.find((u) => fileOf(u) === file)) as string)));
+      for (const a of answers) {
+        expect(a.status).toBe(200);
+        expect(a.body.equals((answers[0] as { body: Buffer }).body)).toBe(true);
+      }
+      expect(await upstreamOf(file)).toHaveLength(1);
+    });
+
+    it("keeps every viewer's MediaMTX session: playlists go through per viewer while segments come from the cache", async () => {
+      const root = await serveProxy(createHlsProxy({ tokens, engine, outputs: () => outputs }));
+      await fetch(`${api}/_double/hls/sessions`, { method: 'DELETE' });
+      await clearLog();
+      const viewers = await Promise.all([1, 2, 3].map(() => viewer(root, FRONT, frontToken())));
+      const file = fileOf(viewers[0]?.segments[0] as string);
+      const segmentOf = (v: { segments: string[] }) => v.segments.find((u) => fileOf(u) === file) as string;
+      for (const v of viewers) expect((await get(segmentOf(v))).status).toBe(200);
+      // Later: every viewer refreshes its media playlist and fetches the segment again.
+      for (const v of viewers) {
+        v.segments = await v.list();
+        expect((await get(segmentOf(v) ?? (v.segments[0] as string))).status).toBe(200);
+      }
+      const log = await hlsLog();
+      const mediaSessions = log.filter((r) => r.path === `/${FRONT}/main_stream.m3u8` && r.status === 200).map((r) => r.query.session);
+      expect(mediaSessions).toHaveLength(6);
+      expect(new Set(mediaSessions).size).toBe(3);
+      expect(log.filter((r) => r.path === `/${FRONT}/${file}`)).toHaveLength(1);
+      const readers = ((await (await fetch(`${api}/v3/paths/get/${FRONT}`)).json()) as { readers: { type: string }[] }).readers;
+      expect(readers.filter((r) => r.type === 'hlsSession')).toHaveLength(3);
+    });
+
+    it('evicts the least recently used segment beyond its byte bound', async () => {
+      const probe = await viewer(await serveProxy(createHlsProxy({ tokens, engine, outputs: () => outputs })), FRONT, frontToken());
+      // The muxer lists only what it muxed since it started: wait for a second segment.
+      for (let i = 0; i < 50 && probe.segments.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        probe.segments = await probe.list();
+      }
+      const [urlA, urlB] = probe.segments as [string, string];
+      const [sizeA, sizeB] = [(await get(urlA)).body.length, (await get(urlB)).body.length];
+      // Room for either segment alone, not for both.
+      const p = createHlsProxy({ tokens, engine, outputs: () => outputs, segmentCacheBytes: Math.max(sizeA, sizeB) });
+      const v = await viewer(await serveProxy(p), FRONT, frontToken());
+      const [a, b] = [v.segments.find((u) => fileOf(u) === fileOf(urlA)) as string, v.segments.find((u) => fileOf(u) === fileOf(urlB)) as string];
+      await clearLog();
+      for (const url of [a, b, a]) expect((await get(url)).status).toBe(200);
+      expect(await upstreamOf(fileOf(a))).toHaveLength(2);
+      expect(await upstreamOf(fileOf(b))).toHaveLength(1);
+      expect(p.segmentCacheStats()).toMatchObject({ entries: 1, bytes: sizeA });
+    });
+
+    it('does not cache an upstream error', async () => {
+      const p = createHlsProxy({ tokens, engine, outputs: () => outputs });
+      const root = await serveProxy(p);
+      const token = frontToken();
+      await viewer(root, FRONT, token);
+      const missing = `${root}/${FRONT}/ffffffffffff_main_seg999999.ts?media_token=${encodeURIComponent(token)}`;
+      await clearLog();
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(missing);
+        expect(res.status).toBe(404);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('hls_file_gone');
+      }
+      expect((await upstreamOf('ffffffffffff_main_seg999999.ts')).map((r) => r.status)).toEqual([404, 404]);
+      expect(p.segmentCacheStats()).toMatchObject({ entries: 0, inFlight: 0 });
+    });
+
+    it("never answers a path with another path's cached segment", async () => {
+      const root = await serveProxy(createHlsProxy({ tokens, engine, outputs: () => outputs }));
+      const front = await viewer(root, FRONT, frontToken());
+      const file = fileOf(front.segments[0] as string);
+      expect((await get(front.segments[0] as string)).status).toBe(200);
+      const backToken = tokens.issue(scope({ transmission_id: 't-back', path: BACK }));
+      await viewer(root, BACK, backToken);
+      await clearLog();
+      const res = await fetch(`${root}/${BACK}/${file}?media_token=${encodeURIComponent(backToken)}`);
+      // BACK's muxer has its own prefix: MediaMTX is asked on BACK's path and has no such file.
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('hls_file_gone');
+      expect((await hlsLog()).map((r) => r.path)).toEqual([`/${BACK}/${file}`]);
+    });
+
+    it.each([0, -1, 1.5, Number.NaN])('refuses a segment cache size of %s at start-up', (bytes) => {
+      expect(() => createHlsProxy({ tokens, engine, outputs: () => outputs, segmentCacheBytes: bytes })).toThrow(RangeError);
+    });
   });
 
   it('probes: ok while the path is live, not ok once its HLS source is killed', async () => {

@@ -7,9 +7,12 @@
  * first playlist request) and its `session` parameter are handled here, server-side: the session is
  * kept per (token, path) in a small bounded cache that expires before MediaMTX forgets it (30 s), and
  * a session MediaMTX has dropped is re-opened transparently. Playlists are rewritten (see
- * hls-playlist.ts); segment bodies are streamed through with Range, never buffered. Nothing of the
- * browser's request but `Range` and the LL-HLS `_HLS_*` parameters reaches MediaMTX (no cookies, no
- * Authorization, no Origin).
+ * hls-playlist.ts) and always go to MediaMTX per viewer: they keep each viewer's session, hence its
+ * reader count, alive. Segments come from a shared cache (segment-cache.ts): the first viewer's
+ * request fetches one from MediaMTX, concurrent ones wait for that fetch, later ones get the cached
+ * bytes (a single Range from them too). A Range request for a segment not cached, or a segment too
+ * large for the cache, is streamed through from MediaMTX as is. Nothing of the browser's request but
+ * `Range` and the LL-HLS `_HLS_*` parameters reaches MediaMTX (no cookies, no Authorization, no Origin).
  */
 import { hash } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -20,6 +23,7 @@ import type { EngineManager, EngineState } from '../engine/engine.js';
 import { ApiError } from '../errors.js';
 import type { PlannedOutput } from '../runtime/path-plan.js';
 import { PlaylistRewriteError, rewritePlaylist, type HlsTarget, type RewrittenPlaylist } from './hls-playlist.js';
+import { createSegmentCache, singleRange, type CachedSegment } from './segment-cache.js';
 import type { MediaTokens } from './tokens.js';
 
 export interface HlsProxyOptions {
@@ -39,6 +43,10 @@ export interface HlsProxyOptions {
   sessionTtlMs?: number;
   /** Sessions kept at most (least recently used go first). Default 1000. */
   maxSessions?: number;
+  /** Bytes of segments kept in the shared cache (a positive integer, else createHlsProxy throws). Default 32 MiB. */
+  segmentCacheBytes?: number;
+  /** How long a cached segment is served after its fetch. Default 60 s. */
+  segmentCacheMaxAgeMs?: number;
   now?: () => number;
 }
 
@@ -80,6 +88,8 @@ export interface HlsProxy {
   probe(transmissionId: string, outputId?: string): Promise<HlsProbeReport>;
   /** Upstream sessions currently cached (diagnostics, tests). */
   sessionCount(): number;
+  /** The shared segment cache's size (diagnostics, tests). */
+  segmentCacheStats(): { entries: number; bytes: number; inFlight: number };
 }
 
 interface UpstreamSession {
@@ -93,6 +103,8 @@ const MAX_PLAYLIST_BYTES = 1024 * 1024;
 const MAX_PROBE_SEGMENT_BYTES = 64 * 1024 * 1024;
 const SEGMENT_TYPES: Record<string, string> = { ts: 'video/mp2t', mp4: 'video/mp4', m4s: 'video/iso.segment' };
 const PASSED_SEGMENT_HEADERS = ['content-length', 'content-range', 'accept-ranges'] as const;
+const SEGMENT_HEADERS = { 'cache-control': 'private, no-cache', 'x-content-type-options': 'nosniff' } as const;
+const segmentType = (file: string) => SEGMENT_TYPES[file.slice(file.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
 const LLHLS_PARAMS: Record<string, RegExp> = { _HLS_msn: /^\d{1,10}$/, _HLS_part: /^\d{1,10}$/, _HLS_skip: /^(YES|v2)$/ };
 
 /** What the proxy reads of an upstream answer (a WHATWG `Response` satisfies it). */
@@ -203,23 +215,55 @@ function createSessionCache(max: number, ttlMs: number, now: () => number) {
   };
 }
 
-/** Reads a body up to `limit` bytes; throws when it is larger. */
-async function readLimited(res: UpstreamResponse, limit: number): Promise<string> {
+/** Reads a body up to `limit` bytes, within `timeoutMs` if given; null (the rest unread) when it is larger. */
+async function readBytes(res: UpstreamResponse, limit: number, timeoutMs?: number): Promise<Buffer | null> {
   const reader = res.body?.getReader();
-  if (!reader) return '';
+  if (!reader) return Buffer.alloc(0);
+  let timedOut = false;
+  const timer = timeoutMs === undefined ? null : setTimeout(() => {
+    timedOut = true;
+    void reader.cancel().catch(() => undefined);
+  }, timeoutMs);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new UpstreamError(new ApiError(502, 'hls_upstream_failed', `MediaMTX sent a playlist larger than ${limit} bytes`), res.status);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => undefined);
+        return null;
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (err) {
+    throw new UpstreamError(new ApiError(502, 'hls_upstream_failed', `MediaMTX broke off its answer (${(err as Error).message})`), res.status);
+  } finally {
+    if (timer) clearTimeout(timer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  // A cancelled read ends like a finished one: only the flag tells a cut body from a whole one.
+  if (timedOut) throw new UpstreamError(new ApiError(502, 'hls_upstream_timeout', `MediaMTX did not send the whole answer within ${timeoutMs} ms`), res.status);
+  return Buffer.concat(chunks, size);
+}
+
+/** Reads a body up to `limit` bytes; throws when it is larger. */
+async function readLimited(res: UpstreamResponse, limit: number): Promise<string> {
+  const bytes = await readBytes(res, limit);
+  if (!bytes) throw new UpstreamError(new ApiError(502, 'hls_upstream_failed', `MediaMTX sent a playlist larger than ${limit} bytes`), res.status);
+  return bytes.toString('utf8');
+}
+
+/** `job`, or the caller's abort: the caller may give up while the job goes on for others. */
+function unlessAborted<T>(job: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return job;
+  return Promise.race([
+    job,
+    new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    }),
+  ]);
 }
 
 /** MediaMTX's `{"status":"error","error":"..."}` message, if the body is one (bounded, never throws). */
@@ -245,6 +289,7 @@ export function createHlsProxy(options: HlsProxyOptions): HlsProxy {
   const now = options.now ?? Date.now;
   const sessions = createSessionCache(options.maxSessions ?? 1000, options.sessionTtlMs ?? 25_000, now);
   const opening = new Map<string, Promise<{ session: UpstreamSession; playlist: RewrittenPlaylist; url: string }>>();
+  const segments = createSegmentCache({ maxBytes: options.segmentCacheBytes ?? 32 * 1024 * 1024, maxAgeMs: options.segmentCacheMaxAgeMs ?? 60_000, now });
 
   const keyOf = (token: string, path: string) => `${hash('sha256', token, 'base64url')}\n${path}`;
 
@@ -395,15 +440,7 @@ export function createHlsProxy(options: HlsProxyOptions): HlsProxy {
       opening.set(key, job);
       void job.finally(() => opening.delete(key)).catch(() => undefined);
     }
-    if (!signal) return job;
-    // This caller may give up; the shared job goes on for the others.
-    return Promise.race([
-      job,
-      new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason);
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      }),
-    ]);
+    return unlessAborted(job, signal);
   }
 
   function sessionUrl(base: string, path: string, file: string, s: UpstreamSession, extra: URLSearchParams | null): string {
@@ -426,6 +463,43 @@ export function createHlsProxy(options: HlsProxyOptions): HlsProxy {
       log?.debug({ path }, 'MediaMTX dropped the HLS session; opening a new one');
       session = (await establish(key, base, path, token, signal, playlistTimeoutMs)).session;
     }
+  }
+
+  /**
+   * The whole segment for the cache, on (token, path)'s session, bound to no viewer's request (the
+   * others wait for it). Null when it is larger than the cache: each caller then streams it through.
+   */
+  async function fetchSegment(key: string, base: string, target: HlsTarget, token: string): Promise<CachedSegment | null> {
+    const { res } = await withSession(key, base, target.path, token, target.file, null, {}, undefined, segmentTimeoutMs);
+    if (res.status !== 200) throw await failure(res, target.file);
+    const body = await readBytes(res, segments.maxBytes, segmentTimeoutMs);
+    return body && { body, contentType: res.headers.get('content-type') ?? segmentType(target.file) };
+  }
+
+  /** A cached segment, whole or one range of it; null for a Range header that is not one plain range. */
+  function cachedAnswer(segment: CachedSegment, range: string | null, outgoing: ServerResponse | undefined): Response | null {
+    const size = segment.body.length;
+    const slice = range === null ? { start: 0, end: size - 1 } : singleRange(range, size);
+    if (slice === null) return null;
+    const headers: Record<string, string> = { ...SEGMENT_HEADERS, 'content-type': segment.contentType, 'accept-ranges': 'bytes' };
+    let status = 200;
+    let body = segment.body;
+    if (slice === 'unsatisfiable') {
+      status = 416;
+      body = Buffer.alloc(0);
+      headers['content-range'] = `bytes */${size}`;
+    } else if (range !== null) {
+      status = 206;
+      body = segment.body.subarray(slice.start, slice.end + 1);
+      headers['content-range'] = `bytes ${slice.start}-${slice.end}/${size}`;
+    }
+    headers['content-length'] = String(body.length);
+    if (outgoing) {
+      outgoing.writeHead(status, headers);
+      outgoing.end(body);
+      return RESPONSE_ALREADY_SENT;
+    }
+    return new Response(status === 416 ? null : body, { status, headers });
   }
 
   const playlistResponse = (text: string) =>
@@ -473,15 +547,20 @@ export function createHlsProxy(options: HlsProxyOptions): HlsProxy {
         return playlistResponse(rewrite(await readLimited(res, MAX_PLAYLIST_BYTES), url, token as string).text);
       }
       const range = req.range && /^bytes=[0-9,\s-]{1,200}$/.test(req.range) ? req.range : null;
+      // Engine path + file: the same bytes for every viewer of the path, whatever its session.
+      const cacheKey = `${target.path}/${target.file}`;
+      const cached = segments.get(cacheKey);
+      if (cached) {
+        const answer = cachedAnswer(cached, range, req.outgoing);
+        if (answer) return answer;
+      } else if (!range) {
+        const fetched = await unlessAborted(segments.load(cacheKey, () => fetchSegment(key, base, target, token as string)), req.signal);
+        if (fetched) return cachedAnswer(fetched, null, req.outgoing) as Response;
+      }
       const { res } = await withSession(key, base, target.path, token as string, target.file, null, range ? { range } : {}, req.signal, segmentTimeoutMs);
       if (res.status !== 200 && res.status !== 206 && res.status !== 416) throw await failure(res, target.file);
       // A plain header record: @hono/node-server writes it as is (no Headers object to build and walk).
-      const ext = target.file.slice(target.file.lastIndexOf('.') + 1);
-      const headers: Record<string, string> = {
-        'cache-control': 'private, no-cache',
-        'x-content-type-options': 'nosniff',
-        'content-type': res.headers.get('content-type') ?? SEGMENT_TYPES[ext] ?? 'application/octet-stream',
-      };
+      const headers: Record<string, string> = { ...SEGMENT_HEADERS, 'content-type': res.headers.get('content-type') ?? segmentType(target.file) };
       for (const h of PASSED_SEGMENT_HEADERS) {
         const value = res.headers.get(h);
         if (value !== null) headers[h] = value;
@@ -595,5 +674,5 @@ export function createHlsProxy(options: HlsProxyOptions): HlsProxy {
     return report;
   }
 
-  return { serve, probe, sessionCount: () => sessions.size() };
+  return { serve, probe, sessionCount: () => sessions.size(), segmentCacheStats: () => segments.stats() };
 }
