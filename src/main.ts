@@ -1,12 +1,15 @@
-import { serve } from '@hono/node-server';
-import type { Server } from 'node:http';
+import { listen } from './addon/listeners.js';
+import { readAddonOptions, type AddonOptions } from './addon/options.js';
 import { ConfigError, configFromEnv, type ServerConfig } from './config/env.js';
 import { createLogger } from './logger.js';
 import { createStreamingServer } from './server.js';
 
-function readConfig(): ServerConfig {
+async function readConfig(): Promise<{ config: ServerConfig; options: AddonOptions | null }> {
   try {
-    return configFromEnv(process.env);
+    const config = configFromEnv(process.env);
+    // options.json is Supervisor's: read only in add-on mode.
+    const options = config.mode === 'addon' ? await readAddonOptions(config.optionsPath) : null;
+    return { config, options };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     // One clear line, then stop: a bad value must not half-start the server.
@@ -16,27 +19,28 @@ function readConfig(): ServerConfig {
 }
 
 async function main(): Promise<void> {
-  const config = readConfig();
-  const logger = createLogger(config.logLevel);
+  const { config, options } = await readConfig();
+  const logLevel = options?.log_level ?? config.logLevel;
+  const logger = createLogger(logLevel);
+  if (config.mode === 'addon' && options === null) logger.warn({ path: config.optionsPath }, 'no add-on options file; the stored settings stand');
   const streaming = await createStreamingServer({
     dataDir: config.dataDir,
     logger,
-    logLevel: config.logLevel,
+    logLevel,
     mediamtxPath: config.mediamtxPath,
     go2rtcPath: config.go2rtcPath,
     ffmpegPath: config.ffmpegPath,
+    addon: { mode: config.mode, supervisorToken: config.supervisorToken, directPort: config.directPort, options, optionsPath: config.mode === 'addon' ? config.optionsPath : null },
   });
-  const server = serve({ fetch: streaming.app.fetch, port: config.port, hostname: config.host }, (info) => {
-    logger.info({ port: info.port, host: config.host, dataDir: config.dataDir }, 'listening');
-  }) as Server;
-  streaming.attach(server);
+  const servers = await listen(streaming, { host: config.host, port: config.port });
+  logger.info({ port: config.port, host: config.host, direct_port: config.directPort, mode: config.mode, dataDir: config.dataDir }, 'listening');
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    server.close();
+    servers.close();
     // Children (MediaMTX, FFmpeg) get their graceful stop before the process exits.
     await streaming.stop();
     process.exit(0);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { applyAddonOptions, createAddon, type AddonConfig, type AddonListeners, type UpgradeGate } from './addon/index.js';
 import { createApp } from './api/app.js';
 import { engineRoutes } from './api/routes/engine.js';
 import { hlsRoutes } from './api/routes/hls.js';
@@ -57,6 +58,8 @@ export interface ServerOptions {
   demo?: boolean;
   /** The ingress panel's bundle. */
   ui?: UiOptions;
+  /** Add-on mode, options, direct port, Supervisor. Default: development mode, no direct port. */
+  addon?: AddonConfig;
 }
 
 export interface StreamingServer {
@@ -67,8 +70,10 @@ export interface StreamingServer {
   sidecar: Go2rtcManager;
   runtime: Runtime;
   demand: DemandTracker;
-  /** Hooks the WebSocket endpoints (writers, MSE, JSMpeg) onto the HTTP server. */
-  attach(server: Server): void;
+  /** What each port serves (see src/addon/listeners.ts). */
+  listeners: AddonListeners;
+  /** Hooks the WebSocket endpoints (writers, MSE, JSMpeg) onto the HTTP server, behind the port's upgrade gate. */
+  attach(server: Server, gate?: UpgradeGate | null): void;
   /** Stops the runtime, every child process and the store; nothing is left running. */
   stop(): Promise<void>;
 }
@@ -80,7 +85,8 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const { logger, dataDir } = opts;
   const ffmpegPath = opts.ffmpegPath ?? 'ffmpeg';
   const store = await openSettingsStore({ dataDir, logger });
-  await store.update((draft) => Object.assign(draft, prepareDoc(draft)));
+  // The add-on options win over stored settings at every start (applied after the generated secrets).
+  await store.update((draft) => Object.assign(draft, applyAddonOptions(prepareDoc(draft), opts.addon?.options ?? null)));
   if (opts.demo ?? true) await addDemoOnFirstStart(store, logger);
   const doc = () => store.get();
   const settings = () => store.get().streaming;
@@ -138,10 +144,12 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     sidecarState: () => sidecar.status().state,
     jsmpegSessions: (tx) => ({ total: jsmpeg.count(), transmission: jsmpeg.count(tx) }),
   });
+  const addon = createAddon(opts.addon ?? {}, { store, tokens, rtspPort: () => engine.rtspPort(), logger });
   const writers = createWriterSocketServer({
     registry,
     logger,
     apiToken: () => settings().api_token,
+    isTrustedIngress: addon.isTrustedIngress,
     transmissionExists: (id) => {
       const t = store.get().transmissions.find((x) => x.id === id);
       return t ? { exists: true, input: t.input, enabled: t.enabled } : { exists: false };
@@ -162,6 +170,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
       ['/api/streams', webrtcRoutes(offers)],
       ['/api/streams', playbackEventRoutes(events)],
       ['/api/streams', jsmpegRoutes(jsmpeg)],
+      ['/api/streams', addon.routes],
       ['/', hlsRoutes({ tokens, engine, outputs: () => runtime.plan().outputs, logger })],
       ['/', uiRoutes(opts.ui)],
     ],
@@ -193,8 +202,10 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     sidecar,
     runtime,
     demand,
-    attach(server) {
+    listeners: addon.listeners(app),
+    attach(server, gate) {
       server.on('upgrade', (req, socket, head) => {
+        if (gate && !gate(req, socket)) return;
         if (!upgrades.some((u) => u.handleUpgrade(req, socket, head))) socket.destroy();
       });
     },

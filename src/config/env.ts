@@ -1,18 +1,22 @@
+import { join } from 'node:path';
 import * as v from 'valibot';
+import { MODES, resolveMode, type Mode } from '../addon/mode.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+const portNumber = v.pipe(v.string(), v.regex(/^\d{1,5}$/, 'must be a port number'), v.transform(Number), v.minValue(1, 'must be a port number'), v.maxValue(65535, 'must be a port number'));
+
 const envSchema = v.object({
-  TOPOSYNC_STREAMING_PORT: v.optional(
-    v.pipe(v.string(), v.regex(/^\d{1,5}$/, 'must be a port number'), v.transform(Number), v.minValue(1, 'must be a port number'), v.maxValue(65535, 'must be a port number')),
-    '8100',
-  ),
+  TOPOSYNC_STREAMING_PORT: v.optional(portNumber, '8100'),
   TOPOSYNC_STREAMING_HOST: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty')), '127.0.0.1'),
   TOPOSYNC_STREAMING_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty')), './data'),
   TOPOSYNC_STREAMING_LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`), 'info'),
   TOPOSYNC_STREAMING_MEDIAMTX_PATH: v.optional(v.pipe(v.string(), v.startsWith('/', 'must be an absolute path'))),
   TOPOSYNC_STREAMING_GO2RTC_PATH: v.optional(v.pipe(v.string(), v.startsWith('/', 'must be an absolute path'))),
   TOPOSYNC_STREAMING_FFMPEG_PATH: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty')), 'ffmpeg'),
+  TOPOSYNC_STREAMING_MODE: v.optional(v.picklist(MODES, `must be one of ${MODES.join(', ')}`)),
+  TOPOSYNC_STREAMING_DIRECT_PORT: v.optional(portNumber),
+  TOPOSYNC_STREAMING_OPTIONS_PATH: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
 });
 
 export interface ServerConfig {
@@ -23,6 +27,12 @@ export interface ServerConfig {
   mediamtxPath: string | undefined;
   go2rtcPath: string | undefined;
   ffmpegPath: string;
+  mode: Mode;
+  /** Supervisor's token for this add-on; a secret, never logged or echoed. */
+  supervisorToken: string | null;
+  directPort: number | null;
+  /** The add-on options file (read in add-on mode only). */
+  optionsPath: string;
 }
 
 export class ConfigError extends Error {}
@@ -37,6 +47,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
     throw new ConfigError(`${key} ${issue.message.replace(/^Invalid \w+: /, '').replace(/ but received .*$/, '')} (got ${JSON.stringify(env[key])})`);
   }
   const o = parsed.output;
+  if (o.TOPOSYNC_STREAMING_DIRECT_PORT !== undefined && o.TOPOSYNC_STREAMING_DIRECT_PORT === o.TOPOSYNC_STREAMING_PORT) {
+    throw new ConfigError(`TOPOSYNC_STREAMING_DIRECT_PORT must differ from TOPOSYNC_STREAMING_PORT (both ${o.TOPOSYNC_STREAMING_PORT})`);
+  }
+  const supervisorToken = env.SUPERVISOR_TOKEN?.trim() || null;
   return {
     port: o.TOPOSYNC_STREAMING_PORT as number,
     host: o.TOPOSYNC_STREAMING_HOST,
@@ -45,5 +59,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
     mediamtxPath: o.TOPOSYNC_STREAMING_MEDIAMTX_PATH,
     go2rtcPath: o.TOPOSYNC_STREAMING_GO2RTC_PATH,
     ffmpegPath: o.TOPOSYNC_STREAMING_FFMPEG_PATH,
+    mode: resolveMode(o.TOPOSYNC_STREAMING_MODE, supervisorToken),
+    supervisorToken,
+    directPort: o.TOPOSYNC_STREAMING_DIRECT_PORT ?? null,
+    // Supervisor writes options.json into the data folder (/data in the image).
+    optionsPath: o.TOPOSYNC_STREAMING_OPTIONS_PATH ?? join(o.TOPOSYNC_STREAMING_DATA_DIR, 'options.json'),
   };
 }

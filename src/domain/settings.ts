@@ -63,6 +63,15 @@ export type StreamingSettings = v.InferOutput<typeof streamingSettingsSchema>;
 
 export const SCHEMA_VERSION = 1;
 
+/** A Home Assistant config entry (a Generic Camera) this add-on created, kept so it can offer to remove it. */
+export const homeAssistantEntrySchema = v.object({
+  entry_id: v.string(),
+  publication_id: v.string(),
+  title: v.string(),
+  created_at: v.string(),
+});
+export type HomeAssistantEntry = v.InferOutput<typeof homeAssistantEntrySchema>;
+
 export const settingsDocSchema = v.object({
   schema_version: v.literal(SCHEMA_VERSION),
   revision: v.pipe(v.number(), v.integer(), v.minValue(0)),
@@ -73,6 +82,7 @@ export const settingsDocSchema = v.object({
   transmissions: v.array(transmissionSchema),
   live_views: v.array(liveViewSchema),
   streaming: v.optional(streamingSettingsSchema, {}),
+  home_assistant: v.optional(v.object({ entries: v.optional(v.array(homeAssistantEntrySchema), []) }), {}),
 });
 export type SettingsDoc = v.InferOutput<typeof settingsDocSchema>;
 

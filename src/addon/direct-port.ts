@@ -1,0 +1,100 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import { refuseUpgrade } from '../api/upgrade.js';
+import { ApiError } from '../errors.js';
+import type { MediaTokens } from '../playback/tokens.js';
+import { tokenMatches } from '../runtime/writer-socket.js';
+import { refuse, type UpgradeGate } from './guard.js';
+
+export interface DirectPortOptions {
+  /** The streaming settings' api_token, read on every request (settings may change it). */
+  apiToken: () => string | null;
+  tokens: MediaTokens;
+  logger: Logger;
+}
+
+export interface DirectPortGuard {
+  middleware: MiddlewareHandler;
+  upgradeGate: UpgradeGate;
+}
+
+const STILL_PATH = /^\/api\/streams\/transmissions\/([^/]+)\/still\.jpg$/;
+const HLS_PREFIX = '/api/streams/media/hls/';
+
+function bearerToken(header: string | undefined): string | null {
+  const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? (m[1] as string) : null;
+}
+
+const missing = () =>
+  new ApiError(401, 'missing_token', 'the direct port needs "Authorization: Bearer <api token>" or the media_token of a stream', 'authorization');
+const wrongToken = () => new ApiError(401, 'invalid_token', 'the bearer token is not the API token of this add-on', 'authorization');
+const outOfScope = () =>
+  new ApiError(403, 'token_scope', 'a media token opens only its own still image or stream; the rest of the API needs the API token', 'media_token');
+
+function decoded(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The direct port: what Home Assistant Core, frame writers and peer instances reach without the
+ * ingress proxy. Nothing on it is open. The API token (a bearer header; `?token=` too on WebSocket
+ * upgrades, where browsers cannot set headers) opens everything; a media token opens only the
+ * still image of its transmission (`still` tokens) or its HLS stream, and on WebSockets its own
+ * MSE/JSMpeg stream, whose handlers check the token's path and transport themselves.
+ */
+export function createDirectPortGuard({ apiToken, tokens, logger }: DirectPortOptions): DirectPortGuard {
+  const log = logger.child({ component: 'direct-port' });
+
+  function authorizeMedia(method: string, path: string, token: string): void {
+    if (method !== 'GET' && method !== 'HEAD') throw outOfScope();
+    const still = STILL_PATH.exec(path);
+    const transmission = still ? decoded(still[1] as string) : null;
+    if (transmission !== null) {
+      tokens.verify(token, { transmission_id: transmission, transport: 'still' });
+      return;
+    }
+    // The HLS proxy checks the token against the requested engine path itself.
+    if (path.startsWith(HLS_PREFIX)) {
+      tokens.verify(token, { transport: 'hls' });
+      return;
+    }
+    throw outOfScope();
+  }
+
+  return {
+    async middleware(c, next) {
+      try {
+        const bearer = bearerToken(c.req.header('authorization'));
+        if (bearer !== null) {
+          if (!tokenMatches(bearer, apiToken())) throw wrongToken();
+        } else {
+          const media = c.req.query('media_token');
+          if (!media) throw missing();
+          authorizeMedia(c.req.method, c.req.path, media);
+        }
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        log.info({ method: c.req.method, path: c.req.path, status: err.status, code: err.code }, 'direct port refused a request');
+        return refuse(c, err);
+      }
+      await next();
+    },
+    upgradeGate(req, socket) {
+      const url = new URL(req.url ?? '/', 'http://direct.invalid');
+      const given = bearerToken(req.headers.authorization) ?? url.searchParams.get('token');
+      let err: ApiError | null = null;
+      if (given !== null) err = tokenMatches(given, apiToken()) ? null : wrongToken();
+      else if (!url.searchParams.get('media_token')) err = missing();
+      if (err === null) return true;
+      log.info({ upgrade: url.pathname, status: err.status, code: err.code }, 'direct port refused an upgrade');
+      socket.on('error', () => {});
+      refuseUpgrade(socket, err);
+      return false;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import type { HomeAssistantEntry } from '../domain/settings.js';
+import { notFound } from '../errors.js';
+import type { MediaTokens } from '../playback/tokens.js';
+import { lanRtspUrl } from '../playback/urls.js';
+import type { SettingsStore } from '../store/settings-store.js';
+import type { SupervisorClient } from './supervisor-client.js';
+
+export interface HaCamerasOptions {
+  store: SettingsStore;
+  tokens: MediaTokens;
+  supervisor: Pick<SupervisorClient, 'addonHost'>;
+  /** The engine's RTSP port as Home Assistant Core reaches it (the container port). */
+  rtspPort: () => number;
+  /** The direct port serving still images; null leaves cameras without one. */
+  directPort: number | null;
+  /**
+   * Lifetime of the still image token handed to Home Assistant, which keeps the URL in its config
+   * entry for good. Default 10 years; rotating the media token key revokes every one at once.
+   */
+  stillTokenTtlMs?: number;
+}
+
+export interface HaCamera {
+  /** Stable across restarts: this server and the publication. */
+  unique_id: string;
+  publication_id: string;
+  live_view_id: string;
+  camera_id: string | null;
+  name: string;
+  role: string;
+  label: string;
+  transmission_id: string;
+  output_id: string;
+  engine_path: string;
+  /** RTSP with the LAN reader's credentials, never a camera's. */
+  stream_source: string;
+  still_image_url: string | null;
+  /** The Home Assistant config entry created for it, if any. */
+  entry: HomeAssistantEntry | null;
+}
+
+export interface HaCameraList {
+  addon_host: string;
+  addon_host_source: 'supervisor' | 'fallback';
+  rtsp_port: number;
+  direct_port: number | null;
+  reader: { username: string; has_password: boolean };
+  cameras: HaCamera[];
+  /** Entries created for publications that are gone or hidden: the offer to remove them. */
+  orphaned_entries: (HomeAssistantEntry & { remove_url: string })[];
+  warnings: string[];
+}
+
+const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
+const entryRemovalPath = (entryId: string) => `/api/streams/home-assistant/cameras/entries/${encodeURIComponent(entryId)}`;
+
+/** Every published variant marked `show_in_home_assistant`, as what a Home Assistant camera entity needs. */
+export function createHaCameras({ store, tokens, supervisor, rtspPort, directPort, stillTokenTtlMs = TEN_YEARS_MS }: HaCamerasOptions) {
+  if (!(stillTokenTtlMs >= 60_000)) throw new Error('Home Assistant cameras: stillTokenTtlMs must be at least a minute');
+
+  async function list(): Promise<HaCameraList> {
+    const doc = store.get();
+    const { host, source } = await supervisor.addonHost();
+    const { lan_reader: reader, server_id: here } = doc.streaming;
+    const port = rtspPort();
+    const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    const entries = doc.home_assistant.entries;
+    const cameras: HaCamera[] = [];
+    const elsewhere: string[] = [];
+    for (const view of doc.live_views) {
+      const shown = view.variants.filter((v) => v.show_in_home_assistant);
+      for (const variant of shown) {
+        const tx = doc.transmissions.find((t) => t.id === variant.transmission_id);
+        const output = tx?.outputs.find((o) => o.id === variant.output_id);
+        if (!tx || !output || !tx.enabled || !output.enabled) continue;
+        // Another server's engine carries it; that server lists it.
+        if (tx.host_server_id !== here) {
+          elsewhere.push(variant.publication_id);
+          continue;
+        }
+        const token = tokens.issue({ transmission_id: tx.id, output_id: output.id, path: output.engine_path, transport: 'still' }, stillTokenTtlMs);
+        cameras.push({
+          unique_id: `toposync_streaming:${here}:${variant.publication_id}`,
+          publication_id: variant.publication_id,
+          live_view_id: view.id,
+          camera_id: view.camera_id,
+          name: shown.length > 1 ? `${view.name} (${variant.label || variant.role})` : view.name,
+          role: variant.role,
+          label: variant.label,
+          transmission_id: tx.id,
+          output_id: output.id,
+          engine_path: output.engine_path,
+          stream_source: lanRtspUrl(host, port, output.engine_path, reader),
+          still_image_url:
+            directPort === null
+              ? null
+              : `http://${hostPart}:${directPort}/api/streams/transmissions/${encodeURIComponent(tx.id)}/still.jpg?media_token=${encodeURIComponent(token)}`,
+          entry: entries.find((e) => e.publication_id === variant.publication_id) ?? null,
+        });
+      }
+    }
+    const listed = new Set(cameras.map((c) => c.publication_id));
+    const warnings: string[] = [];
+    if (reader.password === null) warnings.push('rtsp_reader_password is empty: Home Assistant cannot read the RTSP streams; set it in the add-on configuration');
+    if (directPort === null) warnings.push('no direct port (TOPOSYNC_STREAMING_DIRECT_PORT): Home Assistant gets no still images');
+    if (elsewhere.length > 0) warnings.push(`hosted by another server, listed there: ${elsewhere.join(', ')}`);
+    return {
+      addon_host: host,
+      addon_host_source: source,
+      rtsp_port: port,
+      direct_port: directPort,
+      reader: { username: reader.username, has_password: reader.password !== null },
+      cameras,
+      orphaned_entries: entries.filter((e) => !listed.has(e.publication_id)).map((e) => ({ ...e, remove_url: entryRemovalPath(e.entry_id) })),
+      warnings,
+    };
+  }
+
+  return {
+    list,
+    /** One camera of the list; 404 when the publication is not published or not shown in Home Assistant. */
+    async camera(publicationId: string): Promise<{ camera: HaCamera; list: HaCameraList }> {
+      const all = await list();
+      const camera = all.cameras.find((c) => c.publication_id === publicationId);
+      if (!camera) throw notFound('Home Assistant camera (a published variant shown in Home Assistant)', publicationId);
+      return { camera, list: all };
+    },
+  };
+}
+export type HaCameras = ReturnType<typeof createHaCameras>;
