@@ -104,6 +104,7 @@ describe('s6 run script: the compiled server, started the way s6 starts it', () 
   let stderr = '';
   let stdout = '';
   let port = 0;
+  let directPort = 0;
   let dataDir = '';
 
   beforeAll(async () => {
@@ -121,7 +122,7 @@ describe('s6 run script: the compiled server, started the way s6 starts it', () 
         // Loopback and free ports in the test; the script's own defaults are checked above.
         TOPOSYNC_STREAMING_HOST: '127.0.0.1',
         TOPOSYNC_STREAMING_PORT: String(port),
-        TOPOSYNC_STREAMING_DIRECT_PORT: String(await freePort()),
+        TOPOSYNC_STREAMING_DIRECT_PORT: String((directPort = await freePort())),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -153,6 +154,17 @@ describe('s6 run script: the compiled server, started the way s6 starts it', () 
       res = await get('/api/streams/engine/status');
     }
     expect(res, `server did not answer; exit ${server?.exitCode}; stderr:\n${stderr}\nstdout:\n${stdout}`).not.toBeNull();
+    // Add-on mode: the ingress port answers only Home Assistant's ingress proxy, not this loopback peer.
+    expect(res?.status).toBe(403);
+    expect(res?.body).toMatchObject({ error: { code: 'not_ingress' } });
+    // The direct port answers with the API token the server generated into settings.json.
+    const token = JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8')).streaming.api_token as string;
+    const direct = async (path: string) => {
+      const r = await fetch(`http://127.0.0.1:${directPort}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: r.status, body: (await r.json()) as any };
+    };
+    expect((await direct('/api/streams/addon')).body).toMatchObject({ mode: 'addon', direct_port: { enabled: true, port: directPort }, options: { loaded: true } });
+    res = await direct('/api/streams/engine/status');
     expect(res?.status).toBe(200);
     expect(res?.body).toMatchObject({ version: 'v1.20.1' });
     // The bundled MediaMTX path came from the run script's default (not present on this machine).
