@@ -34,6 +34,7 @@ import { createRuntimeService } from './runtime/service.js';
 import { createRuntimeRegistry } from './runtime/transmission-state.js';
 import { createWriterSocketServer } from './runtime/writer-socket.js';
 import { createGo2rtcManager, type Go2rtcManager } from './sidecar/index.js';
+import { loadOrCreateSecret } from './store/secrets.js';
 import { openSettingsStore, type SettingsStore } from './store/settings-store.js';
 import { uiRoutes, type UiOptions } from './web/ui.js';
 
@@ -86,7 +87,8 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const ffmpegPath = opts.ffmpegPath ?? 'ffmpeg';
   const store = await openSettingsStore({ dataDir, logger });
   // The add-on options win over stored settings at every start (applied after the generated secrets).
-  await store.update((draft) => Object.assign(draft, applyAddonOptions(prepareDoc(draft), opts.addon?.options ?? null)));
+  const readerPassword = (await loadOrCreateSecret(dataDir, 'rtsp-reader.password', 18)).toString('base64url');
+  await store.update((draft) => Object.assign(draft, applyAddonOptions(prepareDoc(draft), opts.addon?.options ?? null, readerPassword)));
   if (opts.demo ?? true) await addDemoOnFirstStart(store, logger);
   const doc = () => store.get();
   const settings = () => store.get().streaming;

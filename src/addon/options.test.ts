@@ -89,7 +89,7 @@ describe('options over the streaming settings', () => {
   doc.streaming.lan_reader.password = 'generated-password';
 
   it('maps every option onto its setting', () => {
-    const s = applyAddonOptions(doc, parse({ rtsp_reader_username: 'ha', rtsp_reader_password: SECRET, mse_enabled: false, jsmpeg_max_sessions: 3, jsmpeg_max_sessions_per_transmission: 1, demand_debounce_seconds: 90 })).streaming;
+    const s = applyAddonOptions(doc, parse({ rtsp_reader_username: 'ha', rtsp_reader_password: SECRET, mse_enabled: false, jsmpeg_max_sessions: 3, jsmpeg_max_sessions_per_transmission: 1, demand_debounce_seconds: 90 }), 'generated-reader').streaming;
     expect(s.lan_reader).toEqual({ username: 'ha', password: SECRET });
     expect(s.mse).toMatchObject({ enabled: false, allow_download: false });
     expect(s.jsmpeg).toMatchObject({ max_sessions: 3, max_sessions_per_transmission: 1, fps: 10 });
@@ -98,12 +98,12 @@ describe('options over the streaming settings', () => {
     expect(s.engine).toEqual(doc.streaming.engine);
   });
 
-  it('an empty reader password means no reader password', () => {
-    expect(applyAddonOptions(doc, parse({})).streaming.lan_reader.password).toBeNull();
+  it("an empty reader password means the server's generated one", () => {
+    expect(applyAddonOptions(doc, parse({}), 'generated-reader').streaming.lan_reader.password).toBe('generated-reader');
   });
 
   it('without options nothing changes', () => {
-    expect(applyAddonOptions(doc, null)).toBe(doc);
+    expect(applyAddonOptions(doc, null, 'generated-reader')).toBe(doc);
     expect(overriddenSettings(null)).toEqual([]);
   });
 

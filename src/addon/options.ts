@@ -24,7 +24,7 @@ export const addonOptionsSchema = v.strictObject({
       v.check((u) => u !== 'any', 'must not be "any" (MediaMTX reserves it for anonymous readers)'),
     ),
   ),
-  // Empty: no reader user, so nothing outside the add-on can read RTSP (DOCS.md says so).
+  // Empty: the server's generated reader password, so HA camera entities work out of the box.
   rtsp_reader_password: v.optional(
     v.pipe(v.string('must be a string'), v.check((p) => p === '' || (p.length >= 8 && p.length <= 256), 'must be empty or 8 to 256 characters')),
   ),
@@ -79,14 +79,18 @@ export async function readAddonOptions(path: string): Promise<AddonOptions | nul
   return parseAddonOptions(text, path);
 }
 
-/** The document with the options laid over its streaming settings (the options win at every start). */
-export function applyAddonOptions(doc: SettingsDoc, options: AddonOptions | null): SettingsDoc {
+/**
+ * The document with the options laid over its streaming settings (the options win at every start).
+ * An empty reader password means `generatedReaderPassword`, a secret the server keeps in the data
+ * directory: Home Assistant's camera entities need a reader, and most users never set one.
+ */
+export function applyAddonOptions(doc: SettingsDoc, options: AddonOptions | null, generatedReaderPassword: string): SettingsDoc {
   if (!options) return doc;
   const streaming: Record<string, Record<string, unknown>> = { ...(doc.streaming as unknown as Record<string, Record<string, unknown>>) };
   for (const [option, [group, key]] of Object.entries(TARGETS)) {
     const value = options[option as keyof AddonOptions];
     if (value === undefined) continue;
-    streaming[group] = { ...streaming[group], [key]: value === '' ? null : value };
+    streaming[group] = { ...streaming[group], [key]: value === '' ? generatedReaderPassword : value };
   }
   return { ...doc, streaming: streaming as unknown as StreamingSettings };
 }

@@ -1,8 +1,7 @@
 import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import * as v from 'valibot';
 import { ApiError } from '../errors.js';
+import { loadOrCreateSecret } from '../store/secrets.js';
 
 export const TRANSPORTS = ['hls', 'mse', 'jsmpeg', 'webrtc', 'still'] as const;
 export type MediaTransport = (typeof TRANSPORTS)[number];
@@ -108,16 +107,4 @@ export function createMediaTokens({ key, ttlMs = 10 * 60_000, now = Date.now, ca
 }
 
 /** The signing key lives in the data directory, created once with mode 0600. */
-export async function loadOrCreateTokenKey(dataDir: string): Promise<Buffer> {
-  const file = join(dataDir, 'secrets', 'media-token.key');
-  try {
-    const key = await readFile(file);
-    if (key.length >= 32) return key;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const key = randomBytes(32);
-  await writeFile(file, key, { mode: 0o600 });
-  return key;
-}
+export const loadOrCreateTokenKey = (dataDir: string): Promise<Buffer> => loadOrCreateSecret(dataDir, 'media-token.key');

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSupervisorDouble, type SupervisorDouble } from '../doubles/supervisor/server.js';
 import { call, LOOPBACK_PEERS, startAddonServer, type AddonServer } from './harness.js';
@@ -204,20 +206,31 @@ describe('provisioning preconditions', () => {
     }
   });
 
-  it('no reader password: 409 naming the option; no Supervisor: 503', async () => {
-    const noPassword = await startAddonServer({ mode: 'addon', trustedPeers: LOOPBACK_PEERS, supervisorToken: SUPERVISOR_TOKEN, supervisorUrl: double.url, options: { rtsp_reader_password: '' } });
+  it("an empty reader password option means the server's generated one; no reader at all: 409; no Supervisor: 503", async () => {
+    const generated = await startAddonServer({ mode: 'addon', trustedPeers: LOOPBACK_PEERS, supervisorToken: SUPERVISOR_TOKEN, supervisorUrl: double.url, options: { rtsp_reader_password: '' } });
+    const noReader = await startAddonServer({ mode: 'addon', trustedPeers: LOOPBACK_PEERS, supervisorToken: SUPERVISOR_TOKEN, supervisorUrl: double.url });
     const dev = await startAddonServer({});
     try {
-      for (const srv of [noPassword, dev]) await call(srv.ingress, 'POST', '/api/cameras', { body: { id: 'x', name: 'X', sources: [{ id: 'main', url: 'rtsp://192.0.2.50/x' }] } });
-      const a = await call(noPassword.ingress, 'POST', `/api/streams/home-assistant/cameras/${enc(PUB('x'))}/provision`);
+      for (const srv of [generated, noReader, dev]) await call(srv.ingress, 'POST', '/api/cameras', { body: { id: 'x', name: 'X', sources: [{ id: 'main', url: 'rtsp://192.0.2.50/x' }] } });
+      const secret = readFileSync(join(generated.dataDir, 'secrets', 'rtsp-reader.password')).toString('base64url');
+      const list = (await call(generated.ingress, 'GET', '/api/streams/home-assistant/cameras')).json;
+      expect(new URL(list.cameras[0].stream_source).password).toBe(enc(secret));
+      expect(list.warnings.filter((w: string) => w.startsWith('rtsp_reader_password'))).toEqual([]);
+
+      // Start-up always sets a reader password and the API cannot clear it; the guard is for the type, which allows null.
+      await noReader.streaming.store.update((d) => {
+        d.streaming.lan_reader.password = null;
+      });
+      const a = await call(noReader.ingress, 'POST', `/api/streams/home-assistant/cameras/${enc(PUB('x'))}/provision`);
       expect(a.status).toBe(409);
       expect(a.json.error).toMatchObject({ code: 'reader_password_required', field: 'rtsp_reader_password' });
-      expect((await call(noPassword.ingress, 'GET', '/api/streams/home-assistant/cameras')).json.warnings[0]).toMatch(/^rtsp_reader_password is empty/);
+      expect((await call(noReader.ingress, 'GET', '/api/streams/home-assistant/cameras')).json.warnings[0]).toMatch(/^rtsp_reader_password is empty/);
       const b = await call(dev.ingress, 'POST', `/api/streams/home-assistant/cameras/${enc(PUB('x'))}/provision`);
       expect(b.status).toBe(503);
       expect(b.json.error.code).toBe('no_supervisor');
     } finally {
-      await noPassword.close();
+      await generated.close();
+      await noReader.close();
       await dev.close();
     }
   });
