@@ -8,9 +8,8 @@
  * Prints one JSON line per transport. WebRTC is not measured: neither double has a WebRTC plane.
  */
 import { DOUBLE_BIN as GO2RTC_DOUBLE } from '../test/doubles/go2rtc/release.js';
-import { launchChromium } from '../test/browser/browser.js';
-import { startIngressProxy } from '../test/browser/ingress-proxy.js';
-import { MEDIAMTX_DOUBLE, startLiveServer } from '../test/runtime/server-harness.js';
+import { startRig } from '../test/browser/rig.js';
+import { MEDIAMTX_DOUBLE } from '../test/runtime/server-harness.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const TRANSPORTS = ['jsmpeg', 'hls', 'mse'] as const;
@@ -21,13 +20,12 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-const server = await startLiveServer({ mediamtxPath: MEDIAMTX_DOUBLE, go2rtcPath: GO2RTC_DOUBLE, demo: true, heartbeatTtlMs: 2_000 }, { mse: { enabled: true }, demand: { debounce_s: 0 } });
+const rig = await startRig({ mediamtxPath: MEDIAMTX_DOUBLE, go2rtcPath: GO2RTC_DOUBLE, demo: true, heartbeatTtlMs: 2_000 }, { mse: { enabled: true }, demand: { debounce_s: 0 } });
+const { server, ingress, browser } = rig;
 await server.streaming.sidecar.start();
 const doubleApi = `http://127.0.0.1:${server.streaming.store.get().streaming.engine.api_port}`;
 const hls = await fetch(`${doubleApi}/_double/paths/pipe/demo/video/hls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'testsrc', size: '640x360', fps: 10 }) });
 if (hls.status >= 300) throw new Error(`HLS source refused: ${hls.status}`);
-const ingress = await startIngressProxy(server.base);
-const browser = await launchChromium();
 
 try {
   for (const transport of TRANSPORTS) {
@@ -48,7 +46,5 @@ try {
     console.log(JSON.stringify({ bench: 'browser-ttff', transport, runs: RUNS, player_ms_median: median(player), page_ms_median: median(page), player_ms: player, page_ms: page }));
   }
 } finally {
-  await browser.close();
-  await ingress.close();
-  await server.close();
+  await rig.close();
 }

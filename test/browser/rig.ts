@@ -1,0 +1,45 @@
+import type { Browser, Page } from 'playwright-core';
+import type { ServerOptions } from '../../src/server.js';
+import { startLiveServer, type LiveServer } from '../runtime/server-harness.js';
+import { launchChromium } from './browser.js';
+import { startIngressProxy, type IngressProxy } from './ingress-proxy.js';
+
+/** The real server, the ingress stand-in in front of it, and Debian's Chromium: what every browser test starts. */
+export interface Rig {
+  server: LiveServer;
+  ingress: IngressProxy;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function startRig(over: Partial<ServerOptions> = {}, settings?: Record<string, unknown>): Promise<Rig> {
+  const server = await startLiveServer(over, settings);
+  const ingress = await startIngressProxy(server.base);
+  const browser = await launchChromium();
+  return {
+    server,
+    ingress,
+    browser,
+    async close() {
+      await browser.close();
+      await ingress.close();
+      await server.close();
+    },
+  };
+}
+
+/** The shown video of a player (the root tsconfig has no DOM lib: this is the slice the tests read). */
+export function readVideo(page: Page, scope = '') {
+  return page.$eval(`${scope} video[data-visible="true"]`.trim(), (v) => {
+    const video = v as unknown as { currentTime: number; getVideoPlaybackQuality(): { totalVideoFrames: number } };
+    return { time: video.currentTime, frames: video.getVideoPlaybackQuality().totalVideoFrames };
+  });
+}
+
+/** Samples the shown video twice, 1.5 s apart: time and decoded frames advance while something plays. */
+export async function sampleVideo(page: Page, scope = '') {
+  const a = await readVideo(page, scope);
+  await page.waitForTimeout(1500);
+  const b = await readVideo(page, scope);
+  return { timeAdvanced: b.time - a.time, framesDecoded: b.frames - a.frames };
+}
