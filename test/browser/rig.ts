@@ -5,8 +5,8 @@ import { launchChromium } from './browser.js';
 import { startIngressProxy, type IngressProxy } from './ingress-proxy.js';
 
 /** The real server, the ingress stand-in in front of it, and Debian's Chromium: what every browser test starts. */
-export interface Rig {
-  server: LiveServer;
+export interface Rig<S = LiveServer> {
+  server: S;
   ingress: IngressProxy;
   browser: Browser;
   close(): Promise<void>;
@@ -14,7 +14,12 @@ export interface Rig {
 
 export async function startRig(over: Partial<ServerOptions> = {}, settings?: Record<string, unknown>): Promise<Rig> {
   const server = await startLiveServer(over, settings);
-  const ingress = await startIngressProxy(server.base);
+  return rigAround(server, server.base);
+}
+
+/** The ingress stand-in and Chromium in front of a server already listening at `base` (the add-on harness's, say); closing closes it too. */
+export async function rigAround<S extends { close(): Promise<void> }>(server: S, base: string): Promise<Rig<S>> {
+  const ingress = await startIngressProxy(base);
   const browser = await launchChromium();
   return {
     server,

@@ -1,12 +1,16 @@
 import { useT } from '../i18n/use-t.js';
 import { useStore } from '../stores/use-store.js';
 import { CamerasTab } from './settings/cameras-tab.js';
+import { HomeAssistantTab } from './settings/home-assistant-tab.js';
 import { SETTINGS_TABS, settingsNavStore } from './settings/nav.js';
 import './settings/settings.css';
 import { StreamingTab } from './settings/streaming-tab.js';
 import { TransmissionsTab } from './settings/transmissions-tab.js';
 
-/** Settings: cameras and their sources, the engine and sidecar with the streaming tunables, and the advanced transmissions. */
+/**
+ * Settings: cameras and their sources, the engine and sidecar with the streaming tunables, the
+ * advanced transmissions, and the Home Assistant camera entities.
+ */
 export function SettingsView() {
   const t = useT();
   const { tab } = useStore(settingsNavStore);
@@ -30,7 +34,7 @@ export function SettingsView() {
       </div>
       {/* Only the shown tab is mounted: the others poll nothing. */}
       <div class="settings-panel" role="tabpanel" id="settings-panel" aria-labelledby={`settings-tab-${tab}`}>
-        {tab === 'cameras' ? <CamerasTab /> : tab === 'streaming' ? <StreamingTab /> : <TransmissionsTab />}
+        {tab === 'cameras' ? <CamerasTab /> : tab === 'streaming' ? <StreamingTab /> : tab === 'transmissions' ? <TransmissionsTab /> : <HomeAssistantTab />}
       </div>
     </section>
   );

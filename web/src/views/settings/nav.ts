@@ -1,6 +1,6 @@
 import { createStore } from '../../stores/store.js';
 
-export const SETTINGS_TABS = ['cameras', 'streaming', 'transmissions'] as const;
+export const SETTINGS_TABS = ['cameras', 'streaming', 'transmissions', 'home-assistant'] as const;
 export type SettingsTab = (typeof SETTINGS_TABS)[number];
 
 export interface SettingsNav {
