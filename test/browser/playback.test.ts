@@ -55,6 +55,21 @@ describe('the player follows the plan, falls back and climbs back (Chromium, ing
     await page.context().close();
   });
 
+  it('transport diagnostics open on request and name why MSE is blocked, without replacing the picture', async () => {
+    const { page, errors } = await openPage(rig.browser, rig.ingress.url);
+    await page.waitForSelector('[data-player][data-state="playing"]', { timeout: 30_000 });
+    expect(await page.$('[data-diagnostics]')).toBeNull();
+    await page.click('[data-testid="tile"]');
+    await page.click('[data-testid="diagnostics-toggle"]');
+    const panel = await page.waitForSelector('[data-diagnostics]', { timeout: 5_000 });
+    expect(await panel.textContent()).toMatch(/MSE/);
+    expect(await page.getAttribute('[data-player]', 'data-state')).toBe('playing');
+    expect(await page.$('[data-overlay="error"]')).toBeNull();
+    await page.screenshot({ path: join(ARTIFACTS, 'diagnostics.png') });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('fullscreen plays the stream in the fullscreen context', async () => {
     const { page, errors } = await openPage(rig.browser, rig.ingress.url);
     await page.waitForSelector('[data-player][data-state="playing"]', { timeout: 30_000 });
