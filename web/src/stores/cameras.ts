@@ -1,7 +1,8 @@
 import { api } from '../api/client.js';
-import { indexedField } from '../views/settings/form-errors.js';
+import { deleteDocument, saveDocument } from '../api/documents.js';
+import { rowErrorField } from '../views/settings/form-errors.js';
 import type { Fetcher, Role } from './live-views.js';
-import { createStore, type Store } from './store.js';
+import { createStore, refreshStore, type Store } from './store.js';
 
 export const ROLES: readonly Role[] = ['main', 'sub', 'zoom', 'custom'];
 
@@ -34,13 +35,8 @@ export const createCamerasStore = (): Store<CamerasState> => createStore<Cameras
 export const camerasStore = createCamerasStore();
 
 /** Never throws: a failure is kept in the state next to the last good list; an abort changes nothing. */
-export async function refreshCameras(store: Store<CamerasState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
-  try {
-    const cameras = await fetcher<Camera[]>('api/cameras', { signal });
-    if (!signal.aborted) store.set({ cameras, error: null });
-  } catch (err) {
-    if (!signal.aborted) store.set((prev) => ({ ...prev, error: err instanceof Error ? err.message : String(err) }));
-  }
+export function refreshCameras(store: Store<CamerasState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
+  return refreshStore(store, signal, () => fetcher<Camera[]>('api/cameras', { signal }), (cameras) => ({ cameras, error: null }));
 }
 
 /**
@@ -152,18 +148,13 @@ const SOURCE_FIELDS = new Set(['role', 'label', 'url', 'username', 'password', '
  */
 export function cameraErrorField(field: string): string | null {
   if (field === 'name' || field === 'id' || field === 'sources') return field;
-  const at = indexedField(field, 'sources');
-  if (!at) return null;
-  return SOURCE_FIELDS.has(at.rest) ? `sources.${at.index}.${at.rest}` : `sources.${at.index}`;
+  return rowErrorField(field, 'sources', SOURCE_FIELDS);
 }
 
-export async function saveCamera(form: CameraForm, call: typeof api = api): Promise<Camera> {
-  const body = cameraBody(form);
-  return form.editing === null
-    ? call<Camera>('api/cameras', { method: 'POST', body })
-    : call<Camera>(`api/cameras/${encodeURIComponent(form.editing)}`, { method: 'PUT', body });
+export function saveCamera(form: CameraForm, call: typeof api = api): Promise<Camera> {
+  return saveDocument<Camera>('api/cameras', form.editing, cameraBody(form), call);
 }
 
-export async function deleteCamera(id: string, call: typeof api = api): Promise<void> {
-  await call<null>(`api/cameras/${encodeURIComponent(id)}`, { method: 'DELETE' });
+export function deleteCamera(id: string, call: typeof api = api): Promise<void> {
+  return deleteDocument('api/cameras', id, call);
 }

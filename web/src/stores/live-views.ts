@@ -1,5 +1,5 @@
 import { api } from '../api/client.js';
-import { createStore, type Store } from './store.js';
+import { createStore, refreshStore, type Store } from './store.js';
 
 /** The server's `CameraLiveView` (src/domain/live-view.ts), as far as the UI reads it. */
 export type Role = 'main' | 'sub' | 'zoom' | 'custom';
@@ -41,15 +41,15 @@ export function dashboardViews(views: readonly LiveView[]): LiveView[] {
 }
 
 /** Never throws: a failure is recorded in the state; an abort (the view unmounted) changes nothing. */
-export async function refreshLiveViews(store: Store<LiveViewsState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
-  try {
-    const views = await fetcher<LiveView[]>('api/streams/live-views', { signal });
-    if (signal.aborted) return;
-    const next = dashboardViews(views);
-    // An unchanged answer keeps the same state object, so a poll does not re-render every tile.
-    store.set((prev) => (prev.error === null && JSON.stringify(prev.views) === JSON.stringify(next) ? prev : { views: next, error: null }));
-  } catch (err) {
-    if (signal.aborted) return;
-    store.set((prev) => ({ ...prev, error: err instanceof Error ? err.message : String(err) }));
-  }
+export function refreshLiveViews(store: Store<LiveViewsState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
+  return refreshStore(
+    store,
+    signal,
+    () => fetcher<LiveView[]>('api/streams/live-views', { signal }),
+    (views, prev) => {
+      const next = dashboardViews(views);
+      // An unchanged answer keeps the same state object, so a poll does not re-render every tile.
+      return prev.error === null && JSON.stringify(prev.views) === JSON.stringify(next) ? prev : { views: next, error: null };
+    },
+  );
 }

@@ -1,7 +1,7 @@
 import { api, ApiFailure } from '../api/client.js';
 import type { EngineStatus, SidecarStatus } from './engine.js';
 import type { Fetcher } from './live-views.js';
-import { createStore, type Store } from './store.js';
+import { createStore, errorMessage, type Store } from './store.js';
 
 /**
  * The full engine status (src/engine/engine.ts). The streams view's `engineStore` keeps only the
@@ -79,7 +79,7 @@ export async function runServiceAction<S extends Service>(store: Store<ServicesS
   } catch (err) {
     const failure = {
       service,
-      message: err instanceof Error ? err.message : String(err),
+      message: errorMessage(err),
       field: err instanceof ApiFailure ? err.field : null,
     };
     store.set((prev) => ({ ...prev, busy: null, failure }));

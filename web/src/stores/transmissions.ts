@@ -1,9 +1,10 @@
 import { api } from '../api/client.js';
+import { deleteDocument, saveDocument } from '../api/documents.js';
 import { base } from '../base.js';
 import type { FeedHealth } from '../player/health-feed.js';
-import { indexedField } from '../views/settings/form-errors.js';
+import { rowErrorField } from '../views/settings/form-errors.js';
 import type { Fetcher, Role } from './live-views.js';
-import { createStore, type Store } from './store.js';
+import { createStore, errorMessage, type Store } from './store.js';
 
 /** The server's `GeneratedMeta` (src/domain/generated.ts): present on what the reconciler owns. */
 export interface GeneratedMeta {
@@ -111,8 +112,6 @@ export const createTransmissionsStore = (): Store<TransmissionsState> =>
 
 export const transmissionsStore = createTransmissionsStore();
 
-const message = (reason: unknown) => (reason instanceof Error ? reason.message : String(reason));
-
 /**
  * The list, runtime health and pipeline ownership at once. Never throws; a part that fails keeps
  * its last good value and its error is shown; an abort changes nothing.
@@ -129,7 +128,7 @@ export async function refreshTransmissions(store: Store<TransmissionsState>, sig
     transmissions: list.status === 'fulfilled' ? list.value : prev.transmissions,
     health: health.status === 'fulfilled' ? Object.fromEntries(health.value.map((h) => [h.transmission_id, h])) : prev.health,
     feeders: pipelines.status === 'fulfilled' ? feedersByTransmission(pipelines.value) : prev.feeders,
-    error: failed ? message(failed.reason) : null,
+    error: failed ? errorMessage(failed.reason) : null,
   }));
 }
 
@@ -165,16 +164,12 @@ export interface OutputForm {
   enable_webrtc: boolean;
 }
 
-export interface TransmissionForm {
+export interface TransmissionForm extends Pick<Transmission, 'name' | 'description' | 'enabled' | 'host_server_id' | 'input'> {
   /** The transmission being edited; null while creating one. */
   editing: string | null;
   /** Only asked for while creating: empty lets the server pick a UUID. */
   id: string;
-  name: string;
-  description: string;
-  enabled: boolean;
-  host_server_id: string;
-  input: TransmissionInput;
+  /** A select's value: empty for none (null on the server). */
   camera_id: string;
   camera_source_id: string;
   outputs: OutputForm[];
@@ -289,20 +284,15 @@ const OUTPUT_FIELDS = new Set(['name', 'enabled', 'engine_path', 'codec', 'width
 /** `outputs.N.<field>` or the output row `outputs.N` (a clashing output id); null: the whole form. */
 export function transmissionErrorField(field: string): string | null {
   if (TX_FIELDS.has(field)) return field;
-  const at = indexedField(field, 'outputs');
-  if (!at) return null;
-  return OUTPUT_FIELDS.has(at.rest) ? `outputs.${at.index}.${at.rest}` : `outputs.${at.index}`;
+  return rowErrorField(field, 'outputs', OUTPUT_FIELDS);
 }
 
-export async function saveTransmission(form: TransmissionForm, call: typeof api = api): Promise<Transmission> {
-  const body = transmissionBody(form);
-  return form.editing === null
-    ? call<Transmission>('api/streams/transmissions', { method: 'POST', body })
-    : call<Transmission>(`api/streams/transmissions/${encodeURIComponent(form.editing)}`, { method: 'PUT', body });
+export function saveTransmission(form: TransmissionForm, call: typeof api = api): Promise<Transmission> {
+  return saveDocument<Transmission>('api/streams/transmissions', form.editing, transmissionBody(form), call);
 }
 
-export async function deleteTransmission(id: string, call: typeof api = api): Promise<void> {
-  await call<null>(`api/streams/transmissions/${encodeURIComponent(id)}`, { method: 'DELETE' });
+export function deleteTransmission(id: string, call: typeof api = api): Promise<void> {
+  return deleteDocument('api/streams/transmissions', id, call);
 }
 
 /** The create-pipeline wizard (`POST api/streams/wizard/create-pipeline`, src/control/wizard.ts). */

@@ -1,12 +1,13 @@
 import { useEffect } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
-import { cameraToForm, camerasStore, deleteCamera, emptyCameraForm, refreshCameras, type Camera, type CameraForm } from '../../stores/cameras.js';
+import { cameraToForm, camerasStore, deleteCamera, emptyCameraForm, refreshCameras, type CameraForm } from '../../stores/cameras.js';
 import { liveViewsStore, refreshLiveViews } from '../../stores/live-views.js';
 import { refreshTransmissions, transmissionsStore } from '../../stores/transmissions.js';
 import { useStore } from '../../stores/use-store.js';
 import { CameraFormView } from './camera-form.js';
-import { ConfirmButton, FormError } from './fields.js';
-import { useEditor, useLoadOnce, useSave, useUnmountSignal } from './hooks.js';
+import { ConfirmButton } from './fields.js';
+import { useListEditor, useLoadOnce, useUnmountSignal } from './hooks.js';
+import { ListTab } from './list-tab.js';
 import { settingsNavStore } from './nav.js';
 
 /**
@@ -21,8 +22,7 @@ export function CamerasTab() {
   const { cameras, error } = useStore(camerasStore);
   const nav = useStore(settingsNavStore);
   const signal = useUnmountSignal();
-  const editor = useEditor<CameraForm>();
-  const deletion = useSave(() => null);
+  const list = useListEditor<CameraForm>(deleteCamera, () => refreshAfterWrite(signal));
 
   useLoadOnce((s) => refreshCameras(camerasStore, s));
 
@@ -30,50 +30,23 @@ export function CamerasTab() {
   useEffect(() => {
     const target = nav.editCamera && cameras?.find((c) => c.id === nav.editCamera);
     if (!target) return;
-    editor.open(cameraToForm(target));
+    list.editor.open(cameraToForm(target));
     settingsNavStore.set((n) => ({ ...n, editCamera: null }));
   }, [nav.editCamera, cameras]);
 
-  const remove = async (camera: Camera) => {
-    await deletion.run(async () => {
-      await deleteCamera(camera.id);
-      if (editor.form?.editing === camera.id) editor.close();
-    });
-    await refreshAfterWrite(signal);
-  };
-
   return (
-    <div class="settings-section">
-      <div class="settings-section-head">
-        <p class="settings-hint">{t('settings.cameras.intro')}</p>
-        <button type="button" class="settings-primary" data-testid="camera-add" onClick={() => editor.open(emptyCameraForm())}>
-          {t('settings.cameras.add')}
-        </button>
-      </div>
-      {error !== null && (
-        <p class="settings-form-error" role="alert">
-          {t('settings.loadFailed', { message: error })}
-        </p>
-      )}
-      <FormError errors={deletion.errors} />
-      {editor.form && (
-        <CameraFormView
-          key={editor.key}
-          initial={editor.form}
-          onCancel={editor.close}
-          onSaved={() => {
-            editor.close();
-            void refreshAfterWrite(signal);
-          }}
-        />
-      )}
-      {cameras === null ? (
-        error === null && <p class="settings-hint">{t('common.loading')}</p>
-      ) : cameras.length === 0 ? (
-        <p class="settings-empty">{t('settings.cameras.empty')}</p>
-      ) : (
+    <ListTab
+      intro={t('settings.cameras.intro')}
+      add={{ label: t('settings.cameras.add'), testid: 'camera-add', form: emptyCameraForm }}
+      list={list}
+      Editor={CameraFormView}
+      items={cameras}
+      error={error}
+      empty={t('settings.cameras.empty')}
+    >
+      {(items) => (
         <ul class="settings-list">
-          {cameras.map((camera) => (
+          {items.map((camera) => (
             <li key={camera.id} class="settings-card settings-row" data-testid="camera-row" data-camera={camera.id}>
               <div class="settings-row-main">
                 <strong>{camera.name}</strong> <code>{camera.id}</code>
@@ -87,15 +60,20 @@ export function CamerasTab() {
                 </ul>
               </div>
               <div class="settings-actions">
-                <button type="button" data-testid="camera-edit" onClick={() => editor.open(cameraToForm(camera))}>
+                <button type="button" data-testid="camera-edit" onClick={() => list.editor.open(cameraToForm(camera))}>
                   {t('common.edit')}
                 </button>
-                <ConfirmButton label={t('common.delete')} question={t('settings.cameras.deleteQuestion', { name: camera.name })} testid="camera-delete" onConfirm={() => void remove(camera)} />
+                <ConfirmButton
+                  label={t('common.delete')}
+                  question={t('settings.cameras.deleteQuestion', { name: camera.name })}
+                  testid="camera-delete"
+                  onConfirm={() => void list.remove(camera.id)}
+                />
               </div>
             </li>
           ))}
         </ul>
       )}
-    </div>
+    </ListTab>
   );
 }

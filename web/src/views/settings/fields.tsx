@@ -14,6 +14,23 @@ export function FieldError({ errors, field }: { errors: FormErrors; field: strin
   );
 }
 
+/** A list or settings that could not be loaded; what was loaded before stays on screen. */
+export function LoadFailed({ error }: { error: string | null }) {
+  const t = useT();
+  if (error === null) return null;
+  return (
+    <p class="settings-form-error" role="alert">
+      {t('settings.loadFailed', { message: error })}
+    </p>
+  );
+}
+
+/** Shown until the first answer; nothing once loading failed, the error says so. */
+export function Loading({ error }: { error: string | null }) {
+  const t = useT();
+  return error === null ? <p class="settings-hint">{t('common.loading')}</p> : null;
+}
+
 /** A failure that names no field of the form. */
 export function FormError({ errors }: { errors: FormErrors }) {
   const t = useT();
@@ -133,5 +150,23 @@ export function Form({ class: className, testid, onSubmit, children }: FormProps
     >
       {children}
     </form>
+  );
+}
+
+export interface SubmitButtonProps {
+  testid: string;
+  busy: boolean;
+  disabled?: boolean;
+  /** "Save" unless told. */
+  label?: string;
+}
+
+/** A form's submit button: disabled and saying so while its request runs. */
+export function SubmitButton({ testid, busy, disabled, label }: SubmitButtonProps) {
+  const t = useT();
+  return (
+    <button type="submit" class="settings-primary" data-testid={testid} disabled={busy || disabled === true}>
+      {busy ? t('settings.saving') : (label ?? t('common.save'))}
+    </button>
   );
 }

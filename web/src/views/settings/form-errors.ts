@@ -1,4 +1,5 @@
 import { ApiFailure } from '../../api/client.js';
+import { errorMessage } from '../../stores/store.js';
 
 /**
  * What a failed save shows: messages next to the fields the server named, and one message for the
@@ -18,15 +19,21 @@ export const NO_ERRORS: FormErrors = { fields: {}, general: null };
  * next to that field the prefix is noise, so it is dropped.
  */
 export function toFormErrors(err: unknown, resolve: (field: string) => string | null): FormErrors {
-  if (!(err instanceof ApiFailure)) return { fields: {}, general: err instanceof Error ? err.message : String(err) };
+  if (!(err instanceof ApiFailure)) return { fields: {}, general: errorMessage(err) };
   const key = err.field === null ? null : resolve(err.field);
   if (key === null) return { fields: {}, general: err.message };
   const prefix = `${err.field}: `;
   return { fields: { [key]: err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message }, general: null };
 }
 
-/** `sources.3.url` → index 3 and rest `url` under `list`; null for another path. */
-export function indexedField(field: string, list: string): { index: number; rest: string } | null {
+/**
+ * A server error under a list of rows (`sources`, `outputs`): `sources.3.url` shows at that field
+ * when the row has it, else at the row `sources.3` (a clashing row id has no field of its own);
+ * null for another path.
+ */
+export function rowErrorField(field: string, list: string, rowFields: ReadonlySet<string>): string | null {
   const m = new RegExp(`^${list}\\.(\\d+)(?:\\.(.+))?$`).exec(field);
-  return m ? { index: Number(m[1]), rest: m[2] ?? '' } : null;
+  if (!m) return null;
+  const row = `${list}.${Number(m[1])}`;
+  return rowFields.has(m[2] ?? '') ? `${row}.${m[2]}` : row;
 }

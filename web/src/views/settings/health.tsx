@@ -2,6 +2,7 @@ import { useT } from '../../i18n/use-t.js';
 import { langStore } from '../../i18n/i18n.js';
 import type { TransmissionHealth } from '../../stores/transmissions.js';
 import { useStore } from '../../stores/use-store.js';
+import { Table } from './table.js';
 
 /** Milliseconds below a second, seconds with one decimal above, in the UI language's number format. */
 function useAge(): (ms: number | null) => string {
@@ -51,52 +52,32 @@ export function HealthView({ health }: { health: TransmissionHealth | undefined 
         <dd>{health.demand ? t('settings.yes') : t('settings.no')}</dd>
       </dl>
       {health.writers.length > 0 && (
-        <table class="settings-table">
-          <thead>
-            <tr>
-              <th>{t('settings.health.writer')}</th>
-              <th>{t('settings.health.priority')}</th>
-              <th>{t('settings.health.state')}</th>
-              <th>{t('settings.health.frameAge')}</th>
+        <Table head={[t('settings.health.writer'), t('settings.health.priority'), t('settings.health.state'), t('settings.health.frameAge')]}>
+          {health.writers.map((w) => (
+            <tr key={w.id}>
+              <td>
+                <code>{w.id}</code>
+              </td>
+              <td>{w.priority}</td>
+              <td>{t(w.state === 'closed' ? 'settings.health.writer.closed' : w.fresh ? 'settings.health.writer.fresh' : 'settings.health.writer.stale')}</td>
+              <td>{age(w.frame_age_ms)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {health.writers.map((w) => (
-              <tr key={w.id}>
-                <td>
-                  <code>{w.id}</code>
-                </td>
-                <td>{w.priority}</td>
-                <td>{t(w.state === 'closed' ? 'settings.health.writer.closed' : w.fresh ? 'settings.health.writer.fresh' : 'settings.health.writer.stale')}</td>
-                <td>{age(w.frame_age_ms)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       {health.outputs.length > 0 && (
-        <table class="settings-table">
-          <thead>
-            <tr>
-              <th>{t('settings.urls.output')}</th>
-              <th>{t('settings.health.feed')}</th>
-              <th>{t('settings.health.publisher')}</th>
-              <th>{t('settings.health.readers')}</th>
+        <Table head={[t('settings.urls.output'), t('settings.health.feed'), t('settings.health.publisher'), t('settings.health.readers')]}>
+          {health.outputs.map((o) => (
+            <tr key={o.output_id}>
+              <td>
+                <code>{o.path}</code>
+              </td>
+              <td>{t(`settings.health.feed.${o.feed}`)}</td>
+              <td>{t(`settings.health.publisher.${o.publisher}`)}</td>
+              <td>{o.readers ?? none}</td>
             </tr>
-          </thead>
-          <tbody>
-            {health.outputs.map((o) => (
-              <tr key={o.output_id}>
-                <td>
-                  <code>{o.path}</code>
-                </td>
-                <td>{t(`settings.health.feed.${o.feed}`)}</td>
-                <td>{t(`settings.health.publisher.${o.publisher}`)}</td>
-                <td>{o.readers ?? none}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       {health.problems.map((p) => (
         <p key={p} class="settings-reason">

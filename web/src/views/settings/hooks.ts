@@ -33,6 +33,16 @@ export function useSave(resolve: (field: string) => string | null) {
   return { ...state, run, clear };
 }
 
+export type Save = ReturnType<typeof useSave>;
+
+/** A form's values and its save; `set` merges a patch, or what `patch` makes of the current values. */
+export function useForm<F>(initial: F | (() => F), resolve: (field: string) => string | null) {
+  const [form, setForm] = useState<F>(initial);
+  const save = useSave(resolve);
+  const set = (patch: Partial<F> | ((form: F) => Partial<F>)) => setForm((f) => ({ ...f, ...(typeof patch === 'function' ? patch(f) : patch) }));
+  return { form, set, save };
+}
+
 /** Runs `task` once on mount; unmounting aborts it. */
 export function useLoadOnce(task: (signal: AbortSignal) => Promise<unknown>): void {
   useEffect(() => {
@@ -54,3 +64,26 @@ export function useEditor<F>() {
     close: () => setState((s) => ({ ...s, form: null })),
   };
 }
+
+/**
+ * A list tab's editor and deletions. Deleting the item open in the editor closes it; a save or a
+ * deletion reloads the list, since the server may have changed more than the item.
+ */
+export function useListEditor<F extends { editing: string | null }>(deleteItem: (id: string) => Promise<void>, reload: () => Promise<unknown>) {
+  const editor = useEditor<F>();
+  const deletion = useSave(() => null);
+  const remove = async (id: string) => {
+    await deletion.run(async () => {
+      await deleteItem(id);
+      if (editor.form?.editing === id) editor.close();
+    });
+    await reload();
+  };
+  const saved = () => {
+    editor.close();
+    void reload();
+  };
+  return { editor, deletion, remove, saved };
+}
+
+export type ListEditor<F extends { editing: string | null }> = ReturnType<typeof useListEditor<F>>;

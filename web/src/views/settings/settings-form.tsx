@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
-import { Check, Field, FieldError, Form, FormError } from './fields.js';
+import { Check, Field, FieldError, Form, FormError, SubmitButton } from './fields.js';
 import type { FormErrors } from './form-errors.js';
 import { useSave } from './hooks.js';
 import {
@@ -63,9 +63,7 @@ export function SettingsForm({ settings }: { settings: SettingsAnswer }) {
         <button type="button" disabled={!dirty || save.busy} onClick={() => setValues(loaded)}>
           {t('settings.reset')}
         </button>
-        <button type="submit" class="settings-primary" data-testid="settings-save" disabled={!dirty || save.busy}>
-          {save.busy ? t('settings.saving') : t('common.save')}
-        </button>
+        <SubmitButton testid="settings-save" busy={save.busy} disabled={!dirty} />
       </div>
     </Form>
   );

@@ -1,6 +1,6 @@
 import { api } from '../../api/client.js';
 import type { Fetcher } from '../../stores/live-views.js';
-import { createStore, type Store } from '../../stores/store.js';
+import { createStore, refreshStore, type Store } from '../../stores/store.js';
 import { numberField } from '../../stores/transmissions.js';
 
 /**
@@ -13,63 +13,33 @@ export interface SettingsAnswer {
   store: { path: string; recovered: boolean; problems: string[] };
 }
 
-type Spec =
-  | { path: string; kind: 'bool' }
-  | { path: string; kind: 'int'; min: number; max: number }
-  | { path: string; kind: 'text' }
-  /** Write-only: never shown; empty keeps what is saved; `saved` is the answer's flag saying one is. */
-  | { path: string; kind: 'secret'; saved: (s: SettingsAnswer['streaming']) => boolean };
+const bool = <P extends string>(path: P) => ({ path, kind: 'bool' }) as const;
+const int = <P extends string>(path: P, min: number, max: number) => ({ path, kind: 'int', min, max }) as const;
+const text = <P extends string>(path: P) => ({ path, kind: 'text' }) as const;
+/** Write-only: never shown; empty keeps what is saved; `saved` is the answer's flag saying one is. */
+const secret = <P extends string>(path: P, saved: (s: SettingsAnswer['streaming']) => boolean) => ({ path, kind: 'secret', saved }) as const;
+const port = <P extends string>(path: P) => int(path, 1, 65535);
 
 /** The editable tunables, grouped as the form shows them; ranges follow the server's schema (src/domain/settings.ts). */
 export const SETTINGS_GROUPS = [
   {
     id: 'jsmpeg',
-    fields: [
-      { path: 'jsmpeg.enabled', kind: 'bool' },
-      { path: 'jsmpeg.max_sessions', kind: 'int', min: 0, max: 64 },
-      { path: 'jsmpeg.max_sessions_per_transmission', kind: 'int', min: 0, max: 16 },
-      { path: 'jsmpeg.width', kind: 'int', min: 160, max: 1920 },
-      { path: 'jsmpeg.fps', kind: 'int', min: 1, max: 30 },
-    ],
+    fields: [bool('jsmpeg.enabled'), int('jsmpeg.max_sessions', 0, 64), int('jsmpeg.max_sessions_per_transmission', 0, 16), int('jsmpeg.width', 160, 1920), int('jsmpeg.fps', 1, 30)],
   },
-  {
-    id: 'mse',
-    fields: [
-      { path: 'mse.enabled', kind: 'bool' },
-      { path: 'mse.allow_download', kind: 'bool' },
-    ],
-  },
+  { id: 'mse', fields: [bool('mse.enabled'), bool('mse.allow_download')] },
   {
     id: 'engine',
-    fields: [
-      { path: 'engine.auto_start', kind: 'bool' },
-      { path: 'engine.allow_download', kind: 'bool' },
-      { path: 'engine.rtsp_port', kind: 'int', min: 1, max: 65535 },
-      { path: 'engine.hls_port', kind: 'int', min: 1, max: 65535 },
-      { path: 'engine.webrtc_port', kind: 'int', min: 1, max: 65535 },
-      { path: 'engine.webrtc_udp_port', kind: 'int', min: 1, max: 65535 },
-      { path: 'engine.api_port', kind: 'int', min: 1, max: 65535 },
-    ],
+    fields: [bool('engine.auto_start'), bool('engine.allow_download'), port('engine.rtsp_port'), port('engine.hls_port'), port('engine.webrtc_port'), port('engine.webrtc_udp_port'), port('engine.api_port')],
   },
   {
     id: 'runtime',
-    fields: [
-      { path: 'demand.debounce_s', kind: 'int', min: 0, max: 3600 },
-      { path: 'writers.sticky_window_ms', kind: 'int', min: 0, max: 60_000 },
-      { path: 'writers.stale_after_ms', kind: 'int', min: 100, max: 60_000 },
-      { path: 'still.cache_ms', kind: 'int', min: 0, max: 60_000 },
-    ],
+    fields: [int('demand.debounce_s', 0, 3600), int('writers.sticky_window_ms', 0, 60_000), int('writers.stale_after_ms', 100, 60_000), int('still.cache_ms', 0, 60_000)],
   },
   {
     id: 'access',
-    fields: [
-      { path: 'server_id', kind: 'text' },
-      { path: 'lan_reader.username', kind: 'text' },
-      { path: 'lan_reader.password', kind: 'secret', saved: (s) => s.lan_reader.has_password },
-      { path: 'api_token', kind: 'secret', saved: (s) => s.has_api_token },
-    ],
+    fields: [text('server_id'), text('lan_reader.username'), secret('lan_reader.password', (s) => s.lan_reader.has_password), secret('api_token', (s) => s.has_api_token)],
   },
-] as const satisfies readonly { id: string; fields: readonly Spec[] }[];
+] as const;
 
 export type SettingsField = (typeof SETTINGS_GROUPS)[number]['fields'][number];
 export type SettingPath = SettingsField['path'];
@@ -123,13 +93,8 @@ export const createStreamingSettingsStore = (): Store<StreamingSettingsState> =>
 export const streamingSettingsStore = createStreamingSettingsStore();
 
 /** Never throws; an abort changes nothing. */
-export async function refreshStreamingSettings(store: Store<StreamingSettingsState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
-  try {
-    const settings = await fetcher<SettingsAnswer>('api/streams/settings', { signal });
-    if (!signal.aborted) store.set({ settings, error: null });
-  } catch (err) {
-    if (!signal.aborted) store.set((prev) => ({ ...prev, error: err instanceof Error ? err.message : String(err) }));
-  }
+export function refreshStreamingSettings(store: Store<StreamingSettingsState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
+  return refreshStore(store, signal, () => fetcher<SettingsAnswer>('api/streams/settings', { signal }), (settings) => ({ settings, error: null }));
 }
 
 /** Saves the changes; the answer is the new settings, put in the store so the form reloads from it. */

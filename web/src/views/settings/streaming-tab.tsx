@@ -3,6 +3,7 @@ import { useT } from '../../i18n/use-t.js';
 import { refreshServices, servicesStore } from '../../stores/services.js';
 import { useStore } from '../../stores/use-store.js';
 import { startPolling } from '../streams/polling.js';
+import { LoadFailed, Loading } from './fields.js';
 import { useLoadOnce } from './hooks.js';
 import { ServiceCard } from './service-card.js';
 import { SettingsForm } from './settings-form.js';
@@ -25,11 +26,7 @@ export function StreamingTab() {
         <ServiceCard service="engine" status={services.engine} />
         <ServiceCard service="mse" status={services.mse} />
       </div>
-      {error !== null && (
-        <p class="settings-form-error" role="alert">
-          {t('settings.loadFailed', { message: error })}
-        </p>
-      )}
+      <LoadFailed error={error} />
       {settings?.store.recovered && (
         <div class="settings-card settings-warning" role="status">
           <strong>{t('settings.streaming.recovered')}</strong>
@@ -40,7 +37,7 @@ export function StreamingTab() {
           </ul>
         </div>
       )}
-      {settings ? <SettingsForm settings={settings} /> : error === null && <p class="settings-hint">{t('common.loading')}</p>}
+      {settings ? <SettingsForm settings={settings} /> : <Loading error={error} />}
     </div>
   );
 }

@@ -1,4 +1,3 @@
-import { useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
 import {
   CODECS,
@@ -11,42 +10,25 @@ import {
   type TransmissionInput,
 } from '../../stores/transmissions.js';
 import { CameraSourceSelect } from './camera-source-select.js';
-import { Check, Field, FieldError, Form, FormError } from './fields.js';
-import type { FormErrors } from './form-errors.js';
-import { useSave } from './hooks.js';
-
-export interface TransmissionFormProps {
-  initial: TransmissionForm;
-  onSaved: () => void;
-  onCancel: () => void;
-}
+import { EditorForm, FormRows, type EditorProps, type RowProps } from './editor-form.js';
+import { Check, Field } from './fields.js';
+import { useForm } from './hooks.js';
 
 /** The advanced editor of a manual transmission and its outputs, saved as one document. */
-export function TransmissionFormView({ initial, onSaved, onCancel }: TransmissionFormProps) {
+export function TransmissionFormView({ initial, onSaved, onCancel }: EditorProps<TransmissionForm>) {
   const t = useT();
-  const [form, setForm] = useState(initial);
-  const save = useSave(transmissionErrorField);
-  const set = (patch: Partial<TransmissionForm>) => setForm((f) => ({ ...f, ...patch }));
-  const updateOutput = (index: number, patch: Partial<OutputForm>) =>
-    setForm((f) => ({ ...f, outputs: f.outputs.map((o, i) => (i === index ? { ...o, ...patch } : o)) }));
-  const removeOutput = (index: number) => {
-    // Errors name outputs by position: after a removal they would point at the wrong row.
-    save.clear();
-    setForm((f) => ({ ...f, outputs: f.outputs.filter((_, i) => i !== index) }));
-  };
+  const { form, set, save } = useForm(initial, transmissionErrorField);
 
   return (
-    <Form
-      class="settings-card settings-form"
+    <EditorForm
       testid="transmission-form"
-      onSubmit={() => {
-        void save.run(async () => {
-          await saveTransmission(form);
-          onSaved();
-        });
-      }}
+      saveTestid="transmission-save"
+      title={form.editing === null ? t('settings.tx.addTitle') : t('settings.tx.editTitle', { name: initial.name })}
+      save={save}
+      submit={() => saveTransmission(form)}
+      onSaved={onSaved}
+      onCancel={onCancel}
     >
-      <h3>{form.editing === null ? t('settings.tx.addTitle') : t('settings.tx.editTitle', { name: initial.name })}</h3>
       <div class="settings-grid">
         <Field label={t('settings.tx.name')} field="name" errors={save.errors}>
           <input type="text" value={form.name} data-testid="transmission-name" onInput={(e) => set({ name: e.currentTarget.value })} />
@@ -80,49 +62,30 @@ export function TransmissionFormView({ initial, onSaved, onCancel }: Transmissio
         )}
       </div>
       <Check label={t('settings.tx.enabled')} checked={form.enabled} onChange={(enabled) => set({ enabled })} />
-
-      <h4>{t('settings.tx.outputs')}</h4>
-      {form.outputs.map((output, index) => (
-        <OutputFields key={output.key} output={output} index={index} errors={save.errors} onChange={(patch) => updateOutput(index, patch)} onRemove={() => removeOutput(index)} />
-      ))}
-      <FieldError errors={save.errors} field="outputs" />
-      <div class="settings-actions">
-        <button type="button" data-testid="output-add" onClick={() => setForm((f) => ({ ...f, outputs: [...f.outputs, newOutputForm()] }))}>
-          {t('settings.tx.addOutput')}
-        </button>
-      </div>
-
-      <FormError errors={save.errors} />
-      <div class="settings-actions settings-actions--end">
-        <button type="button" onClick={onCancel}>
-          {t('common.cancel')}
-        </button>
-        <button type="submit" class="settings-primary" data-testid="transmission-save" disabled={save.busy}>
-          {save.busy ? t('settings.saving') : t('common.save')}
-        </button>
-      </div>
-    </Form>
+      <FormRows
+        field="outputs"
+        title={t('settings.tx.outputs')}
+        rows={form.outputs}
+        setRows={(update) => set((f) => ({ outputs: update(f.outputs) }))}
+        create={newOutputForm}
+        save={save}
+        legend={(output) => (output.id ? t('settings.tx.outputNamed', { id: output.id }) : t('settings.tx.outputNew'))}
+        testid="output-fields"
+        add={{ label: t('settings.tx.addOutput'), testid: 'output-add' }}
+        remove={{ label: t('settings.tx.removeOutput'), testid: 'output-remove' }}
+        Row={OutputFields}
+      />
+    </EditorForm>
   );
-}
-
-interface OutputFieldsProps {
-  output: OutputForm;
-  index: number;
-  errors: FormErrors;
-  onChange: (patch: Partial<OutputForm>) => void;
-  onRemove: () => void;
 }
 
 const NUMBERS = ['width', 'height', 'fps', 'bitrate_kbps'] as const;
 const PROTOCOLS = ['enable_rtsp', 'enable_hls', 'enable_webrtc'] as const;
 
-function OutputFields({ output, index, errors, onChange, onRemove }: OutputFieldsProps) {
+function OutputFields({ row: output, at, errors, onChange }: RowProps<OutputForm>) {
   const t = useT();
-  const at = (name: string) => `outputs.${index}.${name}`;
   return (
-    <fieldset class="settings-source" data-testid="output-fields">
-      <legend>{output.id ? t('settings.tx.outputNamed', { id: output.id }) : t('settings.tx.outputNew')}</legend>
-      <FieldError errors={errors} field={`outputs.${index}`} />
+    <>
       <div class="settings-grid">
         <Field label={t('settings.tx.output.name')} field={at('name')} errors={errors}>
           <input type="text" value={output.name} onInput={(e) => onChange({ name: e.currentTarget.value })} />
@@ -151,11 +114,6 @@ function OutputFields({ output, index, errors, onChange, onRemove }: OutputField
           <Check key={name} label={t(`settings.tx.output.${name}`)} checked={output[name]} onChange={(v) => onChange({ [name]: v })} />
         ))}
       </div>
-      <div class="settings-actions settings-actions--end">
-        <button type="button" class="settings-danger" data-testid="output-remove" onClick={onRemove}>
-          {t('settings.tx.removeOutput')}
-        </button>
-      </div>
-    </fieldset>
+    </>
   );
 }

@@ -4,6 +4,7 @@ import { isGenerated, ownerPointer, type Feeder, type GeneratedMeta, type Transm
 import { ConfirmButton } from './fields.js';
 import { HealthSummary, HealthView } from './health.js';
 import { settingsNavStore } from './nav.js';
+import { Table } from './table.js';
 import { UrlsPanel } from './urls-panel.js';
 import { WizardFormView } from './wizard-form.js';
 
@@ -94,37 +95,27 @@ function OutputsTable({ tx }: { tx: Transmission }) {
   if (tx.outputs.length === 0) return <p class="settings-hint">{t('settings.tx.noOutputs')}</p>;
   const none = t('settings.none');
   return (
-    <table class="settings-table">
-      <thead>
-        <tr>
-          <th>{t('settings.urls.output')}</th>
-          <th>{t('settings.tx.output.engine_path')}</th>
-          <th>{t('settings.tx.output.codec')}</th>
-          <th>{t('settings.tx.size')}</th>
-          <th>{t('settings.tx.output.fps')}</th>
-          <th>{t('settings.tx.protocols')}</th>
+    <Table
+      head={[t('settings.urls.output'), t('settings.tx.output.engine_path'), t('settings.tx.output.codec'), t('settings.tx.size'), t('settings.tx.output.fps'), t('settings.tx.protocols')]}
+    >
+      {tx.outputs.map((o) => (
+        <tr key={o.id} class={o.enabled ? '' : 'settings-muted'}>
+          <td>
+            <code>{o.id}</code> {o.name !== o.id && o.name}
+          </td>
+          <td>
+            <code>{o.engine_path}</code>
+          </td>
+          <td>{t(`settings.tx.codec.${o.codec}`)}</td>
+          <td>{o.width !== null && o.height !== null ? `${o.width}×${o.height}` : t('settings.tx.keepSource')}</td>
+          <td>{o.fps ?? none}</td>
+          <td>
+            {[o.enable_rtsp && t('settings.urls.protocol.rtsp'), o.enable_hls && t('settings.urls.protocol.hls'), o.enable_webrtc && t('settings.urls.protocol.webrtc')]
+              .filter(Boolean)
+              .join(', ')}
+          </td>
         </tr>
-      </thead>
-      <tbody>
-        {tx.outputs.map((o) => (
-          <tr key={o.id} class={o.enabled ? '' : 'settings-muted'}>
-            <td>
-              <code>{o.id}</code> {o.name !== o.id && o.name}
-            </td>
-            <td>
-              <code>{o.engine_path}</code>
-            </td>
-            <td>{t(`settings.tx.codec.${o.codec}`)}</td>
-            <td>{o.width !== null && o.height !== null ? `${o.width}×${o.height}` : t('settings.tx.keepSource')}</td>
-            <td>{o.fps ?? none}</td>
-            <td>
-              {[o.enable_rtsp && t('settings.urls.protocol.rtsp'), o.enable_hls && t('settings.urls.protocol.hls'), o.enable_webrtc && t('settings.urls.protocol.webrtc')]
-                .filter(Boolean)
-                .join(', ')}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </Table>
   );
 }

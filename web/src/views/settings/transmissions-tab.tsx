@@ -13,8 +13,8 @@ import {
 } from '../../stores/transmissions.js';
 import { useStore } from '../../stores/use-store.js';
 import { startPolling } from '../streams/polling.js';
-import { FormError } from './fields.js';
-import { useEditor, useLoadOnce, useSave, useUnmountSignal } from './hooks.js';
+import { useListEditor, useLoadOnce, useUnmountSignal } from './hooks.js';
+import { ListTab } from './list-tab.js';
 import { TransmissionFormView } from './transmission-form.js';
 import { TransmissionRow } from './transmission-row.js';
 
@@ -25,73 +25,47 @@ export function TransmissionsTab() {
   const t = useT();
   const { transmissions, health, feeders, error } = useStore(transmissionsStore);
   const signal = useUnmountSignal();
-  const editor = useEditor<TransmissionForm>();
-  const deletion = useSave(() => null);
+  const reload = () => refreshTransmissions(transmissionsStore, signal);
+  const list = useListEditor<TransmissionForm>(deleteTransmission, reload);
 
   useEffect(() => startPolling((s) => refreshTransmissions(transmissionsStore, s), HEALTH_POLL_MS), []);
   // The editor and the wizard offer the cameras.
   useLoadOnce((s) => refreshCameras(camerasStore, s));
 
-  const reload = () => void refreshTransmissions(transmissionsStore, signal);
-  const remove = async (tx: Transmission) => {
-    await deletion.run(async () => {
-      await deleteTransmission(tx.id);
-      if (editor.form?.editing === tx.id) editor.close();
-    });
-    reload();
-  };
-
-  const generated = transmissions?.filter(isGenerated) ?? [];
-  const manual = transmissions?.filter((tx) => !isGenerated(tx)) ?? [];
   const row = (tx: Transmission) => (
     <TransmissionRow
       key={tx.id}
       tx={tx}
       health={health[tx.id]}
       feeders={feeders[tx.id] ?? []}
-      onEdit={() => editor.open(transmissionToForm(tx))}
-      onDelete={() => void remove(tx)}
-      onChanged={reload}
+      onEdit={() => list.editor.open(transmissionToForm(tx))}
+      onDelete={() => void list.remove(tx.id)}
+      onChanged={() => void reload()}
     />
   );
 
   return (
-    <div class="settings-section">
-      <div class="settings-section-head">
-        <p class="settings-hint">{t('settings.tx.intro')}</p>
-        <button type="button" class="settings-primary" data-testid="transmission-add" onClick={() => editor.open(emptyTransmissionForm())}>
-          {t('settings.tx.add')}
-        </button>
-      </div>
-      {error !== null && (
-        <p class="settings-form-error" role="alert">
-          {t('settings.loadFailed', { message: error })}
-        </p>
-      )}
-      <FormError errors={deletion.errors} />
-      {editor.form && (
-        <TransmissionFormView
-          key={editor.key}
-          initial={editor.form}
-          onCancel={editor.close}
-          onSaved={() => {
-            editor.close();
-            reload();
-          }}
-        />
-      )}
-      {transmissions === null ? (
-        error === null && <p class="settings-hint">{t('common.loading')}</p>
-      ) : transmissions.length === 0 ? (
-        <p class="settings-empty">{t('settings.tx.empty')}</p>
-      ) : (
-        <>
-          <h3>{t('settings.tx.generatedTitle', { count: generated.length })}</h3>
-          {generated.length === 0 ? <p class="settings-hint">{t('settings.tx.noGenerated')}</p> : <ul class="settings-list">{generated.map(row)}</ul>}
-          <h3>{t('settings.tx.manualTitle', { count: manual.length })}</h3>
-          {manual.length === 0 ? <p class="settings-hint">{t('settings.tx.noManual')}</p> : <ul class="settings-list">{manual.map(row)}</ul>}
-        </>
-      )}
-    </div>
+    <ListTab
+      intro={t('settings.tx.intro')}
+      add={{ label: t('settings.tx.add'), testid: 'transmission-add', form: emptyTransmissionForm }}
+      list={list}
+      Editor={TransmissionFormView}
+      items={transmissions}
+      error={error}
+      empty={t('settings.tx.empty')}
+    >
+      {(items) => {
+        const generated = items.filter(isGenerated);
+        const manual = items.filter((tx) => !isGenerated(tx));
+        return (
+          <>
+            <h3>{t('settings.tx.generatedTitle', { count: generated.length })}</h3>
+            {generated.length === 0 ? <p class="settings-hint">{t('settings.tx.noGenerated')}</p> : <ul class="settings-list">{generated.map(row)}</ul>}
+            <h3>{t('settings.tx.manualTitle', { count: manual.length })}</h3>
+            {manual.length === 0 ? <p class="settings-hint">{t('settings.tx.noManual')}</p> : <ul class="settings-list">{manual.map(row)}</ul>}
+          </>
+        );
+      }}
+    </ListTab>
   );
 }

@@ -1,7 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
+import { errorMessage } from '../../stores/store.js';
 import { resolveUrls, type ResolvedUrl, type ResolvedUrls } from '../../stores/transmissions.js';
 import { copyText } from './clipboard.js';
+import { Loading } from './fields.js';
+import { Table } from './table.js';
 
 /** How long "Copied" stays on a button. */
 const COPIED_MS = 2_000;
@@ -19,7 +22,7 @@ export function UrlsPanel({ transmissionId }: { transmissionId: string }) {
     setError(null);
     resolveUrls(transmissionId).then(
       (a) => live && setAnswer(a),
-      (err: unknown) => live && setError(err instanceof Error ? err.message : String(err)),
+      (err: unknown) => live && setError(errorMessage(err)),
     );
     return () => {
       live = false;
@@ -35,25 +38,15 @@ export function UrlsPanel({ transmissionId }: { transmissionId: string }) {
         </p>
       )}
       {answer === null ? (
-        error === null && <p class="settings-hint">{t('common.loading')}</p>
+        <Loading error={error} />
       ) : answer.urls.length === 0 ? (
         <p class="settings-hint">{t('settings.urls.none')}</p>
       ) : (
-        <table class="settings-table">
-          <thead>
-            <tr>
-              <th>{t('settings.urls.output')}</th>
-              <th>{t('settings.urls.protocol')}</th>
-              <th>{t('settings.urls.url')}</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {answer.urls.map((u) => (
-              <UrlRow key={`${u.output_id}-${u.protocol}`} entry={u} />
-            ))}
-          </tbody>
-        </table>
+        <Table head={[t('settings.urls.output'), t('settings.urls.protocol'), t('settings.urls.url'), '']}>
+          {answer.urls.map((u) => (
+            <UrlRow key={`${u.output_id}-${u.protocol}`} entry={u} />
+          ))}
+        </Table>
       )}
       {answer?.warnings.map((w) => (
         <p key={w} class="settings-reason">

@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
 import { createPipeline, wizardErrorField, wizardForm, type Transmission, type WizardForm } from '../../stores/transmissions.js';
 import { CameraSourceSelect } from './camera-source-select.js';
-import { Check, Field, Form, FormError } from './fields.js';
-import { useSave } from './hooks.js';
+import { Check, Field, Form, FormError, SubmitButton } from './fields.js';
+import { useForm } from './hooks.js';
 
 export interface WizardProps {
   transmission: Transmission;
@@ -13,10 +13,8 @@ export interface WizardProps {
 /** Advanced shortcut: a pipeline `camera.source -> stream.publish_video` writing into this transmission. */
 export function WizardFormView({ transmission, onCreated }: WizardProps) {
   const t = useT();
-  const [form, setForm] = useState<WizardForm>(() => wizardForm(transmission));
+  const { form, set, save } = useForm<WizardForm>(() => wizardForm(transmission), wizardErrorField);
   const [created, setCreated] = useState<string | null>(null);
-  const save = useSave(wizardErrorField);
-  const set = (patch: Partial<WizardForm>) => setForm((f) => ({ ...f, ...patch }));
 
   return (
     <Form
@@ -59,9 +57,7 @@ export function WizardFormView({ transmission, onCreated }: WizardProps) {
         </p>
       )}
       <div class="settings-actions settings-actions--end">
-        <button type="submit" class="settings-primary" data-testid="wizard-create" disabled={save.busy}>
-          {save.busy ? t('settings.saving') : t('settings.wizard.create')}
-        </button>
+        <SubmitButton testid="wizard-create" busy={save.busy} label={t('settings.wizard.create')} />
       </div>
     </Form>
   );
