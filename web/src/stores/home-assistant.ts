@@ -1,6 +1,6 @@
 import { api, ApiFailure } from '../api/client.js';
 import type { Fetcher } from './live-views.js';
-import { createStore, type Store } from './store.js';
+import { createStore, errorMessage, type Store } from './store.js';
 
 /** The server's add-on status (`GET api/streams/addon`, src/addon/index.ts), as far as this tab reads it. */
 export interface AddonStatus {
@@ -160,7 +160,7 @@ export async function refreshHomeAssistant(store: Store<HomeAssistantState>, sig
         ? { mode: status.value.mode, supervisor: { token_present: status.value.supervisor.token_present }, home_assistant_api: { ...status.value.home_assistant_api } }
         : prev.status,
     list: list.status === 'fulfilled' ? toHaCameraList(list.value) : prev.list,
-    error: failed ? (failed.reason instanceof Error ? failed.reason.message : String(failed.reason)) : null,
+    error: failed ? errorMessage(failed.reason) : null,
   }));
 }
 
@@ -168,7 +168,7 @@ const stepsOf = (value: unknown): ProvisionStep[] => (Array.isArray(value) ? (va
 
 /** A refusal as the tab shows it; the details are the server's 502/409 extras (src/addon/provision.ts). */
 export function failureOf(err: unknown): HaFailure {
-  if (!(err instanceof ApiFailure)) return { status: null, code: 'unreachable', message: err instanceof Error ? err.message : String(err), step: null, entry_id: null, steps: [] };
+  if (!(err instanceof ApiFailure)) return { status: null, code: 'unreachable', message: errorMessage(err), step: null, entry_id: null, steps: [] };
   const { step, entry_id: entryId, steps } = err.details;
   return {
     status: err.status,

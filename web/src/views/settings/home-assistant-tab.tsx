@@ -15,6 +15,7 @@ import {
 } from '../../stores/home-assistant.js';
 import { useStore } from '../../stores/use-store.js';
 import './home-assistant.css';
+import { LoadFailed, Loading } from './fields.js';
 import { useLoadOnce, useUnmountSignal } from './hooks.js';
 
 /** Refusals the tab explains in the user's language; any other code shows the server's message alone. */
@@ -48,14 +49,10 @@ export function HomeAssistantTab() {
           {t('settings.ha.coreUnreachable', { reason: status.home_assistant_api.reason ?? String(status.home_assistant_api.status) })}
         </div>
       )}
-      {error !== null && (
-        <p class="settings-form-error" role="alert">
-          {t('settings.loadFailed', { message: error })}
-        </p>
-      )}
+      <LoadFailed error={error} />
       {last && !inRow && <Outcome outcome={last} />}
       {list === null ? (
-        error === null && <p class="settings-hint">{t('common.loading')}</p>
+        <Loading error={error} />
       ) : (
         <>
           <section class="settings-card">
