@@ -39,6 +39,20 @@ describe('the panel under an ingress prefix', () => {
     await context.close();
   });
 
+  it('the demo is removed from settings for good: its pipeline deleted, the grid empty', async () => {
+    const { page, errors } = await openPage(rig.browser, `${rig.ingress.url}#/settings`);
+    await page.click('[data-testid="settings-tab-transmissions"]');
+    await page.click('[data-testid="owner-delete-pipeline"]');
+    await page.click('[data-testid="owner-delete-pipeline-confirm"]');
+    await expect.poll(async () => (await rig.server.request('GET', '/api/streams/pipelines/demo')).status, { timeout: 5_000 }).toBe(404);
+    await page.waitForSelector('[data-testid="transmission-row"]', { state: 'detached', timeout: 5_000 });
+    await page.goto(`${rig.ingress.url}#/streams`);
+    await page.waitForSelector('[data-testid="streams-empty"]', { timeout: 10_000 });
+    expect(await page.$('[data-testid="tile"]')).toBeNull();
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('the same bundle works at / without a prefix', async () => {
     const { page, errors } = await openPage(rig.browser, `${rig.server.base}/`);
     await page.waitForSelector('.app-header h1');

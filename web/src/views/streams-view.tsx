@@ -43,7 +43,7 @@ export function StreamsView() {
       {views === null ? (
         error === null && <p class="streams-loading">{t('common.loading')}</p>
       ) : views.length === 0 ? (
-        <div class="streams-empty">
+        <div class="streams-empty" data-testid="streams-empty">
           <strong>{t('streams.empty.title')}</strong>
           <p>{t('streams.empty.body')}</p>
           <a href="#/settings">{t('streams.openSettings')}</a>

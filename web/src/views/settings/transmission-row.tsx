@@ -1,7 +1,10 @@
 import { useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
 import { isGenerated, ownerPointer, type Feeder, type GeneratedMeta, type Transmission, type TransmissionHealth } from '../../stores/transmissions.js';
-import { ConfirmButton } from './fields.js';
+import { api } from '../../api/client.js';
+import { deleteDocument } from '../../api/documents.js';
+import { errorMessage } from '../../stores/store.js';
+import { ConfirmButton, LoadFailed } from './fields.js';
 import { HealthSummary, HealthView } from './health.js';
 import { settingsNavStore } from './nav.js';
 import { Table } from './table.js';
@@ -45,7 +48,7 @@ export function TransmissionRow({ tx, health, feeders, onEdit, onDelete, onChang
           </div>
         )}
       </div>
-      {tx.metadata && <OwnerNote meta={tx.metadata} />}
+      {tx.metadata && <OwnerNote meta={tx.metadata} onChanged={onChanged} />}
       <HealthSummary health={health} />
       {/* A camera's implicit pipeline says what the owner note already says. */}
       {feeders.filter((f) => !f.implicit).map((f) => (
@@ -70,9 +73,10 @@ export function TransmissionRow({ tx, health, feeders, onEdit, onDelete, onChang
 }
 
 /** A generated transmission is read-only: this says who owns it and where to change it. */
-function OwnerNote({ meta }: { meta: GeneratedMeta }) {
+function OwnerNote({ meta, onChanged }: { meta: GeneratedMeta; onChanged: () => void }) {
   const t = useT();
   const owner = ownerPointer(meta);
+  const [failure, setFailure] = useState<string | null>(null);
   const publication = meta.publication_id ?? t('settings.none');
   return (
     <p class="settings-owner" data-testid="transmission-owner">
@@ -84,7 +88,21 @@ function OwnerNote({ meta }: { meta: GeneratedMeta }) {
           </button>
         </>
       )}
-      {owner.kind === 'pipeline' && t('settings.tx.ownerPipeline', { publication, pipeline: owner.pipeline, node: owner.node })}
+      {owner.kind === 'pipeline' && (
+        <>
+          {t('settings.tx.ownerPipeline', { publication, pipeline: owner.pipeline, node: owner.node })}{' '}
+          {/* The only way to remove a pipeline's stream (the first-run demo among them) from the panel. */}
+          <ConfirmButton
+            label={t('settings.tx.deletePipeline')}
+            question={t('settings.tx.deletePipelineQuestion', { pipeline: owner.pipeline })}
+            testid="owner-delete-pipeline"
+            onConfirm={() => {
+              deleteDocument('api/streams/pipelines', owner.pipeline, api).then(onChanged, (err: unknown) => setFailure(errorMessage(err)));
+            }}
+          />
+          <LoadFailed error={failure} />
+        </>
+      )}
       {owner.kind === 'publications' && t('settings.tx.ownerPublications', { publication })}
     </p>
   );
