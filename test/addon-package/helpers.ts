@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -8,8 +8,9 @@ import { parse } from 'yaml';
 /** The repository root, which is also the add-on folder Supervisor builds. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The shared reference copies sit beside the repository (CI: shared/ beside the clone). */
-export const REFERENCE_DIR = process.env.TOPOSYNC_REFERENCE_DIR ?? join(ROOT, '..', 'shared', 'reference');
+/** The shared reference copies: beside the checkout when it sits in the work folder, else where the machine keeps them (as the doubles' tests do). */
+const BESIDE = join(ROOT, '..', 'shared', 'reference');
+export const REFERENCE_DIR = process.env.TOPOSYNC_REFERENCE_DIR ?? (existsSync(BESIDE) ? BESIDE : '/work/shared/reference');
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
