@@ -5,6 +5,7 @@ import { ApiError } from '../errors.js';
 import { redactUrls } from '../logger.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import type { HaCamera, HaCameras } from './ha-cameras.js';
+import type { ProvisionReport, ProvisionStep, RemovalReport } from './api-types.js';
 import { SupervisorUnavailable, type SupervisorClient, type SupervisorResponse } from './supervisor-client.js';
 
 export interface ProvisionOptions {
@@ -15,32 +16,6 @@ export interface ProvisionOptions {
   /** Generic Camera's `framerate`: how often Home Assistant refreshes the still while a card shows it. Default 2. */
   framerate?: number;
   now?: () => Date;
-}
-
-/** One request made to Home Assistant, as reported back (never a body: Home Assistant echoes the stream URL). */
-export interface ProvisionStep {
-  step: string;
-  request: string;
-  status: number | null;
-  result: string;
-}
-
-export interface ProvisionReport {
-  publication_id: string;
-  flow_id: string;
-  entry_id: string;
-  title: string;
-  steps: ProvisionStep[];
-  warnings: string[];
-}
-
-export interface RemovalReport {
-  entry_id: string;
-  publication_id: string;
-  /** Home Assistant no longer knew the entry (removed by hand); it is forgotten here all the same. */
-  already_removed: boolean;
-  require_restart: boolean;
-  steps: ProvisionStep[];
 }
 
 const FLOWS = '/core/api/config/config_entries/flow';

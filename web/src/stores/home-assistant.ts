@@ -1,3 +1,4 @@
+import type { ProvisionReport, ProvisionStep, RemovalReport } from '../../../src/addon/api-types.js';
 import { api, ApiFailure } from '../api/client.js';
 import type { Fetcher } from './live-views.js';
 import { createStore, errorMessage, type Store } from './store.js';
@@ -42,31 +43,6 @@ export interface HaCameraList {
   orphaned_entries: HaEntry[];
   /** The server's own notes (no reader password, no direct port...), in its words. */
   warnings: string[];
-}
-
-/** One request the server made to Home Assistant (src/addon/provision.ts `ProvisionStep`). */
-export interface ProvisionStep {
-  step: string;
-  request: string;
-  status: number | null;
-  result: string;
-}
-
-export interface ProvisionReport {
-  publication_id: string;
-  flow_id: string;
-  entry_id: string;
-  title: string;
-  steps: ProvisionStep[];
-  warnings: string[];
-}
-
-export interface RemovalReport {
-  entry_id: string;
-  publication_id: string;
-  already_removed: boolean;
-  require_restart: boolean;
-  steps: ProvisionStep[];
 }
 
 export type HaAction = 'provision' | 'remove';

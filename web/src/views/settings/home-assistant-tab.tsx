@@ -11,9 +11,9 @@ import {
   type HaEntry,
   type HaFailure,
   type HaOutcome,
-  type ProvisionStep,
 } from '../../stores/home-assistant.js';
 import { useStore } from '../../stores/use-store.js';
+import type { ProvisionStep } from '../../../../src/addon/api-types.js';
 import './home-assistant.css';
 import { LoadFailed, Loading } from './fields.js';
 import { useLoadOnce, useUnmountSignal } from './hooks.js';
