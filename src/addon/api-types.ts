@@ -28,3 +28,43 @@ export interface RemovalReport {
   require_restart: boolean;
   steps: ProvisionStep[];
 }
+
+/** A config entry this add-on created (the settings document keeps them: src/domain/settings.ts). */
+export interface HaEntry {
+  entry_id: string;
+  publication_id: string;
+  title: string;
+  created_at: string;
+}
+
+/** One camera of `GET /api/streams/home-assistant/cameras`. */
+export interface HaCamera {
+  /** Stable across restarts: this server and the publication. */
+  unique_id: string;
+  publication_id: string;
+  live_view_id: string;
+  camera_id: string | null;
+  name: string;
+  role: string;
+  label: string;
+  transmission_id: string;
+  output_id: string;
+  engine_path: string;
+  /** RTSP with the LAN reader's credentials, never a camera's. */
+  stream_source: string;
+  still_image_url: string | null;
+  /** The Home Assistant config entry created for it, if any. */
+  entry: HaEntry | null;
+}
+
+export interface HaCameraList {
+  addon_host: string;
+  addon_host_source: 'supervisor' | 'fallback';
+  rtsp_port: number;
+  direct_port: number | null;
+  reader: { username: string; has_password: boolean };
+  cameras: HaCamera[];
+  /** Entries created for publications that are gone or hidden: the offer to remove them. */
+  orphaned_entries: (HaEntry & { remove_url: string })[];
+  warnings: string[];
+}

@@ -1,4 +1,4 @@
-import type { HomeAssistantEntry } from '../domain/settings.js';
+import type { HaCamera, HaCameraList } from './api-types.js';
 import { notFound } from '../errors.js';
 import type { MediaTokens } from '../playback/tokens.js';
 import { lanRtspUrl } from '../playback/urls.js';
@@ -18,37 +18,6 @@ export interface HaCamerasOptions {
    * entry for good. Default 10 years; rotating the media token key revokes every one at once.
    */
   stillTokenTtlMs?: number;
-}
-
-export interface HaCamera {
-  /** Stable across restarts: this server and the publication. */
-  unique_id: string;
-  publication_id: string;
-  live_view_id: string;
-  camera_id: string | null;
-  name: string;
-  role: string;
-  label: string;
-  transmission_id: string;
-  output_id: string;
-  engine_path: string;
-  /** RTSP with the LAN reader's credentials, never a camera's. */
-  stream_source: string;
-  still_image_url: string | null;
-  /** The Home Assistant config entry created for it, if any. */
-  entry: HomeAssistantEntry | null;
-}
-
-export interface HaCameraList {
-  addon_host: string;
-  addon_host_source: 'supervisor' | 'fallback';
-  rtsp_port: number;
-  direct_port: number | null;
-  reader: { username: string; has_password: boolean };
-  cameras: HaCamera[];
-  /** Entries created for publications that are gone or hidden: the offer to remove them. */
-  orphaned_entries: (HomeAssistantEntry & { remove_url: string })[];
-  warnings: string[];
 }
 
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;

@@ -4,8 +4,8 @@ import type { HomeAssistantEntry } from '../domain/settings.js';
 import { ApiError } from '../errors.js';
 import { redactUrls } from '../logger.js';
 import type { SettingsStore } from '../store/settings-store.js';
-import type { HaCamera, HaCameras } from './ha-cameras.js';
-import type { ProvisionReport, ProvisionStep, RemovalReport } from './api-types.js';
+import type { HaCameras } from './ha-cameras.js';
+import type { HaCamera, ProvisionReport, ProvisionStep, RemovalReport } from './api-types.js';
 import { SupervisorUnavailable, type SupervisorClient, type SupervisorResponse } from './supervisor-client.js';
 
 export interface ProvisionOptions {

@@ -1,4 +1,4 @@
-import type { ProvisionReport, ProvisionStep, RemovalReport } from '../../../src/addon/api-types.js';
+import type { HaCamera as ApiHaCamera, HaCameraList as ApiHaCameraList, HaEntry, ProvisionReport, ProvisionStep, RemovalReport } from '../../../src/addon/api-types.js';
 import { api, ApiFailure } from '../api/client.js';
 import type { Fetcher } from './live-views.js';
 import { createStore, errorMessage, type Store } from './store.js';
@@ -10,40 +10,12 @@ export interface AddonStatus {
   home_assistant_api: { reachable: boolean; status: number | null; reason: string | null };
 }
 
-/** A config entry this add-on created (src/domain/settings.ts `HomeAssistantEntry`). */
-export interface HaEntry {
-  entry_id: string;
-  publication_id: string;
-  title: string;
-  created_at: string;
-}
+export type { HaEntry };
 
-/** One camera of `GET api/streams/home-assistant/cameras` (src/addon/ha-cameras.ts), its secrets masked. */
-export interface HaCamera {
-  publication_id: string;
-  camera_id: string | null;
-  name: string;
-  role: string;
-  label: string;
-  /** RTSP with the reader's user name and the password replaced by {@link MASK}. */
-  stream_source: string;
-  /** On the direct port, the media token replaced by {@link MASK}; null without a direct port. */
-  still_image_url: string | null;
-  entry: HaEntry | null;
-}
+/** One camera of the list as the tab keeps it: `stream_source` with the password, `still_image_url` with the token, replaced by {@link MASK}. */
+export type HaCamera = Pick<ApiHaCamera, 'publication_id' | 'camera_id' | 'name' | 'role' | 'label' | 'stream_source' | 'still_image_url' | 'entry'>;
 
-export interface HaCameraList {
-  addon_host: string;
-  addon_host_source: 'supervisor' | 'fallback';
-  rtsp_port: number;
-  direct_port: number | null;
-  reader: { username: string; has_password: boolean };
-  cameras: HaCamera[];
-  /** Entries whose publication is gone or hidden from Home Assistant: offered for removal. */
-  orphaned_entries: HaEntry[];
-  /** The server's own notes (no reader password, no direct port...), in its words. */
-  warnings: string[];
-}
+export type HaCameraList = Omit<ApiHaCameraList, 'cameras' | 'orphaned_entries'> & { cameras: HaCamera[]; orphaned_entries: HaEntry[] };
 
 export type HaAction = 'provision' | 'remove';
 
@@ -92,7 +64,7 @@ export const maskStillUrl = (url: string): string => url.replace(/([?&]media_tok
 const entryOf = (e: HaEntry): HaEntry => ({ entry_id: e.entry_id, publication_id: e.publication_id, title: e.title, created_at: e.created_at });
 
 /** Only what the tab shows (the server's answer carries more), secrets masked before anything can render them. */
-export function toHaCameraList(answer: HaCameraList): HaCameraList {
+export function toHaCameraList(answer: ApiHaCameraList): HaCameraList {
   return {
     addon_host: answer.addon_host,
     addon_host_source: answer.addon_host_source,
@@ -125,7 +97,7 @@ export function entitiesUnavailable(status: AddonStatus | null): 'not_addon' | '
 export async function refreshHomeAssistant(store: Store<HomeAssistantState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
   const [status, list] = await Promise.allSettled([
     fetcher<AddonStatus>('api/streams/addon', { signal }),
-    fetcher<HaCameraList>('api/streams/home-assistant/cameras', { signal }),
+    fetcher<ApiHaCameraList>('api/streams/home-assistant/cameras', { signal }),
   ]);
   if (signal.aborted) return;
   const failed = [status, list].find((r): r is PromiseRejectedResult => r.status === 'rejected');
