@@ -149,7 +149,8 @@ function liveView(id: string, group: readonly Publication[], camera: StoredCamer
   variants.sort((a, b) => ROLE_ORDER.get(a.role)! - ROLE_ORDER.get(b.role)!);
   return {
     id,
-    name: camera?.name ?? id,
+    // A pipeline's view is named for the pipeline (its id has a `pipeline-` prefix).
+    name: camera?.name ?? group[0]?.pipeline_name ?? id,
     camera_id: camera ? camera.id : null,
     variants,
     metadata: {

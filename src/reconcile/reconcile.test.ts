@@ -257,6 +257,11 @@ describe('reconcile', () => {
     expect(input).toEqual(snapshot);
   });
 
+  it("names a pipeline's own live view for the pipeline, a camera's for the camera", () => {
+    const out = reconcile(plane({ cameras: [front()], pipelines: [publishPipeline('yard-ai', {})] })).plane;
+    expect(out.live_views.map((v) => [v.id, v.name])).toEqual(expect.arrayContaining([['pipeline-yard-ai', 'yard-ai'], ['front', front().name]]));
+  });
+
   it('gives pipeline names that fold to the same path distinct engine paths', () => {
     const out = reconcile(plane({ pipelines: [publishPipeline('Yard', {}), publishPipeline('yard', {})] })).plane;
     expect(out.transmissions.map((t) => t.outputs[0]!.engine_path)).toEqual(['pipe/yard/out', 'pipe/yard/out-2']);
