@@ -47,7 +47,15 @@ describe('the player follows the plan, falls back and climbs back (Chromium, ing
     expect(fallback.framesDecoded).toBeGreaterThan(0);
 
     expect((await hlsSource('POST')).status).toBeLessThan(300);
-    await playing(page, 'hls', 60_000);
+    // Climbing back happens in a hidden second video; the shown one must hold a picture the whole time (no black gap).
+    const gaps: string[] = [];
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await page.waitForTimeout(100)) {
+      const shown = await page.$$eval('[data-player] video[data-visible="true"]', (vs) => vs.map((v) => ({ ready: (v as unknown as { readyState: number }).readyState, transport: v.getAttribute('data-transport') })));
+      if (shown.length !== 1 || shown[0]!.ready < 2) gaps.push(JSON.stringify(shown));
+      if ((await page.getAttribute('[data-player]', 'data-transport')) === 'hls') break;
+    }
+    expect(gaps).toEqual([]);
+    await playing(page, 'hls', 1_000);
     expect((await sampleVideo(page)).timeAdvanced).toBeGreaterThan(0);
 
     // hls.js retries while the source is gone make Chromium log failed loads; nothing else may be logged.
