@@ -8,7 +8,8 @@ import { parse } from 'yaml';
 import { streamingSettingsSchema, type StreamingSettings } from '../domain/settings.js';
 import { loadConfig } from '../../test/doubles/mediamtx/config.js';
 import { loadReference } from '../../test/doubles/mediamtx/reference.js';
-import { configPath, hashCredential, mediamtxConfig, mediamtxLogLevel, renderMediamtxConfig, writeMediamtxConfig } from './config.js';
+import { childLogLevel } from '../process/child-log-level.js';
+import { configPath, hashCredential, mediamtxConfig, renderMediamtxConfig, writeMediamtxConfig } from './config.js';
 import type { PortPlan } from './ports.js';
 
 const REFERENCE = '/work/shared/reference/mediamtx.yml';
@@ -88,7 +89,7 @@ describe('MediaMTX config rendering', () => {
   });
 
   it('maps the server log level onto MediaMTX levels', () => {
-    expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map(mediamtxLogLevel)).toEqual(['debug', 'debug', 'info', 'warn', 'error', 'error', 'error']);
+    expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map(childLogLevel)).toEqual(['debug', 'debug', 'info', 'warn', 'error', 'error', 'error']);
     expect(parse(renderMediamtxConfig({ settings: settings(), ports: PORTS, logLevel: 'debug' })).logLevel).toBe('debug');
   });
 

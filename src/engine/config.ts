@@ -4,25 +4,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import type { StreamingSettings } from '../domain/settings.js';
+import { childLogLevel } from '../process/child-log-level.js';
 import { engineRuntimeDir } from './binary.js';
 import type { PortPlan } from './ports.js';
-
-export type MediamtxLogLevel = 'error' | 'warn' | 'info' | 'debug';
-
-/** The server's pino level mapped onto MediaMTX's four. */
-export function mediamtxLogLevel(level: string): MediamtxLogLevel {
-  switch (level) {
-    case 'trace':
-    case 'debug':
-      return 'debug';
-    case 'info':
-      return 'info';
-    case 'warn':
-      return 'warn';
-    default:
-      return 'error';
-  }
-}
 
 /** MediaMTX's hashed credential form: `sha256:` + base64(SHA-256(value)) (conf.Credential). */
 export function hashCredential(value: string): string {
@@ -60,7 +44,7 @@ export function mediamtxConfig({ settings, ports, logLevel }: RenderOptions): Re
     users.push({ user: reader.username, pass: hashCredential(reader.password), ips: [], permissions: [{ action: 'read' }] });
   }
   return {
-    logLevel: mediamtxLogLevel(logLevel),
+    logLevel: childLogLevel(logLevel),
     logDestinations: ['stdout'],
 
     authMethod: 'internal',

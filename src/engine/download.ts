@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { saveHashed } from '../process/hashed-download.js';
 import * as tar from 'tar';
 import { MEDIAMTX_VERSION, cachedBinaryPath, executableProblem, versionCacheDir, type ReleasePlatform } from './binary.js';
 
@@ -80,23 +77,8 @@ export async function downloadMediamtx(options: DownloadOptions): Promise<string
 
     const tarRes = await get(fetchImpl, `${root}/${MEDIAMTX_VERSION}/${asset}`, timeoutMs);
     const tarball = join(tmp, asset);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        bytes += chunk.length;
-        if (bytes > maxBytes) return done(new DownloadError('too_large', `${asset} is larger than ${maxBytes} bytes`));
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
-    try {
-      await pipeline(Readable.fromWeb(tarRes.body as import('node:stream/web').ReadableStream), meter, createWriteStream(tarball, { mode: 0o600 }));
-    } catch (err) {
-      if (err instanceof DownloadError) throw err;
-      throw new DownloadError('network', `download of ${asset} failed: ${(err as Error).message}`);
-    }
-    const actual = hash.digest('hex');
+    // get() refuses an answer without a body.
+    const { sha256: actual } = await saveHashed(tarRes.body!, { file: tarball, asset, maxBytes, fail: (kind, message) => new DownloadError(kind, message) });
     if (actual !== expected) {
       throw new DownloadError('checksum_mismatch', `SHA-256 of ${asset} is ${actual}, checksums.sha256 says ${expected}; refusing to install it`);
     }

@@ -5,6 +5,7 @@ import type { StreamingSettings } from '../domain/settings.js';
 import { ApiError } from '../errors.js';
 import { redactUrls } from '../logger.js';
 import { createLineSplitter, createRedactor } from '../process/lines.js';
+import { binaryStatus, createDownloadJob, createSerialQueue, createStartTracker } from '../process/lifecycle.js';
 import { ServiceStartError, serviceState, startService, type Service } from '../process/service.js';
 import type { ChildHandle, Supervisor } from '../process/types.js';
 import { DEFAULT_BUNDLED_PATHS, MEDIAMTX_VERSION, cachedBinaryPath, executableProblem, releasePlatform, resolveBinary, type BinaryResolution, type BinarySource } from './binary.js';
@@ -135,35 +136,21 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
   let service: Service | null = null;
   let handle: ChildHandle | null = null;
   let client: MediamtxClient | null = null;
-  let starting = false;
-  let failed = false;
-  let lastError: string | null = null;
-  let downloadJob: Promise<string> | null = null;
-  let downloadError: string | null = null;
+  const start = createStartTracker({ log, label: 'MediaMTX' });
   let desired: Map<string, PathConf> | null = null;
   let lastSyncAt: string | null = null;
   let lastSyncErrors = 0;
 
-  let lifecycle: Promise<unknown> = Promise.resolve();
-  const serially = <T>(op: () => Promise<T>): Promise<T> => {
-    const next = lifecycle.then(op, op);
-    lifecycle = next.catch(() => undefined);
-    return next;
-  };
-  let syncing: Promise<unknown> = Promise.resolve();
-  const syncSerially = <T>(op: () => Promise<T>): Promise<T> => {
-    const next = syncing.then(op, op);
-    syncing = next.catch(() => undefined);
-    return next;
-  };
+  const serially = createSerialQueue();
+  const syncSerially = createSerialQueue();
 
   function state(): EngineState {
     if (handle) {
       const s = handle.status();
       return serviceState(s.state, s.pid, service?.ready() ?? false);
     }
-    if (starting) return 'starting';
-    if (failed) return 'failed';
+    if (start.starting()) return 'starting';
+    if (start.failed()) return 'failed';
     if (binary && binary.path === null) return 'missing';
     return 'stopped';
   }
@@ -185,16 +172,12 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
     return {
       state: state(),
       version: MEDIAMTX_VERSION,
-      binary: binary
-        ? binary.path === null
-          ? { path: null, source: null, reason: binary.reason }
-          : { path: binary.path, source: binary.source, reason: null }
-        : { path: null, source: null, reason: 'not looked for yet' },
+      binary: binaryStatus(binary),
       pid: st?.pid ?? null,
       ports: portStatus,
       restarts: st?.restarts ?? 0,
-      last_error: lastError,
-      download: { allowed: s.engine.allow_download, in_progress: downloadJob !== null, last_error: downloadError },
+      last_error: start.lastError(),
+      download: { allowed: s.engine.allow_download, in_progress: download.inProgress(), last_error: download.lastError() },
       api_url: live ? `http://127.0.0.1:${live.api.actual}` : null,
       paths: { desired: desired?.size ?? 0, last_sync_at: lastSyncAt, last_sync_errors: lastSyncErrors },
     };
@@ -205,34 +188,21 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
     return binary;
   }
 
-  /** One shared download at a time; the cache is checked first. */
-  function ensureDownloaded(): Promise<string> {
-    if (downloadJob) return downloadJob;
-    const rp = releasePlatform();
-    if ('reason' in rp) return Promise.reject(new DownloadError('unsupported_platform', rp.reason));
-    const job = (async () => {
+  /** The cache is checked first. */
+  const download = createDownloadJob({
+    log,
+    label: 'MediaMTX',
+    run: async () => {
+      const rp = releasePlatform();
+      if ('reason' in rp) throw new DownloadError('unsupported_platform', rp.reason);
       const target = cachedBinaryPath(dataDir, rp.platform);
       if ((await executableProblem(target)) === null) return target;
       log.info({ version: MEDIAMTX_VERSION, platform: rp.platform, base_url: downloadBaseUrl }, 'downloading MediaMTX');
       const path = await downloadMediamtx({ dataDir, platform: rp.platform, baseUrl: downloadBaseUrl, fetch: fetchImpl });
       log.info({ path }, 'MediaMTX downloaded and verified');
       return path;
-    })();
-    downloadJob = job;
-    job.then(
-      () => {
-        downloadError = null;
-      },
-      (err: Error) => {
-        downloadError = err.message;
-        log.warn({ error: err.message }, 'MediaMTX download refused');
-      },
-    );
-    void job.finally(() => {
-      if (downloadJob === job) downloadJob = null;
-    }).catch(() => undefined);
-    return job;
-  }
+    },
+  });
 
   function pipeStdout(h: ChildHandle): void {
     const out = h.stdout();
@@ -265,89 +235,69 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
       if (s !== 'stopped' && s !== 'failed') return status();
       await stopChild();
     }
-    starting = true;
-    failed = false;
-    lastError = null;
-    try {
-      await attemptStart();
-    } finally {
-      starting = false;
-    }
+    await start.attempt(attemptStart, stopChild);
     return status();
   }
 
-  /** One start attempt; every outcome is recorded in the state (never thrown). */
+  /** One start attempt; `start` records its outcome. */
   async function attemptStart(): Promise<void> {
-    try {
-      let found = await refreshBinary();
-      if (found.path === null && settings().engine.allow_download) {
-        try {
-          await ensureDownloaded();
-        } catch (err) {
-          binary = { path: null, reason: `${found.reason.replace(/; it will be downloaded.*$/, '')}; the download failed: ${(err as Error).message}` };
-          return;
-        }
-        found = await refreshBinary();
-      }
-      if (found.path === null) {
-        log.warn({ reason: found.reason }, 'MediaMTX is missing; streaming through the engine is unavailable');
-        return;
-      }
-      const s = settings();
-      ports = await resolvePorts({ rtsp: s.engine.rtsp_port, hls: s.engine.hls_port, webrtc: s.engine.webrtc_port, webrtc_udp: s.engine.webrtc_udp_port, api: s.engine.api_port });
-      for (const name of PORT_NAMES) {
-        const p = ports[name];
-        if (p.changed) log.warn({ listener: name, preferred: p.preferred, actual: p.actual }, 'preferred engine port is taken; using another');
-      }
-      const file = await writeMediamtxConfig(dataDir, renderMediamtxConfig({ settings: s, ports, logLevel }));
-      const c = createMediamtxClient({ baseUrl: `http://127.0.0.1:${ports.api.actual}`, fetch: fetchImpl, timeoutMs: apiTimeoutMs });
-      const secrets = s.lan_reader.password ? [s.lan_reader.password] : [];
-      client = c;
+    let found = await refreshBinary();
+    if (found.path === null && settings().engine.allow_download) {
       try {
-        service = await startService({
-          supervisor,
-          log,
-          label: 'MediaMTX',
-          spec: {
-            name: CHILD_NAME,
-            command: found.path,
-            args: [file],
-            // MediaMTX resolves relative files (recordings, generated keys) against its working directory.
-            cwd: dirname(file),
-            restart: 'on-crash',
-            stop: { signal: 'SIGTERM', timeoutMs: 5000 },
-            stdout: 'pipe',
-            secrets,
-          },
-          probe: () => c.info().then(() => undefined),
-          probeName: 'GET /v3/info',
-          startTimeoutMs,
-          onSpawn: pipeStdout,
-          onRecovered: () => (desired ? syncPaths(desired) : undefined),
-          onCrash: (message) => {
-            lastError = message;
-            log.warn({ error: message }, 'MediaMTX crashed');
-          },
-        });
+        await download.ensure();
       } catch (err) {
-        if (!(err instanceof ServiceStartError)) throw err;
-        client = null;
-        failed = true;
-        lastError = err.message;
-        log.error({ error: err.message }, 'MediaMTX failed to start');
+        binary = { path: null, reason: `${found.reason.replace(/; it will be downloaded.*$/, '')}; the download failed: ${(err as Error).message}` };
         return;
       }
-      handle = service.handle;
-      lastError = null;
-      log.info({ pid: service.handle.status().pid, binary: found.path, source: found.source, ports: Object.fromEntries(PORT_NAMES.map((n) => [n, ports?.[n].actual])) }, 'MediaMTX running');
-      if (desired) await syncPaths(desired);
-      return;
-    } catch (err) {
-      await stopChild().catch(() => undefined);
-      failed = true;
-      lastError = redactUrls((err as Error).message);
-      log.error({ error: lastError }, 'MediaMTX failed to start');
+      found = await refreshBinary();
     }
+    if (found.path === null) {
+      log.warn({ reason: found.reason }, 'MediaMTX is missing; streaming through the engine is unavailable');
+      return;
+    }
+    const s = settings();
+    ports = await resolvePorts({ rtsp: s.engine.rtsp_port, hls: s.engine.hls_port, webrtc: s.engine.webrtc_port, webrtc_udp: s.engine.webrtc_udp_port, api: s.engine.api_port });
+    for (const name of PORT_NAMES) {
+      const p = ports[name];
+      if (p.changed) log.warn({ listener: name, preferred: p.preferred, actual: p.actual }, 'preferred engine port is taken; using another');
+    }
+    const file = await writeMediamtxConfig(dataDir, renderMediamtxConfig({ settings: s, ports, logLevel }));
+    const c = createMediamtxClient({ baseUrl: `http://127.0.0.1:${ports.api.actual}`, fetch: fetchImpl, timeoutMs: apiTimeoutMs });
+    const secrets = s.lan_reader.password ? [s.lan_reader.password] : [];
+    client = c;
+    try {
+      service = await startService({
+        supervisor,
+        log,
+        label: 'MediaMTX',
+        spec: {
+          name: CHILD_NAME,
+          command: found.path,
+          args: [file],
+          // MediaMTX resolves relative files (recordings, generated keys) against its working directory.
+          cwd: dirname(file),
+          restart: 'on-crash',
+          stop: { signal: 'SIGTERM', timeoutMs: 5000 },
+          stdout: 'pipe',
+          secrets,
+        },
+        probe: () => c.info().then(() => undefined),
+        probeName: 'GET /v3/info',
+        startTimeoutMs,
+        onSpawn: pipeStdout,
+        onRecovered: () => (desired ? syncPaths(desired) : undefined),
+        onCrash: start.crashed,
+      });
+    } catch (err) {
+      if (!(err instanceof ServiceStartError)) throw err;
+      client = null;
+      start.failedToStart(err.message);
+      return;
+    }
+    handle = service.handle;
+    start.running();
+    log.info({ pid: service.handle.status().pid, binary: found.path, source: found.source, ports: Object.fromEntries(PORT_NAMES.map((n) => [n, ports?.[n].actual])) }, 'MediaMTX running');
+    if (desired) await syncPaths(desired);
   }
 
   async function doSync(): Promise<SyncResult> {
@@ -416,7 +366,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
     status,
     async inspect() {
       // Not behind the lifecycle queue: a status poll must not wait for a start in progress.
-      if (!handle && !starting) await refreshBinary();
+      if (!handle && !start.starting()) await refreshBinary();
       return status();
     },
     start: () => serially(doStart),
@@ -428,7 +378,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
     stop: () =>
       serially(async () => {
         await stopChild();
-        failed = false;
+        start.stopped();
         log.info('MediaMTX stopped');
         return status();
       }),
@@ -444,7 +394,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
       const rp = releasePlatform();
       if ('reason' in rp) throw new ApiError(409, 'unsupported_platform', rp.reason);
       try {
-        await ensureDownloaded();
+        await download.ensure();
       } catch (err) {
         const e = err as Error;
         const code = e instanceof DownloadError && e.kind === 'checksum_mismatch' ? 'checksum_mismatch' : 'download_failed';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { ENGINE_PATH_RE } from '../domain/ids.js';
+import { childLogLevel } from '../process/child-log-level.js';
 import { sidecarRuntimeDir } from './binary.js';
 
 /**
@@ -22,23 +23,6 @@ export const GO2RTC_MODULES = ['api', 'ws', 'mp4', 'rtsp'] as const;
  * `/api/streams.dot`, `/api/preload`, `/api/schemes` and the mp4 file endpoints do not exist.
  */
 export const GO2RTC_ALLOW_PATHS = ['/api', '/api/streams', '/api/ws'] as const;
-
-export type Go2rtcLogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-/** The server's pino level mapped onto go2rtc's (go2rtc's `trace` logs every WebSocket message: never used). */
-export function go2rtcLogLevel(level: string): Go2rtcLogLevel {
-  switch (level) {
-    case 'trace':
-    case 'debug':
-      return 'debug';
-    case 'info':
-      return 'info';
-    case 'warn':
-      return 'warn';
-    default:
-      return 'error';
-  }
-}
 
 /**
  * go2rtc stream name of an engine path: the path with every `/` replaced by `~`
@@ -116,7 +100,7 @@ export function go2rtcConfig({ apiPort, rtspPort, paths, logLevel }: Go2rtcRende
     rtsp: { listen: '' },
     webrtc: { listen: '' },
     srtp: { listen: '' },
-    log: { level: go2rtcLogLevel(logLevel), format: 'text', output: 'stderr', time: '' },
+    log: { level: childLogLevel(logLevel), format: 'text', output: 'stderr', time: '' },
     streams: go2rtcStreams(rtspPort, paths),
   };
 }

@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { saveHashed } from '../process/hashed-download.js';
 import { GO2RTC_VERSION, cachedGo2rtcPath, executableProblem, go2rtcVersionCacheDir, type Go2rtcPlatform } from './binary.js';
 import { GO2RTC_SHA256, SHA256_HEX_RE } from './pins.js';
 
@@ -79,23 +76,7 @@ export async function downloadGo2rtc(options: Go2rtcDownloadOptions): Promise<st
       throw new Go2rtcDownloadError('http', `GET ${url} answered HTTP ${res.status}`);
     }
     const file = join(tmp, 'go2rtc');
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        bytes += chunk.length;
-        if (bytes > maxBytes) return done(new Go2rtcDownloadError('too_large', `${asset} is larger than ${maxBytes} bytes`));
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
-    try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(file, { mode: 0o600 }));
-    } catch (err) {
-      if (err instanceof Go2rtcDownloadError) throw err;
-      throw new Go2rtcDownloadError('network', `download of ${asset} failed: ${(err as Error).message}`);
-    }
-    const actual = hash.digest('hex');
+    const { sha256: actual, bytes } = await saveHashed(res.body, { file, asset, maxBytes, fail: (kind, message) => new Go2rtcDownloadError(kind, message) });
     if (actual !== expected) {
       throw new Go2rtcDownloadError('checksum_mismatch', `SHA-256 of ${asset} (${bytes} bytes) is ${actual}, the pinned value is ${expected}; refusing to install it`);
     }

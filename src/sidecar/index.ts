@@ -19,7 +19,6 @@ export {
   go2rtcStreamName,
   enginePathOfStream,
   internalSource,
-  go2rtcLogLevel,
 } from './config.js';
 export { downloadGo2rtc, Go2rtcDownloadError, DEFAULT_GO2RTC_DOWNLOAD_BASE_URL, go2rtcAssetName, go2rtcAssetUrl } from './download.js';
 export { createGo2rtcManager, pickApiPort, type Go2rtcManager, type Go2rtcManagerOptions, type SidecarState, type SidecarStatus, type SyncStreamsResult } from './manager.js';

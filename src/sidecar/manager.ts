@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import * as v from 'valibot';
 import type { StreamingSettings } from '../domain/settings.js';
 import { ApiError } from '../errors.js';
-import { redactUrls } from '../logger.js';
+import { binaryStatus, createDownloadJob, createSerialQueue, createStartTracker } from '../process/lifecycle.js';
 import { ServiceStartError, serviceState, startService, type Service } from '../process/service.js';
 import type { ChildHandle, Supervisor } from '../process/types.js';
 import {
@@ -186,11 +186,7 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
   let handle: ChildHandle | null = null;
   let apiPort: number | null = null;
   let runningVersion: string | null = null;
-  let starting = false;
-  let failed = false;
-  let lastError: string | null = null;
-  let downloadJob: Promise<string> | null = null;
-  let downloadError: string | null = null;
+  const start = createStartTracker({ log, label: 'go2rtc' });
   /** Engine paths wanted (sorted, unique). */
   let desired: string[] = [];
   /** name → source of the config the current process was started with. */
@@ -198,12 +194,7 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
   /** Stopped by hand (API): `applySettings()` does not start it again. */
   let stoppedByUser = false;
 
-  let lifecycle: Promise<unknown> = Promise.resolve();
-  const serially = <T>(op: () => Promise<T>): Promise<T> => {
-    const next = lifecycle.then(op, op);
-    lifecycle = next.catch(() => undefined);
-    return next;
-  };
+  const serially = createSerialQueue();
 
   const enabled = () => settings().mse.enabled;
 
@@ -214,9 +205,9 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
       // The sidecar's status has no `crashed`: waiting to restart is `starting`.
       return st === 'crashed' ? 'starting' : st === 'stopped' && !enabled() ? 'disabled' : st;
     }
-    if (starting) return 'starting';
+    if (start.starting()) return 'starting';
     if (!enabled()) return 'disabled';
-    if (failed) return 'failed';
+    if (start.failed()) return 'failed';
     if (binary && binary.path === null) return 'missing';
     return 'stopped';
   }
@@ -237,16 +228,12 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
       state: state(),
       version: GO2RTC_VERSION,
       running_version: service?.ready() ? runningVersion : null,
-      binary: binary
-        ? binary.path === null
-          ? { path: null, source: null, reason: binary.reason }
-          : { path: binary.path, source: binary.source, reason: null }
-        : { path: null, source: null, reason: 'not looked for yet' },
+      binary: binaryStatus(binary),
       pid: st?.pid ?? null,
       api_url: handle && apiPort !== null ? `http://127.0.0.1:${apiPort}` : null,
       restarts: st?.restarts ?? 0,
-      last_error: lastError,
-      download: { allowed: s.mse.allow_download, pinned: 'platform' in rp && pins[rp.platform] != null, in_progress: downloadJob !== null, last_error: downloadError },
+      last_error: start.lastError(),
+      download: { allowed: s.mse.allow_download, pinned: 'platform' in rp && pins[rp.platform] != null, in_progress: download.inProgress(), last_error: download.lastError() },
       streams: { desired: desired.length, configured: handle ? Object.keys(configured).length : 0, restart_pending: handle !== null && !sameMap(configured, wantedMap()) },
     };
   }
@@ -256,35 +243,21 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
     return binary;
   }
 
-  function ensureDownloaded(): Promise<string> {
-    if (downloadJob) return downloadJob;
-    const rp = go2rtcPlatform();
-    if ('reason' in rp) return Promise.reject(new Go2rtcDownloadError('unsupported_platform', rp.reason));
-    const job = (async () => {
+  /** The cache is checked first. */
+  const download = createDownloadJob({
+    log,
+    label: 'go2rtc',
+    run: async () => {
+      const rp = go2rtcPlatform();
+      if ('reason' in rp) throw new Go2rtcDownloadError('unsupported_platform', rp.reason);
       const target = cachedGo2rtcPath(dataDir, rp.platform);
       if ((await executableProblem(target)) === null) return target;
       log.info({ version: GO2RTC_VERSION, platform: rp.platform, base_url: downloadBaseUrl }, 'downloading go2rtc');
       const path = await downloadGo2rtc({ dataDir, platform: rp.platform, baseUrl: downloadBaseUrl, fetch: fetchImpl, pins });
       log.info({ path }, 'go2rtc downloaded and verified');
       return path;
-    })();
-    downloadJob = job;
-    job.then(
-      () => {
-        downloadError = null;
-      },
-      (err: Error) => {
-        downloadError = err.message;
-        log.warn({ error: err.message }, 'go2rtc download refused');
-      },
-    );
-    void job
-      .finally(() => {
-        if (downloadJob === job) downloadJob = null;
-      })
-      .catch(() => undefined);
-    return job;
-  }
+    },
+  });
 
   async function apiInfo(port: number): Promise<string> {
     const res = await fetchImpl(`http://127.0.0.1:${port}/api`, { signal: AbortSignal.timeout(apiTimeoutMs) });
@@ -318,73 +291,54 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
       if (s !== 'stopped' && s !== 'failed') return status();
       await stopChild();
     }
-    starting = true;
-    failed = false;
-    lastError = null;
-    try {
-      await attemptStart();
-    } finally {
-      starting = false;
-    }
+    await start.attempt(attemptStart, stopChild);
     return status();
   }
 
-  /** One start attempt; every outcome is recorded in the state (never thrown). */
+  /** One start attempt; `start` records its outcome. */
   async function attemptStart(): Promise<void> {
-    try {
-      const found = await refreshBinary();
-      if (found.path === null) {
-        log.warn({ reason: found.reason }, 'go2rtc is missing; MSE is unavailable');
-        return;
-      }
-      const picked = await pickApiPort(preferredPort);
-      if (picked.changed) log.warn({ preferred: preferredPort, actual: picked.port }, 'preferred go2rtc API port is taken; using another');
-      const streams = go2rtcStreams(rtspPort(), desired);
-      const file = await writeGo2rtcConfig(dataDir, renderGo2rtcConfig({ apiPort: picked.port, rtspPort: rtspPort(), paths: desired, logLevel }));
-      try {
-        service = await startService({
-          supervisor,
-          log,
-          label: 'go2rtc',
-          spec: {
-            name: CHILD_NAME,
-            command: found.path,
-            args: ['-config', file],
-            cwd: dirname(file),
-            restart: 'on-crash',
-            stop: { signal: 'SIGTERM', timeoutMs: 5000 },
-          },
-          probe: async () => {
-            runningVersion = await apiInfo(picked.port);
-          },
-          probeName: 'GET /api',
-          startTimeoutMs,
-          onCrash: (message) => {
-            lastError = message;
-            log.warn({ error: message }, 'go2rtc crashed');
-          },
-        });
-      } catch (err) {
-        if (!(err instanceof ServiceStartError)) throw err;
-        failed = true;
-        lastError = err.message;
-        log.error({ error: err.message }, 'go2rtc failed to start');
-        return;
-      }
-      handle = service.handle;
-      apiPort = picked.port;
-      configured = streams;
-      lastError = null;
-      if (runningVersion !== GO2RTC_VERSION.replace(/^v/, '')) {
-        log.warn({ expected: GO2RTC_VERSION, running: runningVersion }, 'go2rtc reports another version than the one this server is tested with');
-      }
-      log.info({ pid: service.handle.status().pid, binary: found.path, source: found.source, api_port: picked.port, streams: Object.keys(streams).length, version: runningVersion }, 'go2rtc running');
-    } catch (err) {
-      await stopChild().catch(() => undefined);
-      failed = true;
-      lastError = redactUrls((err as Error).message);
-      log.error({ error: lastError }, 'go2rtc failed to start');
+    const found = await refreshBinary();
+    if (found.path === null) {
+      log.warn({ reason: found.reason }, 'go2rtc is missing; MSE is unavailable');
+      return;
     }
+    const picked = await pickApiPort(preferredPort);
+    if (picked.changed) log.warn({ preferred: preferredPort, actual: picked.port }, 'preferred go2rtc API port is taken; using another');
+    const streams = go2rtcStreams(rtspPort(), desired);
+    const file = await writeGo2rtcConfig(dataDir, renderGo2rtcConfig({ apiPort: picked.port, rtspPort: rtspPort(), paths: desired, logLevel }));
+    try {
+      service = await startService({
+        supervisor,
+        log,
+        label: 'go2rtc',
+        spec: {
+          name: CHILD_NAME,
+          command: found.path,
+          args: ['-config', file],
+          cwd: dirname(file),
+          restart: 'on-crash',
+          stop: { signal: 'SIGTERM', timeoutMs: 5000 },
+        },
+        probe: async () => {
+          runningVersion = await apiInfo(picked.port);
+        },
+        probeName: 'GET /api',
+        startTimeoutMs,
+        onCrash: start.crashed,
+      });
+    } catch (err) {
+      if (!(err instanceof ServiceStartError)) throw err;
+      start.failedToStart(err.message);
+      return;
+    }
+    handle = service.handle;
+    apiPort = picked.port;
+    configured = streams;
+    start.running();
+    if (runningVersion !== GO2RTC_VERSION.replace(/^v/, '')) {
+      log.warn({ expected: GO2RTC_VERSION, running: runningVersion }, 'go2rtc reports another version than the one this server is tested with');
+    }
+    log.info({ pid: service.handle.status().pid, binary: found.path, source: found.source, api_port: picked.port, streams: Object.keys(streams).length, version: runningVersion }, 'go2rtc running');
   }
 
   const running = () => state() === 'running';
@@ -415,7 +369,7 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
   return {
     status,
     async inspect() {
-      if (!handle && !starting) await refreshBinary();
+      if (!handle && !start.starting()) await refreshBinary();
       return status();
     },
     start: () =>
@@ -432,7 +386,7 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
       serially(async () => {
         stoppedByUser = true;
         await stopChild();
-        failed = false;
+        start.stopped();
         log.info('go2rtc stopped');
         return status();
       }),
@@ -449,7 +403,7 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
             await stopChild();
             log.info('MSE disabled: go2rtc stopped');
           }
-          failed = false;
+          start.stopped();
           return status();
         }
         if (!handle && !stoppedByUser) return doStart();
@@ -462,7 +416,7 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
       const rp = go2rtcPlatform();
       if ('reason' in rp) throw new ApiError(409, 'unsupported_platform', rp.reason);
       try {
-        await ensureDownloaded();
+        await download.ensure();
       } catch (err) {
         const e = err as Error;
         const kind = e instanceof Go2rtcDownloadError ? e.kind : 'unknown';
