@@ -1,7 +1,7 @@
 import { useT } from '../i18n/use-t.js';
 import type { Snapshot } from './controller.js';
 import type { Forcing } from './plan.js';
-import type { DataState } from './status-store.js';
+import type { DataState } from './data-state.js';
 import { blockedText, warningText } from './texts.js';
 import type { Transport } from './types.js';
 

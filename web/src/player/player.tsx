@@ -24,7 +24,7 @@ import { useT } from '../i18n/use-t.js';
 import { startController, type Snapshot } from './controller.js';
 import { Diagnostics } from './diagnostics.js';
 import { planClient, readForcing, type Forcing } from './plan.js';
-import { dataState, setTileStatus, tileKey } from './status-store.js';
+import { dataState } from './data-state.js';
 import { blockedText } from './texts.js';
 import type { PlayerProps } from './types.js';
 
@@ -98,9 +98,6 @@ export function Player({ transmissionId, context, active = true, showDiagnostics
 
   const state = dataState(running, v, stillShown);
   const error = v?.error ?? null;
-  const key = tileKey(transmissionId, context);
-  useEffect(() => setTileStatus(key, { state, transport: playing, error }), [key, state, playing, error]);
-  useEffect(() => () => setTileStatus(key, null), [key]);
 
   const visible = v?.visible ?? 'a';
   const message =

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createEventSink, MAX_BATCH, type PlaybackEventBody } from './events.js';
 import { createHealthFeed, feedMissing, type FeedHealth } from './health-feed.js';
 import { initialState, view } from './machine.js';
-import { dataState, setTileStatus, tileKey, tileStatuses } from './status-store.js';
+import { dataState } from './data-state.js';
 
 const entry = (id: string, over: Partial<FeedHealth> = {}): FeedHealth => ({
   transmission_id: id,
@@ -113,7 +113,7 @@ describe('event sink', () => {
   });
 });
 
-describe('tile status', () => {
+describe('data-state', () => {
   it('derives data-state from the machine view', () => {
     const v = view(initialState());
     expect(dataState(false, v, true)).toBe('idle');
@@ -122,19 +122,5 @@ describe('tile status', () => {
     expect(dataState(true, { ...v, phase: 'starting', trying: 'hls' }, true)).toBe('still');
     expect(dataState(true, { ...v, phase: 'playing', playing: 'hls' }, true)).toBe('playing');
     expect(dataState(true, { ...v, phase: 'playing', playing: 'jsmpeg', error: 'no_writer' }, true)).toBe('error');
-  });
-
-  it('publishes per tile, notifies only on change, and removes', () => {
-    const key = tileKey('tx', 'grid');
-    const seen: unknown[] = [];
-    const unsubscribe = tileStatuses.subscribe((s) => seen.push(s[key]));
-    setTileStatus(key, { state: 'loading', transport: null, error: null });
-    setTileStatus(key, { state: 'loading', transport: null, error: null });
-    setTileStatus(key, { state: 'playing', transport: 'mse', error: null });
-    setTileStatus(tileKey('other', 'grid'), null);
-    setTileStatus(key, null);
-    unsubscribe();
-    expect(seen).toEqual([{ state: 'loading', transport: null, error: null }, { state: 'playing', transport: 'mse', error: null }, undefined]);
-    expect(tileStatuses.get()).toEqual({});
   });
 });
