@@ -62,6 +62,64 @@ describe('media tokens', () => {
     expect(errorOf(() => tk.verify(t, scope))).toMatchObject({ status: 401, code: 'expired_token' });
   });
 
+  describe('only the canonical encoding verifies', () => {
+    // Both parts holding a "-" or "_", so the standard-base64 mutation changes each of them.
+    const issueMixed = (tk: ReturnType<typeof tokens>['tk']) => {
+      for (let i = 0; ; i++) {
+        const own = { ...scope, output_id: `out-${'~'.repeat(i % 7)}${i}` };
+        const t = tk.issue(own);
+        if (t.split('.').every((p) => /[-_]/.test(p))) return { token: t, scope: own };
+      }
+    };
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const insertAt = (s: string, i: number, c: string) => `${s.slice(0, i)}${c}${s.slice(i)}`;
+    const part = (t: string, which: 0 | 1, f: (s: string) => string) => {
+      const parts = t.split('.');
+      parts[which] = f(parts[which]!);
+      return parts.join('.');
+    };
+    const mutations: [string, (t: string) => string][] = [];
+    for (const which of [0, 1] as const) {
+      const name = which === 0 ? 'payload' : 'signature';
+      for (const c of ['!', ' ', '*', '~', '=', '+', '/', '.', '\n', '%']) {
+        for (const at of ['start', 'middle', 'end'] as const) {
+          mutations.push([`${JSON.stringify(c)} inserted at the ${at} of the ${name}`, (t) => part(t, which, (s) => insertAt(s, at === 'start' ? 0 : at === 'end' ? s.length : s.length >> 1, c))]);
+        }
+      }
+      mutations.push([`"=" padding after the ${name}`, (t) => part(t, which, (s) => `${s}=`)]);
+      mutations.push([`"==" padding after the ${name}`, (t) => part(t, which, (s) => `${s}==`)]);
+      mutations.push([`standard base64 "+" and "/" in the ${name}`, (t) => part(t, which, (s) => s.replace(/-/g, '+').replace(/_/g, '/'))]);
+    }
+    // 32 bytes take 43 characters: the last one carries 2 unused bits.
+    for (const bits of [1, 2, 3]) {
+      mutations.push([`unused bits ${bits} of the signature's last character set`, (t) => part(t, 1, (s) => s.slice(0, -1) + ALPHABET[ALPHABET.indexOf(s.at(-1)!) ^ bits])]);
+    }
+
+    it.each(mutations)('%s -> 401', (_name, mutate) => {
+      const { tk } = tokens();
+      const { token, scope: own } = issueMixed(tk);
+      const variant = mutate(token);
+      expect(variant).not.toBe(token);
+      expect(errorOf(() => tk.verify(variant, own))).toMatchObject({ status: 401, code: 'invalid_token' });
+    });
+
+    it('the genuine token still verifies, and refused variants take no cache slot', () => {
+      const { tk } = tokens();
+      const { token, scope: own } = issueMixed(tk);
+      expect(tk.verify(token, own)).toMatchObject(own);
+      expect(tk.cached()).toBe(1);
+      for (const [, mutate] of mutations) {
+        try {
+          tk.verify(mutate(token), own);
+        } catch {
+          // refused, as the table above requires
+        }
+      }
+      expect(tk.cached()).toBe(1);
+      expect(tk.verify(token, own)).toMatchObject(own);
+    });
+  });
+
   it('a token signed with another key is refused', () => {
     const other = createMediaTokens({ key: Buffer.alloc(32, 8) });
     const { tk } = tokens(Date.now());

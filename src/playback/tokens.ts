@@ -28,6 +28,8 @@ export interface MediaTokens {
   issue(scope: MediaScope, ttlMs?: number): string;
   /** The scope and expiry of a valid token; throws ApiError 401 (missing, forged, expired) or 403 (other scope). */
   verify(token: string | null | undefined, expected: Partial<MediaScope>): MediaScope & { exp: number };
+  /** How many verified tokens are remembered now (at most `cacheSize`). */
+  cached(): number;
   ttlMs: number;
 }
 
@@ -41,12 +43,16 @@ export interface MediaTokenOptions {
 }
 
 const b64 = (b: Buffer) => b.toString('base64url');
+/** One text per token: unpadded base64url, the signature exactly the 43 characters of a SHA-256 MAC. */
+const PAYLOAD_RE = /^[A-Za-z0-9_-]+$/;
+const SIGNATURE_RE = /^[A-Za-z0-9_-]{43}$/;
 
 const SCOPE_KEYS = ['transmission_id', 'output_id', 'path', 'transport'] as const;
 
 /**
  * HMAC-SHA256 tokens: `base64url(json payload).base64url(mac)`. Verification recomputes the MAC and
- * compares in constant time before reading anything from the payload.
+ * compares its canonical text in constant time before reading anything from the payload; the MAC
+ * covers the payload's text, so a payload spelled other than as issued never verifies either.
  *
  * A token that verified is remembered under the SHA-256 of its text (a player sends the same token
  * with every segment): a lookup's timing depends only on that digest, which tells nothing about a
@@ -61,10 +67,14 @@ export function createMediaTokens({ key, ttlMs = 10 * 60_000, now = Date.now, ca
 
   function checkMac(token: string): MediaScope & { exp: number } {
     const [payload, signature, extra] = token.split('.');
-    if (!payload || !signature || extra !== undefined) throw new ApiError(401, 'invalid_token', 'media_token is malformed', 'media_token');
-    const given = Buffer.from(signature, 'base64url');
-    const wanted = mac(payload);
-    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw new ApiError(401, 'invalid_token', 'media_token signature does not match', 'media_token');
+    if (!payload || !signature || extra !== undefined || !PAYLOAD_RE.test(payload) || !SIGNATURE_RE.test(signature)) {
+      throw new ApiError(401, 'invalid_token', 'media_token is malformed', 'media_token');
+    }
+    // The text is compared, not decoded bytes: base64url decoding skips stray characters and unused
+    // bits, so many texts would carry one MAC (and each would take its own cache slot).
+    if (!timingSafeEqual(Buffer.from(signature), Buffer.from(b64(mac(payload))))) {
+      throw new ApiError(401, 'invalid_token', 'media_token signature does not match', 'media_token');
+    }
     let decoded: unknown;
     try {
       decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
@@ -79,6 +89,7 @@ export function createMediaTokens({ key, ttlMs = 10 * 60_000, now = Date.now, ca
 
   return {
     ttlMs,
+    cached: () => verified.size,
     issue(scope, ttl = ttlMs) {
       const payload = b64(Buffer.from(JSON.stringify({ t: scope.transmission_id, o: scope.output_id, p: scope.path, x: scope.transport, e: Math.floor((now() + ttl) / 1000) })));
       return `${payload}.${b64(mac(payload))}`;
