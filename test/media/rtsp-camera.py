@@ -7,6 +7,9 @@ Prints one JSON line per event on stdout:
   {"event":"client-closed","count":N,"active":M}
   {"event":"error","message":"..."}           (then exits non-zero)
 Exits on SIGTERM/SIGINT, or when stdin reaches EOF (the parent went away).
+
+With --credentials-stdin the first stdin line is {"username":...,"password":...,"auth":"basic"|"digest"}:
+credentials never sit in this process's argv, where a test sweeping the process table would find them.
 """
 import argparse
 import json
@@ -75,10 +78,9 @@ def main():
     ap.add_argument("--gop", type=int, default=0, help="keyframe interval in frames (default: fps)")
     ap.add_argument("--bitrate", type=int, default=1000, help="kbit/s")
     ap.add_argument("--pattern", default="ball")
-    ap.add_argument("--username")
-    ap.add_argument("--password")
-    ap.add_argument("--auth", default="basic", choices=["basic", "digest", "both"])
+    ap.add_argument("--credentials-stdin", action="store_true")
     a = ap.parse_args()
+    cred = json.loads(sys.stdin.readline()) if a.credentials_stdin else None
 
     Gst.init(None)
     try:
@@ -95,18 +97,17 @@ def main():
     factory.set_launch(line)
     factory.set_shared(True)
 
-    if a.username is not None:
+    if cred is not None:
         auth = GstRtspServer.RTSPAuth()
         token = GstRtspServer.RTSPToken()
         token.set_string("media.factory.role", "user")
-        methods = 0
-        if a.auth in ("basic", "both"):
-            auth.add_basic(GstRtspServer.RTSPAuth.make_basic(a.username, a.password or ""), token)
-            methods |= GstRtsp.RTSPAuthMethod.BASIC
-        if a.auth in ("digest", "both"):
-            auth.add_digest(a.username, a.password or "", token)
-            methods |= GstRtsp.RTSPAuthMethod.DIGEST
-        auth.set_supported_methods(methods)
+        # One method: GstRTSPAuthMethod is an enum to PyGObject, so BASIC|DIGEST cannot be passed.
+        if cred["auth"] == "digest":
+            auth.add_digest(cred["username"], cred["password"], token)
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        else:
+            auth.add_basic(GstRtspServer.RTSPAuth.make_basic(cred["username"], cred["password"]), token)
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
         server.set_auth(auth)
         perms = Gst.Structure.new_from_string(
             "user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true")

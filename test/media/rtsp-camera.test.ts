@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { classifyColor, grabFrames, probe } from './frames.js';
 import { FFPROBE, runToBuffer, stopAllMediaProcesses } from './proc.js';
@@ -73,6 +74,8 @@ describe('rtsp-camera fixture (GStreamer RTSP server)', () => {
     const cam: RtspCamera = await startRtspCamera({ username: 'alice', password: 's3cr:et', auth, pattern: 'red', width: 320, height: 240, fps: 10 });
     try {
       expect(cam.url).toBe(`rtsp://alice:s3cr%3Aet@127.0.0.1:${cam.port}/cam`);
+      // The credentials went over stdin: a process-table sweep finds nothing in the camera's argv.
+      expect(readFileSync(`/proc/${cam.process.pid}/cmdline`, 'utf8')).not.toContain('s3cr');
       const denied = await pullOneSecond(cam.bareUrl);
       expect(denied.exitCode).not.toBe(0);
       expect(denied.stderr).toMatch(/401/);

@@ -25,11 +25,11 @@ export interface RtspCameraOptions {
   /** `ball` (default), another videotestsrc pattern (`smpte`, `snow`, ...), a colour name (`red`, `green`, `blue`,
    *  `black`, `white`, `gray`, `yellow`, `cyan`, `magenta`) or `#rrggbb`. */
   pattern?: string;
-  /** Enables RTSP authentication. */
+  /** Enables RTSP authentication. Handed to the camera on its stdin, never in its argv. */
   username?: string;
   password?: string;
   /** Which challenge the camera sends (default basic). */
-  auth?: 'basic' | 'digest' | 'both';
+  auth?: 'basic' | 'digest';
   /** Default 10 s. */
   readyTimeoutMs?: number;
 }
@@ -77,12 +77,13 @@ export async function startRtspCamera(opts: RtspCameraOptions = {}): Promise<Rts
     '--bitrate', String(opts.bitrateKbps ?? 1000),
     '--pattern', opts.pattern ?? 'ball',
   ];
-  if (opts.username !== undefined) {
-    args.push('--username', opts.username, '--password', opts.password ?? '', '--auth', opts.auth ?? 'basic');
-  }
+  if (opts.username !== undefined) args.push('--credentials-stdin');
   const started = performance.now();
   // stdin stays an open pipe: the script exits when it reaches EOF, so it cannot outlive this worker.
   const proc = spawnMedia('rtsp-camera', PYTHON, args, { stdin: 'pipe' });
+  if (opts.username !== undefined) {
+    proc.child.stdin?.write(`${JSON.stringify({ username: opts.username, password: opts.password ?? '', auth: opts.auth ?? 'basic' })}\n`);
+  }
 
   let port: number | undefined;
   let error: string | undefined;
