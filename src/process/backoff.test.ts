@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, MEDIA_BACKOFF, resolveBackoff, streakBefore, type CrashedRun } from './backoff.js';
+import type { BackoffOptions } from './types.js';
 
 describe('backoffDelay', () => {
   it.each([
@@ -38,5 +39,36 @@ describe('resolveBackoff', () => {
     [{ initialMs: 1000, maxMs: 10 }, /maxMs/],
   ])('rejects %o', (partial, message) => {
     expect(() => resolveBackoff(DEFAULT_BACKOFF, partial)).toThrow(message);
+  });
+});
+
+/** The delays the supervisor schedules after each crash of a sequence of runs (child.ts does exactly this). */
+function delaysAfter(runs: CrashedRun[], options: BackoffOptions): number[] {
+  let streak = 0;
+  return runs.map((run) => {
+    streak = streakBefore(streak, run, options);
+    return backoffDelay(streak++, options);
+  });
+}
+
+const killedAfter = (ranMs: number, healthy = false, times = 1): CrashedRun[] => Array.from({ length: times }, () => ({ ranMs, healthy }));
+
+describe('restart delays over a sequence of crashes', () => {
+  it.each<[string, CrashedRun[], BackoffOptions, number[]]>([
+    // What issue 10 found: a writer killed every 3 s stays down 30 s per kill after six kills.
+    ['default, killed every 3 s', killedAfter(3000, false, 8), DEFAULT_BACKOFF, [500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]],
+    ['media, killed every 3 s: capped at 1 s', killedAfter(3000, false, 8), MEDIA_BACKOFF, [250, 500, 1000, 1000, 1000, 1000, 1000, 1000]],
+    ['media, a run of 10 s ends the streak', [...killedAfter(100, false, 3), { ranMs: 10_000, healthy: false }, ...killedAfter(100)], MEDIA_BACKOFF, [250, 500, 1000, 250, 500]],
+    ['media, output between kills (healthy): always the first delay', killedAfter(300, true, 5), MEDIA_BACKOFF, [250, 250, 250, 250, 250]],
+    ['service killed after answering its API (healthy): 0.5 s each time', killedAfter(800, true, 5), DEFAULT_BACKOFF, [500, 500, 500, 500, 500]],
+    ['service dying before it answers: backs off', killedAfter(50, false, 4), DEFAULT_BACKOFF, [500, 1000, 2000, 4000]],
+    [
+      'a healthy run in the middle of a crash loop restarts the streak',
+      [...killedAfter(50, false, 3), { ranMs: 50, healthy: true }, ...killedAfter(50, false, 2)],
+      DEFAULT_BACKOFF,
+      [500, 1000, 2000, 500, 1000, 2000],
+    ],
+  ])('%s', (_name, runs, options, expected) => {
+    expect(delaysAfter(runs, options)).toEqual(expected);
   });
 });

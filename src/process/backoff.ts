@@ -1,10 +1,31 @@
 import type { BackoffOptions } from './types.js';
 
+/**
+ * Long-running services (MediaMTX, go2rtc) and anything without a better policy: 0.5, 1, 2, ... 30 s.
+ * A service that answered its API is marked healthy (service.ts), which ends its crash streak: a
+ * kill from outside after a good run (the OOM killer, an operator) costs one `initialMs`, while a
+ * service that dies before it ever answers (bad config, port taken, broken binary) keeps backing off.
+ */
 export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
   initialMs: 500,
   maxMs: 30_000,
   factor: 2,
   resetAfterMs: 60_000,
+});
+
+/**
+ * Media children (publishers, fallback encoders, frame decoders, the demo writer): 250, 500, 1000 ms,
+ * then every second. A viewer is waiting on each of them, and what they read is local and cheap (the
+ * engine's path, stdin frames, a lavfi graph): a restart costs one FFmpeg spawn, and they only run
+ * while somebody watches. A camera that is truly down is detected (and reported) by the source, not by
+ * backing off the decoder. The 1 s cap keeps a child killed again and again (OOM killer) back within
+ * about a second each time; a child that produced output is marked healthy and starts again from 250 ms.
+ */
+export const MEDIA_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
+  initialMs: 250,
+  maxMs: 1000,
+  factor: 2,
+  resetAfterMs: 10_000,
 });
 
 /**
@@ -40,4 +61,18 @@ export function backoffDelay(attempt: number, options: Pick<BackoffOptions, 'ini
   const raw = options.initialMs * Math.pow(options.factor, n);
   // Math.pow overflows to Infinity for long streaks; the cap still applies.
   return Math.round(Math.min(options.maxMs, Number.isFinite(raw) ? raw : options.maxMs));
+}
+
+/** How the run that just crashed went: how long it lasted, and whether it was marked healthy. */
+export interface CrashedRun {
+  ranMs: number;
+  healthy: boolean;
+}
+
+/**
+ * The crash streak a crash continues: a run that lasted `resetAfterMs` or proved itself healthy (its
+ * API answered, it produced output) ends the previous streak, so this crash is the first of a new one.
+ */
+export function streakBefore(streak: number, run: CrashedRun, options: Pick<BackoffOptions, 'resetAfterMs'>): number {
+  return run.healthy || run.ranMs >= options.resetAfterMs ? 0 : streak;
 }

@@ -1,8 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, streakBefore } from './backoff.js';
 import { signalGroup, signalProcess } from './groups.js';
-import { createLineSplitter, createRedactor, looksLikeError, looksLikeWarning } from './lines.js';
+import { createLineSplitter, createRedactor, createRepeatLimiter, looksLikeError, looksLikeWarning, type RepeatEntry, type RepeatLimiter } from './lines.js';
 import { spawnChild, type Spawned } from './spawn.js';
 import type { BackoffOptions, ChildHandle, ChildSpec, ChildState, ChildStatus, ExitInfo, ExitKind } from './types.js';
 
@@ -14,6 +14,8 @@ export interface ChildContext {
   backoff: BackoffOptions;
   /** Called once `stop()` has completed (the supervisor forgets the name then). */
   onStopped?: (child: SupervisedChild) => void;
+  /** The clock of run lengths and of the repeated-line summaries. Default Date.now. */
+  now?: () => number;
 }
 
 /**
@@ -26,7 +28,13 @@ export interface ChildContext {
  *
  * `maxRestarts` bounds the restarts of one crash streak: with `maxRestarts: 3` the child is started at most
  * 1 + 3 times in a row; the crash that would need a 4th restart makes it `failed`. A run that lasted
- * `resetAfterMs` or more ends the streak (and the backoff starts again from `initialMs`).
+ * `resetAfterMs` or more, or that was marked healthy, ends the streak (and the backoff starts again from
+ * `initialMs`).
+ *
+ * Logging: stderr lines and crashes go through one repeat limiter per child (lines.ts), so a warning
+ * FFmpeg prints every frame, or a child crashing the same way on every restart, is logged once and then
+ * counted ("repeated N times") instead of flooding the log; restarts after the first of a streak log at
+ * debug.
  */
 export class SupervisedChild implements ChildHandle {
   readonly name: string;
@@ -40,6 +48,14 @@ export class SupervisedChild implements ChildHandle {
   /** Restarts performed in the current crash streak (the backoff exponent). */
   private streak = 0;
   private startedAtMs: number | null = null;
+  /** The current run was marked healthy (`markHealthy`). */
+  private healthy = false;
+  /** The delay of the scheduled restart while in backoff. */
+  private restartDelayMs: number | null = null;
+  private readonly now: () => number;
+  /** Repeated stderr lines, and repeated crashes (the same exit and last error line), are counted apart. */
+  private readonly repeats: RepeatLimiter;
+  private readonly crashes: RepeatLimiter;
   private lastExit: ExitInfo | null = null;
   private lastErrorLine: string | null = null;
   /** The current run's last error-looking and last non-empty stderr lines (redacted). */
@@ -65,6 +81,9 @@ export class SupervisedChild implements ChildHandle {
     this.name = spec.name;
     this.log = ctx.logger.child({ child: spec.name });
     this.redact = createRedactor(spec.secrets);
+    this.now = ctx.now ?? Date.now;
+    this.repeats = createRepeatLimiter({ now: this.now });
+    this.crashes = createRepeatLimiter({ now: this.now });
     this.launch();
   }
 
@@ -82,7 +101,12 @@ export class SupervisedChild implements ChildHandle {
       started_at: this.startedAtMs === null ? null : new Date(this.startedAtMs).toISOString(),
       last_exit: this.lastExit ? { ...this.lastExit } : null,
       last_error_line: this.lastErrorLine,
+      restart_delay_ms: this.state === 'backoff' ? this.restartDelayMs : null,
     };
+  }
+
+  markHealthy(): void {
+    if (this.proc) this.healthy = true;
   }
 
   stdin(): Writable | null {
@@ -116,6 +140,7 @@ export class SupervisedChild implements ChildHandle {
       if (this.state === 'backoff') {
         this.state = 'stopped';
         this.log.info('pending restart cancelled by stop');
+        this.flushRepeats();
       }
       this.stopPromise = Promise.resolve().then(() => this.ctx.onStopped?.(this));
       return this.stopPromise;
@@ -159,7 +184,8 @@ export class SupervisedChild implements ChildHandle {
     this.leaderExited = false;
     this.runErrorLine = null;
     this.runLastLine = null;
-    this.startedAtMs = Date.now();
+    this.healthy = false;
+    this.startedAtMs = this.now();
     const spec = this.spec;
     let proc: Spawned;
     try {
@@ -179,7 +205,8 @@ export class SupervisedChild implements ChildHandle {
     }
     this.proc = proc;
     this.pid = proc.pid ?? null;
-    this.log.info(
+    // The first start of a streak is news; the next ones of a crash loop are counted by the crash summary.
+    this.log[this.streak > 1 ? 'debug' : 'info'](
       { pid: this.pid, command: this.redact(spec.command), args: spec.args.map((a) => this.redact(a)), restarts: this.restarts },
       'child starting',
     );
@@ -238,15 +265,36 @@ export class SupervisedChild implements ChildHandle {
       this.runErrorLine = line;
       this.lastErrorLine = line;
     }
-    if (isError || looksLikeWarning(line)) this.log.warn({ pid, stream: 'stderr' }, line);
-    else this.log.info({ pid, stream: 'stderr' }, line);
+    for (const entry of this.repeats.offer(line)) this.logStderr(pid, entry);
+  }
+
+  private logStderr(pid: number | undefined, { line, count }: RepeatEntry): void {
+    const level = looksLikeError(line) || looksLikeWarning(line) ? 'warn' : 'info';
+    if (count === 1) this.log[level]({ pid, stream: 'stderr' }, line);
+    else this.log[level]({ pid, stream: 'stderr', repeated: count }, `${line} (repeated ${count} times)`);
+  }
+
+  /** A crash, unless it is one more of the same crash being counted (the summary then says how many). */
+  private logCrash(fields: { code: number | null; signal: string | null; last_error_line: string | null } & Record<string, unknown>): void {
+    for (const { count } of this.crashes.offer(`code ${fields.code} signal ${fields.signal}: ${fields.last_error_line}`)) this.logCrashEntry(fields, count);
+  }
+
+  private logCrashEntry(fields: Record<string, unknown>, count: number): void {
+    if (count === 1) this.log.warn(fields, 'child crashed');
+    else this.log.warn({ ...fields, repeated: count }, `child crashed (repeated ${count} times)`);
+  }
+
+  /** Summaries of what is still being counted: the child is stopped or has given up. */
+  private flushRepeats(): void {
+    for (const entry of this.repeats.flush()) this.logStderr(undefined, entry);
+    for (const entry of this.crashes.flush()) this.logCrashEntry({ last_crash: entry.line }, entry.count);
   }
 
   private finish(code: number | null, signal: string | null, spawnError: string | null, askedToStop: boolean, syncError: string | null): void {
     const failure = spawnError ?? syncError;
     const kind: ExitKind = askedToStop ? (this.forced ? 'forced' : 'expected') : 'crashed';
     const exit: ExitInfo = { kind, code, signal, at: new Date().toISOString() };
-    const ranMs = Date.now() - (this.startedAtMs ?? Date.now());
+    const ranMs = this.now() - (this.startedAtMs ?? this.now());
     const pid = this.pid;
     this.proc = null;
     this.pid = null;
@@ -254,7 +302,7 @@ export class SupervisedChild implements ChildHandle {
     if (failure !== null) this.lastErrorLine = this.redact(failure);
     else if (kind === 'crashed' && this.runErrorLine === null && this.runLastLine !== null) this.lastErrorLine = this.runLastLine;
 
-    if (kind === 'crashed') this.log.warn({ pid, code, signal, ran_ms: ranMs, last_error_line: this.lastErrorLine }, 'child crashed');
+    if (kind === 'crashed') this.logCrash({ pid, code, signal, ran_ms: ranMs, last_error_line: this.lastErrorLine });
     else this.log.info({ pid, code, signal, kind }, 'child exited');
 
     if (this.stopRequested) {
@@ -262,7 +310,7 @@ export class SupervisedChild implements ChildHandle {
     } else if (this.spec.restart === 'never') {
       this.state = 'failed';
     } else {
-      if (ranMs >= this.ctx.backoff.resetAfterMs) this.streak = 0;
+      this.streak = streakBefore(this.streak, { ranMs, healthy: this.healthy }, this.ctx.backoff);
       if (this.spec.maxRestarts !== undefined && this.streak >= this.spec.maxRestarts) {
         this.state = 'failed';
         this.log.error({ restarts: this.restarts, max_restarts: this.spec.maxRestarts }, 'child keeps crashing: giving up');
@@ -270,7 +318,8 @@ export class SupervisedChild implements ChildHandle {
         const delay = backoffDelay(this.streak, this.ctx.backoff);
         this.streak++;
         this.state = 'backoff';
-        this.log.info({ delay_ms: delay, attempt: this.streak }, 'restarting after backoff');
+        this.restartDelayMs = delay;
+        this.log[this.streak > 1 ? 'debug' : 'info']({ delay_ms: delay, attempt: this.streak }, 'restarting after backoff');
         this.backoffTimer = setTimeout(() => {
           this.backoffTimer = undefined;
           if (this.stopRequested) return;
@@ -279,6 +328,8 @@ export class SupervisedChild implements ChildHandle {
         }, delay);
       }
     }
+
+    if (this.state === 'stopped' || this.state === 'failed') this.flushRepeats();
 
     for (const listener of [...this.exitListeners]) {
       try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLineSplitter, createRedactor, looksLikeError, Tail } from './lines.js';
+import { createLineSplitter, createRedactor, createRepeatLimiter, looksLikeError, repeatKey, Tail } from './lines.js';
 
 function split(chunks: Array<string | Buffer>, max?: number): string[] {
   const out: string[] = [];
@@ -59,5 +59,79 @@ describe('Tail', () => {
     const t = new Tail(2);
     for (const s of ['a', 'b', 'c']) t.push(s);
     expect(t.toArray()).toEqual(['b', 'c']);
+  });
+});
+
+describe('repeatKey', () => {
+  it.each([
+    ['[h264 @ 0x55d5c0a1b2c0] error while decoding MB 12 34, bytestream -5', '[h# @ x] error while decoding MB # #, bytestream -#'],
+    ['[h264 @ 0x7f00] error while decoding MB 1 2, bytestream -17', '[h# @ x] error while decoding MB # #, bytestream -#'],
+    ['2024/01/01 10:00:00 WAR [RTSP] [conn 127.0.0.1:4242] closed', '#/#/# #:#:# WAR [RTSP] [conn #.#.#.#:#] closed'],
+    ['frame=  100 fps= 25 q=28.0', 'frame= # fps= # q=#.#'],
+    ['  padded   line  ', 'padded line'],
+  ])('%s', (line, key) => {
+    expect(repeatKey(line)).toBe(key);
+  });
+});
+
+describe('createRepeatLimiter', () => {
+  // Each step: [clock ms, line]; expected: what is logged, as "count×line" (1× is the line itself).
+  const run = (steps: Array<[number, string]>, opts: { intervalMs?: number; maxKeys?: number } = {}) => {
+    let t = 0;
+    const limiter = createRepeatLimiter({ now: () => t, ...opts });
+    const logged: string[] = [];
+    for (const [at, line] of steps) {
+      t = at;
+      for (const e of limiter.offer(line)) logged.push(`${e.count}×${e.line}`);
+    }
+    const flushed = limiter.flush().map((e) => `${e.count}×${e.line}`);
+    return { logged, flushed };
+  };
+
+  it.each<[string, Array<[number, string]>, { intervalMs?: number; maxKeys?: number }, string[], string[]]>([
+    ['distinct lines all pass', [[0, 'a'], [1, 'b'], [2, 'c']], {}, ['1×a', '1×b', '1×c'], []],
+    [
+      'a per-frame warning: logged once, then one summary per interval, the rest at the flush',
+      [[0, 'dup 1'], [40, 'dup 2'], [80, 'dup 3'], [29_999, 'dup 4'], [30_000, 'dup 5'], [30_040, 'dup 6'], [30_080, 'dup 7']],
+      {},
+      ['1×dup 1', '4×dup 5'],
+      ['2×dup 7'],
+    ],
+    [
+      'a line that comes back after a quiet interval is logged as itself',
+      [[0, 'x'], [31_000, 'x'], [62_000, 'x']],
+      {},
+      ['1×x', '1×x', '1×x'],
+      [],
+    ],
+    [
+      'interleaved lines are counted apart',
+      [[0, 'a 1'], [1, 'b 1'], [2, 'a 2'], [3, 'b 2'], [4, 'a 3'], [10, 'a 4']],
+      { intervalMs: 10 },
+      ['1×a 1', '1×b 1', '3×a 4'],
+      ['1×b 2'],
+    ],
+    [
+      'the least recently seen line is forgotten with its summary when too many are remembered',
+      [[0, 'a'], [1, 'a'], [2, 'b'], [3, 'c']],
+      { maxKeys: 2 },
+      ['1×a', '1×b', '1×a', '1×c'],
+      [],
+    ],
+    ['interval 0: nothing is suppressed', [[0, 'z'], [0, 'z'], [0, 'z']], { intervalMs: 0 }, ['1×z', '1×z', '1×z'], []],
+  ])('%s', (_name, steps, opts, logged, flushed) => {
+    expect(run(steps, opts)).toEqual({ logged, flushed });
+  });
+
+  it('loses no occurrence: the counts of all entries add up to the lines offered', () => {
+    let t = 0;
+    const limiter = createRepeatLimiter({ now: () => t, intervalMs: 1000 });
+    let total = 0;
+    for (let i = 0; i < 5000; i++) {
+      t = i * 7;
+      for (const e of limiter.offer(`warn ${i % 3 === 0 ? 'alpha' : 'beta'} ${i}`)) total += e.count;
+    }
+    for (const e of limiter.flush()) total += e.count;
+    expect(total).toBe(5000);
   });
 });

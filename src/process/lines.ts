@@ -96,6 +96,85 @@ export function createLineSplitter(onLine: (line: string) => void, maxLineLength
   };
 }
 
+/**
+ * What makes two log lines "the same line" for repeat limiting: numbers (frame counts, timestamps,
+ * sizes, pids), hexadecimal addresses (`[h264 @ 0x55d5c0]`) and runs of spaces vary between repeats of
+ * one warning; letters do not.
+ */
+export function repeatKey(line: string): string {
+  return line
+    .replace(/0x[0-9a-f]+/gi, 'x')
+    .replace(/\d+/g, '#')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** A log entry that stands for `count` occurrences of a line: 1 is the line itself, more is a summary. */
+export interface RepeatEntry {
+  /** The latest occurrence (redacted by the caller before it is offered). */
+  line: string;
+  count: number;
+}
+
+export interface RepeatLimiterOptions {
+  now: () => number;
+  /** A repeating line is summarised at most once per this. Default 30 s. */
+  intervalMs?: number;
+  /** Distinct lines remembered; the least recently seen is forgotten (with its summary). Default 64. */
+  maxKeys?: number;
+}
+
+/**
+ * Rate-limits repeated log lines of one source (a child's stderr, an engine's log): the first
+ * occurrence of a line is logged; its repeats (equal under `repeatKey`) are counted, not logged, and
+ * come out as one summary entry when the line occurs again `intervalMs` or more after its last entry,
+ * and at `flush()` (the child ended). No timer: a line that stops repeating is summarised at the flush.
+ * Nothing is lost: the counts of all entries, flushed, add up to the lines offered.
+ */
+export function createRepeatLimiter({ now, intervalMs = 30_000, maxKeys = 64 }: RepeatLimiterOptions) {
+  if (!(intervalMs >= 0) || !(maxKeys >= 1)) throw new RangeError('repeat limiter: intervalMs must be >= 0 and maxKeys >= 1');
+  const seen = new Map<string, { since: number; suppressed: number; last: string }>();
+  const summary = (e: { suppressed: number; last: string }): RepeatEntry[] => (e.suppressed > 0 ? [{ line: e.last, count: e.suppressed }] : []);
+  return {
+    /** The entries to log now for this line, oldest first (none while it is being suppressed). */
+    offer(line: string): RepeatEntry[] {
+      const key = repeatKey(line);
+      const t = now();
+      const e = seen.get(key);
+      if (!e) {
+        const out: RepeatEntry[] = [];
+        if (seen.size >= maxKeys) {
+          const [oldest, entry] = seen.entries().next().value as [string, { since: number; suppressed: number; last: string }];
+          seen.delete(oldest);
+          out.push(...summary(entry));
+        }
+        seen.set(key, { since: t, suppressed: 0, last: line });
+        out.push({ line, count: 1 });
+        return out;
+      }
+      // Most recently seen last: the eviction order.
+      seen.delete(key);
+      seen.set(key, e);
+      e.last = line;
+      if (t - e.since < intervalMs) {
+        e.suppressed++;
+        return [];
+      }
+      const count = e.suppressed + 1;
+      e.since = t;
+      e.suppressed = 0;
+      return [{ line, count }];
+    },
+    /** Summaries of everything still being counted; forgets every line. */
+    flush(): RepeatEntry[] {
+      const out = [...seen.values()].flatMap(summary);
+      seen.clear();
+      return out;
+    },
+  };
+}
+export type RepeatLimiter = ReturnType<typeof createRepeatLimiter>;
+
 /** Keeps the last `size` items. */
 export class Tail {
   private readonly items: string[] = [];

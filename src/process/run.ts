@@ -113,6 +113,7 @@ export function startRun(spec: RunSpec, logger: Logger, register: (run: ActiveRu
       started_at: startedAt.toISOString(),
       last_exit: null,
       last_error_line: null,
+      restart_delay_ms: null,
     }),
     kill: () => {
       killNow('stopped by supervisor');

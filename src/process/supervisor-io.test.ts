@@ -56,6 +56,48 @@ describe('stderr into the log, redacted', () => {
   });
 });
 
+describe('repeated stderr lines are rate-limited per child', () => {
+  it('a warning repeated every frame is logged once, then summarised with its count when the child ends', async () => {
+    const { logger, records } = captureLogger('info');
+    const t = 1_000_000; // a clock that never moves: every repeat falls inside the summary interval
+    supervisor = createSupervisor({ logger, now: () => t });
+    // 300 "per-frame" warnings differing only in numbers and addresses, one other line, then silence.
+    const script = 'i=0; while [ $i -lt 300 ]; do echo "[h264 @ 0x55d5$i] error while decoding MB $i 7, bytestream -$i" >&2; i=$((i+1)); done; echo "Stream #0:0: Video: h264" >&2; sleep 30';
+    const handle = supervisor.start({ name: 'noisy-decoder', command: 'sh', args: ['-c', script], restart: 'never' });
+    await waitFor(() => records().some((r) => r.msg === 'Stream #0:0: Video: h264'), 10_000, 'the last line');
+    const stderr = () => records().filter((r) => r.stream === 'stderr' && r.child === 'noisy-decoder');
+    expect(stderr().map((r) => r.msg)).toEqual(['[h264 @ 0x55d50] error while decoding MB 0 7, bytestream -0', 'Stream #0:0: Video: h264']);
+    expect(handle.status().last_error_line).toBe('[h264 @ 0x55d5299] error while decoding MB 299 7, bytestream -299');
+
+    await handle.stop();
+    const summary = stderr().at(-1)!;
+    expect(summary).toMatchObject({ repeated: 299, level: 40, msg: '[h264 @ 0x55d5299] error while decoding MB 299 7, bytestream -299 (repeated 299 times)' });
+    expect(stderr()).toHaveLength(3);
+  });
+
+  it('a crash loop logs its first crash, then counts the same crash instead of logging every one', async () => {
+    const { logger, records } = captureLogger('info');
+    const t = 1_000_000;
+    supervisor = createSupervisor({ logger, now: () => t });
+    const handle = supervisor.start({
+      name: 'crash-loop',
+      command: 'sh',
+      args: ['-c', 'echo "Connection refused" >&2; exit 1'],
+      restart: 'on-crash',
+      maxRestarts: 7,
+      backoff: { initialMs: 5, maxMs: 5 },
+    });
+    await waitFor(() => handle.status().state === 'failed', 10_000, 'failed');
+    const mine = records().filter((r) => r.child === 'crash-loop' && (r.level as number) >= 30);
+    // 8 runs; without the limit that is 8 × (starting, stderr line, crashed, restarting) = 31 lines.
+    expect(mine.filter((r) => r.msg === 'Connection refused')).toHaveLength(1);
+    expect(mine.filter((r) => r.msg === 'child crashed')).toHaveLength(1);
+    expect(mine.filter((r) => r.stream === 'stderr' && r.repeated === 7)).toHaveLength(1);
+    expect(mine.filter((r) => r.msg === 'child crashed (repeated 7 times)' && r.repeated === 7)).toHaveLength(1);
+    expect(mine.length).toBeLessThanOrEqual(8);
+  });
+});
+
 describe('stdin', () => {
   it('writes to a child that died (EPIPE) are swallowed, never thrown', async () => {
     const { logger, records } = captureLogger('debug');

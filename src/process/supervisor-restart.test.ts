@@ -159,3 +159,42 @@ describe('restart on crash', () => {
     expect(said).toEqual(pids.map((p) => `hello ${p}`));
   });
 });
+
+describe('restart delay and healthy runs', () => {
+  /** SIGKILLs the child `kills` times from outside, each time once it runs again; returns the delay the supervisor scheduled after each kill. */
+  async function killRepeatedly(handle: ChildHandle, kills: number, healthy: boolean): Promise<Array<number | null>> {
+    const scheduled: Array<number | null> = [];
+    handle.onExit(() => scheduled.push(handle.status().restart_delay_ms));
+    if (healthy) handle.onStart(() => handle.markHealthy());
+    for (let i = 0; i < kills; i++) {
+      await waitFor(() => handle.status().state === 'running' && handle.status().pid !== null, 5000, `run ${i}`);
+      const pid = handle.status().pid!;
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => scheduled.length === i + 1, 5000, `exit ${i}`);
+    }
+    return scheduled;
+  }
+
+  it.each([
+    // healthy, expected delays after each of 5 kills (initial 20, x2, cap 120)
+    [false, [20, 40, 80, 120, 120]],
+    [true, [20, 20, 20, 20, 20]],
+  ])('killed from outside 5 times, marked healthy: %s -> scheduled delays %j', async (healthy, expected) => {
+    const { logger } = captureLogger();
+    supervisor = createSupervisor({ logger });
+    const handle = supervisor.start({ name: 'victim', command: 'sleep', args: ['30'], restart: 'on-crash', backoff: { initialMs: 20, maxMs: 120, resetAfterMs: 60_000 } });
+    expect(await killRepeatedly(handle, 5, healthy)).toEqual(expected);
+    expect(handle.status()).toMatchObject({ restarts: 4, last_exit: { kind: 'crashed', signal: 'SIGKILL' } });
+    await waitFor(() => handle.status().state === 'running', 5000, 'running again');
+    expect(handle.status().restart_delay_ms).toBeNull();
+  });
+
+  it('maxRestarts counts only the crashes since the child was last healthy', async () => {
+    const { logger } = captureLogger();
+    supervisor = createSupervisor({ logger });
+    const handle = supervisor.start({ name: 'resilient', command: 'sleep', args: ['30'], restart: 'on-crash', maxRestarts: 2, backoff: { initialMs: 10, maxMs: 10 } });
+    await killRepeatedly(handle, 6, true);
+    await waitFor(() => handle.status().state === 'running', 5000, 'running after 6 kills');
+    expect(handle.status().restarts).toBe(6);
+  });
+});

@@ -7,13 +7,15 @@ import type { BackoffOptions, ChildHandle, ChildSpec, ChildStatus, RunResult, Ru
 export interface SupervisorDefaults {
   /** Graceful stop timeout before SIGKILL. Default 5000. */
   stopTimeoutMs?: number;
-  /** Default 500 ms initial, x2, capped at 30 s, reset after 60 s of good running. */
+  /** Default DEFAULT_BACKOFF (backoff.ts): 500 ms initial, x2, capped at 30 s, reset after 60 s of good running or a healthy mark. */
   backoff?: Partial<BackoffOptions>;
 }
 
 export interface SupervisorOptions {
   logger: Logger;
   defaults?: SupervisorDefaults;
+  /** The clock of run lengths and repeated-log summaries (tests inject one). Default Date.now. */
+  now?: () => number;
 }
 
 export const DEFAULT_STOP_TIMEOUT_MS = 5000;
@@ -75,6 +77,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         onStopped: (c) => {
           if (children.get(c.name) === c) children.delete(c.name);
         },
+        ...(options.now ? { now: options.now } : {}),
       });
       children.set(spec.name, child);
       return child;

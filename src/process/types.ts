@@ -11,7 +11,7 @@ export interface BackoffOptions {
   /** Cap of the exponential delay. */
   maxMs: number;
   factor: number;
-  /** A child that ran this long without crashing starts again from `initialMs`. */
+  /** A child that ran this long without crashing (or was marked healthy) starts again from `initialMs`. */
   resetAfterMs: number;
 }
 
@@ -53,6 +53,8 @@ export interface ChildStatus {
   started_at: string | null;
   last_exit: ExitInfo | null;
   last_error_line: string | null;
+  /** While in `backoff`: the delay of the scheduled restart, as decided after the last crash. Null otherwise. */
+  restart_delay_ms: number | null;
 }
 
 export interface ChildHandle {
@@ -65,6 +67,11 @@ export interface ChildHandle {
   onStart(listener: (pid: number) => void): () => void;
   /** Called after each exit, with its classification. Returns an unsubscribe function. */
   onExit(listener: (exit: ExitInfo) => void): () => void;
+  /**
+   * The current process proved it works (its API answered, it produced output): its next crash starts a
+   * new streak (the first backoff delay, and `maxRestarts` counts again) instead of continuing the last one.
+   */
+  markHealthy(): void;
   /** Graceful stop, then SIGKILL after the timeout; resolves once the process is gone. No restart follows. */
   stop(): Promise<void>;
 }
