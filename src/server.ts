@@ -30,6 +30,7 @@ import { createDemandTracker, type DemandTracker } from './runtime/demand.js';
 import { createPlaceholders } from './runtime/placeholder.js';
 import { createPublishers } from './runtime/publishers.js';
 import { createRuntime, type Runtime } from './runtime/runtime.js';
+import { secretInputDir } from './runtime/secret-input.js';
 import { createRuntimeService } from './runtime/service.js';
 import { createRuntimeRegistry } from './runtime/transmission-state.js';
 import { createWriterSocketServer } from './runtime/writer-socket.js';
@@ -108,7 +109,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const demand = createDemandTracker({ heartbeatTtlMs: opts.heartbeatTtlMs ?? 30_000, now: Date.now });
   const tokens = createMediaTokens({ key: await loadOrCreateTokenKey(dataDir) });
   const publishers = createPublishers({ supervisor, logger, ffmpegPath, registry, placeholders, internalUrl: (p) => engine.internalRtspUrl(p) });
-  const frames = createCameraFrames({ supervisor, logger, ffmpegPath, registry, ...(opts.cameraFrames ?? { fps: 2, maxWidth: 1280 }) });
+  const frames = createCameraFrames({ supervisor, logger, ffmpegPath, registry, secretDir: secretInputDir(dataDir), ...(opts.cameraFrames ?? { fps: 2, maxWidth: 1280 }) });
   const jsmpeg = createJsmpegSessions({ supervisor, logger, ffmpegPath, registry, demand, placeholders, tokens, doc });
   const runtime = createRuntime({
     store,

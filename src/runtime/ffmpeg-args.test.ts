@@ -1,5 +1,14 @@
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { frameDecoderArgs, generatedFramesArgs, transcodeArgs, videoFilter, writerPublisherArgs } from './ffmpeg-args.js';
+import { scale, seedFor } from '../../test/hardening/scale.js';
+import { cameraFfconcat, ffconcatQuote, frameDecoderArgs, generatedFramesArgs, transcodeArgs, videoFilter, writerPublisherArgs } from './ffmpeg-args.js';
+
+const run = promisify(execFile);
 
 describe('videoFilter', () => {
   it.each([
@@ -31,10 +40,18 @@ describe('command lines', () => {
   });
 
   it('the frame decoder writes JPEGs on stdout at a low rate', () => {
-    const args = frameDecoderArgs('rtsp://127.0.0.1:8554/cam/a/b', 2, 640);
-    expect(args).toContain('-rtsp_transport');
+    const args = frameDecoderArgs({ url: 'rtsp://127.0.0.1:8554/cam/a/b' }, 2, 640);
+    expect(args.slice(args.indexOf('-rtsp_transport'), args.indexOf('-i') + 2)).toEqual(['-rtsp_transport', 'tcp', '-i', 'rtsp://127.0.0.1:8554/cam/a/b']);
     expect(args.slice(-5)).toEqual(['-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1']);
     expect(args[args.indexOf('-vf') + 1]).toBe("fps=2,scale='min(640,iw)':-2");
+  });
+
+  it('the frame decoder reading a camera itself opens an ffconcat file: the URL is not on the command line', () => {
+    const file = '/data/runtime/streaming/secret-inputs/x.ffconcat';
+    const args = frameDecoderArgs({ ffconcat: file }, 2, 640);
+    expect(args.slice(args.indexOf('concat') - 1, args.indexOf('-i') + 2)).toEqual(['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file,rtsp,rtsps,tcp,udp,rtp,srtp,tls', '-i', file]);
+    // The transport is the RTSP input's own option, inside the file (the concat demuxer has none).
+    expect(args).not.toContain('-rtsp_transport');
   });
 
   it('generated frames: a lavfi graph rendered in real time into JPEGs on stdout', () => {
@@ -42,4 +59,57 @@ describe('command lines', () => {
     expect(args.slice(args.indexOf('-re'), args.indexOf('-i') + 2)).toEqual(['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=10']);
     expect(args.slice(-5)).toEqual(['-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1']);
   });
+});
+
+describe('ffconcat', () => {
+  it.each([
+    ['rtsp://u:p@h/x', `'rtsp://u:p@h/x'`],
+    [`rtsp://u:it's@h/x`, `'rtsp://u:it'\\''s@h/x'`],
+    [`'`, `''\\'''`],
+    ['a\\b c', `'a\\b c'`],
+    ['a\nb\rc\0d', `'a%0Ab%0Dc%00d'`],
+  ])('quotes %j as %s', (url, quoted) => expect(ffconcatQuote(url)).toBe(quoted));
+
+  it('a camera script: the URL, then the RTSP options of that input', () => {
+    expect(cameraFfconcat('rtsp://u:p@h/x').split('\n')).toEqual([
+      'ffconcat version 1.0',
+      `file 'rtsp://u:p@h/x'`,
+      'option rtsp_transport tcp',
+      'option probesize 32',
+      'option analyzeduration 0',
+      '',
+    ]);
+  });
+
+  // Round trip through FFmpeg's own parser: a file named by the arbitrary string is found only if the
+  // quoting is right (`file:` keeps the concat demuxer from resolving the name as a relative URL).
+  it('FFmpeg reads back any quoted name (property, real ffprobe)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ffconcat-'));
+    try {
+      const picture = join(dir, 'picture.jpg');
+      await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=red:size=16x16', '-frames:v', '1', picture]);
+      const special = fc.constantFrom(`'`, '\\', ' ', '@', ':', '%', '+', '#', '?', '"', '\t', '=', ',', ';', 'é', '😀', '\u00a0');
+      const name = fc
+        .array(fc.oneof(special, fc.string({ unit: 'grapheme', maxLength: 3 })), { minLength: 1, maxLength: 10 })
+        .map((parts) => parts.join(''))
+        .filter((s) => s !== '' && !/[/\0\r\n]/.test(s) && s !== '.' && s !== '..' && Buffer.byteLength(s) <= 200);
+      let runs = 0;
+      await fc.assert(
+        fc.asyncProperty(name, async (n) => {
+          runs++;
+          const sub = await mkdtemp(join(dir, 'case-'));
+          const target = join(sub, n);
+          await copyFile(picture, target);
+          const script = join(sub, 'list.ffconcat');
+          await writeFile(script, `ffconcat version 1.0\nfile ${ffconcatQuote(`file:${target}`)}\n`);
+          const { stdout } = await run('ffprobe', ['-v', 'error', '-f', 'concat', '-safe', '0', '-i', script, '-show_entries', 'stream=width', '-of', 'csv=p=0']);
+          expect(stdout.trim()).toBe('16');
+        }),
+        { numRuns: scale(40, 400), seed: seedFor('ffconcat quoting') },
+      );
+      console.info(`[ffconcat] ${runs} names read back by ffprobe`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

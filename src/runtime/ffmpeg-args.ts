@@ -63,10 +63,46 @@ export function writerPublisherArgs(output: string, enc: EncodeOptions & { fps: 
 /** Concatenated JPEGs on stdout: what the in-process frame sources split and push into the registry. */
 const JPEG_FRAMES_OUT = ['-q:v', '5', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'];
 
+/**
+ * An FFmpeg input: a URL with nothing secret in it (the engine's loopback paths), or an ffconcat file
+ * (mode 0600, see secret-input.ts) holding a camera's own URL. A command line is world-readable
+ * (`ps`, /proc/<pid>/cmdline) and FFmpeg 5.1's RTSP demuxer takes credentials only inside the URL.
+ */
+export type FfmpegInput = { url: string } | { ffconcat: string };
+
+/**
+ * What a camera read through an ffconcat file may open: the file itself and RTSP(S) with its
+ * transports. The concat demuxer passes this whitelist on to the RTSP input it opens.
+ */
+const CAMERA_PROTOCOLS = 'file,rtsp,rtsps,tcp,udp,rtp,srtp,tls';
+
+/**
+ * A URL as an ffconcat token: single-quoted (nothing is special inside quotes), each `'` written as
+ * `'\''` (close, escaped quote, reopen), as FFmpeg's `av_get_token` reads it. The script is read line
+ * by line and as C strings, so CR, LF and NUL cannot be carried: they are percent-encoded (a valid URL
+ * never holds them raw, so nothing meaningful changes).
+ */
+export function ffconcatQuote(url: string): string {
+  const oneLine = url.replace(/[\0\r\n]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+  return `'${oneLine.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The ffconcat script of one live camera: its URL, then the RTSP demuxer's options (the `option`
+ * directive applies them to that input: over TCP, and no probing, as for every other input here).
+ */
+export function cameraFfconcat(url: string): string {
+  return ['ffconcat version 1.0', `file ${ffconcatQuote(url)}`, 'option rtsp_transport tcp', 'option probesize 32', 'option analyzeduration 0', ''].join('\n');
+}
+
+function inputArgs(input: FfmpegInput): string[] {
+  if ('ffconcat' in input) return ['-f', 'concat', '-safe', '0', '-protocol_whitelist', CAMERA_PROTOCOLS, '-i', input.ffconcat];
+  return [...(input.url.startsWith('rtsp') ? ['-rtsp_transport', 'tcp'] : []), '-i', input.url];
+}
+
 /** Decodes a camera (through the engine, or directly when it is missing) into JPEG frames at a low rate on stdout. */
-export function frameDecoderArgs(input: string, fps: number, width: number): string[] {
-  const transport = input.startsWith('rtsp') ? ['-rtsp_transport', 'tcp'] : [];
-  return [...COMMON, ...NO_PROBE, ...transport, '-i', input, '-an', '-vf', `fps=${fps},scale='min(${width},iw)':-2`, ...JPEG_FRAMES_OUT];
+export function frameDecoderArgs(input: FfmpegInput, fps: number, width: number): string[] {
+  return [...COMMON, ...NO_PROBE, ...inputArgs(input), '-an', '-vf', `fps=${fps},scale='min(${width},iw)':-2`, ...JPEG_FRAMES_OUT];
 }
 
 /**
