@@ -196,6 +196,25 @@ describe('engine manager with the MediaMTX double under the supervisor', () => {
     expect(env.supervisor.count('mediamtx')).toBe(1);
   });
 
+  it('killed from outside again and again after answering its API: back after the first backoff delay each time', async () => {
+    const handle = env.supervisor.get('mediamtx')!;
+    const scheduled: Array<number | null> = [];
+    const off = handle.onExit(() => scheduled.push(handle.status().restart_delay_ms));
+    try {
+      for (let i = 0; i < 4; i++) {
+        const before = await waitFor('running', () => (env.engine.status().state === 'running' ? env.engine.status() : null));
+        process.kill(before.pid as number, 'SIGKILL');
+        await waitFor('exit seen', () => scheduled.length === i + 1);
+        expect(env.engine.status().state).toBe('crashed'); // the fault shows while it lasts
+      }
+      await waitFor('running again', () => env.engine.status().state === 'running');
+    } finally {
+      off();
+    }
+    // Setup's backoff is 100 ms x2 capped at 400: without the healthy reset 100, 200, 400, 400.
+    expect(scheduled).toEqual([100, 100, 100, 100]);
+  });
+
   it('never logs the camera or LAN reader passwords', () => {
     const all = env.logs.join('\n');
     expect(all).toContain('engine paths synced');

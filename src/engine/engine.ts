@@ -4,7 +4,7 @@ import * as v from 'valibot';
 import type { StreamingSettings } from '../domain/settings.js';
 import { ApiError } from '../errors.js';
 import { redactUrls } from '../logger.js';
-import { createLineSplitter, createRedactor } from '../process/lines.js';
+import { createChangeGate, createLineSplitter, createRedactor, createRepeatLimiter } from '../process/lines.js';
 import { binaryStatus, createDownloadJob, createSerialQueue, createStartTracker } from '../process/lifecycle.js';
 import { ServiceStartError, serviceState, startService, type Service } from '../process/service.js';
 import type { ChildHandle, Supervisor } from '../process/types.js';
@@ -143,6 +143,8 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
 
   const serially = createSerialQueue();
   const syncSerially = createSerialQueue();
+  /** A missing binary is said when it changes, not at every start asked for. */
+  const missingChanged = createChangeGate<string | null>();
 
   function state(): EngineState {
     if (handle) {
@@ -208,16 +210,23 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
     const out = h.stdout();
     if (!out) return;
     const redact = createRedactor([]);
+    // MediaMTX repeats a warning per packet or per reader at times: logged once, then counted.
+    const repeats = createRepeatLimiter({ now: Date.now });
+    const emit = ({ line, count }: { line: string; count: number }) => {
+      const text = count === 1 ? line : `${line} (repeated ${count} times)`;
+      const fields = count === 1 ? {} : { repeated: count };
+      if (/\b(ERR|WAR)\b/.test(line)) engineLog.warn(fields, text);
+      else if (/\bDEB\b/.test(line)) engineLog.debug(fields, text);
+      else engineLog.info(fields, text);
+    };
     const splitter = createLineSplitter((raw) => {
-      if (raw.trim() === '') return;
-      const line = redact(raw);
-      if (/\bERR\b/.test(line)) engineLog.warn(line);
-      else if (/\bWAR\b/.test(line)) engineLog.warn(line);
-      else if (/\bDEB\b/.test(line)) engineLog.debug(line);
-      else engineLog.info(line);
+      if (raw.trim() !== '') repeats.offer(redact(raw)).forEach(emit);
     });
     out.on('data', (chunk: Buffer) => splitter.push(chunk));
-    out.on('end', () => splitter.end());
+    out.on('end', () => {
+      splitter.end();
+      repeats.flush().forEach(emit);
+    });
     out.on('error', () => undefined);
   }
 
@@ -252,9 +261,10 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
       found = await refreshBinary();
     }
     if (found.path === null) {
-      log.warn({ reason: found.reason }, 'MediaMTX is missing; streaming through the engine is unavailable');
+      if (missingChanged(found.reason)) log.warn({ reason: found.reason }, 'MediaMTX is missing; streaming through the engine is unavailable');
       return;
     }
+    missingChanged(null);
     const s = settings();
     ports = await resolvePorts({ rtsp: s.engine.rtsp_port, hls: s.engine.hls_port, webrtc: s.engine.webrtc_port, webrtc_udp: s.engine.webrtc_udp_port, api: s.engine.api_port });
     for (const name of PORT_NAMES) {

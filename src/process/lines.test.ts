@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLineSplitter, createRedactor, createRepeatLimiter, looksLikeError, repeatKey, Tail } from './lines.js';
+import { createChangeGate, createLineSplitter, createRedactor, createRepeatLimiter, looksLikeError, repeatKey, Tail } from './lines.js';
 
 function split(chunks: Array<string | Buffer>, max?: number): string[] {
   const out: string[] = [];
@@ -133,5 +133,16 @@ describe('createRepeatLimiter', () => {
     }
     for (const e of limiter.flush()) total += e.count;
     expect(total).toBe(5000);
+  });
+});
+
+describe('createChangeGate', () => {
+  it.each([
+    [['missing: a', 'missing: a', 'missing: a'], [true, false, false]],
+    [['missing: a', null, 'missing: a', 'missing: b', 'missing: b'], [true, true, true, true, false]],
+    [[null, null], [true, false]],
+  ])('%j -> %j', (values, expected) => {
+    const gate = createChangeGate<string | null>();
+    expect(values.map(gate)).toEqual(expected);
   });
 });

@@ -175,6 +175,19 @@ export function createRepeatLimiter({ now, intervalMs = 30_000, maxKeys = 64 }: 
 }
 export type RepeatLimiter = ReturnType<typeof createRepeatLimiter>;
 
+/**
+ * For states found again on every tick (a missing binary): true when `value` differs from the last one
+ * given, so the state is logged when it changes, not each time it is looked at.
+ */
+export function createChangeGate<T>(): (value: T) => boolean {
+  let last: { value: T } | null = null;
+  return (value) => {
+    const changed = last === null || last.value !== value;
+    last = { value };
+    return changed;
+  };
+}
+
 /** Keeps the last `size` items. */
 export class Tail {
   private readonly items: string[] = [];

@@ -88,6 +88,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       const problem = await waitForApi(Number.POSITIVE_INFINITY, () => (stopped ? 'stopped' : h.status().pid === pid ? null : 'process changed'));
       if (problem !== null || stopped) return;
       readyPid = pid;
+      h.markHealthy();
       o.log.info({ pid }, `${o.label} restarted after a crash and answers again`);
       await o.onRecovered?.();
     })().catch((err: Error) => o.log.warn({ error: err.message }, `${o.label}: recovering after a restart failed`));
@@ -122,5 +123,8 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     throw new ServiceStartError(problem);
   }
   readyPid = h.status().pid;
+  // Its API answered: config, ports and binary are good, so a later death is a fault of that run (the
+  // OOM killer, a kill from outside) and it comes back after the first backoff delay, not a longer one.
+  h.markHealthy();
   return service;
 }

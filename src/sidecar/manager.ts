@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import * as v from 'valibot';
 import type { StreamingSettings } from '../domain/settings.js';
 import { ApiError } from '../errors.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../process/backoff.js';
 import { binaryStatus, createDownloadJob, createSerialQueue, createStartTracker } from '../process/lifecycle.js';
+import { createChangeGate } from '../process/lines.js';
 import { ServiceStartError, serviceState, startService, type Service } from '../process/service.js';
 import type { ChildHandle, Supervisor } from '../process/types.js';
 import {
@@ -73,6 +75,8 @@ export interface Go2rtcManagerOptions {
   startTimeoutMs?: number;
   /** Per API request. Default 2 s. */
   apiTimeoutMs?: number;
+  /** The clock of the retries after a failed start. Default Date.now. */
+  now?: () => number;
 }
 
 export interface Go2rtcManager {
@@ -117,6 +121,7 @@ const optionsSchema = v.object({
   downloadPins: v.optional(v.record(v.string(), v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters'))))),
   startTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(600_000))),
   apiTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(50), v.maxValue(60_000))),
+  now: v.optional(v.custom<() => number>((f) => typeof f === 'function', 'must be a function')),
 });
 
 const CHILD_NAME = 'go2rtc';
@@ -180,6 +185,7 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
   const preferredPort = options.apiPort ?? 1984;
   const startTimeoutMs = options.startTimeoutMs ?? 15_000;
   const apiTimeoutMs = options.apiTimeoutMs ?? 2000;
+  const now = options.now ?? Date.now;
 
   let binary: Go2rtcBinaryResolution | null = null;
   let service: Service | null = null;
@@ -193,6 +199,11 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
   let configured: Record<string, string> = {};
   /** Stopped by hand (API): `applySettings()` does not start it again. */
   let stoppedByUser = false;
+  /** The settings follower calls `applySettings()` every second: a missing binary is said when it changes. */
+  const missingChanged = createChangeGate<string | null>();
+  /** Failed starts in a row, and when the follower may try again (a growing delay, not every second). */
+  let failedStarts = 0;
+  let retryAt = 0;
 
   const serially = createSerialQueue();
 
@@ -299,9 +310,10 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
   async function attemptStart(): Promise<void> {
     const found = await refreshBinary();
     if (found.path === null) {
-      log.warn({ reason: found.reason }, 'go2rtc is missing; MSE is unavailable');
+      if (missingChanged(found.reason)) log.warn({ reason: found.reason }, 'go2rtc is missing; MSE is unavailable');
       return;
     }
+    missingChanged(null);
     const picked = await pickApiPort(preferredPort);
     if (picked.changed) log.warn({ preferred: preferredPort, actual: picked.port }, 'preferred go2rtc API port is taken; using another');
     const streams = go2rtcStreams(rtspPort(), desired);
@@ -335,6 +347,7 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
     apiPort = picked.port;
     configured = streams;
     start.running();
+    failedStarts = 0;
     if (runningVersion !== GO2RTC_VERSION.replace(/^v/, '')) {
       log.warn({ expected: GO2RTC_VERSION, running: runningVersion }, 'go2rtc reports another version than the one this server is tested with');
     }
@@ -406,8 +419,14 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
           start.stopped();
           return status();
         }
-        if (!handle && !stoppedByUser) return doStart();
-        return status();
+        if (handle || stoppedByUser || (start.failed() && now() < retryAt)) return status();
+        const st = await doStart();
+        if (st.state === 'failed') {
+          const delay = backoffDelay(failedStarts++, DEFAULT_BACKOFF);
+          retryAt = now() + delay;
+          log.info({ retry_in_ms: delay }, 'go2rtc failed to start; trying again later');
+        }
+        return st;
       }),
     async download() {
       if (!settings().mse.allow_download) {
