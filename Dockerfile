@@ -102,6 +102,8 @@ COPY --from=app /src/package.json ./package.json
 COPY --from=app /src/node_modules ./node_modules
 COPY --from=app /src/dist ./dist
 COPY --from=app /src/web/dist ./web/dist
+# The transport frame check users run inside the container (DOCS.md): plain node, production deps only.
+COPY --from=app /src/scripts/check_stream_transport_frames.mjs ./scripts/check_stream_transport_frames.mjs
 
 COPY rootfs /
 # Execute bits survive git but not every checkout (a Windows clone, an archive): set them here.

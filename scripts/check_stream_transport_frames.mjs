@@ -679,7 +679,10 @@ export async function main(argv = process.argv.slice(2), out = process.stdout, e
     return 2;
   }
   if (opts.transmission !== null) {
-    streams = [streams.find((s) => s.id === opts.transmission) ?? { id: opts.transmission, name: opts.transmission }];
+    const listed = streams.find((s) => s.id === opts.transmission);
+    // Not in a live view (a manual transmission): its own name; an unknown id fails at its plan.
+    const own = listed ? null : await http.api('GET', `api/streams/transmissions/${encodeURIComponent(opts.transmission)}`).catch(() => null);
+    streams = [listed ?? { id: opts.transmission, name: own?.name ?? opts.transmission }];
   } else if (!opts.matrix) streams = streams.slice(0, 1);
   if (streams.length === 0) {
     err.write('no published stream to check (GET api/streams/live-views is empty)\n');

@@ -243,9 +243,9 @@ describe('Dockerfile: the server and web UI', () => {
     expect(pkg.scripts['build:web']).toBeDefined();
   });
 
-  it('the final stage gets only package.json, production node_modules, dist and web/dist from it', () => {
+  it('the final stage gets only package.json, production node_modules, dist, web/dist and the transport frame check from it', () => {
     const copies = final.instructions.filter((i) => i.keyword === 'COPY' && i.flags.from === 'app').map((i) => i.args.split(/\s+/)[0]);
-    expect(copies.sort()).toEqual(['/src/dist', '/src/node_modules', '/src/package.json', '/src/web/dist']);
+    expect(copies.sort()).toEqual(['/src/dist', '/src/node_modules', '/src/package.json', '/src/scripts/check_stream_transport_frames.mjs', '/src/web/dist']);
     // No build context in the final stage other than rootfs/, and no dev install there.
     const contextCopies = final.instructions.filter((i) => (i.keyword === 'COPY' || i.keyword === 'ADD') && !i.flags.from).map((i) => i.args);
     expect(contextCopies).toEqual(['rootfs /']);

@@ -6,9 +6,9 @@
  * when one the plan offers delivers nothing. Under `npm run soak` the matrix runs for many rounds.
  */
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TRANSMISSION_ID } from '../../src/demo/pipeline.js';
@@ -17,7 +17,8 @@ import { DOUBLE_BIN as GO2RTC_DOUBLE } from '../doubles/go2rtc/release.js';
 import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from '../runtime/server-harness.js';
 import { scale, suiteTimeout } from './scale.js';
 
-const SCRIPT = fileURLToPath(new URL('../../scripts/check_stream_transport_frames.mjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SCRIPT = join(ROOT, 'scripts/check_stream_transport_frames.mjs');
 const DEMO_PATH = 'pipe/demo/video';
 
 interface Check {
@@ -112,7 +113,7 @@ describe('node scripts/check_stream_transport_frames.mjs', () => {
     }
   }, 120_000);
 
-  it('runs WebRTC in Chromium when the plan offers it, and fails when the engine answers no WHEP offer', async () => {
+  it('runs WebRTC in Chromium when the plan offers it, fails when the engine answers no WHEP offer, and says when no browser exists', async () => {
     // A manual transmission with a WebRTC output: the plan offers WebRTC in the PTZ context. The
     // MediaMTX double has no WebRTC plane, so the offer the page makes cannot be answered.
     const created = await server.request('POST', '/api/streams/transmissions', { name: 'rtc', outputs: [{ engine_path: 'manual/rtc', enable_webrtc: true }] });
@@ -127,6 +128,24 @@ describe('node scripts/check_stream_transport_frames.mjs', () => {
       const noBrowser = await check(['--transmission', id, '--transports', 'webrtc', '--json'], { CHROMIUM_PATH: '/nonexistent/chromium' });
       expect(noBrowser.exitCode, noBrowser.stdout).toBe(0);
       expect(byTransport(parse(noBrowser.stdout)).webrtc).toMatchObject({ status: 'skipped', available: true, reason: expect.stringMatching(/^browser not available/) });
+
+      // Laid out as in the add-on image: /app/scripts/ beside a node_modules of production dependencies only (no playwright-core).
+      const app = await mkdtemp(join(tmpdir(), 'toposync-image-'));
+      try {
+        await mkdir(join(app, 'scripts'));
+        await mkdir(join(app, 'node_modules'));
+        await copyFile(SCRIPT, join(app, 'scripts/check_stream_transport_frames.mjs'));
+        const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+        for (const dep of Object.keys(pkg.dependencies)) {
+          await mkdir(dirname(join(app, 'node_modules', dep)), { recursive: true });
+          await symlink(join(ROOT, 'node_modules', dep), join(app, 'node_modules', dep));
+        }
+        const image = await execa('node', [join(app, 'scripts/check_stream_transport_frames.mjs'), '--base-url', server.base, '--transmission', id, '--transports', 'webrtc', '--json'], { reject: false });
+        expect(image.exitCode, image.stdout + image.stderr).toBe(0);
+        expect(byTransport(parse(image.stdout)).webrtc).toMatchObject({ status: 'skipped', reason: 'browser not available: playwright-core is not installed' });
+      } finally {
+        await rm(app, { recursive: true, force: true });
+      }
     } finally {
       await server.request('DELETE', `/api/streams/transmissions/${id}`);
     }
