@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 # Debian packages the runtime and the tests use: FFmpeg (publishers, stills, fallback), and for
 # the media tests a real RTSP camera (GStreamer's RTSP server through Python) and an RTSP broker;
 # Debian's Chromium for the browser tests (driven by playwright-core, never a downloaded browser);
-# and ShellCheck for the add-on packaging tests (s6 scripts, the Dockerfile's RUN steps).
+# ShellCheck for the add-on packaging tests (s6 scripts, the Dockerfile's RUN steps); and jpegtran
+# for the frame-check tests (progressive and restart-marker JPEGs, which FFmpeg does not write).
 APT_NEEDS=(
   ffmpeg
+  libjpeg-turbo-progs
   python3-gi gir1.2-gst-rtsp-server-1.0
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
   rtsp-server-perl
