@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { SettingsDoc } from '../domain/settings.js';
+import { MEDIA_BACKOFF } from '../process/backoff.js';
 import type { ChildHandle, Supervisor } from '../process/types.js';
 import { publisherDecision } from '../runtime/demand.js';
 import { generatedFramesArgs } from '../runtime/ffmpeg-args.js';
@@ -77,6 +78,8 @@ export function createDemoWriter({ supervisor, logger, ffmpegPath, registry, doc
       args: generatedFramesArgs(demoGraph(fontFile)),
       stdout: 'pipe',
       restart: 'on-crash',
+      // Viewers of the demo wait on it, and a lavfi graph is cheap to start again (MEDIA_BACKOFF).
+      backoff: MEDIA_BACKOFF,
       stop: { signal: 'SIGTERM', timeoutMs: 2000 },
     });
     handle = h;
@@ -84,6 +87,7 @@ export function createDemoWriter({ supervisor, logger, ffmpegPath, registry, doc
     registry.ensure(DEMO_TRANSMISSION_ID).open(DEMO_WRITER_ID, DEMO_WRITER_PRIORITY);
     h.onStart(() => {
       const feed = createJpegSplitter((jpeg) => {
+        h.markHealthy();
         frames++;
         registry.ensure(DEMO_TRANSMISSION_ID).update(DEMO_WRITER_ID, jpeg);
       });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { MEDIA_BACKOFF } from '../process/backoff.js';
 import type { ChildHandle, Supervisor } from '../process/types.js';
 import { cameraPublicationId } from '../domain/ids.js';
 import { cameraFfconcat, frameDecoderArgs } from './ffmpeg-args.js';
@@ -81,6 +82,8 @@ export function createCameraFrames({ supervisor, logger, ffmpegPath, registry, f
           args: frameDecoderArgs(secret ? { ffconcat: secret.file } : { url: input }, rate, maxWidth),
           stdout: 'pipe',
           restart: 'on-crash',
+          // Stills and fallback viewers wait on it; a camera that is down is the source's to report (MEDIA_BACKOFF).
+          backoff: MEDIA_BACKOFF,
           stop: { signal: 'SIGTERM', timeoutMs: 2000 },
         });
       } catch (err) {
@@ -93,6 +96,8 @@ export function createCameraFrames({ supervisor, logger, ffmpegPath, registry, f
       for (const tx of read.transmission_ids) registry.ensure(tx).open(id, 0);
       handle.onStart(() => {
         const feed = createJpegSplitter((jpeg) => {
+          // A decoded frame proves this run works: a later kill restarts after the first delay.
+          handle.markHealthy();
           decoder.frames++;
           // Each transmission keeps its own copy reference; the buffer is not reused by the splitter.
           for (const tx of decoder.read.transmission_ids) registry.ensure(tx).update(id, jpeg);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { MEDIA_BACKOFF } from '../process/backoff.js';
 import type { ChildHandle, ChildStatus, Supervisor } from '../process/types.js';
 import { transcodeArgs, writerPublisherArgs } from './ffmpeg-args.js';
 import type { PlannedOutput } from './path-plan.js';
@@ -29,6 +30,9 @@ interface Running {
   planned: PlannedOutput;
   cleanup: (() => void) | null;
 }
+
+/** A viewer waits on a publisher that died (the OOM killer, a crash): back within a second (MEDIA_BACKOFF says why). */
+const RESTART = { restart: 'on-crash', backoff: MEDIA_BACKOFF, stop: { signal: 'SIGTERM', timeoutMs: 3000 } } as const;
 
 /** Output size and rate of a writers output: writers send any size, the output has a fixed one. */
 const WRITER_DEFAULTS = { width: 1280, height: 720, fps: 15 };
@@ -87,11 +91,11 @@ export function createPublishers({ supervisor, logger, ffmpegPath, registry, pla
       let entry: Running;
       if (planned.feed.kind === 'transcode') {
         const args = transcodeArgs(internalUrl(planned.feed.from), internalUrl(planned.path), { width: o.width, height: o.height, fps: o.fps, codec, bitrateKbps: o.bitrate_kbps });
-        entry = { planned, cleanup: null, handle: supervisor.start({ name: `publisher:${planned.path}`, command: ffmpegPath, args, restart: 'on-crash', stop: { signal: 'SIGTERM', timeoutMs: 3000 } }) };
+        entry = { planned, cleanup: null, handle: supervisor.start({ name: `publisher:${planned.path}`, command: ffmpegPath, args, ...RESTART }) };
       } else if (planned.feed.kind === 'writers') {
         const size = { width: o.width ?? WRITER_DEFAULTS.width, height: o.height ?? WRITER_DEFAULTS.height, fps: o.fps ?? WRITER_DEFAULTS.fps };
         const args = writerPublisherArgs(internalUrl(planned.path), { ...size, codec, bitrateKbps: o.bitrate_kbps });
-        entry = { planned, cleanup: null, handle: supervisor.start({ name: `publisher:${planned.path}`, command: ffmpegPath, args, stdin: 'pipe', restart: 'on-crash', stop: { signal: 'SIGTERM', timeoutMs: 3000 } }) };
+        entry = { planned, cleanup: null, handle: supervisor.start({ name: `publisher:${planned.path}`, command: ffmpegPath, args, stdin: 'pipe', ...RESTART }) };
         startPump(entry, size.fps, size.width, size.height);
       } else {
         return; // the engine feeds camera pulls and aliases itself
