@@ -7,6 +7,7 @@ import type { SettingsDoc } from '../domain/settings.js';
 import type { Output, Transmission } from '../domain/transmission.js';
 import { refuseUpgrade } from '../api/upgrade.js';
 import { ApiError } from '../errors.js';
+import { MEDIA_BACKOFF } from '../process/backoff.js';
 import type { ChildHandle, Supervisor } from '../process/types.js';
 import type { DemandTracker } from '../runtime/demand.js';
 import { jpegSize } from '../runtime/jpeg.js';
@@ -42,9 +43,14 @@ import type { MediaTokens } from './tokens.js';
  * shows the reason and falls back instead of retrying blindly.
  *
  * Other close codes from the server: 1000 never; 1001 server shutting down; 1011 the encoder died
- * and its restarts were exhausted (reason carries FFmpeg's last error line); 4404 the stream was
- * removed or disabled (or the fallback was turned off) during the session; 4008 the client did not
- * read for `slowClientTimeoutMs`. A peer that misses a keepalive pong is terminated (1006).
+ * `maxRestarts + 1` times in a row without sending a byte in between (reason carries FFmpeg's last
+ * error line); 4404 the stream was removed or disabled (or the fallback was turned off) during the
+ * session; 4008 the client did not read for `slowClientTimeoutMs`. A peer that misses a keepalive pong
+ * is terminated (1006).
+ *
+ * An encoder killed from outside (the OOM killer) is restarted as often as it takes while the source
+ * lives (its end is the 4404, checked apart): each run that sent bytes is marked healthy, which ends
+ * its crash streak, so only an encoder that cannot produce anything (a broken FFmpeg) closes the viewer.
  *
  * Backpressure: TS output cannot be dropped mid-stream without corrupting it, so when the socket's
  * `bufferedAmount` passes `maxBufferedBytes` the FFmpeg stdout is paused. FFmpeg then blocks on its
@@ -185,7 +191,7 @@ export interface JsmpegSessionsOptions {
   pingIntervalMs?: number;
   /** How often running sessions are checked against the settings (stream removed/disabled). Default 5 s. */
   checkIntervalMs?: number;
-  /** Restarts of a crashed encoder before the session is closed with 1011. Default 2. */
+  /** Restarts of an encoder that keeps dying without output before the session is closed with 1011. Default 5. */
   maxRestarts?: number;
   now?: () => number;
 }
@@ -276,7 +282,7 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
   const slowClientTimeoutMs = opts.slowClientTimeoutMs ?? 15_000;
   const pingIntervalMs = opts.pingIntervalMs ?? 15_000;
   const checkIntervalMs = opts.checkIntervalMs ?? 5_000;
-  const maxRestarts = opts.maxRestarts ?? 2;
+  const maxRestarts = opts.maxRestarts ?? 5;
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ component: 'jsmpeg' });
   if (!Number.isInteger(maxBufferedBytes) || maxBufferedBytes < 16 * 1024) throw new RangeError('jsmpeg: maxBufferedBytes must be an integer >= 16384');
@@ -318,7 +324,7 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
       stdout: 'pipe',
       restart: 'on-crash',
       maxRestarts,
-      backoff: { initialMs: 250, maxMs: 2000 },
+      backoff: MEDIA_BACKOFF,
       stop: { signal: 'SIGTERM', timeoutMs: 2000 },
     });
     s.handle = handle;
@@ -342,6 +348,8 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
       if (!out) return;
       gate.setSource(out);
       out.on('data', (chunk: Buffer) => {
+        // Output proves this encoder run works: only deaths with no output in between count towards 1011.
+        handle.markHealthy();
         if (ws.readyState !== ws.OPEN) return;
         if (s.firstByteMs === null) {
           s.firstByteMs = now() - s.startedAt;
