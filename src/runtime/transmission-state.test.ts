@@ -108,6 +108,28 @@ describe('TransmissionRuntimeState lifecycle', () => {
     expect(h.writers[0]).toMatchObject({ fresh: false, frame_age_ms: 4_000, last_seen_ms: 0, heartbeats: 40 });
   });
 
+  it('a refused frame counts and tells why, keeps the writer seen, but is never selected nor makes it fresh', () => {
+    const { s, advance } = setup();
+    s.open('w', 0);
+    s.update('w', jpeg(1));
+    const before = s.frame();
+    for (let i = 0; i < 40; i++) {
+      advance(100);
+      s.refuse('w', `bad frame ${i}`);
+      // The last good frame is still the one shown, until it is stale: the refused ones never replace it.
+      if (i === 10) expect(s.frame()).toMatchObject({ seq: before.seq, writerId: 'w', ageMs: 1_100 });
+    }
+    const h = s.health();
+    expect(h.fallback_reason).toBe('writers_stale');
+    expect(h.writers[0]).toMatchObject({ fresh: false, frames_received: 1, frames_refused: 40, last_seen_ms: 0, last_refusal: { reason: 'bad frame 39', age_ms: 0 } });
+    advance(250);
+    expect(s.health().writers[0]!.last_refusal).toEqual({ reason: 'bad frame 39', age_ms: 250 });
+    // A refusal on a closed writer reopens it (it is alive), like a heartbeat.
+    s.close('w');
+    s.refuse('w', 'again');
+    expect(s.health().writers[0]).toMatchObject({ state: 'open', frames_refused: 41 });
+  });
+
   it('rejects a non-finite priority', () => {
     const { s } = setup();
     expect(() => s.open('w', Number.NaN)).toThrow(/priority/);
@@ -215,8 +237,8 @@ describe('health', () => {
       selected_for_ms: 550,
       switches: 0,
       writers: [
-        { id: 'high', priority: 10, state: 'open', fresh: true, frame_age_ms: 50, last_seen_ms: 50, frames_received: 1, heartbeats: 0, dropped: 0 },
-        { id: 'low', priority: 0, state: 'open', fresh: true, frame_age_ms: 10, last_seen_ms: 10, frames_received: 2, heartbeats: 0, dropped: 0 },
+        { id: 'high', priority: 10, state: 'open', fresh: true, frame_age_ms: 50, last_seen_ms: 50, frames_received: 1, heartbeats: 0, dropped: 0, frames_refused: 0, last_refusal: null },
+        { id: 'low', priority: 0, state: 'open', fresh: true, frame_age_ms: 10, last_seen_ms: 10, frames_received: 2, heartbeats: 0, dropped: 0, frames_refused: 0, last_refusal: null },
       ],
     });
     for (let i = 0; i < 20; i++) {

@@ -16,6 +16,9 @@ import { bestEligible, isFresh, selectWriter, type FallbackReason, type Selectio
  *   selected, or pushed while no publisher runs (no demand), are not drops: nobody asked for them.
  *   So `dropped` > 0 means "the writer sends faster than the publisher's fps" (harmless, expected
  *   with a 30 fps writer and a 10 fps output) or "the publisher tick is late" (a problem).
+ * - `frames_refused`: frames that failed the JPEG check (jpeg.ts) and never reached the state; with
+ *   `last_refusal` (why, and how long ago). A refused frame shows the writer alive (`last_seen`),
+ *   like a heartbeat, but never makes it fresh: a writer sending only garbage goes stale.
  * `frame()` only peeks (stills, JSMpeg sessions); `consume()` is the one reader that marks the
  * frame taken. Every frame gets a transmission-wide sequence number (`seq`) so any reader can tell
  * a new frame from a repeat without consuming it.
@@ -61,6 +64,8 @@ export interface WriterHealth {
   frames_received: number;
   heartbeats: number;
   dropped: number;
+  frames_refused: number;
+  last_refusal: { reason: string; age_ms: number } | null;
 }
 
 export interface TransmissionHealth {
@@ -90,6 +95,8 @@ interface WriterRecord {
   framesReceived: number;
   heartbeats: number;
   dropped: number;
+  framesRefused: number;
+  lastRefusal: { reason: string; at: number } | null;
 }
 
 /** Closed writers kept for diagnostics; older ones are forgotten (a client inventing ids cannot grow memory). */
@@ -156,6 +163,8 @@ export class TransmissionRuntimeState {
       framesReceived: 0,
       heartbeats: 0,
       dropped: 0,
+      framesRefused: 0,
+      lastRefusal: null,
     });
   }
 
@@ -187,6 +196,14 @@ export class TransmissionRuntimeState {
     const w = this.reopenIfNeeded(writerId, at);
     w.lastSeenAt = at;
     w.heartbeats += 1;
+  }
+
+  /** A frame that failed the JPEG check: counted with its reason; the writer's last good frame stays. */
+  refuse(writerId: string, reason: string, at = this.now()): void {
+    const w = this.reopenIfNeeded(writerId, at);
+    w.lastSeenAt = at;
+    w.framesRefused += 1;
+    w.lastRefusal = { reason, at };
   }
 
   /** Closes a writer (a disconnect is a close). Returns false when it was not open. */
@@ -263,6 +280,8 @@ export class TransmissionRuntimeState {
           frames_received: w.framesReceived,
           heartbeats: w.heartbeats,
           dropped: w.dropped,
+          frames_refused: w.framesRefused,
+          last_refusal: w.lastRefusal && { reason: w.lastRefusal.reason, age_ms: Math.max(0, now - w.lastRefusal.at) },
         })),
     };
   }
