@@ -29,6 +29,7 @@ import { createCameraFrames } from './runtime/camera-frames.js';
 import { createDemandTracker, type DemandTracker } from './runtime/demand.js';
 import { createPlaceholders } from './runtime/placeholder.js';
 import { createPublishers } from './runtime/publishers.js';
+import { createFailureLog } from './runtime/failure-log.js';
 import { createRuntime, type Runtime } from './runtime/runtime.js';
 import { secretInputDir } from './runtime/secret-input.js';
 import { createRuntimeService } from './runtime/service.js';
@@ -139,7 +140,8 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const still = createStillService({ doc, registry, demand, supervisor, placeholders, plan: () => runtime.plan(), engine, ffmpegPath, logger, ...(demo ? { framesOnDemand: demo.feeds } : {}) });
   const offers = createWebrtcOffers({ doc, engine, logger });
   const events = createPlaybackEvents();
-  const runtimeService = createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine: () => engine.status() });
+  const followFailures = createFailureLog(logger, 'settings follower');
+  const runtimeService = createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine: () => engine.status(), loops: { settings_follow: followFailures.current } });
   const playback = createPlaybackService({
     store,
     engine,
@@ -181,12 +183,20 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
 
   // Settings and the plan change through the API; these follow them once a second (cheap when nothing changed).
   let lastWriters = '';
+  // A run that throws must not end the process (a timer's exception would): it is reported, and the next run tries again.
   const follow = () => {
-    const w = settings().writers;
-    const key = `${w.sticky_window_ms}:${w.stale_after_ms}`;
-    if (key !== lastWriters) registry.configure({ stickyWindowMs: w.sticky_window_ms, staleAfterMs: w.stale_after_ms });
-    lastWriters = key;
-    void sidecar.applySettings().then(() => sidecar.syncStreams(runtime.plan().outputs.map((o) => o.path)));
+    try {
+      const w = settings().writers;
+      const key = `${w.sticky_window_ms}:${w.stale_after_ms}`;
+      if (key !== lastWriters) registry.configure({ stickyWindowMs: w.sticky_window_ms, staleAfterMs: w.stale_after_ms });
+      lastWriters = key;
+      void sidecar
+        .applySettings()
+        .then(() => sidecar.syncStreams(runtime.plan().outputs.map((o) => o.path)))
+        .then(followFailures.ok, followFailures.fail);
+    } catch (err) {
+      followFailures.fail(err);
+    }
   };
   const followTimer = setInterval(follow, 1000);
 

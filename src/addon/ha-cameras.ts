@@ -1,7 +1,7 @@
 import type { HaCamera, HaCameraList } from './api-types.js';
 import { notFound } from '../errors.js';
 import type { MediaTokens } from '../playback/tokens.js';
-import { lanRtspUrl } from '../playback/urls.js';
+import { lanRtspUrl, readerProblem } from '../playback/urls.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import type { SupervisorClient } from './supervisor-client.js';
 
@@ -47,6 +47,8 @@ export function createHaCameras({ store, tokens, supervisor, rtspPort, directPor
           elsewhere.push(variant.publication_id);
           continue;
         }
+        const stream = lanRtspUrl(host, port, output.engine_path, reader);
+        if (stream === null) continue; // the reader's password cannot be written into a URL: said in the warnings
         const token = tokens.issue({ transmission_id: tx.id, output_id: output.id, path: output.engine_path, transport: 'still' }, stillTokenTtlMs);
         cameras.push({
           unique_id: `toposync_streaming:${here}:${variant.publication_id}`,
@@ -59,7 +61,7 @@ export function createHaCameras({ store, tokens, supervisor, rtspPort, directPor
           transmission_id: tx.id,
           output_id: output.id,
           engine_path: output.engine_path,
-          stream_source: lanRtspUrl(host, port, output.engine_path, reader),
+          stream_source: stream,
           still_image_url:
             directPort === null
               ? null
@@ -71,6 +73,8 @@ export function createHaCameras({ store, tokens, supervisor, rtspPort, directPor
     const listed = new Set(cameras.map((c) => c.publication_id));
     const warnings: string[] = [];
     if (reader.password === null) warnings.push('rtsp_reader_password is empty: Home Assistant cannot read the RTSP streams; set it in the add-on configuration');
+    const unusableReader = readerProblem(reader);
+    if (unusableReader) warnings.push(unusableReader);
     if (directPort === null) warnings.push('no direct port (TOPOSYNC_STREAMING_DIRECT_PORT): Home Assistant gets no still images');
     if (elsewhere.length > 0) warnings.push(`hosted by another server, listed there: ${elsewhere.join(', ')}`);
     return {

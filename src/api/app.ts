@@ -15,6 +15,7 @@ import { pipelineRoutes } from './routes/pipelines.js';
 import { publicationRoutes } from './routes/publications.js';
 import { settingsRoutes } from './routes/settings.js';
 import { transmissionRoutes } from './routes/transmissions.js';
+import { wellFormedUrl } from './validate.js';
 
 export interface AppOptions {
   store: SettingsStore;
@@ -38,6 +39,8 @@ export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 102
     // Only the path: query strings may carry media tokens.
     logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
+  // Percent-escapes that are not UTF-8 never reach a route as text nobody sent (issue 10).
+  app.use(wellFormedUrl);
   const limit = bodyLimit({
     maxSize: maxBodyBytes,
     onError: () => {

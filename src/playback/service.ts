@@ -5,7 +5,7 @@ import { ApiError, notFound } from '../errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { CLIENTS, CONTEXTS, playbackPlan, selectVariant, type PlanFacts, type PlayerTransport, type VideoCodec } from './plan.js';
 import type { MediaTokens } from './tokens.js';
-import { lanRtspUrl, mediaUrl, webrtcOfferUrl } from './urls.js';
+import { lanRtspUrl, mediaUrl, readerProblem, webrtcOfferUrl } from './urls.js';
 
 export const planQuerySchema = v.object({
   client: v.optional(v.picklist(CLIENTS), 'web'),
@@ -94,8 +94,9 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
       const outputs = t.outputs.filter((o) => o.enabled);
       const entries = outputs.flatMap((o) => {
         const base = { output_id: o.id, resolved_engine_path: o.engine_path, requires_auth: false, auth_username: null as string | null };
+        const rtsp = lanRtspUrl(origin.host, rtspPort, o.engine_path, lan_reader);
         const list = [
-          { ...base, protocol: 'rtsp', url: lanRtspUrl(origin.host, rtspPort, o.engine_path, lan_reader), requires_auth: lan_reader.password !== null, auth_username: lan_reader.username },
+          ...(rtsp === null ? [] : [{ ...base, protocol: 'rtsp', url: rtsp, requires_auth: lan_reader.password !== null, auth_username: lan_reader.username }]),
           ...(o.enable_hls ? [{ ...base, protocol: 'hls', url: urlFor(t, o, 'hls', origin.prefix) }] : []),
           { ...base, protocol: 'mse', url: urlFor(t, o, 'mse', origin.prefix) },
           { ...base, protocol: 'jsmpeg', url: urlFor(t, o, 'jsmpeg', origin.prefix) },
@@ -104,6 +105,8 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
         return list;
       });
       const warnings = status.state === 'running' ? [] : [`engine_${status.state}: RTSP, HLS, MSE and WebRTC need the engine; ${status.binary.reason ?? ''}`.trim()];
+      const reader = readerProblem(lan_reader);
+      if (reader) warnings.push(reader);
       return { transmission_id: t.id, urls: entries, warnings };
     },
 

@@ -1,3 +1,4 @@
+import { isWellFormed } from '../domain/unicode.js';
 import type { MediaTransport } from './tokens.js';
 
 /** Home Assistant's ingress prefix, as its proxy sends it; anything else is ignored. */
@@ -28,8 +29,21 @@ export function mediaUrl(prefix: string, transport: Exclude<MediaTransport, 'sti
 export const webrtcOfferUrl = (prefix: string, transmissionId: string, outputId: string) =>
   `${prefix}/api/streams/transmissions/${transmissionId}/webrtc/offer?output_id=${encodeURIComponent(outputId)}`;
 
-/** For LAN players (VLC, Home Assistant): the engine's RTSP port with the reader user, never a camera's credentials. */
-export function lanRtspUrl(host: string, port: number, path: string, reader: { username: string; password: string | null }): string {
+type Reader = { username: string; password: string | null };
+
+/** Why the LAN reader's password cannot go into a URL (a lone surrogate an older version stored), or null. */
+export function readerProblem(reader: Reader): string | null {
+  return reader.password !== null && !isWellFormed(reader.password)
+    ? 'lan_reader.password is not well-formed Unicode (a lone UTF-16 surrogate): RTSP URLs are left out until a new reader password is set'
+    : null;
+}
+
+/**
+ * For LAN players (VLC, Home Assistant): the engine's RTSP port with the reader user, never a
+ * camera's credentials. Null when {@link readerProblem} says why no URL can carry the reader.
+ */
+export function lanRtspUrl(host: string, port: number, path: string, reader: Reader): string | null {
+  if (readerProblem(reader)) return null;
   const auth = reader.password ? `${encodeURIComponent(reader.username)}:${encodeURIComponent(reader.password)}@` : '';
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return `rtsp://${auth}${h}:${port}/${path}`;

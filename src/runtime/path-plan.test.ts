@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { camera, manualTransmission, plane, publishPipeline, source } from '../reconcile/fixtures.js';
 import { reconcile } from '../reconcile/reconcile.js';
-import { planEngine, type EnginePlan } from './path-plan.js';
+import { cameraUrlWithCredentials, planEngine, type EnginePlan } from './path-plan.js';
 
 const RTSP = 18554;
 const front = camera('front', [source('main', { url: 'rtsp://192.0.2.10/1', username: 'admin', password: 'p@ss:w/rd' }), source('sub', { role: 'sub', url: 'rtsp://192.0.2.10/2' })]);
@@ -100,5 +101,46 @@ describe('planEngine', () => {
     const pulling = [...plan.paths.values()].filter((p) => p.source.includes('192.0.2.10/1'));
     expect(pulling).toHaveLength(1);
     expect(plan.sources.find((s) => s.source_id === 'main')!.transmission_ids).toHaveLength(6);
+  });
+});
+
+/** Any UTF-16 text, lone surrogates included (what JSON's "\\uXXXX" escapes can put in a stored document). */
+const utf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n)), maxLength: 40 });
+
+describe('cameraUrlWithCredentials', () => {
+  it('never throws: well-formed credentials round-trip through the URL, others are a problem without the secret', () => {
+    fc.assert(
+      fc.property(fc.option(utf16), fc.option(utf16), fc.constantFrom('rtsp://192.0.2.10/1', 'rtsps://cam.local:8322/a/b?x=1', 'rtsp://[2001:db8::1]/s'), (username, password, url) => {
+        const built = cameraUrlWithCredentials(source('main', { url, username, password }));
+        const wellFormed = [username, password].every((s) => s === null || !/\p{Cs}/u.test(s));
+        if ('problem' in built) {
+          expect(wellFormed).toBe(false);
+          expect(built.problem).toMatch(/^(username|password) is not well-formed Unicode/);
+          for (const s of [username, password]) if (s) expect(built.problem).not.toContain(s);
+          return;
+        }
+        expect(wellFormed).toBe(true);
+        if (username === null && password === null) {
+          expect(built.url).toBe(url);
+        } else {
+          const u = new URL(built.url);
+          expect([decodeURIComponent(u.username), decodeURIComponent(u.password)]).toEqual([username ?? '', password ?? '']);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('planEngine with a source that cannot be read', () => {
+  it('leaves that source out and names it; every other camera is planned as before', () => {
+    const bad = camera('bad', [source('main', { url: 'rtsp://192.0.2.20/1', username: 'admin', password: 'Secret-\ud800-41' })]);
+    const doc = reconcile(plane({ cameras: [front, bad] })).plane;
+    const plan = planEngine(doc, RTSP);
+    expect(summary(plan)).toEqual(summary(planEngine(generated(), RTSP)));
+    expect(plan.unusable).toEqual([
+      { camera_id: 'bad', source_id: 'main', problem: expect.stringMatching(/^password is not well-formed Unicode/), transmission_ids: [doc.transmissions.find((t) => t.camera_id === 'bad')!.id] },
+    ]);
+    expect(JSON.stringify(plan.unusable)).not.toContain('Secret-');
   });
 });

@@ -1,6 +1,7 @@
 import type { StoredCamera } from '../domain/camera.js';
 import type { SettingsDoc } from '../domain/settings.js';
 import type { Output, Transmission } from '../domain/transmission.js';
+import { isWellFormed } from '../domain/unicode.js';
 
 /** The subset of MediaMTX's PathConf the server sets. */
 export interface PlannedPathConf {
@@ -41,22 +42,43 @@ export interface CameraSourceRead {
   transmission_ids: string[];
 }
 
+/** A camera source that cannot be read (its transmissions get no outputs); `problem` never holds a secret. */
+export interface UnusableSource {
+  camera_id: string;
+  source_id: string;
+  problem: string;
+  transmission_ids: string[];
+}
+
 export interface EnginePlan {
   paths: Map<string, PlannedPathConf>;
   outputs: PlannedOutput[];
   sources: CameraSourceRead[];
+  unusable: UnusableSource[];
 }
 
 /** A camera source's own engine path when none of its outputs is a plain copy. */
 export const cameraSourcePath = (cameraId: string, sourceId: string) => `cam/${cameraId}/${sourceId}/src`;
 
-/** `rtsp://host/x` + credentials, escaped; the engine and a direct reader need them in the URL. */
-export function cameraUrlWithCredentials(source: StoredCamera['sources'][number]): string {
-  if (source.username === null && source.password === null) return source.url;
-  const u = new URL(source.url);
-  u.username = encodeURIComponent(source.username ?? '');
-  u.password = encodeURIComponent(source.password ?? '');
-  return u.toString();
+/**
+ * `rtsp://host/x` + credentials, escaped; the engine and a direct reader need them in the URL. Never
+ * throws: a credential with no UTF-8 spelling (a lone surrogate an older version stored) is a
+ * problem to report, and one source must not stop the others from being planned.
+ */
+export function cameraUrlWithCredentials(source: StoredCamera['sources'][number]): { url: string } | { problem: string } {
+  for (const field of ['username', 'password'] as const) {
+    const value = source[field];
+    if (value !== null && !isWellFormed(value)) return { problem: `${field} is not well-formed Unicode (a lone UTF-16 surrogate); set it again` };
+  }
+  if (source.username === null && source.password === null) return { url: source.url };
+  try {
+    const u = new URL(source.url);
+    u.username = encodeURIComponent(source.username ?? '');
+    u.password = encodeURIComponent(source.password ?? '');
+    return { url: u.toString() };
+  } catch {
+    return { problem: 'its url cannot carry credentials' };
+  }
 }
 
 const isCopy = (o: Output) => o.codec === 'copy';
@@ -86,21 +108,23 @@ export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, 
     if (k && copy && !firstCopy.has(k.key)) firstCopy.set(k.key, copy.engine_path);
   }
   const sources = new Map<string, CameraSourceRead>();
+  const unusable = new Map<string, UnusableSource>();
   const paths = new Map<string, PlannedPathConf>();
   for (const t of live) {
     const k = keyOf(t);
     if (!k) continue;
-    let read = sources.get(k.key);
+    let read = sources.get(k.key) ?? unusable.get(k.key);
     if (!read) {
-      read = {
-        camera_id: k.camera_id,
-        source_id: k.source.id,
-        path: firstCopy.get(k.key) ?? cameraSourcePath(k.camera_id, k.source.id),
-        url: cameraUrlWithCredentials(k.source),
-        transmission_ids: [],
-      };
-      sources.set(k.key, read);
-      paths.set(read.path, { source: read.url, sourceOnDemand: true, rtspTransport: 'tcp' });
+      const built = cameraUrlWithCredentials(k.source);
+      if ('problem' in built) {
+        read = { camera_id: k.camera_id, source_id: k.source.id, problem: built.problem, transmission_ids: [] };
+        unusable.set(k.key, read);
+      } else {
+        const path = firstCopy.get(k.key) ?? cameraSourcePath(k.camera_id, k.source.id);
+        read = { camera_id: k.camera_id, source_id: k.source.id, path, url: built.url, transmission_ids: [] };
+        sources.set(k.key, read);
+        paths.set(path, { source: built.url, sourceOnDemand: true, rtspTransport: 'tcp' });
+      }
     }
     read.transmission_ids.push(t.id);
   }
@@ -109,7 +133,7 @@ export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, 
   for (const t of live) {
     const k = keyOf(t);
     const read = k ? sources.get(k.key) : undefined;
-    if (t.input === 'camera_source' && !read) continue; // its camera or source is gone: nothing to play
+    if (t.input === 'camera_source' && !read) continue; // its camera or source is gone or unusable: nothing to play
     for (const output of t.outputs) {
       if (!output.enabled) continue;
       const feed: OutputFeed = !read
@@ -124,5 +148,5 @@ export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, 
       outputs.push({ transmission_id: t.id, output_id: output.id, path: output.engine_path, feed, output });
     }
   }
-  return { paths, outputs, sources: [...sources.values()] };
+  return { paths, outputs, sources: [...sources.values()], unusable: [...unusable.values()] };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { SettingsStore } from '../store/settings-store.js';
 import type { CameraFrames } from './camera-frames.js';
+import { createFailureLog } from './failure-log.js';
 import { publisherDecision, type DemandTracker } from './demand.js';
 import { planEngine, type EnginePlan, type PlannedOutput } from './path-plan.js';
 import type { Publishers } from './publishers.js';
@@ -48,8 +49,11 @@ export interface OutputRuntime {
  */
 export function createRuntime({ store, engine, demand, publishers, frames, logger, tickMs = 1000, framesLingerMs = 5000, framesFps = () => undefined, now = Date.now }: RuntimeOptions) {
   if (!(tickMs >= 10)) throw new Error('runtime: tickMs must be >= 10');
-  let plan: EnginePlan = { paths: new Map(), outputs: [], sources: [] };
+  let plan: EnginePlan = { paths: new Map(), outputs: [], sources: [], unusable: [] };
   let planKey = '';
+  let unusableKey = '';
+  let ticks = 0;
+  const failures = createFailureLog(logger, 'runtime tick', now);
   let syncedKey = '';
   const lastWanted = new Map<string, number | null>();
   const readers = new Map<string, number | null>();
@@ -64,6 +68,12 @@ export function createRuntime({ store, engine, demand, publishers, frames, logge
     if (key !== planKey) {
       plan = planEngine(doc, engine.rtspPort());
       planKey = key;
+      // Said once per change, not on every plan: the source stays unusable until it is edited.
+      const unusable = JSON.stringify(plan.unusable.map(({ camera_id, source_id, problem }) => [camera_id, source_id, problem]));
+      if (unusable !== unusableKey) {
+        for (const u of plan.unusable) logger.warn({ camera_id: u.camera_id, source_id: u.source_id, problem: u.problem }, 'camera source cannot be used; the other sources play on');
+      }
+      unusableKey = unusable;
     }
     return plan;
   }
@@ -121,8 +131,9 @@ export function createRuntime({ store, engine, demand, publishers, frames, logge
       return queued;
     }
     ticking = tick()
-      .catch((err: unknown) => logger.error({ err }, 'runtime tick failed'))
+      .then(failures.ok, failures.fail)
       .finally(() => {
+        ticks++;
         ticking = null;
       });
     return ticking;
@@ -131,6 +142,8 @@ export function createRuntime({ store, engine, demand, publishers, frames, logge
   return {
     tick: runTick,
     plan: currentPlan,
+    /** Ticks run so far and the current failure of the loop (it runs on whatever a tick throws). */
+    status: () => ({ ticks, failing: failures.current() }),
     start(): void {
       if (timer) return;
       timer = setInterval(() => void runTick(), tickMs);

@@ -2,8 +2,9 @@ import * as v from 'valibot';
 import type { SettingsStore } from '../store/settings-store.js';
 import { notFound } from '../errors.js';
 import type { EngineStatus } from '../engine/index.js';
-import type { Supervisor } from '../process/types.js';
+import type { ChildStatus, Supervisor } from '../process/types.js';
 import type { CameraFrames } from './camera-frames.js';
+import type { LoopFailure } from './failure-log.js';
 import { CLIENT_KINDS, type DemandTracker } from './demand.js';
 import type { Publishers } from './publishers.js';
 import type { Runtime } from './runtime.js';
@@ -26,11 +27,13 @@ export interface RuntimeServiceOptions {
   frames: CameraFrames;
   supervisor: Supervisor;
   engine: () => EngineStatus;
+  /** Other loops that run on whatever they throw (the settings follower), by name: their current failure. */
+  loops?: Record<string, () => LoopFailure | null>;
   now?: () => number;
 }
 
 /** What the runtime endpoints show: demand per transmission, outputs, health, diagnostics. */
-export function createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine, now = Date.now }: RuntimeServiceOptions) {
+export function createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine, loops = {}, now = Date.now }: RuntimeServiceOptions) {
   const started = now();
   const counters = { heartbeats: 0, primes: 0 };
   const tx = (id: string) => {
@@ -55,16 +58,34 @@ export function createRuntimeService({ store, runtime, demand, registry, publish
     };
   }
 
+  /** Every loop's current failure, by name (the runtime tick first). */
+  const loopFailures = () => ({ runtime_tick: runtime.status().failing, ...Object.fromEntries(Object.entries(loops).map(([name, f]) => [name, f()])) });
+
+  const restarting = (kind: string, path: string, st: ChildStatus | null): string[] => {
+    if (st?.state !== 'backoff') return [];
+    const exit = st.last_exit?.signal ? `signal ${st.last_exit.signal}` : `code ${st.last_exit?.code ?? 'unknown'}`;
+    return [`${kind}_restarting: ${path} exited (${exit})${st.last_error_line ? `: ${st.last_error_line}` : ''}`];
+  };
+
   function health() {
     const t = now();
     const eng = engine();
     const outputs = runtime.outputs();
+    const failing = Object.entries(loopFailures()).flatMap(([name, f]) => (f ? [`${name}_failing: ${f.error}`] : []));
+    const unusable = runtime.plan().unusable;
+    const reads = runtime.plan().sources;
     return store.get().transmissions.map((x) => {
       const state = registry.get(x.id)?.health(t);
       const mine = outputs.filter((o) => o.transmission_id === x.id);
       const problems: string[] = [];
       if (eng.state !== 'running') problems.push(`engine_${eng.state}${eng.binary.reason ? `: ${eng.binary.reason}` : ''}`);
       if (!x.enabled) problems.push('transmission_disabled');
+      const source = unusable.find((u) => u.transmission_ids.includes(x.id));
+      if (source) problems.push(`camera_source_unusable: cameras.${source.camera_id}.sources.${source.source_id}: ${source.problem}`);
+      problems.push(...failing);
+      // A child killed or crashed is a fault until it runs again (at most about a second: MEDIA_BACKOFF).
+      for (const o of mine) problems.push(...restarting('publisher', o.path, publishers.status(o.path)));
+      for (const r of reads) if (r.transmission_ids.includes(x.id)) problems.push(...restarting('camera_frames', r.path, frames.status(r.path)));
       return {
         transmission_id: x.id,
         name: x.name,
@@ -74,7 +95,7 @@ export function createRuntimeService({ store, runtime, demand, registry, publish
         active_writer_id: state?.active_writer_id ?? null,
         selected_writer_id: state?.selected_writer_id ?? null,
         // A camera stream nobody watches decodes nothing: it is idle, not failing.
-        fallback_reason: state ? state.fallback_reason : x.input === 'camera_source' ? null : 'no_writer',
+        fallback_reason: source ? 'camera_source_unusable' : state ? state.fallback_reason : x.input === 'camera_source' ? null : 'no_writer',
         frame_age_ms: state?.frame_age_ms ?? null,
         writers: state?.writers ?? [],
         demand: demand.wanted(x.id),
@@ -111,6 +132,7 @@ export function createRuntimeService({ store, runtime, demand, registry, publish
     }),
     observability: () => ({
       uptime_s: Math.round((now() - started) / 1000),
+      runtime: { ticks: runtime.status().ticks, loops: loopFailures() },
       processes: { total: supervisor.count(), publishers: supervisor.count('publisher:'), camera_frames: supervisor.count('frames:') },
       publishers: publishers.counters,
       demand: { ...counters, active_transmissions: demand.active().length },

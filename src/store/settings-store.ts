@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import * as v from 'valibot';
 import { emptyDoc, settingsDocSchema, type SettingsDoc } from '../domain/settings.js';
+import { illFormed, illFormedMessage } from '../domain/unicode.js';
 import { backupPath, moveAside, removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import { describeIssues, readSettingsFile } from './settings-file.js';
 
@@ -124,6 +125,9 @@ export async function openSettingsStore(opts: SettingsStoreOptions): Promise<Set
     await persist(current);
   }
   log.info({ path: file, revision: current.revision, loaded_from: loaded.from, recovered: loaded.recovered }, 'settings loaded');
+  // The API refuses such strings now; a document an older version accepted still loads, and says where they are until edited.
+  const illFormedFields = () => illFormed(current, 10).map((f) => `${f.path || '(document)'}: ${illFormedMessage(f)}; kept as stored, edit it to set it again`);
+  if (illFormedFields().length > 0) log.warn({ problems: illFormedFields() }, 'settings hold strings that are not well-formed Unicode');
 
   let tail: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -163,7 +167,7 @@ export async function openSettingsStore(opts: SettingsStoreOptions): Promise<Set
       path: file,
       loaded_from: loaded.from,
       recovered: loaded.recovered,
-      problems: [...loaded.problems],
+      problems: [...loaded.problems, ...illFormedFields()],
       revision: current.revision,
     }),
     async close() {

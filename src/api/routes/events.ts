@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { ApiError } from '../../errors.js';
 import type { PlaybackEvents } from '../../playback/events.js';
-import { parseWith } from '../validate.js';
+import { parseWith, readJson } from '../validate.js';
 
 const listQuerySchema = v.object({
   limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'must be an integer from 0 to 1000'), v.transform(Number), v.maxValue(1000, 'must be an integer from 0 to 1000')), '50'),
@@ -17,15 +16,7 @@ const listQuerySchema = v.object({
 export function playbackEventRoutes(events: PlaybackEvents) {
   return new Hono()
     .post('/runtime/playback-events', async (c) => {
-      const text = await c.req.text();
-      if (text.trim() === '') throw new ApiError(400, 'malformed_json', 'request body must be a JSON event or array of events', 'body');
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        throw new ApiError(400, 'malformed_json', 'request body is not valid JSON', 'body');
-      }
-      return c.json(events.record(value), 202);
+      return c.json(events.record(await readJson(c, 'a JSON event or array of events')), 202);
     })
     .get('/runtime/playback-events', (c) => {
       const { limit } = parseWith(listQuerySchema, c.req.query());
