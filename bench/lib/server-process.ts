@@ -17,13 +17,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** CPU seconds (user + system) and RSS bytes of one process, from /proc. */
-export async function procStats(pid: number): Promise<{ cpuSeconds: number; rssBytes: number }> {
+/**
+ * CPU seconds (user + system) and RSS bytes of one process, from /proc; `childrenCpuSeconds`: what
+ * its descendants used once they ended and were waited for.
+ */
+export async function procStats(pid: number): Promise<{ cpuSeconds: number; childrenCpuSeconds: number; rssBytes: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  const childrenCpuSeconds = (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
   const rssBytes = Number(fields[21]) * 4096;
-  return { cpuSeconds, rssBytes };
+  return { cpuSeconds, childrenCpuSeconds, rssBytes };
 }
 
 /** Direct children of `pid` whose command name is `comm`. */
