@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     mediamtxPath: config.mediamtxPath,
     go2rtcPath: config.go2rtcPath,
     ffmpegPath: config.ffmpegPath,
+    allowedHosts: config.allowedHosts,
     addon: { mode: config.mode, supervisorToken: config.supervisorToken, directPort: config.directPort, options, optionsPath: config.mode === 'addon' ? config.optionsPath : null },
   });
   const servers = await listen(streaming, { host: config.host, port: config.port });

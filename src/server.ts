@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { applyAddonOptions, createAddon, type AddonConfig, type AddonListeners, type UpgradeGate } from './addon/index.js';
 import { createApp } from './api/app.js';
+import { createRequestGuard } from './api/request-guard.js';
 import { engineRoutes } from './api/routes/engine.js';
 import { hlsRoutes } from './api/routes/hls.js';
 import { playbackEventRoutes } from './api/routes/events.js';
@@ -63,6 +64,8 @@ export interface ServerOptions {
   ui?: UiOptions;
   /** Add-on mode, options, direct port, Supervisor. Default: development mode, no direct port. */
   addon?: AddonConfig;
+  /** Host names answered in development mode besides loopback names and IP literals (DNS rebinding guard). */
+  allowedHosts?: readonly string[];
 }
 
 export interface StreamingServer {
@@ -161,10 +164,16 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     },
   });
   const upgrades: UpgradeHandler[] = [writers, mse, jsmpeg];
+  const guard = createRequestGuard({
+    // In add-on mode the ports are guarded by peer and token, and their Host names are Home Assistant's to choose.
+    allowedHosts: opts.addon?.mode === 'addon' ? 'any' : (opts.allowedHosts ?? []),
+    ingressPeers: addon.ingressPeers,
+  });
 
   const app = createApp({
     store,
     logger,
+    guard,
     onWrite: () => void runtime.tick(),
     mount: [
       ['/api/streams', engineRoutes(engine)],
@@ -219,6 +228,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     attach(server, gate) {
       server.on('upgrade', (req, socket, head) => {
         if (gate && !gate(req, socket)) return;
+        if (!guard.upgradeGate(req, socket)) return;
         if (!upgrades.some((u) => u.handleUpgrade(req, socket, head))) socket.destroy();
       });
     },

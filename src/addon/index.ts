@@ -82,6 +82,8 @@ export function createAddon(config: AddonConfig, { store, tokens, rtspPort, logg
 
   return {
     routes: addonRoutes({ status, cameras, provisioner }),
+    /** The ingress proxy's socket peers (none in development mode): the request guard takes its X-Forwarded-Host as the page's origin. */
+    ingressPeers: trust ? [...peers] : [],
     /** For the writer API: an upgrade the ingress gate let through needs no token. */
     isTrustedIngress: (req: IncomingMessage) => trust?.isTrustedUpgrade(req) ?? false,
     listeners(app: Hono): AddonListeners {

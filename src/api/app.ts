@@ -9,6 +9,7 @@ import { createTransmissionService } from '../control/transmissions.js';
 import { createWizardService } from '../control/wizard.js';
 import { ApiError } from '../errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
+import { createRequestGuard, type RequestGuard } from './request-guard.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { liveViewRoutes } from './routes/live-views.js';
 import { pipelineRoutes } from './routes/pipelines.js';
@@ -26,9 +27,11 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Called after every successful write, so the runtime applies a change now rather than on its next tick. */
   onWrite?: () => void;
+  /** Host, Origin and content-type checks; the server shares it with its WebSocket upgrades. Default: loopback names and IP literals only. */
+  guard?: RequestGuard;
 }
 
-export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 1024, onWrite }: AppOptions): Hono {
+export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 1024, onWrite, guard = createRequestGuard({ allowedHosts: [] }) }: AppOptions): Hono {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new Error('createApp: maxBodyBytes must be an integer >= 1024');
   const app = new Hono();
 
@@ -39,6 +42,8 @@ export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 102
     // Only the path: query strings may carry media tokens.
     logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
+  // Before anything reads a body: a page on another site must not get a write in (issue 10).
+  app.use(guard.middleware);
   // Percent-escapes that are not UTF-8 never reach a route as text nobody sent (issue 10).
   app.use(wellFormedUrl);
   const limit = bodyLimit({

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { MODES, resolveMode, type Mode } from '../addon/mode.js';
+import { hostName } from '../api/request-guard.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -17,6 +18,13 @@ const envSchema = v.object({
   TOPOSYNC_STREAMING_MODE: v.optional(v.picklist(MODES, `must be one of ${MODES.join(', ')}`)),
   TOPOSYNC_STREAMING_DIRECT_PORT: v.optional(portNumber),
   TOPOSYNC_STREAMING_OPTIONS_PATH: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
+  TOPOSYNC_STREAMING_ALLOWED_HOSTS: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((list) => list.split(',').map((h) => h.trim()).filter(Boolean)),
+      v.check((hosts) => hosts.every((h) => hostName(h) !== null), 'must be a comma-separated list of host names or IP addresses (no scheme, port or wildcard)'),
+    ),
+  ),
 });
 
 export interface ServerConfig {
@@ -33,6 +41,8 @@ export interface ServerConfig {
   directPort: number | null;
   /** The add-on options file (read in add-on mode only). */
   optionsPath: string;
+  /** Host names answered in development mode besides loopback names and IP literals: the listen host when it is a name, and TOPOSYNC_STREAMING_ALLOWED_HOSTS. */
+  allowedHosts: string[];
 }
 
 export class ConfigError extends Error {}
@@ -64,5 +74,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
     directPort: o.TOPOSYNC_STREAMING_DIRECT_PORT ?? null,
     // Supervisor writes options.json into the data folder (/data in the image).
     optionsPath: o.TOPOSYNC_STREAMING_OPTIONS_PATH ?? join(o.TOPOSYNC_STREAMING_DATA_DIR, 'options.json'),
+    // The listen host is a name clients use (IP literals, 0.0.0.0 among them, are answered anyway).
+    allowedHosts: [...(hostName(o.TOPOSYNC_STREAMING_HOST) === null ? [] : [o.TOPOSYNC_STREAMING_HOST]), ...(o.TOPOSYNC_STREAMING_ALLOWED_HOSTS ?? [])],
   };
 }

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { configFromEnv } from './env.js';
+
+describe('TOPOSYNC_STREAMING_ALLOWED_HOSTS', () => {
+  it('is a comma list, with the listen host when it is a name', () => {
+    expect(configFromEnv({}).allowedHosts).toEqual(['127.0.0.1']);
+    expect(configFromEnv({ TOPOSYNC_STREAMING_HOST: 'nas.lan', TOPOSYNC_STREAMING_ALLOWED_HOSTS: ' cams.example , ,192.168.1.10' }).allowedHosts).toEqual(['nas.lan', 'cams.example', '192.168.1.10']);
+  });
+
+  it.each(['http://cams.example', 'cams.example:8100', '*.example'])('names the variable for %j', (entry) => {
+    expect(() => configFromEnv({ TOPOSYNC_STREAMING_ALLOWED_HOSTS: `ok.example,${entry}` })).toThrow(/^TOPOSYNC_STREAMING_ALLOWED_HOSTS must be a comma-separated list of host names/);
+  });
+});
