@@ -27,7 +27,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -39,7 +38,7 @@ const CLIENTS = ['web', 'ha_ingress'];
 const MSE_CODECS = 'avc1.640029,avc1.64002A,avc1.640033';
 /** Bytes kept per transport for ffprobe; a few seconds of any camera stream fit. */
 const KEEP_BYTES = 32 * 1024 * 1024;
-/** Chromium's flags in the browser tests (test/browser/browser.ts): headless, no network extras, autoplay. */
+/** Chromium's flags in the browser tests (test/browser/browser.ts): headless, no network extras, autoplay; plus one for WebRTC. */
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -50,6 +49,8 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--autoplay-policy=no-user-gesture-required',
+  // The offer carries the machine's addresses instead of mDNS names an engine cannot resolve.
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 
 const USAGE = `usage: node scripts/check_stream_transport_frames.mjs [options]
@@ -61,7 +62,7 @@ const USAGE = `usage: node scripts/check_stream_transport_frames.mjs [options]
                          the only context whose plan offers it)
   --client <client>      web or ha_ingress (default web)
   --timeout-ms <n>       per stream and transport, first frame included (default 15000)
-  --frames <n>           stop collecting once this many frames arrived (default 10)
+  --frames <n>           stop collecting once this many frames arrived (default 10; HLS reads one segment)
   --token <token>        the API token, for the direct port (Authorization: Bearer); the environment
                          variable TOPOSYNC_STREAMING_API_TOKEN keeps it out of the process list
   --no-decode            do not decode with ffprobe even when it is installed
@@ -527,7 +528,8 @@ async function playHls(url, http, opts) {
 // WebRTC: Chromium, loaded once and only when a plan offers WebRTC.
 let browserPromise = null;
 
-async function launchBrowser() {
+/** Chromium through playwright-core, or why there is none: `{browser, reason}`. */
+export async function launchBrowser() {
   let chromium;
   try {
     ({ chromium } = await import('playwright-core'));
@@ -547,10 +549,22 @@ async function playWebrtc(url, http, opts) {
   browserPromise ??= launchBrowser();
   const { browser, reason } = await browserPromise;
   if (!browser) return { skipped: reason };
+  return webrtcFrames(browser, async (offer) => {
+    const res = await fetch(url, { method: 'POST', headers: { ...http.auth, 'content-type': 'application/sdp' }, body: offer, signal: AbortSignal.timeout(opts.timeoutMs) });
+    return { ok: res.ok, status: res.status, text: await res.text() };
+  }, opts);
+}
+
+/**
+ * Frames a WebRTC receiver in `browser` decodes: `sendOffer(sdp)` carries the page's offer to the
+ * answering side and returns `{ok, status, text}` with the answer SDP (the plan's offer route here).
+ */
+export async function webrtcFrames(browser, sendOffer, opts) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     // As web/src/player/webrtc.ts: recvonly video+audio, no STUN/TURN, the offer sent once ICE gathering ends (2 s at most).
+    // These functions run in the page: browser globals only (a name this module imports would not exist there).
     const offer = await page.evaluate(async () => {
       const pc = new RTCPeerConnection({ iceServers: [] });
       window.__check = { pc, t0: performance.now() };
@@ -573,9 +587,8 @@ async function playWebrtc(url, http, opts) {
       });
       return pc.localDescription.sdp;
     });
-    const res = await fetch(url, { method: 'POST', headers: { ...http.auth, 'content-type': 'application/sdp' }, body: offer, signal: AbortSignal.timeout(opts.timeoutMs) });
-    const answer = await res.text();
-    if (!res.ok) return { frames: 0, firstFrameMs: null, error: `offer answered ${res.status} ${safeMessage(answer)}` };
+    const res = await sendOffer(offer);
+    if (!res.ok) return { frames: 0, firstFrameMs: null, error: `offer answered ${res.status} ${safeMessage(res.text)}` };
     const result = await page.evaluate(
       async ({ sdp, target, timeoutMs }) => {
         const { pc, t0 } = window.__check;
@@ -594,7 +607,7 @@ async function playWebrtc(url, http, opts) {
         pc.close();
         return { frames, firstFrameMs, state };
       },
-      { sdp: answer, target: opts.frames, timeoutMs: opts.timeoutMs },
+      { sdp: res.text, target: opts.frames, timeoutMs: opts.timeoutMs },
     );
     return {
       frames: result.frames,

@@ -10,6 +10,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TRANSMISSION_ID } from '../../src/demo/pipeline.js';
 import { call, startAddonServer, type AddonServer } from '../addon/harness.js';
@@ -241,4 +242,57 @@ describe('frame counting, against FFmpeg-made media and ffprobe', () => {
     expect(c.frames).toBe(0);
     expect(await lib.decodeCount(Buffer.from('not a video at all'))).toMatchObject({ decoded: 0, error: expect.stringMatching(/^ffprobe: /) });
   });
+});
+
+describe('WebRTC frames in Chromium', () => {
+  type Lib = {
+    launchBrowser(): Promise<{ browser: Browser | null; reason: string | null }>;
+    webrtcFrames(browser: Browser, sendOffer: (sdp: string) => Promise<{ ok: boolean; status: number; text: string }>, opts: { frames: number; timeoutMs: number }): Promise<{ frames: number; firstFrameMs: number | null; error: string | null }>;
+  };
+  let lib: Lib;
+  let browser: Browser;
+  beforeAll(async () => {
+    lib = await import(pathToFileURL(SCRIPT).href);
+    const launched = await lib.launchBrowser();
+    expect(launched.reason).toBeNull();
+    browser = launched.browser!;
+  });
+  afterAll(() => browser?.close());
+
+  it('counts the frames a sending peer delivers, and reports a refused offer', async () => {
+    // The answering side is a second page sending an animated canvas: what a WHEP server does with a camera.
+    const sender = await (await browser.newContext()).newPage();
+    const sendOffer = async (offer: string) => {
+      const text = await sender.evaluate(async (sdp) => {
+        const canvas = document.createElement('canvas');
+        canvas.width = 320;
+        canvas.height = 240;
+        const g = canvas.getContext('2d')!;
+        let n = 0;
+        setInterval(() => {
+          g.fillStyle = `hsl(${(n++ * 20) % 360} 80% 50%)`;
+          g.fillRect(0, 0, 320, 240);
+        }, 40);
+        const pc = new RTCPeerConnection({ iceServers: [] });
+        await pc.setRemoteDescription({ type: 'offer', sdp });
+        const video = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video')!;
+        await video.sender.replaceTrack(canvas.captureStream(25).getVideoTracks()[0]!);
+        video.direction = 'sendonly';
+        await pc.setLocalDescription(await pc.createAnswer());
+        await new Promise<void>((resolve) => {
+          if (pc.iceGatheringState === 'complete') return resolve();
+          pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+        });
+        return pc.localDescription!.sdp;
+      }, offer);
+      return { ok: true, status: 201, text };
+    };
+    const played = await lib.webrtcFrames(browser, sendOffer, { frames: 10, timeoutMs: 20_000 });
+    expect(played.error).toBeNull();
+    expect(played.frames).toBeGreaterThanOrEqual(10);
+    expect(played.firstFrameMs).toBeGreaterThan(0);
+
+    const refused = await lib.webrtcFrames(browser, async () => ({ ok: false, status: 502, text: '{"error":{"message":"the media engine could not be reached for WebRTC"}}' }), { frames: 10, timeoutMs: 5_000 });
+    expect(refused).toMatchObject({ frames: 0, error: 'offer answered 502 the media engine could not be reached for WebRTC' });
+  }, 60_000);
 });
