@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect as tcpConnect, type AddressInfo } from 'node:net';
@@ -13,11 +14,16 @@ const TX = '0b6b9a55-2b1e-4c9a-8f1e-1c2d3e4f5a6b';
 const CAMERA_TX = '1b6b9a55-2b1e-4c9a-8f1e-1c2d3e4f5a6b';
 const TX2 = '2b6b9a55-2b1e-4c9a-8f1e-1c2d3e4f5a6b';
 const DISABLED_TX = '3b6b9a55-2b1e-4c9a-8f1e-1c2d3e4f5a6b';
-const jpeg = (n: number, size = 16) => {
-  const b = Buffer.alloc(size, n);
-  b[0] = 0xff;
-  b[1] = 0xd8;
-  b[2] = 0xff;
+/** Real JPEGs from FFmpeg (frames must pass the JPEG check), distinct per `n`; a larger one with `big`. */
+const jpegs = new Map<string, Buffer>();
+const jpeg = (n: number, big = false) => {
+  const key = `${n}:${big}`;
+  let b = jpegs.get(key);
+  if (!b) {
+    const size = big ? '320x240' : '32x24';
+    b = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=s=${size}`, '-vf', `hue=h=${n * 40}`, '-frames:v', '1', '-q:v', '2', '-f', 'mjpeg', '-']);
+    jpegs.set(key, b);
+  }
   return b;
 };
 
@@ -223,12 +229,46 @@ describe('writer socket: connected writers', () => {
     const c = await connect(url(q()));
     c.ws.send(jpeg(1));
     c.ws.send(jpeg(2));
-    c.ws.send(jpeg(3, 40_000));
+    c.ws.send(jpeg(3, true));
     const state = registry.get(TX)!;
     await until(() => state.health().writers[0]?.frames_received === 3);
     const f = state.frame();
     expect(f.writerId).toBe('w1');
-    expect(f.jpeg?.equals(jpeg(3, 40_000))).toBe(true);
+    expect(f.jpeg?.equals(jpeg(3, true))).toBe(true);
+  });
+
+  it('a frame that fails the JPEG check is refused with the reason, is never selected, and shows in the writer\'s counters', async () => {
+    const c = await connect(url(q()));
+    const good = jpeg(1);
+    c.ws.send(good);
+    const state = registry.get(TX)!;
+    await until(() => state.frame().jpeg !== null);
+    c.ws.send(Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(2000, 0x5a)]));
+    expect(await c.next()).toEqual({
+      type: 'error',
+      error: { code: 'invalid_jpeg', message: 'frame refused: expected a marker at byte 2; frame dropped', field: 'frame' },
+    });
+    c.ws.send(good.subarray(0, good.length - 10));
+    expect(await c.next()).toMatchObject({ type: 'error', error: { code: 'invalid_jpeg', message: expect.stringMatching(/^frame refused: .*truncated/), field: 'frame' } });
+    expect(state.frame().jpeg?.equals(good)).toBe(true);
+    const w = state.health().writers[0]!;
+    expect(w).toMatchObject({ frames_received: 1, frames_refused: 2, last_refusal: { reason: expect.stringMatching(/truncated/) } });
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('logs a writer\'s refusals when their reason changes, not once per frame', async () => {
+    const c = await connect(url(q({ writer_id: 'noisy' })));
+    const garbage = Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(100, 1)]);
+    for (let i = 0; i < 20; i++) c.ws.send(garbage);
+    for (let i = 0; i < 20; i++) await c.next();
+    c.ws.send(Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+    await c.next();
+    const refusals = logText.split('\n').filter((l) => l.includes('writer frame refused'));
+    expect(refusals).toHaveLength(2);
+    expect(refusals[0]).toContain('expected a marker at byte 2');
+    expect(refusals[1]).toContain('no image data');
+    c.ws.close();
+    await until(() => logText.includes('"frames_refused":21'));
   });
 
   it('a binary message that is not a JPEG gets an error back and is dropped; the socket stays open', async () => {
@@ -268,7 +308,7 @@ describe('writer socket: connected writers', () => {
   it('an oversize frame closes the socket with 1009', async () => {
     const c = await connect(url(q()));
     const closed = c.closed();
-    c.ws.send(jpeg(1, 64 * 1024 + 1));
+    c.ws.send(Buffer.concat([jpeg(1), Buffer.alloc(64 * 1024)]));
     expect((await closed).code).toBe(1009);
     await until(() => registry.get(TX)!.health().writers[0]!.state === 'closed');
     expect(registry.get(TX)!.health().writers[0]!.frames_received).toBe(0);

@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { refuseUpgrade } from '../api/upgrade.js';
 import { ApiError } from '../errors.js';
+import { checkJpeg } from './jpeg.js';
 import type { RuntimeRegistry } from './transmission-state.js';
 
 /**
@@ -23,8 +24,13 @@ import type { RuntimeRegistry } from './transmission-state.js';
  * - Connecting is an implicit `open` with the query priority (default 0); a disconnect (close or
  *   error) is a `close` of that writer. The server greets with
  *   `{"type":"hello","transmission_id","writer_id","priority","max_frame_bytes"}`.
- * - Binary message: one JPEG frame (must start with the SOI marker FF D8), an `update` with a frame.
- *   Not a JPEG: an error message back, frame dropped. Larger than `maxFrameBytes`: closed with 1009.
+ * - Binary message: one complete JPEG frame, an `update` with a frame. It must pass the structural
+ *   check of jpeg.ts (`checkJpeg`: what FFmpeg can cut out of a stream and decode); a frame that does
+ *   not is refused: `{"type":"error","error":{"code":"not_jpeg"|"invalid_jpeg","message":"frame
+ *   refused: <why>; frame dropped","field":"frame"}}` back, the frame never reaches the stream (the
+ *   writer's last good frame stays until it is stale), and the writer's health counts it
+ *   (`frames_refused`, `last_refusal`). The socket stays open. Larger than `maxFrameBytes`: closed
+ *   with 1009.
  * - Text message: JSON `{"type":"open","priority"?:n}` (reopen / change priority),
  *   `{"type":"update"}` (heartbeat, no frame), `{"type":"close"}` (the writer closes but the socket
  *   stays; a later frame or `open` reopens it). Anything else gets
@@ -154,7 +160,13 @@ interface Conn {
   alive: boolean;
   replaced: boolean;
   frames: number;
+  refused: number;
+  /** The last refusal logged: the log says when the reason changes (or a minute later), not once per frame. */
+  loggedRefusal: { reason: string; at: number } | null;
 }
+
+/** A writer refused for the same reason is logged again after this long (with the count), not per frame. */
+const REFUSAL_LOG_EVERY_MS = 60_000;
 
 export function createWriterSocketServer(options: WriterSocketOptions): WriterSocketServer {
   const { registry, apiToken, transmissionExists } = options;
@@ -198,8 +210,16 @@ export function createWriterSocketServer(options: WriterSocketOptions): WriterSo
     const buf = toBuffer(data);
     const state = registry.ensure(c.transmissionId);
     if (isBinary) {
-      if (buf.length < 3 || buf[0] !== 0xff || buf[1] !== 0xd8) {
-        sendError(c, 'not_jpeg', 'binary messages must be JPEG images (starting with FF D8); frame dropped', 'frame');
+      const check = checkJpeg(buf);
+      if (!check.ok) {
+        c.refused += 1;
+        state.refuse(c.writerId, check.reason);
+        sendError(c, check.code, `frame refused: ${check.reason}; frame dropped`, 'frame');
+        const at = Date.now();
+        if (c.loggedRefusal?.reason !== check.reason || at - c.loggedRefusal.at >= REFUSAL_LOG_EVERY_MS) {
+          c.loggedRefusal = { reason: check.reason, at };
+          log.info({ transmission_id: c.transmissionId, writer_id: c.writerId, reason: check.reason, frames_refused: c.refused }, 'writer frame refused');
+        }
         return;
       }
       state.update(c.writerId, buf);
@@ -234,7 +254,7 @@ export function createWriterSocketServer(options: WriterSocketOptions): WriterSo
 
   function onConnection(ws: WebSocket, q: Query, query: string, remote: string | undefined): void {
     const key = `${q.transmissionId}\u0000${q.writerId}`;
-    const c: Conn = { ws, key, transmissionId: q.transmissionId, writerId: q.writerId, priority: q.priority, alive: true, replaced: false, frames: 0 };
+    const c: Conn = { ws, key, transmissionId: q.transmissionId, writerId: q.writerId, priority: q.priority, alive: true, replaced: false, frames: 0, refused: 0, loggedRefusal: null };
     all.add(c);
     const previous = byKey.get(key);
     byKey.set(key, c);
@@ -257,7 +277,7 @@ export function createWriterSocketServer(options: WriterSocketOptions): WriterSo
         byKey.delete(key);
         registry.get(c.transmissionId)?.close(c.writerId);
       }
-      log.info({ transmission_id: c.transmissionId, writer_id: c.writerId, code, frames: c.frames, replaced: c.replaced }, 'writer disconnected');
+      log.info({ transmission_id: c.transmissionId, writer_id: c.writerId, code, frames: c.frames, frames_refused: c.refused, replaced: c.replaced }, 'writer disconnected');
     });
     send(c, { type: 'hello', transmission_id: q.transmissionId, writer_id: q.writerId, priority: q.priority, max_frame_bytes: maxFrameBytes });
   }
