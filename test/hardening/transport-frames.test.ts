@@ -264,26 +264,28 @@ describe('WebRTC frames in Chromium', () => {
     const sender = await (await browser.newContext()).newPage();
     const sendOffer = async (offer: string) => {
       const text = await sender.evaluate(async (sdp) => {
-        const canvas = document.createElement('canvas');
+        // Runs in the page; the root tsconfig has no DOM types.
+        const w = globalThis as any;
+        const canvas = w.document.createElement('canvas');
         canvas.width = 320;
         canvas.height = 240;
-        const g = canvas.getContext('2d')!;
+        const g = canvas.getContext('2d');
         let n = 0;
         setInterval(() => {
           g.fillStyle = `hsl(${(n++ * 20) % 360} 80% 50%)`;
           g.fillRect(0, 0, 320, 240);
         }, 40);
-        const pc = new RTCPeerConnection({ iceServers: [] });
+        const pc = new w.RTCPeerConnection({ iceServers: [] });
         await pc.setRemoteDescription({ type: 'offer', sdp });
-        const video = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video')!;
-        await video.sender.replaceTrack(canvas.captureStream(25).getVideoTracks()[0]!);
+        const video = pc.getTransceivers().find((t: any) => t.receiver.track.kind === 'video');
+        await video.sender.replaceTrack(canvas.captureStream(25).getVideoTracks()[0]);
         video.direction = 'sendonly';
         await pc.setLocalDescription(await pc.createAnswer());
         await new Promise<void>((resolve) => {
           if (pc.iceGatheringState === 'complete') return resolve();
           pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
         });
-        return pc.localDescription!.sdp;
+        return pc.localDescription.sdp as string;
       }, offer);
       return { ok: true, status: 201, text };
     };
