@@ -24,3 +24,12 @@ export function createLogger(level: LoggerOptions['level'], destination?: pino.D
 export function redactUrls(line: string): string {
   return line.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1[redacted]@');
 }
+
+/**
+ * Removes the value of an `Authorization:` (or `Proxy-Authorization:`) header inside a free-text line,
+ * to the end of the line: MediaMTX at debug level dumps the RTSP requests it sends a camera, and Basic
+ * credentials are only base64.
+ */
+export function redactAuthorization(line: string): string {
+  return line.replace(/\b((?:proxy-)?authorization\s*:\s*)\S.*$/i, '$1[redacted]');
+}

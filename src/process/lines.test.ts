@@ -35,6 +35,14 @@ describe('createRedactor', () => {
     expect(redact('?pw=p%40ss%2Fword')).toBe('?pw=[redacted]');
   });
 
+  it('removes the value of an Authorization header that an engine debug dump prints (MediaMTX pulling a camera)', () => {
+    const redact = createRedactor();
+    expect(redact('Authorization: Basic dXNlcjpwYXNz')).toBe('Authorization: [redacted]');
+    expect(redact('  authorization: Digest username="admin", realm="cam", response="0a1b"')).toBe('  authorization: [redacted]');
+    expect(redact('Proxy-Authorization: Basic dXNlcjpwYXNz')).toBe('Proxy-Authorization: [redacted]');
+    expect(redact('WWW-Authenticate: Basic realm="cam"')).toBe('WWW-Authenticate: Basic realm="cam"');
+  });
+
   it('ignores empty secrets', () => {
     expect(createRedactor([''])('nothing to hide')).toBe('nothing to hide');
   });

@@ -1,10 +1,10 @@
 import { StringDecoder } from 'node:string_decoder';
-import { redactUrls } from '../logger.js';
+import { redactAuthorization, redactUrls } from '../logger.js';
 
 export const REDACTED = '[redacted]';
 
 /**
- * Builds a redactor: URL credentials (`scheme://user:pass@`) are always removed, then every secret string
+ * Builds a redactor: URL credentials (`scheme://user:pass@`) and Authorization header values are always removed, then every secret string
  * (and its percent-encoded form, as it appears inside URLs) is replaced with `[redacted]`.
  */
 export function createRedactor(secrets: readonly string[] = []): (line: string) => string {
@@ -18,7 +18,7 @@ export function createRedactor(secrets: readonly string[] = []): (line: string) 
   // Longest first, so that a secret containing another one is removed whole.
   const ordered = [...needles].sort((a, b) => b.length - a.length);
   return (line: string) => {
-    let out = redactUrls(line);
+    let out = redactAuthorization(redactUrls(line));
     for (const n of ordered) out = out.split(n).join(REDACTED);
     return out;
   };
