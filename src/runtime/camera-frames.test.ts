@@ -78,4 +78,27 @@ describe('frame decoder reading the camera itself', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 180_000);
+
+  it("a refused password: FFmpeg names the file's URL in its error, and the log and status hold it without credentials", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'camera-frames-'));
+    const log = captureLogger();
+    const supervisor = createSupervisor({ logger: log.logger });
+    const registry = createRuntimeRegistry({ stickyWindowMs: 0, staleAfterMs: 5_000 });
+    const frames = createCameraFrames({ supervisor, logger: log.logger, ffmpegPath: 'ffmpeg', registry, fps: 5, maxWidth: 320, secretDir: secretInputDir(dataDir) });
+    const camera = await startRtspCamera({ username: 'viewer', password: 'the-right-one', width: 160, height: 120, fps: 10 });
+    const wrong = `${MARK}-wrong'one`;
+    const read: CameraSourceRead = { camera_id: 'door', source_id: 'main', path: 'cam/door/main', url: `rtsp://viewer:${encodeURIComponent(wrong)}@127.0.0.1:${camera.port}/cam`, transmission_ids: ['tx'] };
+    try {
+      await frames.ensure(read, read.url);
+      const line = await pollUntil('the error naming the URL', () => log.lines.find((l) => l.includes('Impossible to open')), 20_000);
+      expect(line).toContain(`'rtsp://[redacted]@127.0.0.1:${camera.port}/cam'`);
+      expect(log.lines.filter((l) => l.includes(MARK))).toEqual([]);
+      expect(JSON.stringify(frames.status(read.path))).not.toContain(MARK);
+    } finally {
+      await frames.stopAll();
+      await supervisor.stopAll();
+      await camera.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
