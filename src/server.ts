@@ -62,6 +62,8 @@ export interface ServerOptions {
   demo?: boolean;
   /** The ingress panel's bundle. */
   ui?: UiOptions;
+  /** Frames going into an encoder (publisher, JSMpeg session) with no output for this long is a stall. Default 5 s (OUTPUT_STALL_MS). */
+  outputStallMs?: number;
   /** Add-on mode, options, direct port, Supervisor. Default: development mode, no direct port. */
   addon?: AddonConfig;
   /** Host names answered in development mode besides loopback names and IP literals (DNS rebinding guard). */
@@ -112,9 +114,10 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const placeholders = createPlaceholders({ supervisor, ffmpegPath, logger });
   const demand = createDemandTracker({ heartbeatTtlMs: opts.heartbeatTtlMs ?? 30_000, now: Date.now });
   const tokens = createMediaTokens({ key: await loadOrCreateTokenKey(dataDir) });
-  const publishers = createPublishers({ supervisor, logger, ffmpegPath, registry, placeholders, internalUrl: (p) => engine.internalRtspUrl(p) });
+  const stall = opts.outputStallMs === undefined ? {} : { outputStallMs: opts.outputStallMs };
+  const publishers = createPublishers({ supervisor, logger, ffmpegPath, registry, placeholders, internalUrl: (p) => engine.internalRtspUrl(p), ...stall });
   const frames = createCameraFrames({ supervisor, logger, ffmpegPath, registry, secretDir: secretInputDir(dataDir), ...(opts.cameraFrames ?? { fps: 2, maxWidth: 1280 }) });
-  const jsmpeg = createJsmpegSessions({ supervisor, logger, ffmpegPath, registry, demand, placeholders, tokens, doc });
+  const jsmpeg = createJsmpegSessions({ supervisor, logger, ffmpegPath, registry, demand, placeholders, tokens, doc, ...stall });
   const runtime = createRuntime({
     store,
     engine,
@@ -144,7 +147,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const offers = createWebrtcOffers({ doc, engine, logger });
   const events = createPlaybackEvents();
   const followFailures = createFailureLog(logger, 'settings follower');
-  const runtimeService = createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine: () => engine.status(), loops: { settings_follow: followFailures.current } });
+  const runtimeService = createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine: () => engine.status(), loops: { settings_follow: followFailures.current }, jsmpegSessions: () => jsmpeg.sessions() });
   const playback = createPlaybackService({
     store,
     engine,

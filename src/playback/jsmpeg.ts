@@ -8,11 +8,13 @@ import type { Output, Transmission } from '../domain/transmission.js';
 import { refuseUpgrade } from '../api/upgrade.js';
 import { ApiError } from '../errors.js';
 import { MEDIA_BACKOFF } from '../process/backoff.js';
+import { signalGroup } from '../process/groups.js';
 import type { ChildHandle, Supervisor } from '../process/types.js';
 import type { DemandTracker } from '../runtime/demand.js';
 import { jpegSize } from '../runtime/jpeg.js';
 import type { PlaceholderReason, Placeholders } from '../runtime/placeholder.js';
 import { startFramePump, type FramePumpCounters } from '../runtime/frame-pump.js';
+import { createOutputWatch, OUTPUT_STALL_MS, type OutputActivity, type OutputWatch } from '../runtime/output-watch.js';
 import type { FrameView, RuntimeRegistry } from '../runtime/transmission-state.js';
 import { CAMERA_WARMUP_MS, placeholderReasonFor } from './still.js';
 import type { MediaTokens } from './tokens.js';
@@ -51,6 +53,12 @@ import type { MediaTokens } from './tokens.js';
  * An encoder killed from outside (the OOM killer) is restarted as often as it takes while the source
  * lives (its end is the 4404, checked apart): each run that sent bytes is marked healthy, which ends
  * its crash streak, so only an encoder that cannot produce anything (a broken FFmpeg) closes the viewer.
+ *
+ * An encoder that takes frames but produces nothing for `outputStallMs` (a wedged FFmpeg, or one
+ * stopped with SIGSTOP; see runtime/output-watch.ts) is reported as stalled (`output` in the session
+ * info and the runtime health) and killed, so the supervisor starts a fresh one: a new process has no
+ * parser or decoder state left from whatever wedged the old one, and the viewer's socket stays open.
+ * While the socket's reader is paused (backpressure, below) no output is owed.
  *
  * Backpressure: TS output cannot be dropped mid-stream without corrupting it, so when the socket's
  * `bufferedAmount` passes `maxBufferedBytes` the FFmpeg stdout is paused. FFmpeg then blocks on its
@@ -193,6 +201,8 @@ export interface JsmpegSessionsOptions {
   checkIntervalMs?: number;
   /** Restarts of an encoder that keeps dying without output before the session is closed with 1011. Default 5. */
   maxRestarts?: number;
+  /** Frames going in and no output for this long: the session is stalled and its encoder restarted. Default OUTPUT_STALL_MS (5 s). */
+  outputStallMs?: number;
   now?: () => number;
 }
 
@@ -217,6 +227,8 @@ export interface JsmpegSessionInfo {
   /** What the session shows right now: the transmission's frames, or a placeholder and its reason. */
   showing: 'frame' | PlaceholderReason | null;
   encoder: { state: string; pid: number | null; restarts: number; last_error_line: string | null } | null;
+  /** The encoder's output activity: a stall is frames going in and nothing coming out. */
+  output: OutputActivity;
 }
 
 export interface JsmpegCounters {
@@ -226,6 +238,8 @@ export interface JsmpegCounters {
   encoder_failures: number;
   too_slow: number;
   closed: number;
+  /** Encoders restarted because they produced nothing while frames went in. */
+  output_stalls: number;
 }
 
 export interface JsmpegSessions {
@@ -272,6 +286,7 @@ interface Session {
   gate: ReturnType<typeof createOutputGate> | null;
   /** What the pump last found: a frame, or the placeholder reason. */
   showing: 'frame' | PlaceholderReason | null;
+  watch: OutputWatch;
   end: () => void;
 }
 
@@ -283,6 +298,7 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
   const pingIntervalMs = opts.pingIntervalMs ?? 15_000;
   const checkIntervalMs = opts.checkIntervalMs ?? 5_000;
   const maxRestarts = opts.maxRestarts ?? 5;
+  const outputStallMs = opts.outputStallMs ?? OUTPUT_STALL_MS;
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ component: 'jsmpeg' });
   if (!Number.isInteger(maxBufferedBytes) || maxBufferedBytes < 16 * 1024) throw new RangeError('jsmpeg: maxBufferedBytes must be an integer >= 16384');
@@ -290,7 +306,7 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false, clientTracking: false });
   const sessions = new Map<number, Session>();
   const stopping = new Set<Promise<void>>();
-  const counters: JsmpegCounters = { accepted: 0, refused: 0, limited: 0, encoder_failures: 0, too_slow: 0, closed: 0 };
+  const counters: JsmpegCounters = { accepted: 0, refused: 0, limited: 0, encoder_failures: 0, too_slow: 0, closed: 0, output_stalls: 0 };
   let seq = 0;
   let closing = false;
 
@@ -350,6 +366,7 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
       out.on('data', (chunk: Buffer) => {
         // Output proves this encoder run works: only deaths with no output in between count towards 1011.
         handle.markHealthy();
+        s.watch.output();
         if (ws.readyState !== ws.OPEN) return;
         if (s.firstByteMs === null) {
           s.firstByteMs = now() - s.startedAt;
@@ -382,7 +399,10 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
       height: s.size.height,
       placeholders,
       placeholderReason: reasonOf,
-      stdin: () => handle.stdin(),
+      stdin: () => {
+        s.watch.input(); // every frame offered, written or skipped
+        return handle.stdin();
+      },
       counters: s.counters,
       now,
       pace: 'paced',
@@ -436,6 +456,24 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
       : null;
   ping?.unref();
 
+  /** Restarts the encoder of a session whose output stalled (see output-watch.ts). */
+  const stallCheck = setInterval(
+    () => {
+      for (const s of sessions.values()) {
+        if (!s.handle || !s.gate) continue;
+        if (s.gate.paused()) s.watch.hold();
+        const st = s.handle.status();
+        if (st.state !== 'running' || st.pid === null || !s.watch.due()) continue;
+        counters.output_stalls++;
+        log.warn({ session: s.name, pid: st.pid, no_output_for_ms: s.watch.view().no_output_for_ms }, 'jsmpeg encoder produces no output while frames go in: restarting it');
+        // SIGKILL: a wedged or stopped FFmpeg has nothing worth flushing; the supervisor starts a fresh one.
+        signalGroup(st.pid, 'SIGKILL');
+      }
+    },
+    Math.min(1000, Math.max(50, outputStallMs / 4)),
+  );
+  stallCheck.unref();
+
   const check = setInterval(() => {
     const enabled = doc().streaming.jsmpeg.enabled;
     for (const s of sessions.values()) {
@@ -472,9 +510,10 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
     const current = registry.get(target.t.id)?.frame(now()).jpeg;
     const aspect = o.width && o.height ? { width: o.width, height: o.height } : current ? jpegSize(current) : null;
     const id = ++seq;
+    const name = `jsmpeg:${path}:${id}`;
     const session: Session = {
       id,
-      name: `jsmpeg:${path}:${id}`,
+      name,
       txId: target.t.id,
       outputId: o.id,
       path,
@@ -491,6 +530,7 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
       alive: true,
       gate: null,
       showing: null,
+      watch: createOutputWatch({ kind: 'jsmpeg', name, stallMs: outputStallMs, now }),
       end: () => sessions.delete(id),
     };
     return { session };
@@ -578,6 +618,7 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
             backpressure: s.gate?.stats() ?? { paused: false, pauses: 0, paused_ms: 0 },
             showing: s.showing,
             encoder: st ? { state: st.state, pid: st.pid, restarts: st.restarts, last_error_line: st.last_error_line } : null,
+            output: s.watch.view(),
           };
         });
     },
@@ -585,6 +626,7 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
       closing = true;
       if (ping) clearInterval(ping);
       clearInterval(check);
+      clearInterval(stallCheck);
       const all = [...sessions.values()];
       await Promise.all(
         all.map(

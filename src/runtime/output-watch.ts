@@ -111,7 +111,7 @@ export const PROGRESS_ARGS = ['-progress', 'pipe:1'] as const;
 
 /** Reads an FFmpeg's `-progress` stdout; calls `onFrames` whenever the frame count grew. */
 export function readProgress(stdout: Readable, onFrames: (frames: number) => void): void {
-  let frames = -1;
+  let frames = 0;
   const lines = createLineSplitter((line) => {
     if (!line.startsWith('frame=')) return;
     const n = Number(line.slice(6));

@@ -4,6 +4,7 @@ import type { ChildHandle, ChildStatus, Supervisor } from '../process/types.js';
 import { transcodeArgs, writerPublisherArgs } from './ffmpeg-args.js';
 import type { PlannedOutput } from './path-plan.js';
 import { startFramePump } from './frame-pump.js';
+import { createOutputWatch, OUTPUT_STALL_MS, PROGRESS_ARGS, readProgress, type OutputActivity, type OutputWatch } from './output-watch.js';
 import type { Placeholders } from './placeholder.js';
 import type { RuntimeRegistry } from './transmission-state.js';
 
@@ -15,6 +16,8 @@ export interface PublisherOptions {
   placeholders: Placeholders;
   /** `rtsp://127.0.0.1:<engine rtsp port>/<path>` */
   internalUrl: (path: string) => string;
+  /** A writers publisher taking frames with no progress for this long is reported stalled. Default OUTPUT_STALL_MS. */
+  outputStallMs?: number;
   now?: () => number;
 }
 
@@ -29,6 +32,8 @@ interface Running {
   handle: ChildHandle;
   planned: PlannedOutput;
   cleanup: (() => void) | null;
+  /** Writers publishers only: frames in (the pump) against frames out (FFmpeg's progress). */
+  watch: OutputWatch | null;
 }
 
 /** A viewer waits on a publisher that died (the OOM killer, a crash): back within a second (MEDIA_BACKOFF says why). */
@@ -41,7 +46,7 @@ const WRITER_DEFAULTS = { width: 1280, height: 720, fps: 15 };
  * One FFmpeg publisher per output that needs encoding (a transcode of a camera, or the frames of
  * writers), started and stopped by the runtime as demand comes and goes.
  */
-export function createPublishers({ supervisor, logger, ffmpegPath, registry, placeholders, internalUrl, now = Date.now }: PublisherOptions) {
+export function createPublishers({ supervisor, logger, ffmpegPath, registry, placeholders, internalUrl, outputStallMs = OUTPUT_STALL_MS, now = Date.now }: PublisherOptions) {
   const running = new Map<string, Running>();
   const counters: PublisherCounters = { started: 0, stopped: 0, frames_written: 0, frames_skipped: 0 };
 
@@ -58,7 +63,10 @@ export function createPublishers({ supervisor, logger, ffmpegPath, registry, pla
       width,
       height,
       placeholders,
-      stdin: () => entry.handle.stdin(),
+      stdin: () => {
+        entry.watch?.input(); // every frame offered, written or skipped
+        return entry.handle.stdin();
+      },
       counters,
       now,
       onPlaceholderError: (err) => logger.warn({ err, path: entry.planned.path }, 'placeholder render failed'),
@@ -83,6 +91,8 @@ export function createPublishers({ supervisor, logger, ffmpegPath, registry, pla
     isRunning: (path: string) => running.has(path),
     paths: () => [...running.keys()],
     status: (path: string): ChildStatus | null => running.get(path)?.handle.status() ?? null,
+    /** Output activity of a running writers publisher (null for others): is it producing anything? */
+    activity: (path: string): OutputActivity | null => running.get(path)?.watch?.view() ?? null,
 
     ensure(planned: PlannedOutput): void {
       if (running.has(planned.path)) return;
@@ -91,11 +101,19 @@ export function createPublishers({ supervisor, logger, ffmpegPath, registry, pla
       let entry: Running;
       if (planned.feed.kind === 'transcode') {
         const args = transcodeArgs(internalUrl(planned.feed.from), internalUrl(planned.path), { width: o.width, height: o.height, fps: o.fps, codec, bitrateKbps: o.bitrate_kbps });
-        entry = { planned, cleanup: null, handle: supervisor.start({ name: `publisher:${planned.path}`, command: ffmpegPath, args, ...RESTART }) };
+        entry = { planned, cleanup: null, watch: null, handle: supervisor.start({ name: `publisher:${planned.path}`, command: ffmpegPath, args, ...RESTART }) };
       } else if (planned.feed.kind === 'writers') {
         const size = { width: o.width ?? WRITER_DEFAULTS.width, height: o.height ?? WRITER_DEFAULTS.height, fps: o.fps ?? WRITER_DEFAULTS.fps };
-        const args = writerPublisherArgs(internalUrl(planned.path), { ...size, codec, bitrateKbps: o.bitrate_kbps });
-        entry = { planned, cleanup: null, handle: supervisor.start({ name: `publisher:${planned.path}`, command: ffmpegPath, args, stdin: 'pipe', ...RESTART }) };
+        // Progress on stdout: its frame count is the output (the real output goes to the engine over RTSP).
+        const args = [...PROGRESS_ARGS, ...writerPublisherArgs(internalUrl(planned.path), { ...size, codec, bitrateKbps: o.bitrate_kbps })];
+        const name = `publisher:${planned.path}`;
+        const watch = createOutputWatch({ kind: 'publisher', name, stallMs: outputStallMs, now });
+        const handle = supervisor.start({ name, command: ffmpegPath, args, stdin: 'pipe', stdout: 'pipe', ...RESTART });
+        handle.onStart(() => {
+          const out = handle.stdout();
+          if (out) readProgress(out, () => watch.output());
+        });
+        entry = { planned, cleanup: null, watch, handle };
         startPump(entry, size.fps, size.width, size.height);
       } else {
         return; // the engine feeds camera pulls and aliases itself

@@ -6,6 +6,7 @@ import type { ChildStatus, Supervisor } from '../process/types.js';
 import type { CameraFrames } from './camera-frames.js';
 import type { LoopFailure } from './failure-log.js';
 import { CLIENT_KINDS, type DemandTracker } from './demand.js';
+import type { OutputActivity } from './output-watch.js';
 import type { Publishers } from './publishers.js';
 import type { Runtime } from './runtime.js';
 import type { RuntimeRegistry } from './transmission-state.js';
@@ -29,11 +30,13 @@ export interface RuntimeServiceOptions {
   engine: () => EngineStatus;
   /** Other loops that run on whatever they throw (the settings follower), by name: their current failure. */
   loops?: Record<string, () => LoopFailure | null>;
+  /** The JSMpeg fallback sessions (`JsmpegSessions.sessions`): their encoders' output activity. */
+  jsmpegSessions?: () => ReadonlyArray<{ transmission_id: string; output: OutputActivity }>;
   now?: () => number;
 }
 
 /** What the runtime endpoints show: demand per transmission, outputs, health, diagnostics. */
-export function createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine, loops = {}, now = Date.now }: RuntimeServiceOptions) {
+export function createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine, loops = {}, jsmpegSessions = () => [], now = Date.now }: RuntimeServiceOptions) {
   const started = now();
   const counters = { heartbeats: 0, primes: 0 };
   const tx = (id: string) => {
@@ -74,6 +77,7 @@ export function createRuntimeService({ store, runtime, demand, registry, publish
     const failing = Object.entries(loopFailures()).flatMap(([name, f]) => (f ? [`${name}_failing: ${f.error}`] : []));
     const unusable = runtime.plan().unusable;
     const reads = runtime.plan().sources;
+    const sessions = jsmpegSessions();
     return store.get().transmissions.map((x) => {
       const state = registry.get(x.id)?.health(t);
       const mine = outputs.filter((o) => o.transmission_id === x.id);
@@ -86,6 +90,10 @@ export function createRuntimeService({ store, runtime, demand, registry, publish
       // A child killed or crashed is a fault until it runs again (at most about a second: MEDIA_BACKOFF).
       for (const o of mine) problems.push(...restarting('publisher', o.path, publishers.status(o.path)));
       for (const r of reads) if (r.transmission_ids.includes(x.id)) problems.push(...restarting('camera_frames', r.path, frames.status(r.path)));
+      // Fresh frames are not enough: an encoder that takes them and produces nothing is a fault too.
+      const activity = [...mine.flatMap((o) => publishers.activity(o.path) ?? []), ...sessions.filter((se) => se.transmission_id === x.id).map((se) => se.output)];
+      const stalled = activity.filter((a) => a.stalled);
+      for (const a of stalled) problems.push(`output_stalled: ${a.name} has produced nothing for ${(a.no_output_for_ms / 1000).toFixed(1)} s while frames go in`);
       return {
         transmission_id: x.id,
         name: x.name,
@@ -101,6 +109,9 @@ export function createRuntimeService({ store, runtime, demand, registry, publish
         demand: demand.wanted(x.id),
         problems,
         outputs: mine.map(({ output_id, path, feed, publisher, readers }) => ({ output_id, path, feed, publisher, readers })),
+        output_stalled: stalled.length > 0,
+        stalled_outputs: stalled.map(({ kind, name, no_output_for_ms }) => ({ kind, name, no_output_for_ms })),
+        output_activity: activity,
       };
     });
   }
