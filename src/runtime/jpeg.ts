@@ -93,7 +93,7 @@ const refuse = (reason: string): JpegCheck => ({ ok: false, code: 'invalid_jpeg'
  * such a frame decodes to a damaged picture, which keeps the pipeline moving. Pure; the entropy data
  * is scanned with `indexOf` (memchr), so a 1280x720 frame takes microseconds.
  */
-export function checkJpeg(buf: Uint8Array): JpegCheck {
+export function checkJpeg(buf: Buffer): JpegCheck {
   const n = buf.length;
   if (n < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return { ok: false, code: 'not_jpeg', reason: 'not a JPEG: it must start with the start-of-image marker FF D8' };
   const u16 = (at: number) => (buf[at]! << 8) | buf[at + 1]!;
