@@ -180,8 +180,9 @@ const metText = (m: boolean | null) => (m === null ? '—' : m ? 'yes' : '**no**
 /** The text between the markers: when and where it ran, and one row per figure. */
 export function renderBenchSection(runs: readonly ScriptRun[], meta: RunMeta): string {
   const out = [
-    `Latest \`npm run bench\`: ${meta.date}, ${meta.machine}. Each row comes from a script's JSON lines; "other load" is the`,
-    'share of the machine that processes outside the benchmark used while it ran.',
+    `Latest \`npm run bench\`: ${meta.date} on ${meta.machine}.`,
+    'Each row comes from a script\'s JSON lines; "other load" is the share of the machine that processes outside the',
+    'benchmark used while it ran.',
     '',
     '| benchmark | command | figure | goal | met | other load |',
     '|---|---|---|---|---|---|',

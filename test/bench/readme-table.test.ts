@@ -81,7 +81,7 @@ describe('the section and the README', () => {
       machine: '2 cores (Test CPU), 8.0 GB, Node v20.20.2, Linux 6.1',
     });
     const lines = text.split('\n');
-    expect(lines[0]).toBe('Latest `npm run bench`: 2026-12-05, 2 cores (Test CPU), 8.0 GB, Node v20.20.2, Linux 6.1. Each row comes from a script\'s JSON lines; "other load" is the');
+    expect(lines[0]).toBe('Latest `npm run bench`: 2026-12-05 on 2 cores (Test CPU), 8.0 GB, Node v20.20.2, Linux 6.1.');
     expect(lines).toContain('| benchmark | command | figure | goal | met | other load |');
     const rows = lines.filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark'));
     expect(rows).toHaveLength(5);
