@@ -60,8 +60,8 @@ describe('node scripts/check_stream_transport_frames.mjs', () => {
     async () => {
       const ptzPlan = (await server.request('GET', `/api/streams/transmissions/${DEMO_TRANSMISSION_ID}/playback-plan?client=web&context=ptz`)).json;
       const webrtcInPlan = ptzPlan.transports.find((t: { transport: string }) => t.transport === 'webrtc');
-      // One round in CI; under `npm run soak` the whole matrix again and again (demand lapses and returns between rounds).
-      for (let round = 0, rounds = scale(1, 30); round < rounds; round++) {
+      // One round in CI; under `npm run soak` the whole matrix a hundred times (sessions opened and closed on every transport).
+      for (let round = 0, rounds = scale(1, 100); round < rounds; round++) {
         const res = await check(['--matrix', '--transports', 'hls,webrtc,mse,jsmpeg', '--json']);
         expect(res.exitCode, `round ${round}: ${res.stdout}\n${res.stderr}`).toBe(0);
         const lines = parse(res.stdout);
