@@ -65,7 +65,7 @@ const USAGE = `usage: node scripts/check_stream_transport_frames.mjs [options]
   --frames <n>           stop collecting once this many frames arrived (default 10; HLS reads one segment)
   --token <token>        the API token, for the direct port (Authorization: Bearer); the environment
                          variable TOPOSYNC_STREAMING_API_TOKEN keeps it out of the process list
-  --no-decode            do not decode with ffprobe even when it is installed
+  --no-decode            do not decode with ffprobe (found on PATH, or at TOPOSYNC_STREAMING_FFPROBE_PATH)
   --json                 one JSON line per check and a summary line`;
 
 class UsageError extends Error {}
@@ -338,7 +338,7 @@ function client(opts) {
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${json?.error?.message ?? text.slice(0, 200)}`);
     return json;
   }
-  return { auth, apiUrl, mediaUrl, api };
+  return { auth, mediaUrl, api };
 }
 
 /** Every published stream: each variant of each live view (what the panel's grid offers), once per transmission. */
