@@ -1,7 +1,7 @@
 /**
- * fast-check arbitraries for fuzzing the write API: request bodies (random JSON, raw garbage,
- * "near-valid" documents with mutated fields), path parameters, and the table of write routes
- * over the state `test/api-fuzz.test.ts` seeds.
+ * fast-check arbitraries for fuzzing the API: request bodies (random JSON, raw garbage,
+ * "near-valid" documents with mutated fields), path parameters, and the seeded state
+ * (`seed.ts`) they are aimed at. The route table using them is `rest-routes.ts`.
  *
  * Field arbitraries are mostly valid (values at the schema limits are valid too: exactly 120
  * characters, port 65535, credentials typed into the URL...) and now and then invalid; whole
@@ -9,14 +9,14 @@
  * schemas, where derived values (names, URLs) can outgrow the limits of the stored document.
  */
 import fc from 'fast-check';
-import { ROLES, generatedTransmissionId, implicitPipelineName } from '../src/domain/ids.js';
+import { ROLES, generatedTransmissionId, implicitPipelineName } from '../../src/domain/ids.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** A request body: `text` is sent as is (undefined: no body at all). */
 export interface Body {
   kind: string;
-  text: string | undefined;
+  text: string | Buffer | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -46,7 +46,7 @@ export const field = <T>(valid: fc.Arbitrary<T>, invalid: fc.Arbitrary<unknown>,
 // ---------------------------------------------------------------------------------------------
 // Strings
 
-const repeat = (unit: string, n: number) => unit.repeat(Math.max(0, Math.ceil(n / unit.length))).slice(0, n);
+export const repeat = (unit: string, n: number) => unit.repeat(Math.max(0, Math.ceil(n / unit.length))).slice(0, n);
 
 /** Lengths at and around the limits the schemas use (63, 64, 120, 128, 160, 200, 256, 1000, 2048). */
 const BOUNDARY_LENGTHS = [0, 1, 7, 8, 62, 63, 64, 65, 100, 118, 119, 120, 121, 127, 128, 129, 157, 158, 159, 160, 161, 199, 200, 201, 255, 256, 257, 999, 1000, 1001, 2047, 2048, 2049, 5000];
@@ -201,8 +201,8 @@ export const intIn = (min: number, max: number) =>
 export const numberIn = (min: number, max: number) =>
   field(fc.oneof(fc.double({ min, max, noNaN: true }), fc.constantFrom(min, max)), fc.oneof(fc.constantFrom(min - 0.001, max + 0.001, `${max}`), edgeNumber), 2);
 
-const bool = field(fc.boolean(), fc.constantFrom(0, 1, 'true', 'false', null, [true]), 1);
-const picklist = (values: readonly string[], invalid: string[] = []) =>
+export const bool = field(fc.boolean(), fc.constantFrom(0, 1, 'true', 'false', null, [true]), 1);
+export const picklist = (values: readonly string[], invalid: string[] = []) =>
   field(fc.constantFrom(...values), fc.oneof(fc.constantFrom(...invalid, ...values.map((v) => v.toUpperCase()), `${values[0]} `), weirdString, notString), 1);
 const nullable = (a: fc.Arbitrary<unknown>) => fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 3, arbitrary: a });
 
@@ -392,9 +392,9 @@ export function bodyFor(shape: fc.Arbitrary<unknown>): fc.Arbitrary<Body> {
 // ---------------------------------------------------------------------------------------------
 // Path parameters
 
-const INVALID_UTF8 = ['%FF', '%C0%AF', '%ED%A0%80', '%E2%82', '%', '%2', '%G0'];
+export const INVALID_UTF8 = ['%FF', '%C0%AF', '%ED%A0%80', '%E2%82', '%', '%2', '%G0'];
 
-function encodeSafely(s: string): string {
+export function encodeSafely(s: string): string {
   try {
     return encodeURIComponent(s);
   } catch {
@@ -471,7 +471,7 @@ const sourceShape = partial(
   },
   ['url'],
 );
-const cameraShape = (id: fc.Arbitrary<unknown>) => partial({ id, name: text(120, true), sources: fc.array(sourceShape, { maxLength: 4 }) }, ['name']);
+export const cameraShape = (id: fc.Arbitrary<unknown>) => partial({ id, name: text(120, true), sources: fc.array(sourceShape, { maxLength: 4 }) }, ['name']);
 
 const qualityShape = partial({
   profile_id: picklist(['sd', 'hd', 'fhd'], ['', 'uhd']),
@@ -480,7 +480,7 @@ const qualityShape = partial({
   fps: numberIn(1, 60),
   bitrate_kbps: intIn(64, 50_000),
 });
-const publicationShape = partial({
+export const publicationShape = partial({
   enabled: bool,
   role,
   label: text(120),
@@ -534,7 +534,7 @@ const nodeShape = fc.oneof(
   },
 );
 const manyNodes = fc.constantFrom(16, 64, 65).map((n) => Array.from({ length: n }, (_, i) => ({ id: `n${i}`, type: 'x.y', inputs: i ? [`n${i - 1}`] : [] })));
-const pipelineShape = partial(
+export const pipelineShape = partial(
   {
     enabled: bool,
     description: text(1000),
@@ -552,7 +552,7 @@ const enginePath = field(
   fc.oneof(fc.constantFrom('cam/front/main', 'pipe/yard/out', 'a//b', '/a', 'a/', 'a b', repeat('p', 201)), weirdString, notString),
   2,
 );
-const outputShape = partial({
+export const outputShape = partial({
   id: field(fc.constantFrom(SEED.manualOutput, 'default', 'out2', repeat('o', 63)), invalidSlug),
   name: text(120),
   enabled: bool,
@@ -566,7 +566,7 @@ const outputShape = partial({
   enable_hls: bool,
   enable_webrtc: bool,
 });
-const transmissionShape = (id: fc.Arbitrary<unknown>) =>
+export const transmissionShape = (id: fc.Arbitrary<unknown>) =>
   partial(
     {
       id,
@@ -583,16 +583,18 @@ const transmissionShape = (id: fc.Arbitrary<unknown>) =>
   );
 
 const port = intIn(1, 65_535);
+/** Never true: a fuzzed download or engine start would then fetch a release from GitHub (tests stay on 127.0.0.1). */
+const noDownload = field(fc.constant(false), fc.constantFrom(0, 'true', null, [true]));
 const secret = field(fc.oneof(validText(256), fc.constantFrom(repeat('k', 8), repeat('k', 256))), fc.oneof(fc.constantFrom('', 'short', repeat('k', 7), repeat('k', 257)), notString));
-const settingsShape = partial({
+export const settingsShape = partial({
   server_id: serverIdish,
-  engine: partial({ auto_start: bool, allow_download: bool, rtsp_port: port, hls_port: port, webrtc_port: port, webrtc_udp_port: port, api_port: port }),
+  engine: partial({ auto_start: bool, allow_download: noDownload, rtsp_port: port, hls_port: port, webrtc_port: port, webrtc_udp_port: port, api_port: port }),
   lan_reader: partial({ username: field(fc.constantFrom('viewer', 'v.1', repeat('v', 64)), fc.oneof(fc.constantFrom('', repeat('v', 65), 'a b'), notString)), password: secret }),
   demand: partial({ debounce_s: intIn(0, 3600) }),
   writers: partial({ sticky_window_ms: intIn(0, 60_000), stale_after_ms: intIn(100, 60_000) }),
   api_token: secret,
   jsmpeg: partial({ enabled: bool, max_sessions: intIn(0, 64), max_sessions_per_transmission: intIn(0, 16), width: intIn(160, 1920), fps: intIn(1, 30) }),
-  mse: partial({ enabled: bool, allow_download: bool }),
+  mse: partial({ enabled: bool, allow_download: noDownload }),
   still: partial({ cache_ms: intIn(0, 60_000) }),
 });
 
@@ -600,7 +602,7 @@ const pipelineName = field(
   fc.oneof(fc.constantFrom(SEED.pipeline, 'wiz-1', 'Wiz.2', repeat('p', 100), repeat('p', 128)), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/)),
   fc.oneof(fc.constantFrom(SEED.implicitPipeline, repeat('p', 129), 'a:b', 'a/b', '.a'), weirdString, notString),
 );
-const wizardShape = partial(
+export const wizardShape = partial(
   {
     transmission_id: field(fc.constantFrom(SEED.manualTx, SEED.cameraTx, SEED.pipelineTx, 'missing'), fc.oneof(weirdString, notString)),
     pipeline_name: pipelineName,
@@ -612,65 +614,3 @@ const wizardShape = partial(
   },
   ['transmission_id', 'pipeline_name'],
 );
-
-/** Bodies for routes that read none: whatever is sent must not matter. */
-const ignoredBody = fc.oneof(randomJsonBody, garbageBody);
-
-// ---------------------------------------------------------------------------------------------
-// The write routes
-
-const cameraParam = pathParam([SEED.camera], ['ghost']);
-const sourceParam = pathParam(['main', 'sub'], ['ghost']);
-const pipelineParam = pathParam([SEED.pipeline, 'new-pipe', 'New.Pipe_2', repeat('p', 100), repeat('p', 128)], [SEED.implicitPipeline, repeat('p', 129), 'transmission:x']);
-const txParam = fc.oneof(
-  { weight: 3, arbitrary: pathParam([SEED.manualTx], [SEED.cameraTx, SEED.pipelineTx, SEED.manualTx.toUpperCase()]) },
-  { weight: 1, arbitrary: fc.constantFrom(SEED.cameraTx, SEED.pipelineTx) },
-);
-const outputParam = pathParam([SEED.manualOutput], ['default', 'out2']);
-
-export interface Route {
-  name: string;
-  method: string;
-  path: fc.Arbitrary<string>;
-  body: fc.Arbitrary<Body>;
-}
-
-const route = (method: string, template: string, path: fc.Arbitrary<string> | null, body: fc.Arbitrary<Body>): Route => ({
-  name: `${method} ${template}`,
-  method,
-  path: path ?? fc.constant(template),
-  body,
-});
-
-export const WRITE_ROUTES: Route[] = [
-  route('POST', '/api/cameras', null, bodyFor(cameraShape(field(fc.constantFrom(SEED.camera, 'back', 'garage'), invalidSlug)))),
-  route('PUT', '/api/cameras/{camera_id}', cameraParam.map((c) => `/api/cameras/${c}`), bodyFor(cameraShape(field(fc.constant(SEED.camera), fc.oneof(invalidSlug, fc.constant('back')))))),
-  route('DELETE', '/api/cameras/{camera_id}', cameraParam.map((c) => `/api/cameras/${c}`), ignoredBody),
-  route(
-    'PUT',
-    '/api/streams/publications/camera-sources/{camera_id}/{source_id}',
-    fc.tuple(cameraParam, sourceParam).map(([c, s]) => `/api/streams/publications/camera-sources/${c}/${s}`),
-    bodyFor(publicationShape),
-  ),
-  route('POST', '/api/streams/reconcile', null, ignoredBody),
-  route('PUT', '/api/streams/pipelines/{name}', pipelineParam.map((n) => `/api/streams/pipelines/${n}`), bodyFor(pipelineShape)),
-  route('DELETE', '/api/streams/pipelines/{name}', pipelineParam.map((n) => `/api/streams/pipelines/${n}`), ignoredBody),
-  route('POST', '/api/streams/transmissions', null, bodyFor(transmissionShape(field(fc.oneof(fc.uuid(), fc.constantFrom(SEED.manualTx, SEED.cameraTx, SEED.manualTx.toUpperCase())), weirdString)))),
-  route('PUT', '/api/streams/transmissions/{id}', txParam.map((id) => `/api/streams/transmissions/${id}`), bodyFor(transmissionShape(field(fc.constant(SEED.manualTx), fc.oneof(fc.uuid(), weirdString))))),
-  route('DELETE', '/api/streams/transmissions/{id}', txParam.map((id) => `/api/streams/transmissions/${id}`), ignoredBody),
-  route('POST', '/api/streams/transmissions/{id}/outputs', txParam.map((id) => `/api/streams/transmissions/${id}/outputs`), bodyFor(outputShape)),
-  route(
-    'PUT',
-    '/api/streams/transmissions/{id}/outputs/{output_id}',
-    fc.tuple(txParam, outputParam).map(([id, o]) => `/api/streams/transmissions/${id}/outputs/${o}`),
-    bodyFor(outputShape),
-  ),
-  route(
-    'DELETE',
-    '/api/streams/transmissions/{id}/outputs/{output_id}',
-    fc.tuple(txParam, outputParam).map(([id, o]) => `/api/streams/transmissions/${id}/outputs/${o}`),
-    ignoredBody,
-  ),
-  route('PATCH', '/api/streams/settings', null, bodyFor(settingsShape)),
-  route('POST', '/api/streams/wizard/create-pipeline', null, bodyFor(wizardShape)),
-];

@@ -1,0 +1,111 @@
+/**
+ * The server as users run it: `node --import tsx src/main.ts` in its own process, on a data
+ * directory and free ports, with the MediaMTX and go2rtc doubles (or the real binaries when
+ * TOPOSYNC_STREAMING_MEDIAMTX_PATH / TOPOSYNC_STREAMING_GO2RTC_PATH name them). A crash is an exit
+ * of that process, seen by `alive()`, and its last log and stderr lines say why.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DOUBLE_BIN as GO2RTC_DOUBLE } from '../doubles/go2rtc/release.js';
+import { DOUBLE_BIN as MEDIAMTX_DOUBLE } from '../doubles/mediamtx/release.js';
+import { freeTcpPort, onLines, pollUntil } from '../media/proc.js';
+import { send, type Answer, type Sent } from './wire.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The engine binaries the hardening suites run against: the real ones when configured, else the doubles. */
+export const ENGINES = {
+  mediamtx: process.env.TOPOSYNC_STREAMING_MEDIAMTX_PATH || MEDIAMTX_DOUBLE,
+  go2rtc: process.env.TOPOSYNC_STREAMING_GO2RTC_PATH || GO2RTC_DOUBLE,
+};
+
+export interface ChildServer {
+  port: number;
+  /** The token-only direct port (TOPOSYNC_STREAMING_DIRECT_PORT). */
+  directPort: number;
+  dataDir: string;
+  pid: number;
+  alive(): boolean;
+  /** Whether the process exits within `ms` (a connection refused comes before the exit is seen). */
+  exitsWithin(ms: number): Promise<boolean>;
+  /** How it ended (or that it runs), with the last error log lines and stderr: for failure messages. */
+  postmortem(): string;
+  send(req: Sent, port?: number): Promise<Answer>;
+  settingsBytes(): Promise<string>;
+  /** SIGTERM, then the exit (SIGKILL after 20 s, reported as signal SIGKILL). */
+  stop(): Promise<{ code: number | null; signal: string | null }>;
+}
+
+export async function startChildServer(dataDir: string): Promise<ChildServer> {
+  const port = await freeTcpPort();
+  let directPort = await freeTcpPort();
+  while (directPort === port) directPort = await freeTcpPort();
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    TOPOSYNC_STREAMING_PORT: String(port),
+    TOPOSYNC_STREAMING_DIRECT_PORT: String(directPort),
+    TOPOSYNC_STREAMING_HOST: '127.0.0.1',
+    TOPOSYNC_STREAMING_DATA_DIR: dataDir,
+    TOPOSYNC_STREAMING_LOG_LEVEL: 'info',
+    TOPOSYNC_STREAMING_MEDIAMTX_PATH: ENGINES.mediamtx,
+    TOPOSYNC_STREAMING_GO2RTC_PATH: ENGINES.go2rtc,
+    // Development mode whatever the machine says: add-on mode would put ingress trust in front.
+    TOPOSYNC_STREAMING_MODE: 'dev',
+    SUPERVISOR_TOKEN: undefined,
+  };
+  const child: ResultPromise = execa(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, extendEnv: false, stdin: 'ignore', buffer: false, reject: false, cleanup: true });
+  let exit: { code: number | null; signal: string | null } | null = null;
+  const exited = child.then((r) => (exit = { code: r.exitCode ?? null, signal: r.signal ?? null }));
+
+  // Bounded: a soak run logs a line per request.
+  const tail: string[] = [];
+  const errors: string[] = [];
+  let stderr = '';
+  onLines(child.stdout, (line) => {
+    tail.push(line);
+    if (tail.length > 200) tail.shift();
+    if (/"level":(5|6)\d/.test(line) && errors.length < 100) errors.push(line);
+  });
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (c: string) => (stderr = (stderr + c).slice(-8000)));
+
+  const alive = () => exit === null;
+  const postmortem = () =>
+    [
+      exit === null ? `server pid ${child.pid} running` : `server exited: code ${exit.code}, signal ${exit.signal}`,
+      // The first error is most often the cause; each clipped (stacks are long).
+      `error log lines (first 3, last 3 of ${errors.length}):\n${[...new Set([...errors.slice(0, 3), ...errors.slice(-3)])].map((l) => l.slice(0, 600)).join('\n') || '(none)'}`,
+      `last log lines:\n${tail.slice(-8).join('\n')}`,
+      `stderr:\n${stderr.slice(-3000) || '(empty)'}`,
+    ].join('\n');
+
+  await pollUntil(
+    'the server answers GET /api/streams/settings',
+    async () => (await send(port, { method: 'GET', target: '/api/streams/settings' }, 5_000).catch(() => null))?.status === 200,
+    90_000,
+    { intervalMs: 100, abort: () => (alive() ? undefined : postmortem()) },
+  );
+
+  return {
+    port,
+    directPort,
+    dataDir,
+    pid: child.pid as number,
+    alive,
+    exitsWithin: (ms) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]),
+    postmortem,
+    send: (req, to = port) => send(to, req),
+    settingsBytes: () => readFile(join(dataDir, 'settings.json'), 'utf8'),
+    async stop() {
+      if (exit === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      return exit as unknown as { code: number | null; signal: string | null };
+    },
+  };
+}
