@@ -5,10 +5,13 @@
  * of that process, seen by `alive()`, and its last log and stderr lines say why.
  */
 import { execa, type ResultPromise } from 'execa';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DOUBLE_BIN as GO2RTC_DOUBLE } from '../doubles/go2rtc/release.js';
+import { createLogger } from '../../src/logger.js';
+import { openSettingsStore } from '../../src/store/settings-store.js';
 import { DOUBLE_BIN as MEDIAMTX_DOUBLE } from '../doubles/mediamtx/release.js';
 import { freeTcpPort, onLines, pollUntil } from '../media/proc.js';
 import { send, type Answer, type Sent } from './wire.js';
@@ -21,6 +24,11 @@ export const ENGINES = {
   go2rtc: process.env.TOPOSYNC_STREAMING_GO2RTC_PATH || GO2RTC_DOUBLE,
 };
 
+export interface Exit {
+  code: number | null;
+  signal: string | null;
+}
+
 export interface ChildServer {
   port: number;
   /** The token-only direct port (TOPOSYNC_STREAMING_DIRECT_PORT). */
@@ -30,15 +38,34 @@ export interface ChildServer {
   alive(): boolean;
   /** Whether the process exits within `ms` (a connection refused comes before the exit is seen). */
   exitsWithin(ms: number): Promise<boolean>;
-  /** How it ended (or that it runs), with the last error log lines and stderr: for failure messages. */
+  /** Remembers what was just sent (the last few are kept): a crash names them. */
+  note(what: string): void;
+  /** How it ended (or that it runs), the last requests noted, error log lines and stderr: for failure messages. */
   postmortem(): string;
+  /** Throws, with the postmortem, unless the process lives and answers GET /api/streams/settings. */
+  check(): Promise<void>;
   send(req: Sent, port?: number): Promise<Answer>;
   settingsBytes(): Promise<string>;
   /** SIGTERM, then the exit (SIGKILL after 20 s, reported as signal SIGKILL). */
-  stop(): Promise<{ code: number | null; signal: string | null }>;
+  stop(): Promise<Exit>;
+}
+
+/**
+ * A new data directory gets settings whose engine ports were free a moment ago: servers started
+ * at once (test files run in parallel) would otherwise all prefer MediaMTX's defaults and race
+ * for them. The server then starts on existing settings, so it adds no demo stream.
+ */
+async function preferFreeEnginePorts(dataDir: string): Promise<void> {
+  const store = await openSettingsStore({ dataDir, logger: createLogger('silent') });
+  const [rtsp_port, hls_port, webrtc_port, webrtc_udp_port, api_port] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
+  await store.update((draft) => {
+    draft.streaming.engine = { ...draft.streaming.engine, rtsp_port, hls_port, webrtc_port, webrtc_udp_port, api_port };
+  });
+  await store.close();
 }
 
 export async function startChildServer(dataDir: string): Promise<ChildServer> {
+  if (!existsSync(join(dataDir, 'settings.json'))) await preferFreeEnginePorts(dataDir);
   const port = await freeTcpPort();
   let directPort = await freeTcpPort();
   while (directPort === port) directPort = await freeTcpPort();
@@ -56,7 +83,7 @@ export async function startChildServer(dataDir: string): Promise<ChildServer> {
     SUPERVISOR_TOKEN: undefined,
   };
   const child: ResultPromise = execa(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, extendEnv: false, stdin: 'ignore', buffer: false, reject: false, cleanup: true });
-  let exit: { code: number | null; signal: string | null } | null = null;
+  let exit: Exit | null = null;
   const exited = child.then((r) => (exit = { code: r.exitCode ?? null, signal: r.signal ?? null }));
 
   // Bounded: a soak run logs a line per request.
@@ -71,10 +98,12 @@ export async function startChildServer(dataDir: string): Promise<ChildServer> {
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (c: string) => (stderr = (stderr + c).slice(-8000)));
 
+  const notes: string[] = [];
   const alive = () => exit === null;
   const postmortem = () =>
     [
       exit === null ? `server pid ${child.pid} running` : `server exited: code ${exit.code}, signal ${exit.signal}`,
+      `last requests (newest last):\n${notes.join('\n') || '(none)'}`,
       // The first error is most often the cause; each clipped (stacks are long).
       `error log lines (first 3, last 3 of ${errors.length}):\n${[...new Set([...errors.slice(0, 3), ...errors.slice(-3)])].map((l) => l.slice(0, 600)).join('\n') || '(none)'}`,
       `last log lines:\n${tail.slice(-8).join('\n')}`,
@@ -88,14 +117,25 @@ export async function startChildServer(dataDir: string): Promise<ChildServer> {
     { intervalMs: 100, abort: () => (alive() ? undefined : postmortem()) },
   );
 
+  const exitsWithin = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
   return {
     port,
     directPort,
     dataDir,
     pid: child.pid as number,
     alive,
-    exitsWithin: (ms) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]),
+    exitsWithin,
+    note(what) {
+      notes.push(what);
+      if (notes.length > 8) notes.shift();
+    },
     postmortem,
+    async check() {
+      const res = await send(port, { method: 'GET', target: '/api/streams/settings' }).catch(() => null);
+      if (res?.status === 200) return;
+      if (res === null) await exitsWithin(3_000);
+      throw new Error(`${alive() ? `the server stopped answering (${res?.status ?? 'no answer'})` : 'the server died'}\n${postmortem()}`);
+    },
     send: (req, to = port) => send(to, req),
     settingsBytes: () => readFile(join(dataDir, 'settings.json'), 'utf8'),
     async stop() {
@@ -105,7 +145,13 @@ export async function startChildServer(dataDir: string): Promise<ChildServer> {
         await exited;
         clearTimeout(timer);
       }
-      return exit as unknown as { code: number | null; signal: string | null };
+      return exit as unknown as Exit;
     },
   };
+}
+
+/** Stops the server and starts it again on the same data directory: how the first one ended, and the new one. */
+export async function restartChildServer(server: ChildServer): Promise<{ exit: Exit; server: ChildServer }> {
+  const exit = await server.stop();
+  return { exit, server: await startChildServer(server.dataDir) };
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FFMPEG, pollUntil, runToBuffer, sleep } from '../media/proc.js';
-import { startChildServer, type ChildServer } from './child-server.js';
+import { restartChildServer, startChildServer, type ChildServer } from './child-server.js';
 import { OP, closePayload, frame, rawUpgrade, type RawSocket } from './raw-ws.js';
 import { scale, seedFor, suiteTimeout } from './scale.js';
 import { seedServer } from './seed.js';
@@ -58,12 +58,11 @@ describe('bad input: WebSockets', () => {
         const endpoints = wsEndpoints(seeded.media, jpeg);
         const settings = await server.settingsBytes();
         const tally: Record<string, Record<string, number>> = {};
-        const recent: string[] = [];
         const started = Date.now();
 
         const describeCase = (c: WsCase) =>
           `${c.endpoint} ${clip(c.target, 240)} via ${c.via}${c.handshake ? ` (${c.handshake.what})` : ''}\n  actions: ${c.actions.map((a) => (a.kind === 'wait' ? `wait ${a.ms}` : a.what)).join(' | ') || '(none)'}\n  ending: ${c.ending}`;
-        const crashed = () => new Error(`the server died\nlast connections (newest last):\n${recent.join('\n')}\n${server.postmortem()}`);
+        const crashed = () => new Error(`the server died\n${server.postmortem()}`);
 
         const apply = async (ws: RawSocket, a: Action) => {
           if (a.kind === 'wait') return sleep(a.ms);
@@ -84,8 +83,7 @@ describe('bad input: WebSockets', () => {
         }
 
         async function run(c: WsCase, where: string): Promise<void> {
-          recent.push(`${where}: ${describeCase(c)}`);
-          if (recent.length > 8) recent.shift();
+          server.note(`${where}: ${describeCase(c)}`);
           const port = c.via === 'direct' ? server.directPort : server.port;
           let ws: RawSocket;
           try {
@@ -120,10 +118,7 @@ describe('bad input: WebSockets', () => {
         }
 
         async function checkpoint(): Promise<void> {
-          if (!server.alive()) throw crashed();
-          const res = await server.send({ method: 'GET', target: '/api/streams/settings' }).catch(() => null);
-          if (res === null && (await server.exitsWithin(3_000))) throw crashed();
-          if (res?.status !== 200) throw new Error(`the server stopped answering (${res?.status ?? 'no answer'})\n${recent.join('\n')}\n${server.postmortem()}`);
+          await server.check();
           expect(await server.settingsBytes(), 'a WebSocket changed the stored settings').toBe(settings);
         }
 
@@ -148,9 +143,9 @@ describe('bad input: WebSockets', () => {
           throw new Error(`${err.message}: ${JSON.stringify({ jsmpeg: await get('/api/streams/runtime/jsmpeg/sessions'), mse: (await get('/api/streams/runtime/observability')).mse })}`);
         });
 
-        const stopped = await server.stop();
-        expect(stopped, `the server did not stop cleanly\n${server.postmortem()}`).toEqual({ code: 0, signal: null });
-        server = await startChildServer(dataDir);
+        const restarted = await restartChildServer(server);
+        expect(restarted.exit, `the server did not stop cleanly\n${server.postmortem()}`).toEqual({ code: 0, signal: null });
+        server = restarted.server;
         const after = await server.send({ method: 'GET', target: '/api/streams/settings' });
         expect(after.status).toBe(200);
         expect(after.json.store).toMatchObject({ loaded_from: 'primary', recovered: false });

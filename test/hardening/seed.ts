@@ -101,7 +101,7 @@ export async function resetSeed(api: Api, seeded: Seeded): Promise<void> {
     if (t.metadata === null && t.id !== SEED.manualTx) await expectOk(api, json('DELETE', `/api/streams/transmissions/${encodeURIComponent(t.id as string)}`), 'reset');
   }
   for (const p of await list('/api/streams/pipelines')) {
-    if (p.metadata === null && p.name !== SEED.pipeline && p.name !== 'demo') await expectOk(api, json('DELETE', `/api/streams/pipelines/${encodeURIComponent(p.name as string)}`), 'reset');
+    if (p.metadata === null && p.name !== SEED.pipeline) await expectOk(api, json('DELETE', `/api/streams/pipelines/${encodeURIComponent(p.name as string)}`), 'reset');
   }
   for (const c of await list('/api/cameras')) {
     if (c.id !== SEED.camera) await expectOk(api, json('DELETE', `/api/cameras/${encodeURIComponent(c.id as string)}`), 'reset');
