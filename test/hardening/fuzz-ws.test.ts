@@ -1,7 +1,7 @@
 /**
  * Bad input, WebSockets (issue 10, suite 8): every upgrade handler of the server (frame writers,
- * the MSE relay to go2rtc, the JSMpeg fallback) gets seeded random handshakes and frame scripts
- * written byte by byte (`ws-cases.ts`), against the server running as its own process with the
+ * the MSE relay to go2rtc, the JSMpeg fallback) gets fixed lifecycle scripts, then seeded random
+ * handshakes and frame scripts, written byte by byte (`ws-cases.ts`), against the server running as its own process with the
  * engine and sidecar (doubles, or the real binaries when configured). Properties: a refused
  * handshake is never a 5xx (besides a limit) and carries the error shape, the refusals the
  * contract requires happen, the process never dies, a connection the client closes is closed by
@@ -22,7 +22,7 @@ import { OP, closePayload, frame, rawUpgrade, type RawSocket } from './raw-ws.js
 import { scale, seedFor, suiteTimeout } from './scale.js';
 import { seedServer } from './seed.js';
 import { clip, isErrorShape } from './wire.js';
-import { wsCase, wsEndpoints, type Action, type WsCase } from './ws-cases.js';
+import { wsCase, wsCorpus, wsEndpoints, type Action, type WsCase } from './ws-cases.js';
 
 const CONNECTIONS = scale(400, 10_000);
 const BATCH = 25;
@@ -71,7 +71,8 @@ describe('bad input: WebSockets', () => {
 
         /** Ends the connection as the case says; a connection the client closed must be closed by the server too. */
         async function end(ws: RawSocket, c: WsCase, fail: (why: string) => Error): Promise<void> {
-          const closes = c.ending === 'close' || c.ending === 'close-twice' || c.ending === 'half-close';
+          const desynced = c.actions.some((a) => a.kind === 'raw' && a.desync);
+          const closes = !desynced && (c.ending === 'close' || c.ending === 'close-twice' || c.ending === 'half-close');
           if (c.ending === 'close') ws.write(frame(OP.close, closePayload(1000)));
           if (c.ending === 'close-twice') ws.write(Buffer.concat([frame(OP.close, closePayload(1000)), frame(OP.close, closePayload(1000))]));
           if (c.ending === 'half-close') ws.socket.end();
@@ -122,6 +123,9 @@ describe('bad input: WebSockets', () => {
           expect(await server.settingsBytes(), 'a WebSocket changed the stored settings').toBe(settings);
         }
 
+        const corpus = wsCorpus(endpoints, jpeg);
+        for (const [i, c] of corpus.entries()) await run(c, `lifecycle #${i}`);
+        await checkpoint();
         const arb = wsCase(endpoints);
         for (let batch = 0; batch * BATCH < CONNECTIONS; batch++) {
           const cases = fc.sample(arb, { seed: (seed + batch) | 0, numRuns: Math.min(BATCH, CONNECTIONS - batch * BATCH) });
@@ -149,7 +153,7 @@ describe('bad input: WebSockets', () => {
         const after = await server.send({ method: 'GET', target: '/api/streams/settings' });
         expect(after.status).toBe(200);
         expect(after.json.store).toMatchObject({ loaded_from: 'primary', recovered: false });
-        console.log(JSON.stringify({ suite: 'fuzz-ws', seed, connections: CONNECTIONS, seconds: Math.round((Date.now() - started) / 1000), handshakes: tally }));
+        console.log(JSON.stringify({ suite: 'fuzz-ws', seed, lifecycle: corpus.length, connections: CONNECTIONS, seconds: Math.round((Date.now() - started) / 1000), handshakes: tally }));
       } finally {
         await server.stop();
       }

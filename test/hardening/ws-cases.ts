@@ -15,7 +15,7 @@ import { API_TOKEN, type MediaUrls } from './seed.js';
 export type Action =
   | { kind: 'text'; data: string | Buffer; what: string }
   | { kind: 'binary'; data: Buffer; what: string }
-  | { kind: 'raw'; bytes: Buffer; what: string }
+  | { kind: 'raw'; bytes: Buffer; what: string; desync?: boolean }
   | { kind: 'wait'; ms: number };
 
 export type Ending = 'close' | 'close-twice' | 'destroy' | 'half-close' | 'cut-mid-frame';
@@ -33,6 +33,8 @@ export interface WsCase {
 export interface WsEndpoint {
   /** The handler's name in `const upgrades = [...]` of src/server.ts. */
   name: string;
+  /** The endpoint's own handshake target, and bent ones. */
+  valid: string;
   target: fc.Arbitrary<string>;
   /** Messages of the endpoint's own protocol, good and bad. */
   message: fc.Arbitrary<Action>;
@@ -44,7 +46,7 @@ export interface WsEndpoint {
 
 const text = (what: string, data: string | Buffer): Action => ({ kind: 'text', data, what });
 const binary = (what: string, data: Buffer): Action => ({ kind: 'binary', data, what });
-const raw = (what: string, bytes: Buffer): Action => ({ kind: 'raw', bytes, what });
+const raw = (what: string, bytes: Buffer, desync = false): Action => ({ kind: 'raw', bytes, what, desync });
 
 /** Text that is not JSON, or JSON of another shape, for every endpoint. */
 const junkText = fc.oneof(
@@ -80,7 +82,8 @@ function protocolAbuse(maxPayload: number): fc.Arbitrary<Action> {
     fc.constant(raw('close with an invalid UTF-8 reason', frame(OP.close, Buffer.concat([closePayload(1000), Buffer.from([0xff, 0xfe])])))),
     fc.constant(raw('close, then data after it', Buffer.concat([frame(OP.close, closePayload(1000)), frame(OP.text, '{"type":"update"}'), frame(OP.binary, Buffer.from([0xff, 0xd8, 0xff]))]))),
     fc.constant(raw('close twice', Buffer.concat([frame(OP.close, closePayload(1000)), frame(OP.close, closePayload(1001))]))),
-    fc.constant(raw('half a frame', frame(OP.text, '{"type":"update"}').subarray(0, 5))),
+    // What follows is read as the rest of this frame: a close frame after it is no close.
+    fc.constant(raw('half a frame', frame(OP.text, '{"type":"update"}').subarray(0, 5), true)),
   );
 }
 
@@ -142,9 +145,9 @@ export function wsEndpoints(media: MediaUrls, jpeg: Buffer): WsEndpoint[] {
   );
   const jsmpegMessage = fc.constantFrom('hello', '{"type":"x"}', repeat('z', 4096)).map((s) => text(`${s.length} chars of text (the player sends nothing)`, s));
   return [
-    { name: 'writers', target: writerTarget, message: writerMessage, maxPayload: 4 * 1024 * 1024, upstream: ['too_many_writers'] },
-    { name: 'mse', target: mediaTarget(media.mse, media.jsmpeg), message: mseMessage, maxPayload: 64 * 1024, upstream: [] },
-    { name: 'jsmpeg', target: mediaTarget(media.jsmpeg, media.mse), message: jsmpegMessage, maxPayload: 4096, upstream: [] },
+    { name: 'writers', valid: `/api/streams/writers/ws?transmission_id=${SEED.pipelineTx}&writer_id=lifecycle&token=${API_TOKEN}`, target: writerTarget, message: writerMessage, maxPayload: 4 * 1024 * 1024, upstream: ['too_many_writers'] },
+    { name: 'mse', valid: media.mse, target: mediaTarget(media.mse, media.jsmpeg), message: mseMessage, maxPayload: 64 * 1024, upstream: [] },
+    { name: 'jsmpeg', valid: media.jsmpeg, target: mediaTarget(media.jsmpeg, media.mse), message: jsmpegMessage, maxPayload: 4096, upstream: [] },
   ];
 }
 
@@ -187,4 +190,35 @@ export function wsCase(endpoints: WsEndpoint[]): fc.Arbitrary<WsCase> {
       actions,
       ending,
     }));
+}
+
+const msg = (s: string) => text(s, s);
+const closeFrame = raw('close frame', frame(OP.close, closePayload(1000)));
+
+/**
+ * Fixed scripts run before the random ones, so every run has each protocol's lifecycle out of
+ * order: a writer's update and frame after its close, close twice, a reopen, data after the
+ * WebSocket close frame; an MSE request twice, binary first, a close before go2rtc answered; a
+ * JSMpeg socket closed before its encoder started; each endpoint's message one byte over its limit.
+ */
+export function wsCorpus(endpoints: WsEndpoint[], jpeg: Buffer): WsCase[] {
+  const scripts: Record<string, Action[][]> = {
+    writers: [
+      [msg('{"type":"close"}'), msg('{"type":"update"}'), binary('a frame after close', jpeg), msg('{"type":"close"}'), msg('{"type":"close"}'), msg('{"type":"open","priority":5}'), binary('a frame', jpeg)],
+      [msg('{"type":"update"}'), msg('{"type":"open"}'), msg('{"type":"open","priority":-1000}')],
+      [closeFrame, binary('a frame after the close frame', jpeg), msg('{"type":"update"}')],
+      [binary('a frame one byte over the limit', Buffer.concat([jpeg, Buffer.alloc(4 * 1024 * 1024 + 1 - jpeg.length)]))],
+    ],
+    mse: [
+      [msg('{"type":"mse","value":"avc1.640029"}'), msg('{"type":"mse","value":"avc1.640029"}'), { kind: 'wait', ms: 200 }],
+      [binary('binary first', Buffer.from('{"type":"mse"}'))],
+      [msg('{"type":"mse"}'), closeFrame, msg('{"type":"mse"}')],
+      [text('a request one byte over the limit', `{"type":"mse","value":"${repeat('a', 64 * 1024 - 24)}"}`)],
+    ],
+    jsmpeg: [[], [closeFrame, msg('after close')], [text('text one byte over the limit', repeat('z', 4097))], [{ kind: 'wait', ms: 300 }, closeFrame, closeFrame]],
+  };
+  const endings: Ending[] = ['close', 'close-twice', 'destroy', 'half-close', 'cut-mid-frame'];
+  return endpoints.flatMap((e) =>
+    (scripts[e.name] ?? []).flatMap((actions) => endings.map((ending) => ({ endpoint: e.name, target: e.valid, handshake: null, via: 'ingress' as const, actions, ending }))),
+  );
 }
