@@ -1,0 +1,22 @@
+/**
+ * The engines the engine-facing tests run against: the real MediaMTX / go2rtc binaries when
+ * TOPOSYNC_STREAMING_MEDIAMTX_PATH / TOPOSYNC_STREAMING_GO2RTC_PATH name them (`npm run test:engines`
+ * on a machine that built them), else the project's doubles (CI). One place decides, so every suite
+ * runs unchanged against either target.
+ */
+import { DOUBLE_BIN as GO2RTC_DOUBLE } from './doubles/go2rtc/release.js';
+import { DOUBLE_BIN as MEDIAMTX_DOUBLE } from './doubles/mediamtx/release.js';
+
+const realMediamtx = process.env.TOPOSYNC_STREAMING_MEDIAMTX_PATH || null;
+const realGo2rtc = process.env.TOPOSYNC_STREAMING_GO2RTC_PATH || null;
+
+export const ENGINE_BINS = {
+  mediamtx: realMediamtx ?? MEDIAMTX_DOUBLE,
+  go2rtc: realGo2rtc ?? GO2RTC_DOUBLE,
+} as const;
+
+/** Which target this run has: a test that reads a double's own log or knobs can only run against the double. */
+export const REAL_ENGINES = { mediamtx: realMediamtx !== null, go2rtc: realGo2rtc !== null } as const;
+
+/** Label for test titles and printed figures. */
+export const engineTarget = (which: keyof typeof REAL_ENGINES): string => (REAL_ENGINES[which] ? `real ${which}` : `${which} double`);
