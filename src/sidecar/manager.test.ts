@@ -14,10 +14,11 @@ import type { Supervisor } from '../process/types.js';
 import { sha256hex, startReleaseServer, type ReleaseServer } from '../../test/doubles/mediamtx/release.js';
 import { DOUBLE_BIN, doubleReleaseAsset } from '../../test/doubles/go2rtc/release.js';
 import type { Violation } from '../../test/doubles/go2rtc/server.js';
+import { ENGINE_BINS, REAL_ENGINES, engineTarget } from '../../test/engines.js';
 import { mseRoutes } from '../api/routes/mse.js';
 import { cachedGo2rtcPath, go2rtcPlatform, resolveGo2rtcBinary } from './binary.js';
 import { go2rtcAssetName } from './download.js';
-import { createGo2rtcManager, type Go2rtcManager, type Go2rtcManagerOptions } from './manager.js';
+import { createGo2rtcManager, isTestedGo2rtcVersion, type Go2rtcManager, type Go2rtcManagerOptions } from './manager.js';
 import { GO2RTC_SHA256 } from './pins.js';
 
 const PLATFORM = (() => {
@@ -64,7 +65,7 @@ async function setup(overrides: Partial<Go2rtcManagerOptions> = {}, mse: { enabl
   const supervisor = createSupervisor({ logger, defaults: { backoff: { initialMs: 100, maxMs: 400 } } });
   const settings = v.parse(streamingSettingsSchema, { mse: { enabled: mse.enabled ?? true, allow_download: mse.allow_download ?? false } });
   const rtsp = { port: 18554 };
-  const sidecar = createGo2rtcManager({ supervisor, logger, dataDir, settings: () => settings, rtspPort: () => rtsp.port, logLevel: 'info', go2rtcPath: DOUBLE_BIN, bundledPaths: [], apiPort: await freePort(), startTimeoutMs: 20_000, ...overrides });
+  const sidecar = createGo2rtcManager({ supervisor, logger, dataDir, settings: () => settings, rtspPort: () => rtsp.port, logLevel: 'info', go2rtcPath: ENGINE_BINS.go2rtc, bundledPaths: [], apiPort: await freePort(), startTimeoutMs: 20_000, ...overrides });
   return { dataDir, logs, supervisor, settings, sidecar, rtsp };
 }
 
@@ -80,6 +81,8 @@ const api = async <T>(env: Env, path: string): Promise<T> => {
   if (!base) throw new Error('go2rtc not running');
   return (await (await fetch(`${base}${path}`)).json()) as T;
 };
+/** Double only: the double's record of contract violations (the real go2rtc keeps none; against it this checks nothing). */
+const doubleViolations = async (env: Env): Promise<Violation[]> => (REAL_ENGINES.go2rtc ? [] : api<Violation[]>(env, '/_double/violations'));
 
 describe('go2rtc binary resolution', () => {
   it('is missing with a reason naming every place looked at', async () => {
@@ -190,7 +193,7 @@ describe('go2rtc download', () => {
   });
 });
 
-describe('go2rtc manager with the go2rtc double under the supervisor', () => {
+describe(`go2rtc manager with the ${engineTarget('go2rtc')} under the supervisor`, () => {
   let env: Env;
   beforeAll(async () => {
     env = await setup();
@@ -202,7 +205,9 @@ describe('go2rtc manager with the go2rtc double under the supervisor', () => {
   it('starts through the supervisor as `go2rtc -config <file>` and waits for GET /api', async () => {
     await env.sidecar.syncStreams(['cam/front/main', 'cam/front/sub']);
     const st = await env.sidecar.start();
-    expect(st).toMatchObject({ state: 'running', version: 'v1.9.14', running_version: '1.9.14', binary: { path: DOUBLE_BIN, source: 'env', reason: null }, restarts: 0, last_error: null });
+    expect(st).toMatchObject({ state: 'running', version: 'v1.9.14', running_version: expect.stringMatching(/^1\.9\.14/), binary: { path: ENGINE_BINS.go2rtc, source: 'env', reason: null }, restarts: 0, last_error: null });
+    // What this go2rtc reports (a source build says `1.9.14+dev.`) is the release this server is tested with: no warning.
+    expect(env.logs.join('\n')).not.toContain('another version');
     expect(st.pid).toEqual(expect.any(Number));
     expect(st.api_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(st.streams).toEqual({ desired: 2, configured: 2, restart_pending: false });
@@ -215,7 +220,7 @@ describe('go2rtc manager with the go2rtc double under the supervisor', () => {
     expect(env.sidecar.wsUrl('cam/front/main')).toBe(`ws://127.0.0.1:${new URL(st.api_url as string).port}/api/ws?src=cam~front~main`);
     expect(env.sidecar.wsUrl('cam/other')).toBeNull();
     expect(await env.sidecar.start()).toMatchObject({ state: 'running', pid: st.pid });
-    expect(await api<Violation[]>(env, '/_double/violations')).toEqual([]);
+    expect(await doubleViolations(env)).toEqual([]);
   });
 
   it('restarts go2rtc only when the stream set (or MediaMTX port) changes', async () => {
@@ -234,7 +239,7 @@ describe('go2rtc manager with the go2rtc double under the supervisor', () => {
     const streams = await api<Record<string, { producers: { url: string }[] }>>(env, '/api/streams');
     expect(streams['pipe~det~out']?.producers[0]?.url).toBe('rtsp://127.0.0.1:28554/pipe/det/out#backchannel=0');
     expect(env.supervisor.count('go2rtc')).toBe(1);
-    expect(await api<Violation[]>(env, '/_double/violations')).toEqual([]);
+    expect(await doubleViolations(env)).toEqual([]);
   });
 
   it('comes back after a crash (supervisor restart) and answers again', async () => {
@@ -278,6 +283,23 @@ describe('go2rtc manager with the go2rtc double under the supervisor', () => {
     const stopped = await app.request('/api/streams/mse/stop', { method: 'POST' });
     expect(await stopped.json()).toMatchObject({ state: 'stopped' });
     expect(env.supervisor.count('go2rtc')).toBe(0);
+  });
+});
+
+describe('go2rtc version check', () => {
+  // What builds of v1.9.14 report: the release asset, a source build (`go build` at the tag), one with a VCS revision.
+  it.each([
+    ['1.9.14', true],
+    ['1.9.14+dev.', true],
+    ['1.9.14+dev.a1b2c3d', true],
+    ['1.9.13', false],
+    ['1.9.15+dev.', false],
+    ['1.9.140', false],
+    ['1.9.14-rc1', false],
+    ['1.9.14+dev.-dirty', false],
+    ['', false],
+  ])('%j is the tested release: %s', (reported, tested) => {
+    expect(isTestedGo2rtcVersion(reported)).toBe(tested);
   });
 });
 

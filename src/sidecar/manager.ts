@@ -129,6 +129,16 @@ const CHILD_NAME = 'go2rtc';
 /** `GET /api` (go2rtc v1.9.14 `app.Info`): only what we read. */
 const infoSchema = v.object({ version: v.string() });
 
+/**
+ * Whether go2rtc's reported version is the release this server is tested with. A build from the
+ * tagged source (not the module proxy's exact module) reports `1.9.14+dev.` or `1.9.14+dev.<revision>`:
+ * the same release, so no warning; any other release (or pre-release) is another version.
+ */
+export function isTestedGo2rtcVersion(reported: string): boolean {
+  const release = GO2RTC_VERSION.replace(/^v/, '');
+  return reported === release || (reported.startsWith(`${release}+dev.`) && /^[0-9a-f]*$/i.test(reported.slice(release.length + 5)));
+}
+
 /** Binds (then releases) a loopback port; null when taken. 0 asks the OS for a free one. */
 function probeLoopback(port: number): Promise<number | null> {
   return new Promise((resolve) => {
@@ -348,7 +358,7 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
     configured = streams;
     start.running();
     failedStarts = 0;
-    if (runningVersion !== GO2RTC_VERSION.replace(/^v/, '')) {
+    if (runningVersion !== null && !isTestedGo2rtcVersion(runningVersion)) {
       log.warn({ expected: GO2RTC_VERSION, running: runningVersion }, 'go2rtc reports another version than the one this server is tested with');
     }
     log.info({ pid: service.handle.status().pid, binary: found.path, source: found.source, api_port: picked.port, streams: Object.keys(streams).length, version: runningVersion }, 'go2rtc running');
