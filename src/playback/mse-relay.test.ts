@@ -285,6 +285,21 @@ describe('MSE relay end to end (browser ↔ relay ↔ go2rtc double)', () => {
     await c.closed;
   });
 
+  it('a cold path go2rtc cannot read yet: its errors are held back and the request asked again until media comes (double only: the real engines are in test/playback/mse-cold.test.ts)', async () => {
+    await double(env, '/_double/unready', { method: 'POST', body: JSON.stringify({ dials: 3 }) });
+    const c = connect(mseUrl(env, SUB.path, tokens.issue(SUB)));
+    await c.opened;
+    c.ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' }));
+    await waitFor('media after the retries', () => c.binaries.length >= 2);
+    expect(c.texts.map((t) => (t as { type: string }).type)).toEqual(['mse']);
+    const session = (await double<SessionInfo[]>(env, '/_double/sessions')).at(-1) as SessionInfo;
+    expect(session.received).toHaveLength(4); // the first ask and three more
+    expect(env.relay.stats().open.find((s) => s.path === SUB.path)?.upstream_retries).toBe(3);
+    expect(await double<Violation[]>(env, '/_double/violations')).toEqual([]);
+    c.ws.close();
+    await c.closed;
+  });
+
   it('answers malformed or foreign browser messages itself and forwards nothing; a binary message closes with 1003', async () => {
     const c = connect(mseUrl(env, FRONT.path, tokens.issue(FRONT)));
     await c.opened;
@@ -451,5 +466,31 @@ describe('MSE relay with a viewer that stops reading', () => {
     await waitFor('relay forgot the viewer', () => env.relay.connections() === 0);
     expect(env.demand.get('tx-front')).toBe(0);
     await waitFor('go2rtc side closed', async () => (await double<SessionInfo[]>(env, '/_double/sessions')).every((x) => x.closed_at !== null));
+  });
+});
+
+describe('MSE relay with a path that never becomes readable', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await setup({ readyTimeoutMs: 600 });
+  });
+  afterAll(async () => {
+    await teardown(env);
+  });
+
+  it("passes go2rtc's error on once readyTimeoutMs has passed, and keeps the socket (double only: it makes go2rtc's dial fail on cue)", async () => {
+    await double(env, '/_double/unready', { method: 'POST', body: JSON.stringify({ dials: 1000 }) });
+    const c = connect(mseUrl(env, FRONT.path, tokens.issue(FRONT)));
+    await c.opened;
+    const started = Date.now();
+    c.ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' }));
+    await waitFor('the error', () => c.texts.length >= 1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect(c.texts).toEqual([{ type: 'error', value: 'mse: streams: wrong response on DESCRIBE' }]);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    expect(env.relay.stats().open[0]?.upstream_retries).toBeGreaterThanOrEqual(1);
+    await double(env, '/_double/unready', { method: 'POST', body: JSON.stringify({ dials: 0 }) });
+    c.ws.close();
+    await c.closed;
   });
 });

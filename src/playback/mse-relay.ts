@@ -50,6 +50,14 @@ import type { MediaScope, MediaTokens } from './tokens.js';
  * not as a go2rtc failure; if go2rtc gives up first while the viewer holds the pause, the close is
  * still 4008.
  *
+ * Cold outputs: the first viewer of an output nobody reads reaches go2rtc before the path has
+ * media. A writer-fed or transcoded path has no publisher until the demand this viewer adds starts
+ * one (MediaMTX answers go2rtc's DESCRIBE 404 at once), and a camera pulled on demand may take
+ * longer than go2rtc's 5 s RTSP patience. go2rtc then answers the `mse` request with
+ * `{"type":"error"}` and keeps the socket open. Until go2rtc has answered `mse` once and for
+ * `readyTimeoutMs` after connecting, such an error (not a permanent one: codecs, unknown stream) is not passed on: the same request is sent
+ * again after a short growing delay, so the browser sees a slower first frame instead of an error.
+ *
  * The token is checked once, at connect; the socket then lives until either side closes. Tokens
  * and query strings are never logged.
  */
@@ -99,6 +107,8 @@ export interface MseRelayOptions {
   mseRequestTimeoutMs?: number;
   /** Largest message accepted from go2rtc (one fMP4 fragment); at most `maxBufferedBytes`. Default 16 MiB (or `maxBufferedBytes` when smaller). */
   maxUpstreamMessageBytes?: number;
+  /** How long after connecting go2rtc's errors before its first `mse` answer are retried instead of passed on (a cold path starting). Default 30 s. */
+  readyTimeoutMs?: number;
 }
 
 export interface MseViewerStats {
@@ -117,6 +127,8 @@ export interface MseViewerStats {
   paused_ms: number;
   bytes_to_viewer: number;
   messages_to_viewer: number;
+  /** go2rtc errors held back while the path was starting, each answered by asking again. */
+  upstream_retries: number;
   messages_from_viewer: number;
   /** Set once closed: the code sent to the browser and why. */
   close_code: number | null;
@@ -162,6 +174,24 @@ function clip(reason: string): string {
 const FRAME_HEADER_MAX = 10;
 const CODECS_RE = /^[A-Za-z0-9.,_-]{0,512}$/;
 
+/** The `type` and `value` of a go2rtc text message (both null when it is not one). */
+function parseMessage(data: Buffer): { type: unknown; value: unknown } {
+  try {
+    const m = JSON.parse(data.toString('utf8')) as { type?: unknown; value?: unknown } | null;
+    return { type: m?.type ?? null, value: m?.value ?? null };
+  } catch {
+    return { type: null, value: null };
+  }
+}
+
+/**
+ * go2rtc errors that asking again cannot fix (go2rtc v1.9.14 wording): the browser's codecs do not
+ * match the stream, the stream is not in go2rtc's config, or its source is of an unknown scheme.
+ * Every other error before the first answer is a source that cannot be read yet (DESCRIBE 404 from
+ * a path with no publisher, go2rtc's 5 s dial timeout while MediaMTX starts an on-demand source).
+ */
+const PERMANENT_ERROR_RE = /codecs not matched|stream not found|unsupported scheme/;
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -176,6 +206,11 @@ interface Viewer {
   pausedAt: number | null;
   poll: NodeJS.Timeout | null;
   requestTimer: NodeJS.Timeout | null;
+  /** The last `mse` request sent to go2rtc, and whether go2rtc has answered one with `mse` yet. */
+  request: string | null;
+  answered: boolean;
+  connectedAt: number;
+  retryTimer: NodeJS.Timeout | null;
   release: () => void;
   done: Promise<void>;
 }
@@ -193,6 +228,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
   const closeGraceMs = options.closeGraceMs ?? 3000;
   const mseRequestTimeoutMs = options.mseRequestTimeoutMs ?? 30_000;
   const maxUpstream = options.maxUpstreamMessageBytes ?? Math.min(16 * 1024 * 1024, maxBuffered);
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   if (!(lowWater >= 0 && lowWater < highWater && highWater < maxBuffered)) throw new RangeError('mse relay: need 0 <= lowWaterBytes < highWaterBytes < maxBufferedBytes');
   if (!(maxUpstream <= maxBuffered)) throw new RangeError('mse relay: maxUpstreamMessageBytes must not exceed maxBufferedBytes');
   const log = options.logger.child({ component: 'mse-relay' });
@@ -213,6 +249,8 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     v.poll = null;
     if (v.requestTimer) clearTimeout(v.requestTimer);
     v.requestTimer = null;
+    if (v.retryTimer) clearTimeout(v.retryTimer);
+    v.retryTimer = null;
     const wasPaused = v.pausedAt !== null;
     if (wasPaused) v.stats.paused_ms += Date.now() - (v.pausedAt as number);
     v.pausedAt = null;
@@ -261,9 +299,30 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     v.upstream?.resume();
   }
 
+  /**
+   * A go2rtc error before its first `mse` answer while the path may still be starting: held back,
+   * and the request sent again. True when held.
+   */
+  function retryCold(v: Viewer): boolean {
+    if (v.request === null || v.retryTimer !== null || Date.now() - v.connectedAt >= readyTimeoutMs) return false;
+    const delay = Math.min(250 * 2 ** v.stats.upstream_retries, 2000);
+    v.stats.upstream_retries += 1;
+    log.debug({ viewer: v.stats.id, path: v.stats.path, retry: v.stats.upstream_retries, delay_ms: delay }, 'go2rtc cannot read the path yet; asking again');
+    v.retryTimer = setTimeout(() => {
+      v.retryTimer = null;
+      if (v.stats.state === 'relaying' && v.request !== null && v.upstream?.readyState === WebSocket.OPEN) v.upstream.send(v.request);
+    }, delay);
+    return true;
+  }
+
   /** go2rtc → browser, within the byte bound. */
   function forward(v: Viewer, data: Buffer, isBinary: boolean): void {
     if (v.stats.state !== 'relaying' || v.browser.readyState !== WebSocket.OPEN) return;
+    if (!v.answered) {
+      const m = isBinary ? null : parseMessage(data);
+      if (m?.type === 'error' && !PERMANENT_ERROR_RE.test(String(m.value)) && retryCold(v)) return;
+      if (isBinary || m?.type === 'mse') v.answered = true;
+    }
     const before = v.browser.bufferedAmount;
     if (before + data.length + FRAME_HEADER_MAX > maxBuffered) return slow(v, `${before} bytes queued, the next ${data.length} would pass the ${maxBuffered}-byte cap`);
     v.browser.send(data, { binary: isBinary });
@@ -294,6 +353,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     const text = JSON.stringify(m.value === undefined ? { type: 'mse' } : { type: 'mse', value: m.value });
     if (v.requestTimer) clearTimeout(v.requestTimer);
     v.requestTimer = null;
+    v.request = text;
     const up = v.upstream;
     if (up && up.readyState === WebSocket.OPEN) up.send(text);
     else if (v.queue.length < 4) v.queue.push(text);
@@ -343,12 +403,13 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
       paused_ms: 0,
       bytes_to_viewer: 0,
       messages_to_viewer: 0,
+      upstream_retries: 0,
       messages_from_viewer: 0,
       close_code: null,
       close_reason: null,
     };
     let resolveDone!: () => void;
-    const v: Viewer = { stats, browser, upstream: null, queue: [], pausedAt: null, poll: null, requestTimer: null, release: () => {}, done: new Promise((r) => (resolveDone = r)) };
+    const v: Viewer = { stats, browser, upstream: null, queue: [], pausedAt: null, poll: null, requestTimer: null, request: null, answered: false, connectedAt: Date.now(), retryTimer: null, release: () => {}, done: new Promise((r) => (resolveDone = r)) };
     viewers.add(v);
     browser.on('error', (err) => log.debug({ viewer: stats.id, err: err.message }, 'browser socket error'));
     browser.on('message', (data, isBinary) => fromBrowser(v, data, isBinary));
@@ -357,6 +418,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
       stats.state = 'closed';
       if (v.poll) clearInterval(v.poll);
       if (v.requestTimer) clearTimeout(v.requestTimer);
+      if (v.retryTimer) clearTimeout(v.retryTimer);
       v.release();
       viewers.delete(v);
       closedStats.push({ ...stats });

@@ -111,6 +111,8 @@ export function createDoubleCore(ref: Go2rtcReference, config: DoubleConfig, out
   const requests: LoggedRequest[] = [];
   const sessions = new Map<number, SessionInfo>();
   const producers = new Map<string, StreamProducer>();
+  /** Source dials still to fail as a path with no publisher does (`POST /_double/unready`). */
+  let unreadyDials = 0;
   const media: MediaOptions = { ...DEFAULT_MEDIA };
   let nextSession = 1;
   /** Open sessions' server-side close (test control: go2rtc closing a consumer). */
@@ -175,6 +177,12 @@ export function createDoubleCore(ref: Go2rtcReference, config: DoubleConfig, out
     if (p === '/_double/config' && req.method === 'GET') return send(res, 200, { file: config.file, config: config.raw });
     if (p === '/_double/producers' && req.method === 'GET') {
       return send(res, 200, [...producers.values()].map((pr) => ({ name: pr.name, running: pr.running, pid: pr.pid, consumers: pr.consumers, fragments: pr.fragments })));
+    }
+    if (p === '/_double/unready' && req.method === 'POST') {
+      const body = JSON.parse((await readBody(req)) || '{}') as { dials?: unknown };
+      if (typeof body.dials !== 'number' || !Number.isInteger(body.dials) || body.dials < 0) return send(res, 400, { error: 'dials must be a non-negative integer' });
+      unreadyDials = body.dials;
+      return send(res, 200, { dials: unreadyDials });
     }
     if (p === '/_double/media') {
       if (req.method === 'POST') {
@@ -384,6 +392,11 @@ export function createDoubleCore(ref: Go2rtcReference, config: DoubleConfig, out
         return sendError(`mse: streams: codecs not matched: video:H264 => ${cons}`);
       }
       let producer = producers.get(src);
+      if (unreadyDials > 0 && !producer?.running) {
+        // What go2rtc v1.9.14 answers when MediaMTX's path has no publisher yet (DESCRIBE 404).
+        unreadyDials -= 1;
+        return sendError('mse: streams: wrong response on DESCRIBE');
+      }
       if (!producer || producer.source !== source) {
         producer?.stop();
         producer = new StreamProducer(src, source, () => media, out);
