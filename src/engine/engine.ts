@@ -13,7 +13,7 @@ import { createMediamtxClient, encodePathName, type MediamtxClient } from './cli
 import { renderMediamtxConfig, writeMediamtxConfig } from './config.js';
 import { DEFAULT_DOWNLOAD_BASE_URL, DownloadError, downloadMediamtx } from './download.js';
 import { pathConfError, redactPathConf, samePathConf, type PathConf } from './path-conf.js';
-import { PORT_NAMES, resolvePorts, type PortName, type PortPlan } from './ports.js';
+import { PORT_NAMES, resolvePorts, takenListener, type ListenerName, type PortName, type PortPlan } from './ports.js';
 
 export type EngineState = 'missing' | 'stopped' | 'starting' | 'running' | 'crashed' | 'failed';
 
@@ -36,7 +36,8 @@ export interface EngineStatus {
   download: { allowed: boolean; in_progress: boolean; last_error: string | null };
   /** `http://127.0.0.1:<api>` of the running engine. */
   api_url: string | null;
-  paths: { desired: number; last_sync_at: string | null; last_sync_errors: number };
+  /** `errors`: the paths the engine refused at the last sync, with why (redacted); each is retried after a back-off. */
+  paths: { desired: number; last_sync_at: string | null; last_sync_errors: number; errors: { path: string | null; error: string }[] };
 }
 
 export interface SyncResult {
@@ -65,6 +66,8 @@ export interface EngineManagerOptions {
   startTimeoutMs?: number;
   /** Per control-API request. Default 2 s. */
   apiTimeoutMs?: number;
+  /** Clock of the path-config back-off (tests). Default Date.now. */
+  now?: () => number;
 }
 
 export interface EngineManager {
@@ -105,9 +108,15 @@ const optionsSchema = v.object({
   fetch: v.optional(v.custom<typeof fetch>((f) => typeof f === 'function', 'must be a function')),
   startTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(600_000))),
   apiTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(50), v.maxValue(60_000))),
+  now: v.optional(v.custom<() => number>((f) => typeof f === 'function', 'must be a function')),
 });
 
 const CHILD_NAME = 'mediamtx';
+
+/** A path config the engine refused is sent again after 10 s, then 20 s, ... at most every 5 min (unless it changes). */
+const REFUSED_RETRY_MS = { initial: 10_000, max: 300_000 };
+/** Start attempts when a port is taken between the probe and MediaMTX's bind. */
+const PORT_CLASH_ATTEMPTS = 3;
 
 /**
  * Owns the MediaMTX child: finds (or downloads) the binary, picks ports, renders the config,
@@ -130,6 +139,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
   const fetchImpl = options.fetch ?? fetch;
   const startTimeoutMs = options.startTimeoutMs ?? 15_000;
   const apiTimeoutMs = options.apiTimeoutMs ?? 2000;
+  const now = options.now ?? Date.now;
 
   let binary: BinaryResolution | null = null;
   let ports: PortPlan | null = null;
@@ -139,7 +149,12 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
   const start = createStartTracker({ log, label: 'MediaMTX' });
   let desired: Map<string, PathConf> | null = null;
   let lastSyncAt: string | null = null;
-  let lastSyncErrors = 0;
+  let lastSyncErrors: SyncResult['errors'] = [];
+  /** Path configs the engine refused: not sent again, identical, before `retryAt`. */
+  const refused = new Map<string, { conf: string; error: string; attempts: number; retryAt: number }>();
+  let loggedErrors = '';
+  /** Bumped at every launch: a crash of an older process must not relaunch a newer one. */
+  let generation = 0;
 
   const serially = createSerialQueue();
   const syncSerially = createSerialQueue();
@@ -181,7 +196,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
       last_error: start.lastError(),
       download: { allowed: s.engine.allow_download, in_progress: download.inProgress(), last_error: download.lastError() },
       api_url: live ? `http://127.0.0.1:${live.api.actual}` : null,
-      paths: { desired: desired?.size ?? 0, last_sync_at: lastSyncAt, last_sync_errors: lastSyncErrors },
+      paths: { desired: desired?.size ?? 0, last_sync_at: lastSyncAt, last_sync_errors: lastSyncErrors.length, errors: lastSyncErrors.map((e) => ({ ...e })) },
     };
   }
 
@@ -265,16 +280,35 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
       return;
     }
     missingChanged(null);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await launch(found.path, found.source);
+      if (outcome === 'running') break;
+      if (outcome !== null && attempt < PORT_CLASH_ATTEMPTS) {
+        log.warn({ listener: outcome }, 'an engine port was taken while MediaMTX started; picking ports again');
+        continue;
+      }
+      return;
+    }
+    if (desired) await syncPaths(desired);
+  }
+
+  /**
+   * Picks ports, renders the config and starts MediaMTX once. Resolves `running`, the listener whose
+   * port someone else took meanwhile (worth another try with fresh ports), or null (failed, recorded).
+   */
+  async function launch(binaryPath: string, source: BinarySource): Promise<'running' | ListenerName | null> {
     const s = settings();
-    ports = await resolvePorts({ rtsp: s.engine.rtsp_port, hls: s.engine.hls_port, webrtc: s.engine.webrtc_port, webrtc_udp: s.engine.webrtc_udp_port, api: s.engine.api_port });
+    const plan = await resolvePorts({ rtsp: s.engine.rtsp_port, hls: s.engine.hls_port, webrtc: s.engine.webrtc_port, webrtc_udp: s.engine.webrtc_udp_port, api: s.engine.api_port });
+    ports = plan;
     for (const name of PORT_NAMES) {
-      const p = ports[name];
+      const p = plan[name];
       if (p.changed) log.warn({ listener: name, preferred: p.preferred, actual: p.actual }, 'preferred engine port is taken; using another');
     }
-    const file = await writeMediamtxConfig(dataDir, renderMediamtxConfig({ settings: s, ports, logLevel }));
-    const c = createMediamtxClient({ baseUrl: `http://127.0.0.1:${ports.api.actual}`, fetch: fetchImpl, timeoutMs: apiTimeoutMs });
+    const file = await writeMediamtxConfig(dataDir, renderMediamtxConfig({ settings: s, ports: plan, logLevel }));
+    const c = createMediamtxClient({ baseUrl: `http://127.0.0.1:${plan.api.actual}`, fetch: fetchImpl, timeoutMs: apiTimeoutMs });
     const secrets = s.lan_reader.password ? [s.lan_reader.password] : [];
     client = c;
+    const gen = ++generation;
     try {
       service = await startService({
         supervisor,
@@ -282,7 +316,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
         label: 'MediaMTX',
         spec: {
           name: CHILD_NAME,
-          command: found.path,
+          command: binaryPath,
           args: [file],
           // MediaMTX resolves relative files (recordings, generated keys) against its working directory.
           cwd: dirname(file),
@@ -296,18 +330,39 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
         startTimeoutMs,
         onSpawn: pipeStdout,
         onRecovered: () => (desired ? syncPaths(desired) : undefined),
-        onCrash: start.crashed,
+        onCrash: (message) => {
+          start.crashed(message);
+          void relaunchIfClash(gen, plan);
+        },
       });
     } catch (err) {
       if (!(err instanceof ServiceStartError)) throw err;
       client = null;
-      start.failedToStart(err.message);
-      return;
+      const taken = await takenListener(plan);
+      if (taken === null) start.failedToStart(err.message);
+      else start.failedToStart(`${err.message}: the ${taken} port ${plan[taken].actual} is in use by another program`);
+      return taken;
     }
     handle = service.handle;
     start.running();
-    log.info({ pid: service.handle.status().pid, binary: found.path, source: found.source, ports: Object.fromEntries(PORT_NAMES.map((n) => [n, ports?.[n].actual])) }, 'MediaMTX running');
-    if (desired) await syncPaths(desired);
+    log.info({ pid: service.handle.status().pid, binary: binaryPath, source, ports: Object.fromEntries(PORT_NAMES.map((n) => [n, plan[n].actual])) }, 'MediaMTX running');
+    return 'running';
+  }
+
+  /**
+   * After a crash: when another program now holds one of the engine's ports, restarting the same
+   * config would only crash again (MediaMTX exits when a bind fails), so the engine is started
+   * afresh with new ports instead of letting the supervisor loop.
+   */
+  async function relaunchIfClash(gen: number, plan: PortPlan): Promise<void> {
+    const taken = await takenListener(plan);
+    if (taken === null) return;
+    await serially(async () => {
+      if (gen !== generation || !handle) return status();
+      log.warn({ listener: taken, port: plan[taken].actual }, 'an engine port was taken by another program; restarting MediaMTX on other ports');
+      await stopChild();
+      return doStart();
+    });
   }
 
   async function doSync(): Promise<SyncResult> {
@@ -321,15 +376,18 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
     } catch (err) {
       result.errors.push({ path: null, error: (err as Error).message });
       lastSyncAt = new Date().toISOString();
-      lastSyncErrors = 1;
+      lastSyncErrors = result.errors;
       return result;
     }
     const attempt = async (path: string, op: () => Promise<void>, bucket: string[]) => {
       try {
         await op();
         bucket.push(path);
+        return null;
       } catch (err) {
-        result.errors.push({ path, error: redactUrls((err as Error).message) });
+        const error = redactUrls((err as Error).message);
+        result.errors.push({ path, error });
+        return error;
       }
     };
     for (const [name, conf] of want) {
@@ -339,15 +397,35 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
         continue;
       }
       const have = current.get(name);
-      if (!have) await attempt(name, () => c.addPath(name, conf), result.added);
-      else if (!samePathConf(conf, have)) await attempt(name, () => c.replacePath(name, conf), result.replaced);
+      if (have && samePathConf(conf, have)) {
+        refused.delete(name);
+        continue;
+      }
+      // The same config the engine refused a moment ago would be refused again: wait out its back-off.
+      const key = JSON.stringify(conf);
+      const before = refused.get(name);
+      if (before && before.conf === key && now() < before.retryAt) {
+        result.errors.push({ path: name, error: before.error });
+        continue;
+      }
+      const error = have ? await attempt(name, () => c.replacePath(name, conf), result.replaced) : await attempt(name, () => c.addPath(name, conf), result.added);
+      if (error === null) refused.delete(name);
+      else {
+        const attempts = before && before.conf === key ? before.attempts + 1 : 1;
+        refused.set(name, { conf: key, error, attempts, retryAt: now() + Math.min(REFUSED_RETRY_MS.max, REFUSED_RETRY_MS.initial * 2 ** (attempts - 1)) });
+      }
     }
+    for (const name of refused.keys()) if (!want.has(name)) refused.delete(name);
     for (const name of current.keys()) {
       if (!want.has(name)) await attempt(name, () => c.deletePath(name), result.deleted);
     }
     lastSyncAt = new Date().toISOString();
-    lastSyncErrors = result.errors.length;
-    if (result.added.length + result.replaced.length + result.deleted.length + result.errors.length > 0) {
+    lastSyncErrors = result.errors;
+    // Errors are said when they change, not at every sync that still has them.
+    const errorsKey = JSON.stringify(result.errors);
+    const newErrors = errorsKey !== loggedErrors;
+    loggedErrors = errorsKey;
+    if (result.added.length + result.replaced.length + result.deleted.length > 0 || newErrors) {
       log.info(
         {
           added: result.added,

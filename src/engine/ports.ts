@@ -22,15 +22,17 @@ type Proto = 'tcp' | 'udp';
 
 /**
  * Where MediaMTX binds each listener in the rendered config: RTSP, RTP/RTCP and WebRTC's ICE
- * UDP on every interface (LAN clients and HA core read RTSP; browsers send WebRTC media), HLS,
- * WHEP signalling and the API on loopback only (the node server proxies them).
+ * (UDP, and TCP on the same number: `webrtcLocalTCPAddress`) on every interface (LAN clients and
+ * HA core read RTSP; browsers send WebRTC media), HLS, WHEP signalling and the API on loopback only
+ * (the node server proxies them). A port must be free on every protocol listed: MediaMTX binds them all
+ * and exits when one bind fails.
  */
-export const BIND: Record<PortName, { proto: Proto; host: string | null }> = {
-  rtsp: { proto: 'tcp', host: null },
-  hls: { proto: 'tcp', host: '127.0.0.1' },
-  webrtc: { proto: 'tcp', host: '127.0.0.1' },
-  webrtc_udp: { proto: 'udp', host: null },
-  api: { proto: 'tcp', host: '127.0.0.1' },
+export const BIND: Record<PortName, { protos: readonly Proto[]; host: string | null }> = {
+  rtsp: { protos: ['tcp'], host: null },
+  hls: { protos: ['tcp'], host: '127.0.0.1' },
+  webrtc: { protos: ['tcp'], host: '127.0.0.1' },
+  webrtc_udp: { protos: ['udp', 'tcp'], host: null },
+  api: { protos: ['tcp'], host: '127.0.0.1' },
 };
 
 /** Binds (then releases) `port`; 0 asks the OS for a free one. Resolves with the bound port or null when taken. */
@@ -83,14 +85,21 @@ export async function portFree(proto: Proto, port: number, host: string | null):
   return (await probe(proto, port, host)) === port;
 }
 
-/** A port that is free on `host` (and on 127.0.0.1), chosen by the OS, not in `avoid`. */
-async function freePort(proto: Proto, host: string | null, avoid: Set<number>): Promise<number> {
+/** Whether `port` is unused by the plan so far and can be bound now on every protocol in `protos`. */
+async function usable(protos: readonly Proto[], port: number, host: string | null, used: Record<Proto, Set<number>>): Promise<boolean> {
+  for (const proto of protos) if (used[proto].has(port) || !(await portFree(proto, port, host))) return false;
+  return true;
+}
+
+/** A port that is free on `host` (and on 127.0.0.1) for every protocol in `protos`, chosen by the OS, unused by the plan. */
+async function freePort(protos: readonly Proto[], host: string | null, used: Record<Proto, Set<number>>): Promise<number> {
+  const [first] = protos as [Proto, ...Proto[]];
   for (let attempt = 0; attempt < 50; attempt++) {
-    const candidate = await probe(proto, 0, '127.0.0.1');
-    if (candidate === null || avoid.has(candidate)) continue;
-    if (host === '127.0.0.1' || (await portFree(proto, candidate, host))) return candidate;
+    const candidate = await probe(first, 0, '127.0.0.1');
+    if (candidate === null) continue;
+    if (await usable(protos, candidate, host, used)) return candidate;
   }
-  throw new Error(`no free ${proto.toUpperCase()} port found`);
+  throw new Error(`no free ${protos.map((p) => p.toUpperCase()).join('+')} port found`);
 }
 
 async function rtpPair(avoid: Set<number>): Promise<[number, number]> {
@@ -108,22 +117,37 @@ async function rtpPair(avoid: Set<number>): Promise<[number, number]> {
 /**
  * The ports MediaMTX will listen on: each preferred port when it can be bound on its bind address,
  * otherwise a free one (and `changed: true`). Ports are distinct per protocol. Probing is a
- * snapshot: a port taken between this check and MediaMTX's start makes MediaMTX exit (and the
- * supervisor restart it).
+ * snapshot: a port taken between this check and MediaMTX's start makes MediaMTX exit; the engine
+ * manager then asks {@link takenListener} and picks ports again rather than restart into the clash.
  */
 export async function resolvePorts(preferred: Record<PortName, number>): Promise<PortPlan> {
   const used: Record<Proto, Set<number>> = { tcp: new Set(), udp: new Set() };
   const out: Partial<PortPlan> = {};
   for (const name of PORT_NAMES) {
-    const { proto, host } = BIND[name];
+    const { protos, host } = BIND[name];
     const want = preferred[name];
-    let actual = want;
-    if (used[proto].has(want) || !(await portFree(proto, want, host))) actual = await freePort(proto, host, used[proto]);
-    used[proto].add(actual);
+    const actual = (await usable(protos, want, host, used)) ? want : await freePort(protos, host, used);
+    for (const proto of protos) used[proto].add(actual);
     out[name] = { preferred: want, actual, changed: actual !== want };
   }
   const [rtp, rtcp] = await rtpPair(used.udp);
   out.rtp = { preferred: 8000, actual: rtp, changed: rtp !== 8000 };
   out.rtcp = { preferred: 8001, actual: rtcp, changed: rtcp !== 8001 };
   return out as PortPlan;
+}
+
+/** Every listener of a plan, RTP/RTCP included. */
+export type ListenerName = PortName | 'rtp' | 'rtcp';
+
+/**
+ * The first listener of `plan` whose port cannot be bound now (another program holds it), or null.
+ * Meant for when MediaMTX is not running (it exited): its own sockets are gone by then.
+ */
+export async function takenListener(plan: PortPlan): Promise<ListenerName | null> {
+  for (const name of PORT_NAMES) {
+    const { protos, host } = BIND[name];
+    for (const proto of protos) if (!(await portFree(proto, plan[name].actual, host))) return name;
+  }
+  for (const name of ['rtp', 'rtcp'] as const) if (!(await portFree('udp', plan[name].actual, null))) return name;
+  return null;
 }

@@ -113,14 +113,21 @@ describe('cameraUrlWithCredentials', () => {
       fc.property(fc.option(utf16), fc.option(utf16), fc.constantFrom('rtsp://192.0.2.10/1', 'rtsps://cam.local:8322/a/b?x=1', 'rtsp://[2001:db8::1]/s'), (username, password, url) => {
         const built = cameraUrlWithCredentials(source('main', { url, username, password }));
         const wellFormed = [username, password].every((s) => s === null || !/\p{Cs}/u.test(s));
+        const given = (s: string | null) => s !== null && s !== '';
+        if ('problem' in built && wellFormed) {
+          // MediaMTX takes both or neither (4d).
+          expect(given(username)).not.toBe(given(password));
+          expect(built.problem).toMatch(/^has a (username but no password|password but no username); the engine \(MediaMTX\) needs both/);
+          return;
+        }
         if ('problem' in built) {
-          expect(wellFormed).toBe(false);
           expect(built.problem).toMatch(/^(username|password) is not well-formed Unicode/);
           for (const s of [username, password]) if (s) expect(built.problem).not.toContain(s);
           return;
         }
         expect(wellFormed).toBe(true);
-        if (username === null && password === null) {
+        expect(given(username)).toBe(given(password));
+        if (!given(username)) {
           expect(built.url).toBe(url);
         } else {
           const u = new URL(built.url);

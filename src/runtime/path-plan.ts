@@ -70,7 +70,11 @@ export function cameraUrlWithCredentials(source: StoredCamera['sources'][number]
     const value = source[field];
     if (value !== null && !isWellFormed(value)) return { problem: `${field} is not well-formed Unicode (a lone UTF-16 surrogate); set it again` };
   }
-  if (source.username === null && source.password === null) return { url: source.url };
+  if (!source.username && !source.password) return { url: source.url };
+  // MediaMTX v1.20.1 refuses a source URL with one and not the other (conf.validateURL): "username
+  // and password must be both provided". A camera with an empty password cannot be pulled by it.
+  if (!source.password) return { problem: 'has a username but no password; the engine (MediaMTX) needs both: set the password, or clear the username' };
+  if (!source.username) return { problem: 'has a password but no username; the engine (MediaMTX) needs both: set the username, or clear the password' };
   try {
     const u = new URL(source.url);
     u.username = encodeURIComponent(source.username ?? '');
@@ -143,7 +147,8 @@ export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, 
           : isCopy(output)
             ? { kind: 'alias', from: read.path }
             : { kind: 'transcode', from: read.path };
-      if (feed.kind === 'alias') paths.set(output.engine_path, { source: `rtsp://127.0.0.1:${rtspPort}/${feed.from}`, sourceOnDemand: true });
+      // Over TCP: on loopback nothing is gained by UDP, and TCP skips the UDP attempt and its port pair.
+      if (feed.kind === 'alias') paths.set(output.engine_path, { source: `rtsp://127.0.0.1:${rtspPort}/${feed.from}`, sourceOnDemand: true, rtspTransport: 'tcp' });
       else if (feed.kind !== 'camera_pull') paths.set(output.engine_path, { source: 'publisher' });
       outputs.push({ transmission_id: t.id, output_id: output.id, path: output.engine_path, feed, output });
     }

@@ -13,6 +13,11 @@ export interface DoubleConfig {
   paths: Record<string, Record<string, unknown>>;
   logLevel: string;
   hls: DoubleHlsConfig;
+  /**
+   * WebRTC's ICE listeners (`webrtcLocalUDPAddress`, `webrtcLocalTCPAddress`) the double binds, as
+   * MediaMTX v1.20.1 does (checked against the real binary): only those the file itself names.
+   */
+  ice: { udp: { host: string; port: number } | null; tcp: { host: string; port: number } | null };
 }
 
 /** The HLS server settings the double emulates (see hls.ts). */
@@ -179,12 +184,19 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
       if (!hlsListen) throw new ConfigLoadError(`invalid hlsAddress '${String(global.hlsAddress)}'`);
     }
   }
+  const ice: DoubleConfig['ice'] = { udp: null, tcp: null };
   if (effective<boolean>('webrtc') !== false) {
     if (!effective<string>('webrtcAddress')) throw new ConfigLoadError("'webrtcAddress' must be set when WebRTC is enabled");
     const udp = effective<string>('webrtcLocalUDPAddress') ?? '';
     const tcp = effective<string>('webrtcLocalTCPAddress') ?? '';
-    const ice = effective<unknown[]>('webrtcICEServers2') ?? [];
-    if (udp === '' && tcp === '' && ice.length === 0) {
+    for (const [proto, key, value] of [['udp', 'webrtcLocalUDPAddress', udp], ['tcp', 'webrtcLocalTCPAddress', tcp]] as const) {
+      if (!(key in global) || value === '') continue;
+      const at = splitHostPort(value);
+      if (!at) throw new ConfigLoadError(`invalid ${key} '${value}'`);
+      ice[proto] = at;
+    }
+    const iceServers = effective<unknown[]>('webrtcICEServers2') ?? [];
+    if (udp === '' && tcp === '' && iceServers.length === 0) {
       throw new ConfigLoadError("at least one between 'webrtcLocalUDPAddress', 'webrtcLocalTCPAddress' or 'webrtcICEServers2' must be filled");
     }
   }
@@ -199,6 +211,7 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
     pathDefaults,
     paths,
     logLevel: effective<string>('logLevel') ?? 'info',
+    ice,
     hls: {
       enabled: hlsEnabled,
       listen: hlsListen,

@@ -3,7 +3,9 @@
  * Refuses a config MediaMTX v1.20.1 would refuse (exit 1 with `ERR: ...` on stderr), then serves
  * the control API subset on `apiAddress` until SIGTERM/SIGINT. See README.md.
  */
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { ConfigLoadError, loadConfig } from './config.js';
 import { loadReference } from './reference.js';
 import { createDoubleCore, DOUBLE_VERSION, listen, listenHls } from './server.js';
@@ -47,6 +49,29 @@ const hlsServer = await listenHls(core).catch((err: NodeJS.ErrnoException) => {
   fail(`listen tcp ${hlsAt?.host}:${hlsAt?.port}: bind: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`);
 });
 if (hlsServer && hlsAt) out(`INF [HLS] listener opened on ${hlsAt.host}:${hlsAt.port} (TCP/HTTP)`);
+
+// WebRTC's ICE listeners: bound (no media behind them) so that a taken port fails start-up as MediaMTX's does.
+const bindFailure = (proto: string, at: { host: string; port: number }, err: NodeJS.ErrnoException) => {
+  core.hls.killAllSync();
+  fail(`listen ${proto} ${at.host}:${at.port}: bind: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`);
+};
+const iceUdp = config.ice.udp;
+if (iceUdp) {
+  const socket = createSocket({ type: iceUdp.host.includes(':') || iceUdp.host === '' ? 'udp6' : 'udp4' });
+  await new Promise<void>((resolve) => {
+    socket.once('error', (err) => bindFailure('udp', iceUdp, err));
+    socket.bind({ port: iceUdp.port, address: iceUdp.host === '' ? '::' : iceUdp.host, exclusive: true }, () => resolve());
+  });
+}
+const iceTcp = config.ice.tcp;
+if (iceTcp) {
+  const ln = createServer((sock) => sock.destroy());
+  await new Promise<void>((resolve) => {
+    ln.once('error', (err) => bindFailure('tcp', iceTcp, err));
+    ln.listen({ port: iceTcp.port, host: iceTcp.host === '' ? undefined : iceTcp.host, exclusive: true }, () => resolve());
+  });
+}
+if (iceUdp || iceTcp) out(`INF [WebRTC] listener opened on ${[iceUdp && `${iceUdp.host}:${iceUdp.port} (UDP/ICE)`, iceTcp && `${iceTcp.host}:${iceTcp.port} (TCP/ICE)`].filter(Boolean).join(', ')}`);
 
 let closing = false;
 const shutdown = (signal: string) => {

@@ -1,0 +1,105 @@
+/**
+ * An engine manager on the engine the engine-facing tests target (test/engines.ts: the real MediaMTX
+ * when TOPOSYNC_STREAMING_MEDIAMTX_PATH names it, else the double), with free ports, a log sink and a
+ * fetch that notes every control-API request. `cleanUpEngines()` after each test.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import * as v from 'valibot';
+import { streamingSettingsSchema, type StreamingSettings } from '../src/domain/settings.js';
+import { createEngineManager, type EngineManager, type EngineManagerOptions } from '../src/engine/engine.js';
+import { createLogger } from '../src/logger.js';
+import { createSupervisor } from '../src/process/supervisor.js';
+import type { Supervisor } from '../src/process/types.js';
+import { ENGINE_BINS } from './engines.js';
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  const port = await new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A TCP listener on every interface (as MediaMTX's `:port` binds), held until the test ends. */
+const held: Server[] = [];
+export function holdTcp(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    held.push(s);
+    s.listen({ port, exclusive: true }, () => resolve());
+  });
+}
+
+export interface Env {
+  dataDir: string;
+  logs: string[];
+  supervisor: Supervisor;
+  settings: StreamingSettings;
+  engine: EngineManager;
+  /** Control-API requests the engine manager made (method + path), through its fetch. */
+  calls: string[];
+}
+const envs: Env[] = [];
+
+export async function setupEngine(opts: { backoffMs?: number; overrides?: Partial<EngineManagerOptions> } = {}): Promise<Env> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'engine-fixes-'));
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _e, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger('debug', sink);
+  const backoff = opts.backoffMs ?? 100;
+  const supervisor = createSupervisor({ logger, defaults: { backoff: { initialMs: backoff, maxMs: backoff * 4 } } });
+  const settings = v.parse(streamingSettingsSchema, {
+    engine: { rtsp_port: await freePort(), hls_port: await freePort(), webrtc_port: await freePort(), webrtc_udp_port: await freePort(), api_port: await freePort(), allow_download: false },
+    lan_reader: { username: 'homeassistant', password: 'lan-reader-Secret-77' },
+  });
+  const calls: string[] = [];
+  const countingFetch: typeof fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    calls.push(`${init?.method ?? 'GET'} ${url.pathname}`);
+    return fetch(input, init);
+  };
+  const engine = createEngineManager({
+    supervisor,
+    logger,
+    dataDir,
+    settings: () => settings,
+    logLevel: 'info',
+    mediamtxPath: ENGINE_BINS.mediamtx,
+    bundledPaths: [],
+    startTimeoutMs: 20_000,
+    fetch: countingFetch,
+    ...opts.overrides,
+  });
+  const env = { dataDir, logs, supervisor, settings, engine, calls };
+  envs.push(env);
+  return env;
+}
+
+export async function cleanUpEngines(): Promise<void> {
+  for (const env of envs.splice(0)) {
+    await env.engine.stop();
+    await env.supervisor.stopAll();
+    await rm(env.dataDir, { recursive: true, force: true });
+  }
+  await Promise.all(held.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+}
+
