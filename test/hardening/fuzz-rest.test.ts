@@ -25,7 +25,7 @@ import { corpusCases, mustAccept, randomCase, requiredRefusal, toSent, type Case
 import { restRoutes } from './rest-routes.js';
 import { scale, seedFor, suiteTimeout } from './scale.js';
 import { resetSeed, seedServer, type Seeded } from './seed.js';
-import { clip, isErrorShape, type Answer } from './wire.js';
+import { clip, isErrorShape, refusedByNode, type Answer } from './wire.js';
 
 const RANDOM = scale(2_000, 100_000);
 /** Requests between two checks that the process lives and answers, and a reset of the seeded state. */
@@ -33,9 +33,6 @@ const BATCH = 200;
 /** Middleware entries of `app.routes`: they serve no request themselves. */
 const MIDDLEWARE = ['ALL /*', 'ALL /api/*'];
 const UI_BUILT = existsSync(fileURLToPath(new URL('../../web/dist/app.js', import.meta.url)));
-
-/** Node's HTTP parser refuses some requests itself (431 headers too large), with no body and no route involved. */
-const refusedByNode = (res: Answer) => (res.status === 400 || res.status === 431) && res.text === '' && res.headers.connection === 'close';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -105,7 +102,7 @@ describe('bad input: REST', () => {
           if (mustAccept(c) && res.status >= 300) throw fail("the route refused its own example body: fix the example in rest-routes.ts");
           if (res.status >= 400) {
             // The API's refusals carry its error shape; the panel's static files answer as HTTP does (416 with Content-Range...).
-            if (c.method !== 'HEAD' && c.target.startsWith('/api/') && !isErrorShape(res.json) && !refusedByNode(res)) throw fail('a refusal without the error shape {"error":{code,message,field}}');
+            if (c.method !== 'HEAD' && c.target.startsWith('/api/') && !isErrorShape(res.json) && !refusedByNode(res.status, res.text, res.headers.connection === 'close')) throw fail('a refusal without the error shape {"error":{code,message,field}}');
             if ((await server.settingsBytes()) !== before) throw fail('a refused request changed the stored settings');
           }
           if (!server.alive()) throw crashed();

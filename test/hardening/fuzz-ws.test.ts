@@ -21,7 +21,7 @@ import { restartChildServer, startChildServer, type ChildServer } from './child-
 import { OP, closePayload, frame, rawUpgrade, type RawSocket } from './raw-ws.js';
 import { scale, seedFor, suiteTimeout } from './scale.js';
 import { seedServer } from './seed.js';
-import { clip, isErrorShape } from './wire.js';
+import { clip, isErrorShape, refusedByNode } from './wire.js';
 import { wsCase, wsCorpus, wsEndpoints, type Action, type WsCase } from './ws-cases.js';
 
 const CONNECTIONS = scale(400, 10_000);
@@ -107,7 +107,7 @@ describe('bad input: WebSockets', () => {
           if (ws.status >= 500 && !upstream.includes(json?.error?.code)) throw fail('server error');
           const refusal = c.via === 'ingress' ? (c.handshake?.refusal ?? null) : null;
           if (refusal !== null && !(ws.status >= 400 && ws.status < 500)) throw fail(`expected a 4xx: ${refusal}`);
-          if (ws.status >= 400 && !isErrorShape(json) && !refusedByWsLibrary(ws)) throw fail('a refused handshake without the error shape {"error":{code,message,field}}');
+          if (ws.status >= 400 && !isErrorShape(json) && !refusedByWsLibrary(ws) && !refusedByNode(ws.status, ws.body, /\r\nconnection: close/i.test(ws.head))) throw fail('a refused handshake without the error shape {"error":{code,message,field}}');
           if (ws.status === 101) {
             for (const a of c.actions) {
               if (ws.socket.destroyed) break;

@@ -63,5 +63,11 @@ export function isErrorShape(json: any): boolean {
   );
 }
 
+/**
+ * Node's HTTP parser refuses some requests itself, before any route or upgrade handler runs (431:
+ * a request head over 16 KiB; 400: a head it cannot parse), with no body and the connection closed.
+ */
+export const refusedByNode = (status: number, body: string, connectionClose: boolean) => (status === 400 || status === 431) && body === '' && connectionClose;
+
 /** A value for a failure message: clipped, quoted. */
 export const clip = (s: string | undefined, n = 400) => (s === undefined ? '(none)' : s.length > n ? `${JSON.stringify(s.slice(0, n))}… (${s.length} chars)` : JSON.stringify(s));
