@@ -11,7 +11,8 @@ import { ApiError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createSupervisor } from '../process/supervisor.js';
 import type { Supervisor } from '../process/types.js';
-import { DOUBLE_BIN, doubleReleaseTarball, sha256hex, startReleaseServer, type ReleaseServer } from '../../test/doubles/mediamtx/release.js';
+import { sha256hex, startReleaseServer, type ReleaseServer } from '../../test/doubles/mediamtx/release.js';
+import { ENGINE_BINS, mediamtxReleaseTarball } from '../../test/engines.js';
 import { releasePlatform } from './binary.js';
 import { releaseAssetName } from './download.js';
 import { createEngineManager, type EngineManager, type EngineManagerOptions } from './engine.js';
@@ -60,7 +61,7 @@ async function appWith(options: Partial<EngineManagerOptions>, allowDownload: bo
 }
 
 async function release(checksum: (tarball: Buffer) => string): Promise<ReleaseServer> {
-  const tarball = await doubleReleaseTarball();
+  const tarball = await mediamtxReleaseTarball();
   const server = await startReleaseServer({ [`v1.20.1/${ASSET}`]: tarball, 'v1.20.1/checksums.sha256': checksum(tarball) });
   cleanup.push(() => server.close());
   return server;
@@ -109,7 +110,7 @@ describe('engine routes', () => {
   });
 
   it('start, restart and stop a running engine', async () => {
-    const { call, supervisor } = await appWith({ mediamtxPath: DOUBLE_BIN }, false);
+    const { call, supervisor } = await appWith({ mediamtxPath: ENGINE_BINS.mediamtx }, false);
     const started = await call('POST', '/engine/start');
     expect(started.json).toMatchObject({ state: 'running', binary: { source: 'env' } });
     const restarted = await call('POST', '/engine/restart');
