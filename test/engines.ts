@@ -4,15 +4,6 @@
  * on a machine that built them), else the project's doubles (CI). One place decides, so every suite
  * runs unchanged against either target.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as v from 'valibot';
-import { streamingSettingsSchema } from '../src/domain/settings.js';
-import { createEngineManager, type EngineManager } from '../src/engine/engine.js';
-import { createLogger } from '../src/logger.js';
-import { createSupervisor } from '../src/process/supervisor.js';
-import { freeTcpPort } from './media/proc.js';
 import { DOUBLE_BIN as GO2RTC_DOUBLE } from './doubles/go2rtc/release.js';
 import { DOUBLE_BIN as MEDIAMTX_DOUBLE, makeReleaseTarball } from './doubles/mediamtx/release.js';
 
@@ -41,31 +32,3 @@ export const mediamtxReleaseTarball = (): Promise<Buffer> =>
 /** A go2rtc release asset (a bare executable) that execs this run's go2rtc. */
 export const go2rtcReleaseAsset = (): Buffer => Buffer.from(`#!/bin/sh\nexec "${ENGINE_BINS.go2rtc}" "$@"\n`);
 
-export interface TestEngine {
-  engine: EngineManager;
-  /** The control API, `http://127.0.0.1:<port>`. */
-  apiUrl: string;
-  close(): Promise<void>;
-}
-
-/** This run's MediaMTX under a supervisor over a fresh data directory, every listener on a free port. */
-export async function startTestEngine(): Promise<TestEngine> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'test-engine-'));
-  const logger = createLogger('silent');
-  const supervisor = createSupervisor({ logger });
-  const settings = v.parse(streamingSettingsSchema, {
-    engine: { rtsp_port: await freeTcpPort(), hls_port: await freeTcpPort(), webrtc_port: await freeTcpPort(), webrtc_udp_port: await freeTcpPort(), api_port: await freeTcpPort() },
-  });
-  const engine = createEngineManager({ supervisor, logger, dataDir, settings: () => settings, logLevel: 'info', mediamtxPath: ENGINE_BINS.mediamtx, bundledPaths: [], startTimeoutMs: 20_000 });
-  const status = await engine.start();
-  const close = async () => {
-    await engine.stop();
-    await supervisor.stopAll();
-    await rm(dataDir, { recursive: true, force: true });
-  };
-  if (!status.api_url) {
-    await close();
-    throw new Error(`${engineTarget('mediamtx')} did not start: ${status.state} ${status.last_error ?? status.binary.reason ?? ''}`);
-  }
-  return { engine, apiUrl: status.api_url, close };
-}

@@ -1,23 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMediamtxDouble, type LoggedRequest, type Violation } from '../../test/doubles/mediamtx/server.js';
-import { REAL_ENGINES, engineTarget, startTestEngine, type TestEngine } from '../../test/engines.js';
+import { cleanUpEngines, setupEngine } from '../../test/engine-env.js';
+import { REAL_ENGINES, engineTarget } from '../../test/engines.js';
 import { createMediamtxClient, encodePathName, MediamtxApiError, type MediamtxClient } from './client.js';
 
 describe(`MediaMTX control API client (against the ${engineTarget('mediamtx')})`, () => {
-  let e: TestEngine;
+  let apiUrl: string;
   let c: MediamtxClient;
   // Double only: its request log and contract violations (the real MediaMTX keeps neither).
   const onDouble = !REAL_ENGINES.mediamtx;
   const double = async <T>(method: string, path: string, body?: unknown): Promise<T> =>
-    (await (await fetch(`${e.apiUrl}/_double${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })).json()) as T;
+    (await (await fetch(`${apiUrl}/_double${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })).json()) as T;
   const requests = () => double<LoggedRequest[]>('GET', '/requests');
   beforeAll(async () => {
-    e = await startTestEngine();
-    c = createMediamtxClient({ baseUrl: e.apiUrl });
+    const status = await (await setupEngine()).engine.start();
+    if (!status.api_url) throw new Error(`${engineTarget('mediamtx')} did not start: ${status.last_error ?? status.binary.reason}`);
+    apiUrl = status.api_url;
+    c = createMediamtxClient({ baseUrl: apiUrl });
   });
   afterAll(async () => {
     if (onDouble) expect(await double<Violation[]>('GET', '/violations')).toEqual([]);
-    await e.close();
+    await cleanUpEngines();
   });
 
   it('reads /v3/info', async () => {
