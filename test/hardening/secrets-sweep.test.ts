@@ -302,6 +302,8 @@ describe('secrets sweep', () => {
         await pollUntil('engine and sidecar running', () => streaming.engine.running() && streaming.sidecar.status().state === 'running', 20_000);
         sweepNow(`round ${round}: engine and sidecar started`);
         await streaming.runtime.tick();
+        // go2rtc restarts once the stream set follows the plan; until then it answers "stream not found".
+        await pollUntil('go2rtc has the plan\'s streams', () => streaming.sidecar.status().state === 'running' && streaming.sidecar.status().streams.configured > 0 && !streaming.sidecar.status().streams.restart_pending, 20_000);
 
         // HLS through the proxy: plan URL, playlists (rewritten for the browser), a segment.
         const enginePath = 'cam/door/main';
