@@ -69,8 +69,8 @@ describe('MediaMTX config rendering', () => {
     expect(rendered.rtspAddress).toBe(':8554');
     expect(rendered.webrtcLocalUDPAddress).toBe(':8555');
     expect(rendered.webrtcLocalTCPAddress).toBe(':8555');
-    expect(rendered).toMatchObject({ rtspTransports: ['tcp', 'udp'], rtpAddress: ':8000', rtcpAddress: ':8001', hlsVariant: 'mpegts', hlsAlwaysRemux: false, hlsSegmentDuration: '1s', logDestinations: ['stdout'] });
-    expect(rendered.hlsSegmentCount as number).toBeGreaterThanOrEqual(3);
+    expect(rendered).toMatchObject({ rtspTransports: ['tcp', 'udp'], rtpAddress: ':8000', rtcpAddress: ':8001', hlsVariant: 'lowLatency', hlsAlwaysRemux: false, hlsSegmentDuration: '1s', logDestinations: ['stdout'] });
+    expect(rendered.hlsSegmentCount as number).toBeGreaterThanOrEqual(7);
   });
 
   it('never contains the LAN reader password, only its sha256 hash in MediaMTX form', () => {

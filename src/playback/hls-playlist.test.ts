@@ -91,6 +91,36 @@ describe('rewritePlaylist', () => {
     expect(rewritePlaylist('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nmain_stream.m3u8\n', UP, TOKEN).multivariant).toBe(true);
   });
 
+  it("rewrites real MediaMTX v1.20.1 Low-Latency HLS (init, parts, preload hint, audio rendition) and leaves the gaps out of the segments to fetch", () => {
+    const LL_UP = `http://127.0.0.1:8888/cam/front/main/video1_stream.m3u8?${S}&_HLS_msn=8&_HLS_part=0`;
+    // As real MediaMTX v1.20.1 answered for an H.264 + Opus camera (trimmed to two gaps).
+    const mv = rewritePlaylist(
+      '#EXTM3U\n#EXT-X-VERSION:10\n#EXT-X-INDEPENDENT-SEGMENTS\n\n' +
+        `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="audio2",AUTOSELECT=YES,DEFAULT=YES,URI="audio2_stream.m3u8?${S}"\n\n` +
+        `#EXT-X-STREAM-INF:BANDWIDTH=85200,AVERAGE-BANDWIDTH=85200,CODECS="avc1.42c016,opus",RESOLUTION=640x360,FRAME-RATE=15.000,AUDIO="audio"\nvideo1_stream.m3u8?${S}\n`,
+      UP,
+      TOKEN,
+    );
+    expect(mv).toMatchObject({ lines: ['video1_stream.m3u8'], attributes: ['audio2_stream.m3u8'], multivariant: true, session: '35d95f31-9583-46a2-bfd2-75a100d689e6' });
+    const media = rewritePlaylist(
+      '#EXTM3U\n#EXT-X-VERSION:10\n#EXT-X-TARGETDURATION:1\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.66750,CAN-SKIP-UNTIL=6.00000\n#EXT-X-PART-INF:PART-TARGET=0.26700\n#EXT-X-MEDIA-SEQUENCE:1\n' +
+        `#EXT-X-MAP:URI="381614f1c1e0_video1_init.mp4?${S}"\n#EXT-X-GAP\n#EXTINF:1.00000,\ngap.mp4\n#EXT-X-GAP\n#EXTINF:1.00000,\ngap.mp4\n` +
+        `#EXT-X-PROGRAM-DATE-TIME:2026-12-05T19:57:33.809Z\n#EXT-X-PART:DURATION=0.26667,URI="381614f1c1e0_video1_part0.mp4?${S}",INDEPENDENT=YES\n` +
+        `#EXTINF:1.00000,\n381614f1c1e0_video1_seg7.mp4?${S}\n#EXT-X-PART:DURATION=0.26667,URI="381614f1c1e0_video1_part4.mp4?${S}",INDEPENDENT=YES\n` +
+        `#EXT-X-PRELOAD-HINT:TYPE=PART,URI="381614f1c1e0_video1_part5.mp4?${S}"\n`,
+      LL_UP,
+      TOKEN,
+    );
+    expect(media.lines).toEqual(['381614f1c1e0_video1_seg7.mp4']);
+    expect(media.attributes).toEqual(['381614f1c1e0_video1_init.mp4', '381614f1c1e0_video1_part0.mp4', '381614f1c1e0_video1_part4.mp4', '381614f1c1e0_video1_part5.mp4']);
+    expect(media.text).toContain(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="381614f1c1e0_video1_part5.mp4?${T}"`);
+    expect(media.text).toContain(`#EXT-X-PART:DURATION=0.26667,URI="381614f1c1e0_video1_part0.mp4?${T}",INDEPENDENT=YES`);
+    expect(media.text).toContain('#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.66750,CAN-SKIP-UNTIL=6.00000');
+    expect(media.text).toContain(`#EXT-X-GAP\n#EXTINF:1.00000,\ngap.mp4?${T}\n`);
+    expect(media.text).not.toContain('session=');
+    expect(media.text).not.toContain('_HLS_');
+  });
+
   it.each([
     ['another origin', '#EXTM3U\n#EXTINF:1,\nhttp://evil.example/cam/front/main/s.ts\n'],
     ['another port of the same host', '#EXTM3U\n#EXTINF:1,\nhttp://127.0.0.1:9997/cam/front/main/s.ts\n'],

@@ -79,7 +79,11 @@ export interface RewrittenPlaylist {
   text: string;
   /** MediaMTX's `session` parameter found on the playlist's URIs (kept server-side), if any. */
   session: string | null;
-  /** Upstream file names of the URI lines, in order (variant playlists or segments). */
+  /**
+   * Upstream file names of the URI lines, in order (variant playlists or segments), except the
+   * `#EXT-X-GAP` placeholders: Low-Latency HLS lists seven `gap.mp4` in front of a new muxer's first
+   * segment, and nothing is there to fetch.
+   */
   lines: string[];
   /** Upstream file names found in `URI="..."` attributes (EXT-X-MAP, EXT-X-PART, EXT-X-MEDIA, ...). */
   attributes: string[];
@@ -103,6 +107,7 @@ export function rewritePlaylist(text: string, upstreamUrl: string, token: string
   const lines: string[] = [];
   const attributes: string[] = [];
   let multivariant = false;
+  let gap = false;
 
   const rewrite = (raw: string): string => {
     let u: URL;
@@ -126,6 +131,7 @@ export function rewritePlaylist(text: string, upstreamUrl: string, token: string
     if (trimmed === '') return '';
     if (trimmed.startsWith('#')) {
       if (trimmed.startsWith('#EXT-X-STREAM-INF')) multivariant = true;
+      if (trimmed === '#EXT-X-GAP') gap = true;
       return trimmed.replace(/([:,])URI="([^"]*)"/g, (_m, sep: string, uri: string) => {
         const name = rewrite(uri);
         attributes.push(name);
@@ -133,7 +139,8 @@ export function rewritePlaylist(text: string, upstreamUrl: string, token: string
       });
     }
     const name = rewrite(trimmed);
-    lines.push(name);
+    if (!gap) lines.push(name);
+    gap = false;
     return `${name}${suffix}`;
   });
   return { text: out.join('\n'), session, lines, attributes, multivariant };

@@ -122,7 +122,7 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('plays end to end: playlist → variant playlist → segment, all relative under the prefix; the segment is H.264', async () => {
+  it('plays end to end: playlist → variant playlist → init segment + segment (Low-Latency HLS), all relative under the prefix; they decode as H.264', async () => {
     const token = tokens.issue(scope());
     const playlistUrl = mediaUrl(FRONT, 'index.m3u8', token);
     const started = Date.now();
@@ -137,29 +137,36 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
     expect(mvText).toMatch(/^#EXTM3U\n/);
     expect(mvText).not.toMatch(/session|cookieCheck|127\.0\.0\.1/);
     const variantUri = mvText.trim().split('\n').pop() as string;
-    expect(variantUri).toBe(`main_stream.m3u8?media_token=${encodeURIComponent(token)}`);
+    expect(variantUri).toBe(`video1_stream.m3u8?media_token=${encodeURIComponent(token)}`);
 
     const variantUrl = new URL(variantUri, playlistUrl);
-    expect(variantUrl.pathname).toBe(`${PREFIX}/api/streams/media/hls/${FRONT}/main_stream.m3u8`);
+    expect(variantUrl.pathname).toBe(`${PREFIX}/api/streams/media/hls/${FRONT}/video1_stream.m3u8`);
     const media = await fetch(variantUrl, { redirect: 'manual', headers: browserHeaders });
     expect(media.status).toBe(200);
     expect(media.headers.get('cache-control')).toBe('no-store');
     const mediaText = await media.text();
     expect(mediaText).toMatch(/#EXT-X-TARGETDURATION:1\n/);
     expect(mediaText).not.toMatch(/session/);
-    const segmentUri = mediaText.split('\n').find((l) => l !== '' && !l.startsWith('#')) as string;
-    expect(segmentUri).toMatch(/^[0-9a-f]{12}_main_seg\d+\.ts\?media_token=/);
+    // Low-Latency HLS: seven gap entries come before a new muxer's first segment.
+    const segmentUri = mediaText.split('\n').find((l) => l !== '' && !l.startsWith('#') && !l.startsWith('gap.mp4')) as string;
+    expect(segmentUri).toMatch(/^[0-9a-f]{12}_video1_seg\d+\.mp4\?media_token=/);
+    const initUri = /#EXT-X-MAP:URI="([^"]+)"/.exec(mediaText)?.[1] as string;
+    expect(initUri).toMatch(/^[0-9a-f]{12}_video1_init\.mp4\?media_token=/);
+    const init = await fetch(new URL(initUri, variantUrl), { redirect: 'manual', headers: browserHeaders });
+    expect(init.status).toBe(200);
+    const initBytes = Buffer.from(await init.arrayBuffer());
+    expect(initBytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
 
     const segmentUrl = new URL(segmentUri, variantUrl);
     expect(segmentUrl.pathname.startsWith(`${PREFIX}/api/streams/media/hls/${FRONT}/`)).toBe(true);
     const seg = await fetch(segmentUrl, { redirect: 'manual', headers: browserHeaders });
     expect(seg.status).toBe(200);
-    expect(seg.headers.get('content-type')).toBe('video/mp2t');
+    expect(seg.headers.get('content-type')).toBe('video/mp4');
     const bytes = Buffer.from(await seg.arrayBuffer());
     expect(Number(seg.headers.get('content-length'))).toBe(bytes.length);
-    expect(bytes[0]).toBe(0x47);
-    const file = join(dataDir, 'segment.ts');
-    await writeFile(file, bytes);
+    expect(bytes.subarray(4, 8).toString('latin1')).toBe('moof');
+    const file = join(dataDir, 'segment.mp4');
+    await writeFile(file, Buffer.concat([initBytes, bytes]));
     const probe = await execa('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', file]);
     const streams = (JSON.parse(probe.stdout) as { streams: { codec_name: string; width: number; height: number }[] }).streams;
     expect(streams[0]).toMatchObject({ codec_name: 'h264', width: 320, height: 240 });
@@ -172,7 +179,7 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
     expect(Date.now() - started).toBeLessThan(15_000);
 
     const log = await hlsLog();
-    expect(log.map((r) => r.path.split('/').pop())).toEqual(['index.m3u8', 'index.m3u8', 'main_stream.m3u8', segmentUrl.pathname.split('/').pop()]);
+    expect(log.map((r) => r.path.split('/').pop())).toEqual(['index.m3u8', 'index.m3u8', 'video1_stream.m3u8', initUri.split('?')[0], segmentUrl.pathname.split('/').pop()]);
     for (const r of log) {
       expect(r.path.startsWith(`/${FRONT}/`)).toBe(true);
       expect(r.cookies).toEqual([]);
@@ -197,17 +204,17 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
   it('re-opens a session MediaMTX dropped (30 s idle) without the browser noticing', async () => {
     const token = tokens.issue(scope());
     expect((await fetch(mediaUrl(FRONT, 'index.m3u8', token))).status).toBe(200);
-    expect((await fetch(mediaUrl(FRONT, 'main_stream.m3u8', token))).status).toBe(200);
+    expect((await fetch(mediaUrl(FRONT, 'video1_stream.m3u8', token))).status).toBe(200);
     await fetch(`${api}/_double/hls/sessions`, { method: 'DELETE' });
     await clearLog();
-    const again = await fetch(mediaUrl(FRONT, 'main_stream.m3u8', token));
+    const again = await fetch(mediaUrl(FRONT, 'video1_stream.m3u8', token));
     expect(again.status).toBe(200);
-    expect(await again.text()).toMatch(/_main_seg\d+\.ts\?media_token=/);
-    expect((await hlsLog()).map((r) => `${r.path.split('/').pop()} ${r.status}`)).toEqual(['main_stream.m3u8 401', 'index.m3u8 302', 'index.m3u8 200', 'main_stream.m3u8 200']);
+    expect(await again.text()).toMatch(/_video1_seg\d+\.mp4\?media_token=/);
+    expect((await hlsLog()).map((r) => `${r.path.split('/').pop()} ${r.status}`)).toEqual(['video1_stream.m3u8 401', 'index.m3u8 302', 'index.m3u8 200', 'video1_stream.m3u8 200']);
     // Requests without any session yet (a token's first requests) open one, shared by concurrent callers.
     const fresh = tokens.issue(scope(), 120_000);
     await clearLog();
-    const both = await Promise.all([fetch(mediaUrl(FRONT, 'main_stream.m3u8', fresh)), fetch(mediaUrl(FRONT, 'main_stream.m3u8', fresh))]);
+    const both = await Promise.all([fetch(mediaUrl(FRONT, 'video1_stream.m3u8', fresh)), fetch(mediaUrl(FRONT, 'video1_stream.m3u8', fresh))]);
     expect(both.map((r) => r.status)).toEqual([200, 200]);
     expect((await hlsLog()).filter((r) => r.path.endsWith('/index.m3u8') && r.status === 200)).toHaveLength(1);
   });
@@ -235,7 +242,7 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
   ])('refuses %s with %i %s JSON, asking MediaMTX nothing', async (_what, status, code, make) => {
     const token = make();
     await clearLog();
-    for (const file of ['index.m3u8', 'main_stream.m3u8', 'ffffffffffff_main_seg1.ts']) {
+    for (const file of ['index.m3u8', 'video1_stream.m3u8', 'ffffffffffff_video1_seg1.mp4']) {
       const url = `${base}${PREFIX}/api/streams/media/hls/${FRONT}/${file}${token === null ? '' : `?media_token=${encodeURIComponent(token)}`}`;
       const res = await fetch(url);
       expect(res.status).toBe(status);
@@ -337,7 +344,8 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
       const list = async () => {
         const res = await fetch(media);
         expect(res.status).toBe(200);
-        return (await res.text()).split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => new URL(l, media).href);
+        // Segments only: not the gap placeholders of Low-Latency HLS (nothing to fetch there).
+        return (await res.text()).split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('gap.mp4')).map((l) => new URL(l, media).href);
       };
       return { segments: await list(), list };
     }
@@ -362,10 +370,10 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
       const second = await get(segB);
       const again = await get(segA);
       expect([first.status, second.status, again.status]).toEqual([200, 200, 200]);
-      expect(first.body[0]).toBe(0x47);
+      expect(first.body.subarray(4, 8).toString('latin1')).toBe('moof');
       expect(second.body.equals(first.body)).toBe(true);
       expect(again.body.equals(first.body)).toBe(true);
-      expect(second.headers.get('content-type')).toBe('video/mp2t');
+      expect(second.headers.get('content-type')).toBe('video/mp4');
       expect(second.headers.get('cache-control')).toBe('private, no-cache');
       expect(Number(second.headers.get('content-length'))).toBe(first.body.length);
       const part = await get(segB, { range: 'bytes=188-375' });
@@ -419,7 +427,7 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
         expect((await get(segmentOf(v) ?? (v.segments[0] as string))).status).toBe(200);
       }
       const log = await hlsLog();
-      const mediaSessions = log.filter((r) => r.path === `/${FRONT}/main_stream.m3u8` && r.status === 200).map((r) => r.query.session);
+      const mediaSessions = log.filter((r) => r.path === `/${FRONT}/video1_stream.m3u8` && r.status === 200).map((r) => r.query.session);
       expect(mediaSessions).toHaveLength(6);
       expect(new Set(mediaSessions).size).toBe(3);
       expect(log.filter((r) => r.path === `/${FRONT}/${file}`)).toHaveLength(1);
@@ -452,14 +460,14 @@ describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress
       const root = await serveProxy(p);
       const token = frontToken();
       await viewer(root, FRONT, token);
-      const missing = `${root}/${FRONT}/ffffffffffff_main_seg999999.ts?media_token=${encodeURIComponent(token)}`;
+      const missing = `${root}/${FRONT}/ffffffffffff_video1_seg999999.mp4?media_token=${encodeURIComponent(token)}`;
       await clearLog();
       for (let i = 0; i < 2; i++) {
         const res = await fetch(missing);
         expect(res.status).toBe(404);
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe('hls_file_gone');
       }
-      expect((await upstreamOf('ffffffffffff_main_seg999999.ts')).map((r) => r.status)).toEqual([404, 404]);
+      expect((await upstreamOf('ffffffffffff_video1_seg999999.mp4')).map((r) => r.status)).toEqual([404, 404]);
       expect(p.segmentCacheStats()).toMatchObject({ entries: 0, inFlight: 0 });
     });
 

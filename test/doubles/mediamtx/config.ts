@@ -31,6 +31,8 @@ export interface DoubleHlsConfig {
   variant: string;
   segmentCount: number;
   segmentDurationMs: number;
+  /** `hlsPartDuration` (Low-Latency HLS parts; also the fMP4 fragment length the double asks FFmpeg for). */
+  partDurationMs: number;
   muxerCloseAfterMs: number;
   alwaysRemux: boolean;
   encryption: boolean;
@@ -174,6 +176,7 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
     }
   };
   const hlsSegmentDurationMs = hlsDuration('hlsSegmentDuration', '1s');
+  const hlsPartDurationMs = hlsDuration('hlsPartDuration', '200ms');
   const hlsMuxerCloseAfterMs = hlsDuration('hlsMuxerCloseAfter', '60s');
   if (hlsEnabled) {
     if (!effective<string>('hlsAddress')) throw new ConfigLoadError("'hlsAddress' must be set when HLS is enabled");
@@ -218,6 +221,7 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
       variant: hlsVariant,
       segmentCount: hlsSegmentCount,
       segmentDurationMs: hlsSegmentDurationMs,
+      partDurationMs: hlsPartDurationMs,
       muxerCloseAfterMs: hlsMuxerCloseAfterMs,
       alwaysRemux: effective<boolean>('hlsAlwaysRemux') === true,
       encryption: effective<boolean>('hlsEncryption') === true,

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { DoubleHlsConfig } from './config.js';
 import { pathNameError } from './go.js';
+import { createFmp4Muxer, createFmp4Splitter, parseInit, type Fmp4Muxer, type InitInfo } from './hls-fmp4.js';
 
 /** MediaMTX constants (internal/servers/hls/muxer_instance.go). */
 export const SESSION_COOKIE_NAME = 'hlsSession';
@@ -41,7 +42,9 @@ export interface HlsLoggedRequest {
 }
 
 export interface HlsSourceOptions {
-  source: 'testsrc';
+  /** `rtsp`: FFmpeg pulls `url` (a camera) and remuxes its video (fMP4 variants only). */
+  source: 'testsrc' | 'rtsp';
+  url?: string;
   /** `WxH`, default 320x240. */
   size?: string;
   /** Default 25. */
@@ -68,6 +71,9 @@ interface Source {
   fps: number;
   segments: FfSegment[];
   codec: string | null;
+  /** fMP4 variants: the init segment FFmpeg wrote, what it says, and the muxers fed by fragments. */
+  init: Buffer | null;
+  initInfo: InitInfo | null;
   stderr: string;
   exited: boolean;
   stopping: boolean;
@@ -92,6 +98,8 @@ interface Muxer {
   lastRequest: number;
   closed: boolean;
   waiters: Set<() => void>;
+  /** fMP4 variants (lowLatency, fmp4): gohlslib's stream state; null under mpegts. */
+  fmp4: Fmp4Muxer | null;
 }
 
 export interface HlsPlaneOptions {
@@ -292,11 +300,25 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
       lastRequest: Date.now(),
       closed: false,
       waiters: new Set(),
+      fmp4: null,
     };
+    attachFmp4(m);
     muxers.set(source.name, m);
     log(`INF [HLS] [muxer ${source.name}] created automatically`);
     return m;
   }
+
+  const fmp4Variant = config.variant !== 'mpegts';
+
+  /** An fMP4 muxer's stream state, once the source's init segment is known (FFmpeg writes it first). */
+  function attachFmp4(m: Muxer) {
+    if (!fmp4Variant || m.fmp4 || !m.source.init || !m.source.initInfo) return;
+    m.fmp4 = createFmp4Muxer({ lowLatency: config.variant === 'lowLatency', segmentCount: config.segmentCount, segmentMinS: segmentSeconds, prefix: m.prefix, timescale: m.source.initInfo.timescale });
+    m.fmp4.setInit(m.source.init);
+  }
+
+  /** The muxer has something to list: one segment (mpegts, lowLatency) or two (fmp4), as gohlslib's hasContent. */
+  const hasContent = (m: Muxer) => (m.fmp4 ? m.fmp4.hasContent() : !fmp4Variant && shown(m).length > 0);
 
   /** The segments the muxer currently lists (its registered paths): the last hlsSegmentCount. */
   function shown(m: Muxer): (FfSegment & { id: number; uri: string })[] {
@@ -304,15 +326,16 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     return visible.slice(-config.segmentCount).map((s) => ({ ...s, id: s.seq - m.firstSeq, uri: `${m.prefix}_main_seg${s.seq - m.firstSeq}.ts` }));
   }
 
-  function waitContent(m: Muxer, res: ServerResponse): Promise<boolean> {
+  /** Waits (gohlslib's cond.Wait) until `ready` holds; false when the muxer closed or the client left first. */
+  function waitFor(m: Muxer, res: ServerResponse, ready: () => boolean): Promise<boolean> {
     if (m.closed) return Promise.resolve(false);
-    if (shown(m).length > 0) return Promise.resolve(true);
+    if (ready()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const check = () => {
         if (m.closed || res.destroyed) {
           m.waiters.delete(check);
           resolve(false);
-        } else if (shown(m).length > 0) {
+        } else if (ready()) {
           m.waiters.delete(check);
           resolve(true);
         }
@@ -323,7 +346,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
   }
 
   function multivariant(m: Muxer, rawQuery: string): string {
-    const segs = shown(m);
+    const segs = m.fmp4 ? m.fmp4.segments().filter((x) => x.id !== null) : shown(m);
     let max = 0;
     let sizes = 0;
     let durations = 0;
@@ -334,6 +357,15 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     }
     const avg = durations > 0 ? Math.floor((8 * sizes) / durations) : 0;
     const src = m.source;
+    if (m.fmp4) {
+      const info = src.initInfo as InitInfo;
+      const rate = src.fps > 0 ? `,FRAME-RATE=${src.fps.toFixed(3)}` : '';
+      return (
+        '#EXTM3U\n#EXT-X-VERSION:10\n#EXT-X-INDEPENDENT-SEGMENTS\n\n' +
+        `#EXT-X-STREAM-INF:BANDWIDTH=${max},AVERAGE-BANDWIDTH=${avg},CODECS="${info.codec}",RESOLUTION=${info.width}x${info.height}${rate}\n` +
+        `video1_stream.m3u8${rawQuery !== '' ? `?${rawQuery}` : ''}\n`
+      );
+    }
     return (
       '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n\n' +
       `#EXT-X-STREAM-INF:BANDWIDTH=${max},AVERAGE-BANDWIDTH=${avg},CODECS="${src.codec ?? 'avc1.42c01e'}",RESOLUTION=${src.width}x${src.height},FRAME-RATE=${src.fps.toFixed(3)}\n` +
@@ -394,31 +426,54 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     const [w, h] = size.split('x').map(Number) as [number, number];
     const dir = mkdtempSync(join(tmpdir(), 'mtx-double-hls-'));
     const listSize = Math.max(6, config.segmentCount);
-    const args = [
-      '-hide_banner',
-      '-nostdin',
-      '-loglevel',
-      'error',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=${size}:rate=${fps}`,
-      '-an',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-tune',
-      'zerolatency',
-      '-pix_fmt',
-      'yuv420p',
-      '-g',
-      String(fps * segmentSeconds),
-      '-keyint_min',
-      String(fps * segmentSeconds),
-      '-sc_threshold',
-      '0',
+    const input = opts.source === 'rtsp' ? ['-rtsp_transport', 'tcp', '-i', opts.url as string] : ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}`];
+    // fMP4 variants: fragmented MP4 on fd 4 (stdout carries the watchdog's pid line), one fragment per
+    // keyframe or hlsPartDuration, which the double cuts into parts and segments as gohlslib does.
+    const fmp4Out = ['-f', 'mp4', '-movflags', 'empty_moov+default_base_moof+frag_keyframe', '-frag_duration', String(config.partDurationMs * 1000), 'pipe:4'];
+    // A camera is remuxed (video only); the test pattern is encoded with one keyframe per segment.
+    const encode =
+      opts.source === 'rtsp'
+        ? ['-map', '0:v:0', '-c:v', 'copy']
+        : ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(fps * segmentSeconds), '-keyint_min', String(fps * segmentSeconds), '-sc_threshold', '0'];
+    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...input, '-an', ...encode];
+    args.push(...(fmp4Variant ? fmp4Out : hlsOut(dir, listSize)));
+    // Not detached: FFmpeg stays in the double's process group, so stopping the engine's group stops it too.
+    // The watchdog shell also stops it as soon as its stdin (a pipe from the double) closes, however the double ended.
+    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'mtx-double-ffmpeg', ffmpegPath, ...args], { stdio: ['pipe', 'pipe', 'pipe', 'ignore', 'pipe'], env: { ...process.env, MTX_DOUBLE_HLS_DIR: dir } });
+    const src: Source = { name, dir, child, ffmpegPid: null, width: w, height: h, fps: opts.source === 'rtsp' ? 0 : fps, segments: [], codec: null, init: null, initInfo: null, stderr: '', exited: false, stopping: false, since: new Date().toISOString(), poll: setInterval(() => void pollSource(src), 100) };
+    if (fmp4Variant) {
+      clearInterval(src.poll);
+      const split = createFmp4Splitter(
+        (init) => {
+          src.init = init;
+          src.initInfo = parseInit(init);
+          src.codec = src.initInfo?.codec ?? null;
+        },
+        (f) => {
+          const m = muxers.get(name);
+          if (!m || m.source !== src) return;
+          attachFmp4(m);
+          if (m.fmp4?.push(f)) for (const w of [...m.waiters]) w();
+        },
+      );
+      (child.stdio[4] as NodeJS.ReadableStream).on('data', (c: Buffer) => split(c));
+    }
+    src.poll.unref();
+    child.stdin?.on('error', () => undefined);
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (c: string) => {
+      const pid = /^(\d+)\n/.exec(c)?.[1];
+      if (pid && src.ffmpegPid === null) src.ffmpegPid = Number(pid);
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      src.stderr = (src.stderr + c.toString()).slice(-4000);
+    });
+    return afterSpawn(src, name, opts, size, fps);
+  }
+
+  /** FFmpeg's own HLS (mpegts variant): files the double renames and lists. */
+  function hlsOut(dir: string, listSize: number): string[] {
+    return [
       '-f',
       'hls',
       '-hls_time',
@@ -431,20 +486,11 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
       join(dir, 'seg%d.ts'),
       join(dir, 'ffmpeg.m3u8'),
     ];
-    // Not detached: FFmpeg stays in the double's process group, so stopping the engine's group stops it too.
-    // The watchdog shell also stops it as soon as its stdin (a pipe from the double) closes, however the double ended.
-    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'mtx-double-ffmpeg', ffmpegPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MTX_DOUBLE_HLS_DIR: dir } });
-    const src: Source = { name, dir, child, ffmpegPid: null, width: w, height: h, fps, segments: [], codec: null, stderr: '', exited: false, stopping: false, since: new Date().toISOString(), poll: setInterval(() => void pollSource(src), 100) };
-    src.poll.unref();
-    child.stdin?.on('error', () => undefined);
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (c: string) => {
-      const pid = /^(\d+)\n/.exec(c)?.[1];
-      if (pid && src.ffmpegPid === null) src.ffmpegPid = Number(pid);
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      src.stderr = (src.stderr + c.toString()).slice(-4000);
-    });
+  }
+
+  /** Exit handling and bookkeeping of a source's FFmpeg. */
+  function afterSpawn(src: Source, name: string, opts: HlsSourceOptions, size: string, fps: number): Source {
+    const { child, dir } = src;
     child.on('error', (e) => {
       src.stderr += `\nspawn: ${e.message}`;
     });
@@ -462,7 +508,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     });
     sources.set(name, src);
     if (config.alwaysRemux) createMuxer(src);
-    log(`INF [double] HLS source of '${name}' started (FFmpeg under watchdog pid ${child.pid}, testsrc2 ${size}@${fps})`);
+    log(`INF [double] HLS source of '${name}' started (FFmpeg under watchdog pid ${child.pid}, ${opts.source === 'rtsp' ? 'a camera remuxed' : `testsrc2 ${size}@${fps}`})`);
     changed(name);
     return src;
   }
@@ -532,12 +578,16 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     }
     if (method === 'POST') {
       const b = (body ?? { source: 'testsrc' }) as Partial<HlsSourceOptions>;
-      if (typeof b !== 'object' || b === null || (b.source ?? 'testsrc') !== 'testsrc') return Promise.resolve({ status: 400, body: { status: 'error', error: 'body must be {"source": "testsrc", "size"?: "WxH", "fps"?: n}' } });
+      if (typeof b !== 'object' || b === null || !['testsrc', 'rtsp'].includes(b.source ?? 'testsrc')) return Promise.resolve({ status: 400, body: { status: 'error', error: 'body must be {"source": "testsrc", "size"?: "WxH", "fps"?: n} or {"source": "rtsp", "url": "rtsp://..."}' } });
+      if (b.source === 'rtsp') {
+        if (typeof b.url !== 'string' || !/^rtsp:\/\/127\.0\.0\.1:\d+\/[^\s]*$/.test(b.url)) return Promise.resolve({ status: 400, body: { status: 'error', error: 'url must be rtsp://127.0.0.1:<port>/<path>' } });
+        if (!fmp4Variant) return Promise.resolve({ status: 400, body: { status: 'error', error: 'the double remuxes a camera for the fMP4 variants (lowLatency, fmp4) only' } });
+      }
       if (b.size !== undefined && !/^\d{2,4}x\d{2,4}$/.test(String(b.size))) return Promise.resolve({ status: 400, body: { status: 'error', error: 'size must be WxH' } });
       if (b.fps !== undefined && !(Number.isInteger(b.fps) && b.fps >= 1 && b.fps <= 60)) return Promise.resolve({ status: 400, body: { status: 'error', error: 'fps must be an integer 1..60' } });
       if (!config.enabled) return Promise.resolve({ status: 409, body: { status: 'error', error: 'HLS is disabled in the configuration' } });
       if (sources.has(name)) return Promise.resolve({ status: 409, body: { status: 'error', error: `'${name}' already has an HLS source` } });
-      startSource(name, { source: 'testsrc', ...(b.size ? { size: String(b.size) } : {}), ...(b.fps ? { fps: b.fps } : {}) });
+      startSource(name, b.source === 'rtsp' ? { source: 'rtsp', url: b.url as string } : { source: 'testsrc', ...(b.size ? { size: String(b.size) } : {}), ...(b.fps ? { fps: b.fps } : {}) });
       return Promise.resolve({ status: 200, body: sourceStatus(name) });
     }
     return null;
@@ -584,6 +634,72 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     // gohlslib sets its own Cache-Control; MediaMTX's responseWriterNoCache overrides it on every 200.
     res.writeHead(200, { 'Cache-Control': 'private, no-cache', 'Content-Type': 'application/vnd.apple.mpegurl', 'Content-Length': Buffer.byteLength(text) });
     res.end(text);
+  }
+
+  /** gohlslib's bare status answers (no body). */
+  function emptyAnswer(res: ServerResponse, status: number) {
+    if (res.destroyed) return;
+    res.writeHead(status, { 'Content-Length': 0 });
+    res.end();
+  }
+
+  /**
+   * gohlslib's handleMediaPlaylist for the fMP4 variants. Low-Latency HLS: `_HLS_msn` (with an
+   * optional `_HLS_part`) blocks until that part exists, 400 when it is more than one segment ahead or
+   * already gone, `_HLS_part` alone is 400, `_HLS_skip=YES|v2` gives a delta update. The playlist's
+   * URIs carry the request's query without its `_HLS_` parameters. `fmp4` ignores all of these.
+   */
+  async function fmp4Playlist(m: Muxer, fname: string, url: URL, res: ServerResponse): Promise<void> {
+    if (fname !== 'video1_stream.m3u8' || !m.fmp4) return ginNotFound(res);
+    const mux = m.fmp4;
+    const q = new URLSearchParams(url.search);
+    const msn = q.get('_HLS_msn') ?? '';
+    const part = q.get('_HLS_part') ?? '';
+    const skip = q.get('_HLS_skip') ?? '';
+    for (const k of [...q.keys()]) if (k.startsWith('_HLS_')) q.delete(k);
+    const rawQuery = goValuesEncode(q);
+    const lowLatency = config.variant === 'lowLatency';
+    const delta = lowLatency && (skip === 'YES' || skip === 'v2');
+    if (lowLatency) {
+      const uint = /^\d+$/;
+      if ((msn !== '' && !uint.test(msn)) || (part !== '' && !uint.test(part))) return emptyAnswer(res, 400);
+      if (msn !== '') {
+        const [n, p] = [Number(msn), Number(part || '0')];
+        let refused = false;
+        const ok = await waitFor(m, res, () => (refused = mux.msnRefused(n)) || (mux.hasContent() && mux.hasPart(n, p)));
+        if (!ok) return emptyAnswer(res, 500);
+        if (refused) return emptyAnswer(res, 400);
+        return sendPlaylist(res, mux.mediaPlaylist(rawQuery, delta));
+      }
+      if (part !== '') return emptyAnswer(res, 400);
+    }
+    if (!(await waitFor(m, res, () => mux.hasContent()))) return emptyAnswer(res, 500);
+    return sendPlaylist(res, mux.mediaPlaylist(rawQuery, delta));
+  }
+
+  /** Init segment, segments and parts of an fMP4 muxer; the preload hint's part blocks until it exists. */
+  async function fmp4File(m: Muxer, fname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const mux = m.fmp4;
+    if (!mux) return ginNotFound(res);
+    if (mux.isHint(fname)) {
+      const id = mux.partId(fname) as number;
+      if (!(await waitFor(m, res, () => mux.nextPartId() > id))) return emptyAnswer(res, 500);
+    }
+    const body = mux.file(fname);
+    if (!body) return ginNotFound(res);
+    // MediaMTX itself ignores Range (io.Copy); the double honours a single range so a proxy's pass-through is testable.
+    const range = parseRange(req.headers.range, body.length);
+    const headers: Record<string, string | number> = { 'Cache-Control': 'private, no-cache', 'Content-Type': 'video/mp4', 'Accept-Ranges': 'bytes' };
+    if (range === 'unsatisfiable') {
+      res.writeHead(416, { ...headers, 'Content-Range': `bytes */${body.length}`, 'Content-Length': 0 });
+      return void res.end();
+    }
+    if (range) {
+      res.writeHead(206, { ...headers, 'Content-Range': `bytes ${range.start}-${range.end}/${body.length}`, 'Content-Length': range.end - range.start + 1 });
+      return void res.end(body.subarray(range.start, range.end + 1));
+    }
+    res.writeHead(200, { ...headers, 'Content-Length': body.length });
+    res.end(body);
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -652,7 +768,6 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
       }
       const src = sources.get(dir);
       if (!src) return sendError(res, 404, `no stream is available on path '${dir}'`);
-      if (config.variant !== 'mpegts') return sendError(res, 500, `the MediaMTX test double emulates hlsVariant 'mpegts' only (configured: '${config.variant}')`);
       const m = muxers.get(dir) ?? createMuxer(src);
       m.lastRequest = Date.now();
       const session: Session = { uuid: randomUUID(), secret: randomUUID(), ip: remoteIp(req), lastRequest: Date.now() };
@@ -664,13 +779,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
       } else {
         q.set(SESSION_QUERY_PARAM, session.secret);
       }
-      if (!(await waitContent(m, res))) {
-        if (!res.destroyed) {
-          res.writeHead(500);
-          res.end();
-        }
-        return;
-      }
+      if (!(await waitFor(m, res, () => hasContent(m)))) return emptyAnswer(res, 500);
       return sendPlaylist(res, multivariant(m, goValuesEncode(q)));
     }
 
@@ -683,15 +792,11 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     session.lastRequest = Date.now();
     m.lastRequest = Date.now();
 
+    if (fmp4Variant) return kind === 'media' ? fmp4Playlist(m, fname, url, res) : fmp4File(m, fname, req, res);
+
     if (kind === 'media') {
       if (fname !== 'main_stream.m3u8') return ginNotFound(res);
-      if (!(await waitContent(m, res))) {
-        if (!res.destroyed) {
-          res.writeHead(500);
-          res.end();
-        }
-        return;
-      }
+      if (!(await waitFor(m, res, () => hasContent(m)))) return emptyAnswer(res, 500);
       return sendPlaylist(res, mediaPlaylist(m, url.search.slice(1)));
     }
 
