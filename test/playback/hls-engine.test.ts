@@ -207,8 +207,21 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
       expect(after.split('\n').filter((l) => l.startsWith('#EXT-X-PART:')).length).toBeGreaterThan(0);
       expect(waited).toBeGreaterThan(0);
     }
-    // A request far beyond the live edge is refused by the engine at once, and so by the proxy.
+    // A request far beyond the live edge is refused by the engine at once, and so by the proxy; so is a part without its msn.
     expect((await get(`${variant}&_HLS_msn=${msn + 10}&_HLS_part=0`)).status).toBe(400);
+    expect((await get(`${variant}&_HLS_part=0`)).status).toBe(400);
+    // A delta update (EXT-X-SKIP) passes through with its URIs rewritten like any playlist.
+    const delta = await get(`${variant}&_HLS_skip=YES`);
+    expect(delta.status).toBe(200);
+    expect(delta.body.toString()).toMatch(/#EXT-X-SKIP:SKIPPED-SEGMENTS=\d+\n/);
+    expect(delta.body.toString()).not.toMatch(/session=|_HLS_/);
+  });
+
+  it('the HLS probe reads the playlist and the first real segment (not a gap placeholder)', async () => {
+    const report = await proxy.probe(AVC);
+    expect(report.playlist).toMatchObject({ ok: true, status: 200, error: null });
+    expect(report.segment).toMatchObject({ ok: true, status: 200, error: null });
+    expect(report.segment.bytes).toBeGreaterThan(0);
   });
 
   it('the preload hint blocks until its part exists; the segment cache then serves that part to every viewer', async () => {
