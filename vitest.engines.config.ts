@@ -16,6 +16,8 @@ export const ENGINE_SUITE = [
   // HLS proxy and MSE relay through the engines
   'src/playback/hls-proxy.test.ts',
   'src/playback/mse-relay.test.ts',
+  // HLS of H.265, Opus and H.264 cameras through the proxy, hls.js in Chromium
+  'test/playback/hls-engine.test.ts',
   // reader counts, demand, endpoints of the composed server
   'test/runtime/demand-e2e.test.ts',
   'test/runtime/endpoints.test.ts',
