@@ -4,6 +4,7 @@ import type { SettingsDoc } from '../domain/settings.js';
 import { ApiError, invalid, notFound } from '../errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { commit } from './commit.js';
+import { readTlsFingerprint, tlsEndpoint, usesTls } from './tls-fingerprint.js';
 
 /** What the API shows of a camera: credentials are reduced to `has_credentials`. */
 export function publicCamera(camera: StoredCamera): PublicCamera {
@@ -18,6 +19,7 @@ export function publicCamera(camera: StoredCamera): PublicCamera {
       publish: s.publish,
       has_credentials: s.username !== null || s.password !== null,
       publication_id: cameraPublicationId(camera.id, s.id),
+      ...(usesTls(s.url) ? { tls_fingerprint: s.tls_fingerprint ?? null } : {}),
     })),
   };
 }
@@ -49,7 +51,24 @@ function splitUrl(raw: string, field: string): { url: string; username: string |
   return { url, username, password };
 }
 
-function toStoredSources(inputs: SourceInput[], previous: readonly StoredSource[]): StoredSource[] {
+/**
+ * The certificate each TLS source is to trust (undefined for the others): the one the user gave,
+ * else the stored one while the source's host and port stay, else the one the camera presents now
+ * (trust on first use; null when it cannot be reached, then the system CAs decide).
+ */
+async function trustedFingerprints(inputs: SourceInput[], previous: readonly StoredSource[]): Promise<(string | null | undefined)[]> {
+  return Promise.all(
+    inputs.map(async (input) => {
+      if (!usesTls(input.url)) return undefined;
+      if (typeof input.tls_fingerprint === 'string') return input.tls_fingerprint;
+      const before = input.id === undefined ? undefined : previous.find((s) => s.id === input.id);
+      if (input.tls_fingerprint === undefined && before?.tls_fingerprint && tlsEndpoint(before.url) === tlsEndpoint(input.url)) return before.tls_fingerprint;
+      return readTlsFingerprint(input.url);
+    }),
+  );
+}
+
+function toStoredSources(inputs: SourceInput[], previous: readonly StoredSource[], fingerprints: readonly (string | null | undefined)[]): StoredSource[] {
   const taken = new Set(inputs.map((s) => s.id).filter((id): id is string => id !== undefined));
   const seen = new Set<string>();
   return inputs.map((input, i) => {
@@ -70,6 +89,7 @@ function toStoredSources(inputs: SourceInput[], previous: readonly StoredSource[
       username: pick(input.username, fromUrl.username, before?.username),
       password: pick(input.password, fromUrl.password, before?.password),
       publish: input.publish,
+      ...(fingerprints[i] === undefined ? {} : { tls_fingerprint: fingerprints[i] }),
     };
   });
 }
@@ -80,12 +100,13 @@ export function createCameraService(store: SettingsStore) {
     get: (id: string): PublicCamera => publicCamera(findCamera(store.get(), id)),
 
     async create(input: CameraInput): Promise<PublicCamera> {
+      const fingerprints = await trustedFingerprints(input.sources, []);
       const { value } = await commit(store, (draft) => {
         const ids = new Set(draft.cameras.map((c) => c.id));
         if (input.id !== undefined && ids.has(input.id)) {
           throw new ApiError(409, 'already_exists', `camera "${input.id}" already exists`, 'id');
         }
-        const camera: StoredCamera = { id: input.id ?? uniqueId(slugify(input.name, 'camera'), ids), name: input.name, sources: toStoredSources(input.sources, []) };
+        const camera: StoredCamera = { id: input.id ?? uniqueId(slugify(input.name, 'camera'), ids), name: input.name, sources: toStoredSources(input.sources, [], fingerprints) };
         draft.cameras.push(camera);
         return camera;
       });
@@ -94,10 +115,12 @@ export function createCameraService(store: SettingsStore) {
 
     async replace(id: string, input: CameraInput): Promise<PublicCamera> {
       if (input.id !== undefined && input.id !== id) throw invalid('id', `must match the camera in the path ("${id}")`);
+      // Before the commit: it reaches the cameras, and a commit holds no network wait.
+      const fingerprints = await trustedFingerprints(input.sources, store.get().cameras.find((c) => c.id === id)?.sources ?? []);
       const { value } = await commit(store, (draft) => {
         const index = draft.cameras.findIndex((c) => c.id === id);
         if (index < 0) throw notFound('camera', id);
-        const camera: StoredCamera = { id, name: input.name, sources: toStoredSources(input.sources, draft.cameras[index]!.sources) };
+        const camera: StoredCamera = { id, name: input.name, sources: toStoredSources(input.sources, draft.cameras[index]!.sources, fingerprints) };
         draft.cameras[index] = camera;
         return camera;
       });

@@ -1,17 +1,38 @@
 import * as v from 'valibot';
 import { ROLES, slugSchema } from './ids.js';
 
-const rtspUrl = v.pipe(
+/**
+ * The schemes of MediaMTX v1.20.1's static sources (conf.Path.validate) that pull from a camera at
+ * a network address with nothing else to configure. Left out: `udp://`, `udp+mpegts://`,
+ * `udp+rtp://`, `unix+...` (sockets this machine listens on, some needing an SDP), `moqt://` (MoQ is
+ * off), `rpiCamera`, `redirect`, `publisher`.
+ */
+export const CAMERA_URL_SCHEMES = ['rtsp', 'rtsps', 'rtsp+http', 'rtsps+http', 'rtsp+ws', 'rtsps+ws', 'rtmp', 'rtmps', 'http', 'https', 'srt', 'whep', 'wheps'] as const;
+const SCHEME_PROTOCOLS = new Set(CAMERA_URL_SCHEMES.map((s) => `${s}:`));
+
+const cameraUrl = v.pipe(
   v.string(),
   v.maxLength(2048),
   v.check((s) => {
     try {
       const u = new URL(s);
-      return (u.protocol === 'rtsp:' || u.protocol === 'rtsps:') && u.hostname !== '';
+      return SCHEME_PROTOCOLS.has(u.protocol) && u.hostname !== '' && s.slice(u.protocol.length).startsWith('//');
     } catch {
       return false;
     }
-  }, 'must be an rtsp:// or rtsps:// URL with a host'),
+  }, `must be a URL with a host and one of the schemes the engine pulls a camera with: ${CAMERA_URL_SCHEMES.map((x) => `${x}://`).join(', ')}`),
+);
+
+/**
+ * A certificate's SHA-256 fingerprint: 64 hex digits, colons and spaces allowed (as browsers and
+ * `openssl x509 -fingerprint` print it), stored lowercase without them, as MediaMTX's
+ * `sourceFingerprint` wants it.
+ */
+export const fingerprintSchema = v.pipe(
+  v.string(),
+  v.maxLength(200),
+  v.transform((s) => s.replace(/[\s:]/g, '').toLowerCase()),
+  v.regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 fingerprint: 64 hexadecimal digits (colons allowed)'),
 );
 
 const credential = v.pipe(v.string(), v.maxLength(256));
@@ -21,10 +42,12 @@ export const storedSourceSchema = v.object({
   id: slugSchema,
   role: v.picklist(ROLES),
   label: v.pipe(v.string(), v.maxLength(120)),
-  url: rtspUrl,
+  url: cameraUrl,
   username: v.nullable(credential),
   password: v.nullable(credential),
   publish: v.boolean(),
+  /** TLS sources only: the certificate the engine trusts (first seen, or set by the user); absent or null: the system CAs decide. */
+  tls_fingerprint: v.optional(v.nullable(fingerprintSchema)),
 });
 export type StoredSource = v.InferOutput<typeof storedSourceSchema>;
 
@@ -43,10 +66,12 @@ export const sourceInputSchema = v.strictObject({
   id: v.optional(slugSchema),
   role: v.optional(v.picklist(ROLES), 'main'),
   label: v.optional(v.pipe(v.string(), v.maxLength(120))),
-  url: rtspUrl,
+  url: cameraUrl,
   username: v.optional(v.nullable(credential)),
   password: v.optional(v.nullable(credential)),
   publish: v.optional(v.boolean(), true),
+  /** TLS sources: omitted keeps the trusted certificate (while the host and port stay), null forgets it and trusts the one seen now, a value sets it. */
+  tls_fingerprint: v.optional(v.nullable(fingerprintSchema)),
   has_credentials: v.optional(v.boolean()),
 });
 export type SourceInput = v.InferOutput<typeof sourceInputSchema>;
@@ -66,6 +91,8 @@ export interface PublicSource {
   publish: boolean;
   has_credentials: boolean;
   publication_id: string;
+  /** Only on TLS sources (`rtsps://`, ...): the SHA-256 of the certificate the engine trusts; null until one was seen. */
+  tls_fingerprint?: string | null;
 }
 export interface PublicCamera {
   id: string;

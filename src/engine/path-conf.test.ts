@@ -32,6 +32,11 @@ describe('path configs', () => {
     expect(pathConfError('out/a', { source: 'publisher', maxReaders: 2, overridePublisher: false, record: false })).toBeNull();
     expect(pathConfError('cam/a', { source: 'publisher', runOnDemand: 'sh -c x' })).toMatch(/runOnDemand/);
     expect(pathConfError('cam/a', { source: 'file:///etc/passwd' })).toMatch(/^source: /);
+    // MediaMTX v1.20.1's pull schemes a camera uses (4j), and a TLS source's trusted certificate (4c).
+    for (const source of ['rtmps://u:p@h/live/a', 'https://h/index.m3u8', 'srt://h:8890?streamid=read:a', 'wheps://h/a/whep', 'rtsps+ws://h/a']) expect(pathConfError('cam/a', { source, sourceOnDemand: true })).toBeNull();
+    expect(pathConfError('cam/a', { source: 'udp+mpegts://238.0.0.1:1234' })).toMatch(/^source: /);
+    expect(pathConfError('cam/a', { source: 'rtsps://h/x', sourceFingerprint: 'ab'.repeat(32) })).toBeNull();
+    expect(pathConfError('cam/a', { source: 'rtsps://h/x', sourceFingerprint: 'AB'.repeat(32) })).toMatch(/^sourceFingerprint: /);
     expect(pathConfError('cam/a', { source: 'rtsp://h/x', rtspTransport: 'http' })).toMatch(/^rtspTransport: /);
     expect(pathConfError('cam/a', { source: 'rtsp://h/x', sourceOnDemandCloseAfter: '10' })).toMatch(/^sourceOnDemandCloseAfter: /);
     expect(pathConfError('out/a', { source: 'publisher', sourceOnDemand: true })).toMatch(/useless/);

@@ -68,12 +68,21 @@ export const DURATION_KEYS = new Set(['sourceOnDemandStartTimeout', 'sourceOnDem
  * The subset of MediaMTX's PathConf this server sets at runtime through the control API. Unknown
  * keys are refused here, before MediaMTX (which refuses them too) sees them.
  */
+/**
+ * `source` values this server sets: `publisher`, or a pull URL with a host in one of the schemes
+ * MediaMTX v1.20.1 pulls a camera with (conf.Path.validate; the camera API accepts the same ones).
+ */
+const SOURCE_RE = /^(rtsps?|rtsps?\+http|rtsps?\+ws|rtmps?|https?|srt|wheps?):\/\/[^/\s]+/;
+const SOURCE_MESSAGE = 'must be "publisher" or a pull URL (rtsp(s), rtsp(s)+http, rtsp(s)+ws, rtmp(s), http(s), srt, whep(s))';
+
 export const pathConfSchema = v.strictObject({
   /** `publisher`, or a pull URL (`rtsp://user:pass@cam/...`, `rtsp://127.0.0.1:<rtsp>/<path>` for an alias). */
   source: v.pipe(
     v.string(),
-    v.check((s) => s === 'publisher' || /^(rtsps?|rtsp\+https?|rtsps?\+ws):\/\/[^/\s]+/.test(s), 'must be "publisher" or an rtsp(s):// URL'),
+    v.check((s) => s === 'publisher' || SOURCE_RE.test(s), SOURCE_MESSAGE),
   ),
+  /** SHA-256 of a TLS source's certificate, lowercase hex: trusted instead of the system CAs. */
+  sourceFingerprint: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hexadecimal digits'))),
   sourceOnDemand: v.optional(v.boolean()),
   sourceOnDemandStartTimeout: v.optional(duration),
   sourceOnDemandCloseAfter: v.optional(duration),
@@ -92,7 +101,8 @@ export function pathConfError(name: string, conf: unknown): string | null {
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const key = v.getDotPath(issue) ?? 'conf';
-    return `${key}: ${key === 'source' ? 'must be "publisher" or an rtsp(s):// URL' : issue.message}`;
+    // The message only: an issue's input would be the URL with its credentials.
+    return `${key}: ${key === 'source' ? SOURCE_MESSAGE : issue.message}`;
   }
   if (parsed.output.source === 'publisher' && parsed.output.sourceOnDemand) return "sourceOnDemand: is useless when source is 'publisher'";
   return null;

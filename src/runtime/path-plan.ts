@@ -8,6 +8,7 @@ export interface PlannedPathConf {
   source: string;
   sourceOnDemand?: boolean;
   rtspTransport?: 'tcp' | 'udp' | 'automatic';
+  sourceFingerprint?: string;
 }
 
 /**
@@ -88,6 +89,18 @@ export function cameraUrlWithCredentials(source: StoredCamera['sources'][number]
 const isCopy = (o: Output) => o.codec === 'copy';
 
 /**
+ * How the engine pulls a camera: on demand; RTSP over TCP (interleaved, through NATs and firewalls);
+ * a TLS source trusting the certificate the user accepted (MediaMTX otherwise checks it against the
+ * system CAs, which a camera's self-signed one never passes).
+ */
+function cameraPathConf(url: string, fingerprint: string | null | undefined): PlannedPathConf {
+  const conf: PlannedPathConf = { source: url, sourceOnDemand: true };
+  if (/^rtsps?(\+(http|ws))?:/.test(url)) conf.rtspTransport = 'tcp';
+  if (fingerprint) conf.sourceFingerprint = fingerprint;
+  return conf;
+}
+
+/**
  * Which engine paths exist and how each is fed. Principle: at most one connection to each
  * camera source, so every reader of a camera goes through one engine path that pulls it on
  * demand; the first enabled copy output of that source is that path, otherwise a hidden
@@ -127,7 +140,7 @@ export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, 
         const path = firstCopy.get(k.key) ?? cameraSourcePath(k.camera_id, k.source.id);
         read = { camera_id: k.camera_id, source_id: k.source.id, path, url: built.url, transmission_ids: [] };
         sources.set(k.key, read);
-        paths.set(path, { source: built.url, sourceOnDemand: true, rtspTransport: 'tcp' });
+        paths.set(path, cameraPathConf(built.url, k.source.tls_fingerprint));
       }
     }
     read.transmission_ids.push(t.id);

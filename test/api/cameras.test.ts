@@ -78,7 +78,7 @@ describe('cameras API', () => {
     ['POST', '/api/cameras', '{"name":', 400, 'malformed_json', 'body'],
     ['POST', '/api/cameras', '', 400, 'malformed_json', 'body'],
     ['POST', '/api/cameras', { sources: [] }, 422, 'invalid_field', 'name'],
-    ['POST', '/api/cameras', { name: 'x', sources: [{ url: 'http://192.0.2.1/' }] }, 422, 'invalid_field', 'sources.0.url'],
+    ['POST', '/api/cameras', { name: 'x', sources: [{ url: 'ftp://192.0.2.1/' }] }, 422, 'invalid_field', 'sources.0.url'],
     ['POST', '/api/cameras', { name: 'x', sources: [{ url: 'rtsp://h/', role: 'wide' }] }, 422, 'invalid_field', 'sources.0.role'],
     ['POST', '/api/cameras', { name: 'x', pubish: true }, 422, 'invalid_field', 'pubish'],
     ['POST', '/api/cameras', { name: 'x', id: 'Bad Id' }, 422, 'invalid_field', 'id'],

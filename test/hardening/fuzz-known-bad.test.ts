@@ -44,7 +44,7 @@ describe('write API known-bad inputs', () => {
     await malformed('POST', '/api/cameras', '{"name":');
     await malformed('POST', '/api/cameras', '');
     await malformed('PUT', `/api/cameras/${CAMERA}`, "{'name':'x'}");
-    await invalidField('POST', '/api/cameras', { name: 'X', sources: [{ url: 'http://192.0.2.1/' }] }, 'sources.0.url');
+    await invalidField('POST', '/api/cameras', { name: 'X', sources: [{ url: 'ftp://192.0.2.1/' }] }, 'sources.0.url');
     await invalidField('POST', '/api/cameras', { name: 'X', sources: [{ url: 'rtsp://h/', id: 'Main!' }] }, 'sources.0.id');
     await invalidField('POST', '/api/cameras', { name: 'X', sources: [{ url: 'rtsp://h/', password: 'p'.repeat(257) }] }, 'sources.0.password');
     await invalidField('POST', '/api/cameras', { name: 'X', bogus: 1 }, 'bogus');

@@ -73,6 +73,20 @@ describe('camera form model', () => {
     expect(cleared.sources[0]).toMatchObject({ username: null, password: null });
   });
 
+  it('an RTSPS source shows its trusted certificate: unchanged it is not sent, edited it is, emptied it is forgotten (null)', () => {
+    const fp = 'ab'.repeat(32);
+    const nvr: Camera = { id: 'nvr', name: 'NVR', sources: [{ id: 'main', role: 'main', label: 'Principal', url: 'rtsps://10.0.0.3:7441/x', publish: true, has_credentials: false, publication_id: 'camera:nvr:main', tls_fingerprint: fp }] };
+    const form = cameraToForm(nvr);
+    expect(form.sources[0]!.tlsFingerprint).toBe(fp);
+    expect(cameraBody(form).sources[0]).not.toHaveProperty('tls_fingerprint');
+    const edited = { ...form, sources: [{ ...form.sources[0]!, tlsFingerprint: 'CD:'.repeat(31) + 'CD' }] };
+    expect(cameraBody(edited).sources[0]!.tls_fingerprint).toBe('CD:'.repeat(31) + 'CD');
+    expect(cameraBody({ ...form, sources: [{ ...form.sources[0]!, tlsFingerprint: ' ' }] }).sources[0]!.tls_fingerprint).toBeNull();
+    // A plain RTSP source has no certificate: nothing is sent whatever the field holds.
+    expect(cameraBody({ ...form, sources: [{ ...form.sources[0]!, url: 'rtsp://10.0.0.3/x', tlsFingerprint: '' }] }).sources[0]).not.toHaveProperty('tls_fingerprint');
+    expect(cameraErrorField('sources.0.tls_fingerprint')).toBe('sources.0.tls_fingerprint');
+  });
+
   it('nextRole takes main, sub, zoom in turn, then custom', () => {
     expect(nextRole([])).toBe('main');
     expect(nextRole([{ role: 'main' }])).toBe('sub');

@@ -15,6 +15,8 @@ export interface CameraSource {
   publish: boolean;
   has_credentials: boolean;
   publication_id: string;
+  /** TLS sources only: the SHA-256 of the camera certificate the engine trusts, null until one was seen. */
+  tls_fingerprint?: string | null;
 }
 
 export interface Camera {
@@ -57,6 +59,10 @@ export interface SourceForm {
   /** Remove the saved credentials on save (an empty field alone keeps them). */
   clearCredentials: boolean;
   publish: boolean;
+  /** The trusted certificate's fingerprint as shown; emptied, it is forgotten and the one the camera shows next is trusted. */
+  tlsFingerprint: string;
+  /** What the server had, so an unchanged field is not sent. */
+  savedTlsFingerprint: string;
 }
 
 export interface CameraForm {
@@ -78,7 +84,7 @@ export function nextRole(sources: readonly Pick<SourceForm, 'role'>[]): Role {
 
 /** A new source is published by default: adding a camera is meant to make it playable. */
 export function newSourceForm(existing: readonly SourceForm[]): SourceForm {
-  return { key: nextKey(), id: '', role: nextRole(existing), label: '', url: '', username: '', password: '', hasCredentials: false, clearCredentials: false, publish: true };
+  return { key: nextKey(), id: '', role: nextRole(existing), label: '', url: '', username: '', password: '', hasCredentials: false, clearCredentials: false, publish: true, tlsFingerprint: '', savedTlsFingerprint: '' };
 }
 
 export function emptyCameraForm(): CameraForm {
@@ -101,6 +107,8 @@ export function cameraToForm(camera: Camera): CameraForm {
       hasCredentials: s.has_credentials,
       clearCredentials: false,
       publish: s.publish,
+      tlsFingerprint: s.tls_fingerprint ?? '',
+      savedTlsFingerprint: s.tls_fingerprint ?? '',
     })),
   };
 }
@@ -114,6 +122,7 @@ export interface SourceBody {
   publish: boolean;
   username?: string | null;
   password?: string | null;
+  tls_fingerprint?: string | null;
 }
 
 export interface CameraBody {
@@ -125,6 +134,8 @@ export interface CameraBody {
 function sourceBody(s: SourceForm): SourceBody {
   const body: SourceBody = { role: s.role, label: s.label.trim(), url: s.url.trim(), publish: s.publish };
   if (s.id) body.id = s.id;
+  const fingerprint = s.tlsFingerprint.trim();
+  if (isTlsUrl(body.url) && fingerprint !== s.savedTlsFingerprint) body.tls_fingerprint = fingerprint === '' ? null : fingerprint;
   if (s.clearCredentials) return { ...body, username: null, password: null };
   // Only what was typed is sent: an empty field must never overwrite a saved credential.
   if (s.username !== '') body.username = s.username;
@@ -140,7 +151,10 @@ export function cameraBody(form: CameraForm): CameraBody {
   return body;
 }
 
-const SOURCE_FIELDS = new Set(['role', 'label', 'url', 'username', 'password', 'publish']);
+const SOURCE_FIELDS = new Set(['role', 'label', 'url', 'username', 'password', 'publish', 'tls_fingerprint']);
+
+/** Sources the engine reaches over TLS (src/control/tls-fingerprint.ts): they have a certificate to trust. */
+export const isTlsUrl = (url: string): boolean => /^(rtsps|rtsps\+http|rtsps\+ws|rtmps|https|wheps):\/\//i.test(url.trim());
 
 /**
  * The form field that shows a server error: `name`, `id`, `sources`, `sources.N.<field>`, or the

@@ -1,5 +1,5 @@
 import { useT } from '../../i18n/use-t.js';
-import { cameraErrorField, newSourceForm, ROLES, saveCamera, type CameraForm, type SourceForm } from '../../stores/cameras.js';
+import { cameraErrorField, isTlsUrl, newSourceForm, ROLES, saveCamera, type CameraForm, type SourceForm } from '../../stores/cameras.js';
 import type { Role } from '../../stores/live-views.js';
 import { EditorForm, FormRows, type EditorProps, type RowProps } from './editor-form.js';
 import { Check, Field, FieldError } from './fields.js';
@@ -105,6 +105,21 @@ function SourceFields({ row: source, at, errors, onChange }: RowProps<SourceForm
           </Field>
         ))}
       </div>
+      {isTlsUrl(source.url) && (
+        <div class="settings-grid">
+          <Field label={t('settings.camera.tlsFingerprint')} field={at('tls_fingerprint')} errors={errors} hint={t('settings.camera.tlsFingerprintHint')} wide>
+            <input
+              type="text"
+              autoComplete="off"
+              spellcheck={false}
+              value={source.tlsFingerprint}
+              placeholder={t('settings.camera.tlsFingerprintNone')}
+              data-testid="source-tls-fingerprint"
+              onInput={(e) => onChange({ tlsFingerprint: e.currentTarget.value })}
+            />
+          </Field>
+        </div>
+      )}
       {source.hasCredentials && (
         <Check label={t('settings.camera.clearCredentials')} checked={source.clearCredentials} testid="source-clear-credentials" onChange={(clearCredentials) => onChange({ clearCredentials })} />
       )}
