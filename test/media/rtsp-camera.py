@@ -64,7 +64,20 @@ def launch_line(a):
                f"! rtph265pay name=pay0 pt=96 config-interval=1")
     else:
         raise ValueError(f"unknown codec {a.codec!r}")
-    return f"( {source(a.pattern)} ! {caps} ! videoconvert ! video/x-raw,format=I420 ! {enc} )"
+    return f"( {source(a.pattern)} ! {caps} ! videoconvert ! video/x-raw,format=I420 ! {enc}{audio_branch(a.audio)} )"
+
+
+def audio_branch(audio):
+    """A second stream (pay1) beside the video: a test tone as AAC (RFC 3640) or Opus, as cameras send."""
+    if audio == "none":
+        return ""
+    tone = "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample"
+    if audio == "aac":
+        # voaacenc is the AAC encoder Debian's GStreamer plugins have (no avenc_aac, fdkaacenc or faac).
+        return f" {tone} ! audio/x-raw,rate=48000,channels=1 ! voaacenc bitrate=64000 ! rtpmp4gpay name=pay1 pt=97"
+    if audio == "opus":
+        return f" {tone} ! audio/x-raw,rate=48000,channels=2 ! opusenc ! rtpopuspay name=pay1 pt=98"
+    raise ValueError(f"unknown audio {audio!r}")
 
 
 def main():
@@ -78,6 +91,7 @@ def main():
     ap.add_argument("--gop", type=int, default=0, help="keyframe interval in frames (default: fps)")
     ap.add_argument("--bitrate", type=int, default=1000, help="kbit/s")
     ap.add_argument("--pattern", default="ball")
+    ap.add_argument("--audio", default="none", choices=["none", "aac", "opus"])
     ap.add_argument("--credentials-stdin", action="store_true")
     a = ap.parse_args()
     cred = json.loads(sys.stdin.readline()) if a.credentials_stdin else None

@@ -25,6 +25,8 @@ export interface RtspCameraOptions {
   /** `ball` (default), another videotestsrc pattern (`smpte`, `snow`, ...), a colour name (`red`, `green`, `blue`,
    *  `black`, `white`, `gray`, `yellow`, `cyan`, `magenta`) or `#rrggbb`. */
   pattern?: string;
+  /** A second stream beside the video, a test tone: AAC (MPEG-4 generic) or Opus; default none. */
+  audio?: 'none' | 'aac' | 'opus';
   /** Enables RTSP authentication. Handed to the camera on its stdin, never in its argv. */
   username?: string;
   password?: string;
@@ -76,6 +78,7 @@ export async function startRtspCamera(opts: RtspCameraOptions = {}): Promise<Rts
     '--gop', String(opts.gop ?? 0),
     '--bitrate', String(opts.bitrateKbps ?? 1000),
     '--pattern', opts.pattern ?? 'ball',
+    '--audio', opts.audio ?? 'none',
   ];
   if (opts.username !== undefined) args.push('--credentials-stdin');
   const started = performance.now();
