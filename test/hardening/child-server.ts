@@ -9,20 +9,16 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DOUBLE_BIN as GO2RTC_DOUBLE } from '../doubles/go2rtc/release.js';
 import { createLogger } from '../../src/logger.js';
 import { openSettingsStore } from '../../src/store/settings-store.js';
-import { DOUBLE_BIN as MEDIAMTX_DOUBLE } from '../doubles/mediamtx/release.js';
+import { ENGINE_BINS } from '../engines.js';
 import { freeTcpPort, onLines, pollUntil } from '../media/proc.js';
 import { send, type Answer, type Sent } from './wire.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The engine binaries the hardening suites run against: the real ones when configured, else the doubles. */
-export const ENGINES = {
-  mediamtx: process.env.TOPOSYNC_STREAMING_MEDIAMTX_PATH || MEDIAMTX_DOUBLE,
-  go2rtc: process.env.TOPOSYNC_STREAMING_GO2RTC_PATH || GO2RTC_DOUBLE,
-};
+/** The engine binaries the hardening suites run against (test/engines.ts: the real ones when configured, else the doubles). */
+export const ENGINES = ENGINE_BINS;
 
 export interface Exit {
   code: number | null;

@@ -4,8 +4,9 @@ import { generatedTransmissionId } from '../../src/domain/ids.js';
 import { classifyColor, solidJpeg } from '../media/frames.js';
 import { averageRgb } from '../media/decoder.js';
 import { FFMPEG, pollUntil, runToBuffer, stopAllMediaProcesses } from '../media/proc.js';
-import { startRtspReceiver, type RtspReceiver } from '../media/rtsp-receiver.js';
-import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from '../runtime/server-harness.js';
+import { readEnginePath, type EngineReader } from '../engine-reader.js';
+import { startLiveServer, type LiveServer } from '../runtime/server-harness.js';
+import { ENGINE_BINS } from '../engines.js';
 
 /**
  * Issue 10, point 5, end to end over real sockets with real FFmpeg: a writer that sends `FF D8` and
@@ -18,7 +19,7 @@ const PATH = 'pipe/corrupt/out';
 /** Small, so the stall is seen in a couple of seconds (the server's default is 5 s). */
 const STALL_MS = 1500;
 let server: LiveServer;
-let receiver: RtspReceiver;
+let receiver: EngineReader;
 const sockets: WebSocket[] = [];
 const timers: NodeJS.Timeout[] = [];
 const stopped: number[] = [];
@@ -72,9 +73,9 @@ async function colours(ts: Buffer): Promise<string[]> {
 const runningPid = (prefix: string) => server.streaming.supervisor.list().find((c) => c.name.startsWith(prefix) && c.pid !== null)?.pid ?? null;
 
 beforeAll(async () => {
-  server = await startLiveServer({ mediamtxPath: MEDIAMTX_DOUBLE, heartbeatTtlMs: 60_000, outputStallMs: STALL_MS }, { writers: { sticky_window_ms: 0, stale_after_ms: 1500 } });
-  // The double serves the control API only; an FFmpeg receiver stands in for the engine's RTSP listener.
-  receiver = await startRtspReceiver({ port: server.streaming.engine.rtspPort(), path: PATH });
+  server = await startLiveServer({ mediamtxPath: ENGINE_BINS.mediamtx, heartbeatTtlMs: 60_000, outputStallMs: STALL_MS }, { writers: { sticky_window_ms: 0, stale_after_ms: 1500 } });
+  // What the publisher sends into the engine, read back (test/engine-reader.ts: from the real engine, or a receiver standing in for the double's RTSP).
+  receiver = await readEnginePath({ port: server.streaming.engine.rtspPort(), path: PATH });
   const put = await server.request('PUT', '/api/streams/pipelines/corrupt', {
     nodes: [{ id: 'out', type: 'stream.publish_video', config: { publication_enabled: true, publication_quality_profile_id: 'sd' } }],
   });

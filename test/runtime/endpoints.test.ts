@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedTransmissionId } from '../../src/domain/ids.js';
-import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from './server-harness.js';
+import { startLiveServer, type LiveServer } from './server-harness.js';
+import { ENGINE_BINS } from '../engines.js';
 
 let server: LiveServer;
 const camTx = generatedTransmissionId('camera:front:main');
 const pipeTx = generatedTransmissionId('pipeline:p:out');
 
 beforeAll(async () => {
-  server = await startLiveServer({ mediamtxPath: MEDIAMTX_DOUBLE });
-  await server.request('POST', '/api/cameras', { id: 'front', name: 'Front', sources: [{ id: 'main', url: 'rtsp://127.0.0.1:9/x', password: 'Engine-Secret-99' }] });
+  server = await startLiveServer({ mediamtxPath: ENGINE_BINS.mediamtx });
+  await server.request('POST', '/api/cameras', { id: 'front', name: 'Front', sources: [{ id: 'main', url: 'rtsp://127.0.0.1:9/x', username: 'admin', password: 'Engine-Secret-99' }] });
   await server.request('PUT', '/api/streams/pipelines/p', { nodes: [{ id: 'out', type: 'stream.publish_video', config: { publication_enabled: true } }] });
   await server.streaming.runtime.tick();
 }, 30_000);

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../src/logger.js';
 import { createStreamingServer, type ServerOptions, type StreamingServer } from '../../src/server.js';
+import { READER_AGENT } from '../engine-reader.js';
 import { freeTcpPort } from '../media/proc.js';
 
 /** The MediaMTX test double, started by the engine exactly like the real binary. */
@@ -16,7 +17,7 @@ export const MEDIAMTX_DOUBLE = fileURLToPath(new URL('../doubles/mediamtx/mediam
 
 /**
  * Live FFmpeg processes the server started: children of this process (the server runs
- * in-process), leaving out the test's own receiver (`-rtsp_flags listen`) and exited processes
+ * in-process), leaving out the test's own receiver (`-rtsp_flags listen`) or engine reader, and exited processes
  * not yet reaped (state Z, empty command line), which run nothing.
  */
 export function ffmpegChildren(): number {
@@ -28,7 +29,7 @@ export function ffmpegChildren(): number {
       const ppid = Number(ppidField);
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (ppid === process.pid && comm === 'ffmpeg' && state !== 'Z' && cmdline !== '' && !cmdline.includes('rtsp_flags')) n++;
+      if (ppid === process.pid && comm === 'ffmpeg' && state !== 'Z' && cmdline !== '' && !cmdline.includes('rtsp_flags') && !cmdline.includes(READER_AGENT)) n++;
     } catch {
       // the process ended while we looked
     }

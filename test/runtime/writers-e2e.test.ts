@@ -3,18 +3,19 @@ import WebSocket from 'ws';
 import { generatedTransmissionId } from '../../src/domain/ids.js';
 import { solidJpeg } from '../media/frames.js';
 import { stopAllMediaProcesses } from '../media/proc.js';
-import { startRtspReceiver, type RtspReceiver } from '../media/rtsp-receiver.js';
-import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from './server-harness.js';
+import { readEnginePath, type EngineReader } from '../engine-reader.js';
+import { startLiveServer, type LiveServer } from './server-harness.js';
+import { ENGINE_BINS } from '../engines.js';
 
 /**
  * End to end with real FFmpeg: two writers push solid colours over the writer WebSocket API, the
- * server's publisher encodes the selected writer's frames into the output's engine path, and an
- * FFmpeg receiver standing in for the engine's RTSP listener decodes what arrives.
+ * server's publisher encodes the selected writer's frames into the output's engine path, and what
+ * comes back out of the engine is decoded (test/engine-reader.ts).
  */
 const TX = generatedTransmissionId('pipeline:e2e:out');
 const PATH = 'pipe/e2e/out';
 let server: LiveServer;
-let receiver: RtspReceiver;
+let receiver: EngineReader;
 const sockets: WebSocket[] = [];
 const timers: NodeJS.Timeout[] = [];
 
@@ -32,10 +33,10 @@ async function writer(id: string, priority: number, color: string): Promise<{ ws
 }
 
 beforeAll(async () => {
-  server = await startLiveServer({ mediamtxPath: MEDIAMTX_DOUBLE, heartbeatTtlMs: 60_000 }, { writers: { sticky_window_ms: 1500, stale_after_ms: 1000 } });
+  server = await startLiveServer({ mediamtxPath: ENGINE_BINS.mediamtx, heartbeatTtlMs: 60_000 }, { writers: { sticky_window_ms: 1500, stale_after_ms: 1000 } });
   expect(server.streaming.engine.status().state).toBe('running');
-  // The double serves the control API only; an FFmpeg receiver listens on the engine's RTSP port for this path.
-  receiver = await startRtspReceiver({ port: server.streaming.engine.rtspPort(), path: PATH });
+  // What the publisher sends into the engine, read back (test/engine-reader.ts: from the real engine, or a receiver standing in for the double's RTSP).
+  receiver = await readEnginePath({ port: server.streaming.engine.rtspPort(), path: PATH });
   const put = await server.request('PUT', '/api/streams/pipelines/e2e', {
     nodes: [{ id: 'out', type: 'stream.publish_video', config: { publication_enabled: true, publication_quality_profile_id: 'sd' } }],
   });
