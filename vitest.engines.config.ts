@@ -7,13 +7,19 @@ import base from './vitest.config.js';
  * TOPOSYNC_STREAMING_GO2RTC_PATH name them (test/engines.ts decides which).
  */
 export const ENGINE_SUITE = [
-  // engine manager, control API client and path sync
+  // engine manager, control API client, path sync, camera sources, ports
   'src/engine/engine.test.ts',
   'src/engine/client.test.ts',
   'src/engine/routes.test.ts',
+  'src/engine/engine-real-fixes.test.ts',
+  'src/engine/camera-sources-real.test.ts',
   // go2rtc sidecar
   'src/sidecar/manager.test.ts',
-  // HLS proxy and MSE relay through the engines
+  // HLS proxy (fMP4/low-latency, H.265 and Opus cameras) and MSE relay through the engines
+  'test/playback/hls-engine.test.ts',
+  'test/playback/mse-cold.test.ts',
+  'src/playback/mse-slow-viewer.test.ts',
+  // the proxy's and relay's own behaviour, against the doubles only (their names say why)
   'src/playback/hls-proxy.test.ts',
   'src/playback/mse-relay.test.ts',
   // HLS of H.265, Opus and H.264 cameras through the proxy, hls.js in Chromium
@@ -24,6 +30,8 @@ export const ENGINE_SUITE = [
   // writers publishing into the engine
   'test/runtime/writers-e2e.test.ts',
   'test/playback/corrupt-frames.test.ts',
+  // every transport at once with real parts (issue 11, point 3)
+  'test/e2e/**/*.test.ts',
 ];
 
 // Spread, not mergeConfig: mergeConfig would append this list to the base config's include globs.

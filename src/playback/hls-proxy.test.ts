@@ -72,7 +72,10 @@ function rawGet(port: number, path: string, headers: Record<string, string> = {}
   });
 }
 
-describe('HLS proxy through the MediaMTX double (FFmpeg media), under an ingress prefix', () => {
+// Runs against the double whatever the engine suite's target: it reads the double's upstream request
+// log, drops its sessions and feeds paths from its FFmpeg HLS source. The real engine's HLS through
+// this proxy: test/playback/hls-engine.test.ts.
+describe('HLS proxy under an ingress prefix (double only: asserts the upstream request log and session drops the real engine does not expose)', () => {
   let dataDir: string;
   let supervisor: Supervisor;
   let engine: EngineManager;

@@ -178,7 +178,11 @@ function rawUpgrade(url: string): Promise<{ status: number; body: any; upgraded:
   });
 }
 
-describe('MSE relay end to end (browser ↔ relay ↔ go2rtc double)', () => {
+// These run against the go2rtc double whatever the engine suite's target: the double makes the fMP4
+// itself (no MediaMTX behind it), and the tests read its request log, sessions and producer counters
+// and set its media rate. The real go2rtc through this relay: test/playback/mse-cold.test.ts and
+// src/playback/mse-slow-viewer.test.ts.
+describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asserts the request log, sessions and violations the double records)', () => {
   let env: Env;
   beforeAll(async () => {
     env = await setup();
@@ -379,7 +383,7 @@ describe('MSE relay end to end (browser ↔ relay ↔ go2rtc double)', () => {
   });
 });
 
-describe('MSE relay with a viewer that stops reading', () => {
+describe('MSE relay with a viewer that stops reading (double only: a firehose set through the double\'s media knob, its producer counters)', () => {
   const HIGH = 256 * 1024;
   const CAP = 1024 * 1024;
   const STALL = 1500;
@@ -469,7 +473,7 @@ describe('MSE relay with a viewer that stops reading', () => {
   });
 });
 
-describe('MSE relay with a path that never becomes readable', () => {
+describe('MSE relay with a path that never becomes readable (double only: the double\'s unready knob)', () => {
   let env: Env;
   beforeAll(async () => {
     env = await setup({ readyTimeoutMs: 600 });
