@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { ENGINE_PATH_RE } from '../domain/ids.js';
+import { fragmentKind, parseInit, type InitInfo } from './fmp4.js';
 import { refuseUpgrade } from '../api/upgrade.js';
 import { ApiError } from '../errors.js';
 import type { MediaScope, MediaTokens } from './tokens.js';
@@ -41,14 +42,18 @@ import type { MediaScope, MediaTokens } from './tokens.js';
  * go2rtc's same-origin check would refuse, no cookies, no `X-Ingress-Path`), and `src` is the stream
  * name the sidecar derives from the path: the browser never chooses what go2rtc opens.
  *
- * Backpressure: a viewer that reads slower than go2rtc sends must not make the server buffer
- * without bound. After each send, when the browser socket's `bufferedAmount` exceeds
- * `highWaterBytes`, reading from go2rtc is paused (`ws.pause()`: TCP backpressure reaches go2rtc)
- * and resumed once it drains below `lowWaterBytes`. A message that would take the buffer beyond
- * `maxBufferedBytes`, or a pause longer than `stallTimeoutMs`, closes the viewer with 4008. The
- * stall limit stays below go2rtc's 5 s write deadline, so a stuck viewer is reported as such and
- * not as a go2rtc failure; if go2rtc gives up first while the viewer holds the pause, the close is
- * still 4008.
+ * Slow viewers: go2rtc's socket is always read at the stream's pace. Pausing it (TCP backpressure)
+ * would make go2rtc drop packets for this consumer (its queue is bounded; a dropped packet is a
+ * broken frame until the next keyframe) and, once a write blocks for 5 s, stop writing to this
+ * socket for good while keeping it open (go2rtc v1.9.14): a frozen picture. Instead, when the
+ * browser socket's `bufferedAmount` exceeds `highWaterBytes`, whole video fragments are dropped
+ * here until it has drained below `lowWaterBytes` AND a fragment starts with a keyframe; sending
+ * resumes there, so the browser's decoder only ever sees whole groups of pictures (a jump in time,
+ * never a smeared picture). Audio fragments are dropped with the video they belong to. The init
+ * segment and text messages are never dropped. A message that would take the buffer beyond
+ * `maxBufferedBytes`, or a viewer that stays above `lowWaterBytes` for `stallTimeoutMs` while
+ * fragments are dropped for it, is closed with 4008. When the init segment cannot be read (no
+ * video track), fragments are never dropped and only these limits apply.
  *
  * Cold outputs: the first viewer of an output nobody reads reaches go2rtc before the path has
  * media. A writer-fed or transcoded path has no publisher until the demand this viewer adds starts
@@ -89,13 +94,13 @@ export interface MseRelayOptions {
   enabled?: () => boolean;
   /** Registers demand for a transmission while a viewer is connected; returns its release. */
   acquire?: (transmissionId: string) => () => void;
-  /** Pause reading from go2rtc above this many bytes queued for the browser. Default 4 MiB. */
+  /** Drop fragments above this many bytes queued for the browser. Default 4 MiB. */
   highWaterBytes?: number;
-  /** Resume below this. Default a quarter of `highWaterBytes`. */
+  /** Send again (from the next keyframe) below this. Default a quarter of `highWaterBytes`. */
   lowWaterBytes?: number;
   /** Never queue more than this for one browser (closes with 4008 instead). Default 16 MiB. */
   maxBufferedBytes?: number;
-  /** A viewer that keeps go2rtc paused this long is closed with 4008. Default 4 s. */
+  /** A viewer that does not drain below `lowWaterBytes` this long while fragments are dropped for it is closed with 4008. Default 10 s. */
   stallTimeoutMs?: number;
   /** Concurrent MSE viewers; beyond it 4429. Default 64. */
   maxConnections?: number;
@@ -121,10 +126,12 @@ export interface MseViewerStats {
   /** Bytes queued for the browser right now / the most ever queued. */
   buffered_bytes: number;
   peak_buffered_bytes: number;
-  paused: boolean;
-  /** Times reading from go2rtc was paused for this viewer, and for how long in total. */
-  pauses: number;
-  paused_ms: number;
+  /** Fragments are being dropped for this viewer right now (it fell behind). */
+  skipping: boolean;
+  /** Times this viewer fell behind, fragments dropped for it, and the time spent dropping. */
+  skips: number;
+  dropped_fragments: number;
+  skipped_ms: number;
   bytes_to_viewer: number;
   messages_to_viewer: number;
   /** go2rtc errors held back while the path was starting, each answered by asking again. */
@@ -203,7 +210,10 @@ interface Viewer {
   browser: WebSocket;
   upstream: WebSocket | null;
   queue: string[];
-  pausedAt: number | null;
+  /** When the current run of dropped fragments began (null while sending). */
+  skippingSince: number | null;
+  /** The tracks of go2rtc's init segment, once seen (null: fragments are never dropped). */
+  init: InitInfo | null;
   poll: NodeJS.Timeout | null;
   requestTimer: NodeJS.Timeout | null;
   /** The last `mse` request sent to go2rtc, and whether go2rtc has answered one with `mse` yet. */
@@ -222,7 +232,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
   const highWater = options.highWaterBytes ?? 4 * 1024 * 1024;
   const lowWater = options.lowWaterBytes ?? Math.floor(highWater / 4);
   const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
-  const stallTimeoutMs = options.stallTimeoutMs ?? 4000;
+  const stallTimeoutMs = options.stallTimeoutMs ?? 10_000;
   const maxConnections = options.maxConnections ?? 64;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const closeGraceMs = options.closeGraceMs ?? 3000;
@@ -251,13 +261,11 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     v.requestTimer = null;
     if (v.retryTimer) clearTimeout(v.retryTimer);
     v.retryTimer = null;
-    const wasPaused = v.pausedAt !== null;
-    if (wasPaused) v.stats.paused_ms += Date.now() - (v.pausedAt as number);
-    v.pausedAt = null;
+    if (v.skippingSince !== null) v.stats.skipped_ms += Date.now() - v.skippingSince;
+    v.skippingSince = null;
     const up = v.upstream;
     if (up && (up.readyState === WebSocket.OPEN || up.readyState === WebSocket.CONNECTING)) {
-      // A paused socket would never read go2rtc's close reply (queued behind media): just drop it.
-      if (up.readyState === WebSocket.OPEN && !wasPaused) up.close(1000);
+      if (up.readyState === WebSocket.OPEN) up.close(1000);
       else up.terminate();
       setTimeout(() => up.terminate(), closeGraceMs).unref();
     }
@@ -268,35 +276,49 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
       setTimeout(() => b.terminate(), closeGraceMs).unref();
     } else if (b.readyState === WebSocket.CONNECTING) b.terminate();
     const level = code === 1000 || code === 1001 || code === 1005 ? 'info' : 'warn';
-    log[level]({ viewer: v.stats.id, path: v.stats.path, transmission_id: v.stats.transmission_id, code, reason, bytes: v.stats.bytes_to_viewer, pauses: v.stats.pauses, peak_buffered: v.stats.peak_buffered_bytes }, 'MSE viewer closing');
+    log[level]({ viewer: v.stats.id, path: v.stats.path, transmission_id: v.stats.transmission_id, code, reason, bytes: v.stats.bytes_to_viewer, skips: v.stats.skips, dropped: v.stats.dropped_fragments, peak_buffered: v.stats.peak_buffered_bytes }, 'MSE viewer closing');
   }
 
   function slow(v: Viewer, why: string): void {
     finish(v, CLOSE_VIEWER_TOO_SLOW, `viewer too slow: ${why}`);
   }
 
-  function pauseUpstream(v: Viewer): void {
-    if (v.pausedAt !== null || !v.upstream) return;
-    v.pausedAt = Date.now();
-    v.stats.paused = true;
-    v.stats.pauses += 1;
-    v.upstream.pause();
+  /** The viewer fell behind: drop fragments until it drains and a keyframe comes. */
+  function startSkipping(v: Viewer): void {
+    v.skippingSince = Date.now();
+    v.stats.skipping = true;
+    v.stats.skips += 1;
+    // go2rtc's pace may stall too (a camera hiccup): the stall limit is checked on a timer.
     v.poll = setInterval(() => {
       const buffered = v.browser.bufferedAmount;
       v.stats.buffered_bytes = buffered;
-      if (buffered <= lowWater) return resumeUpstream(v);
-      if (v.pausedAt !== null && Date.now() - v.pausedAt > stallTimeoutMs) slow(v, `${buffered} bytes unread for ${stallTimeoutMs} ms`);
-    }, 20);
+      if (v.skippingSince !== null && buffered > lowWater && Date.now() - v.skippingSince > stallTimeoutMs) slow(v, `${buffered} bytes unread for ${stallTimeoutMs} ms`);
+    }, 100);
   }
 
-  function resumeUpstream(v: Viewer): void {
-    if (v.pausedAt === null) return;
-    v.stats.paused_ms += Date.now() - v.pausedAt;
-    v.pausedAt = null;
-    v.stats.paused = false;
+  function stopSkipping(v: Viewer): void {
+    if (v.skippingSince === null) return;
+    v.stats.skipped_ms += Date.now() - v.skippingSince;
+    v.skippingSince = null;
+    v.stats.skipping = false;
     if (v.poll) clearInterval(v.poll);
     v.poll = null;
-    v.upstream?.resume();
+  }
+
+  /** Whether a binary message is dropped for a viewer that fell behind (see "Slow viewers"). */
+  function drops(v: Viewer, data: Buffer): boolean {
+    if (v.init === null) {
+      // The first binary message is the init segment; it is never dropped.
+      if (data.subarray(4, 8).toString('latin1') === 'ftyp') v.init = parseInit(data);
+      return false;
+    }
+    if (v.skippingSince === null) return false;
+    if (v.browser.bufferedAmount <= lowWater && fragmentKind(data, v.init) === 'key') {
+      stopSkipping(v);
+      return false;
+    }
+    v.stats.dropped_fragments += 1;
+    return true;
   }
 
   /**
@@ -323,6 +345,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
       if (m?.type === 'error' && !PERMANENT_ERROR_RE.test(String(m.value)) && retryCold(v)) return;
       if (isBinary || m?.type === 'mse') v.answered = true;
     }
+    if (isBinary && drops(v, data)) return;
     const before = v.browser.bufferedAmount;
     if (before + data.length + FRAME_HEADER_MAX > maxBuffered) return slow(v, `${before} bytes queued, the next ${data.length} would pass the ${maxBuffered}-byte cap`);
     v.browser.send(data, { binary: isBinary });
@@ -331,7 +354,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     const after = v.browser.bufferedAmount;
     v.stats.buffered_bytes = after;
     if (after > v.stats.peak_buffered_bytes) v.stats.peak_buffered_bytes = after;
-    if (after > highWater) pauseUpstream(v);
+    if (after > highWater && v.init !== null && v.skippingSince === null) startSkipping(v);
   }
 
   /** browser → go2rtc: only well-formed `mse` requests. */
@@ -382,7 +405,6 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     });
     up.on('close', (code) => {
       if (v.stats.state === 'closing' || v.stats.state === 'closed') return;
-      if (v.pausedAt !== null) return slow(v, 'go2rtc gave up writing to this viewer');
       if (!opened) return finish(v, CLOSE_SIDECAR_UNAVAILABLE, 'go2rtc closed the connection during the handshake');
       finish(v, CLOSE_UPSTREAM_CLOSED, `go2rtc closed the stream (${code})`);
     });
@@ -398,9 +420,10 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
       state: 'connecting',
       buffered_bytes: 0,
       peak_buffered_bytes: 0,
-      paused: false,
-      pauses: 0,
-      paused_ms: 0,
+      skipping: false,
+      skips: 0,
+      dropped_fragments: 0,
+      skipped_ms: 0,
       bytes_to_viewer: 0,
       messages_to_viewer: 0,
       upstream_retries: 0,
@@ -409,7 +432,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
       close_reason: null,
     };
     let resolveDone!: () => void;
-    const v: Viewer = { stats, browser, upstream: null, queue: [], pausedAt: null, poll: null, requestTimer: null, request: null, answered: false, connectedAt: Date.now(), retryTimer: null, release: () => {}, done: new Promise((r) => (resolveDone = r)) };
+    const v: Viewer = { stats, browser, upstream: null, queue: [], skippingSince: null, init: null, poll: null, requestTimer: null, request: null, answered: false, connectedAt: Date.now(), retryTimer: null, release: () => {}, done: new Promise((r) => (resolveDone = r)) };
     viewers.add(v);
     browser.on('error', (err) => log.debug({ viewer: stats.id, err: err.message }, 'browser socket error'));
     browser.on('message', (data, isBinary) => fromBrowser(v, data, isBinary));

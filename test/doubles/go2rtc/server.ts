@@ -299,7 +299,6 @@ export function createDoubleCore(ref: Go2rtcReference, config: DoubleConfig, out
     sessions.set(id, info);
     let subscribed: { producer: StreamProducer; sub: Subscriber } | null = null;
     let blockedSince: number | null = null;
-    let waitingForKeyframe = false;
     let serverClosing = false;
 
     const sendText = (msg: unknown) => {
@@ -324,26 +323,20 @@ export function createDoubleCore(ref: Go2rtcReference, config: DoubleConfig, out
         info.bytes_sent += init.length;
       },
       onFragment(fragment, keyframe) {
-        if (ws.readyState !== ws.OPEN) return;
+        if (ws.readyState !== ws.OPEN || info.write_timeout) return;
         const t = Date.now();
         if (ws.bufferedAmount > BLOCKED_BYTES) {
-          // go2rtc's writer would block here; past the write deadline the connection is dropped.
+          // go2rtc's writer would block here while its packet queue fills and then drops packets
+          // (whatever frame they belong to). Past the write deadline the write fails and that
+          // consumer never writes again; its socket stays open (go2rtc v1.9.14, seen with the real binary).
           blockedSince ??= t;
-          waitingForKeyframe = true;
           if (t - blockedSince >= WRITE_DEADLINE_MS) {
             info.write_timeout = true;
             out(`WRN [mp4] ws write: i/o timeout (session ${id})`);
-            info.closed_by ??= 'server';
-            serverClosing = true;
-            ws.terminate();
           }
           return;
         }
         blockedSince = null;
-        if (waitingForKeyframe) {
-          if (!keyframe) return;
-          waitingForKeyframe = false;
-        }
         info.first_fragment_keyframe ??= keyframe;
         ws.send(fragment);
         info.fragments_sent += 1;
