@@ -74,6 +74,8 @@ export function parseInit(init: Buffer): InitInfo | null {
   // stsd: version/flags, entry count, then the sample entry (78 bytes of visual sample entry before its boxes).
   const entry = [...boxes(init, stsd.start + 8, stsd.end)][0];
   if (!entry) return null;
+  if (entry.type === 'Opus') return { timescale, width: 0, height: 0, name: 'opus', codec: 'opus' };
+  if (entry.type === 'mp4a') return { timescale, width: 0, height: 0, name: 'aac', codec: 'mp4a.40.2' };
   const inner = [...boxes(init, entry.start + 78, entry.end)];
   const hex = (b: number) => b.toString(16).padStart(2, '0');
   const avcC = inner.find((b) => b.type === 'avcC');
@@ -176,6 +178,13 @@ export interface MuxSegment {
 }
 
 export interface Fmp4MuxerOptions {
+  /** gohlslib's stream id: `video1` (the leading stream), `audio2` (an audio rendition). */
+  streamId: string;
+  /**
+   * For a rendition: the leading stream. gohlslib rotates every stream's segments (and takes their
+   * target durations) from the leading one; a rendition's own fragments are its parts.
+   */
+  leader?: Fmp4Muxer;
   lowLatency: boolean;
   segmentCount: number;
   segmentMinS: number;
@@ -184,8 +193,9 @@ export interface Fmp4MuxerOptions {
   now?: () => number;
 }
 
-/** gohlslib's muxer stream for one video track (`video1`), fed fragment by fragment. */
+/** gohlslib's muxer stream for one track, fed fragment by fragment. */
 export function createFmp4Muxer(o: Fmp4MuxerOptions) {
+  const followers: Fmp4Muxer[] = [];
   const now = o.now ?? Date.now;
   const segments: MuxSegment[] = [];
   // Low-Latency HLS starts at segment 7: seven gaps go in front of the first one (iOS wants them).
@@ -198,8 +208,8 @@ export function createFmp4Muxer(o: Fmp4MuxerOptions) {
   let partTarget = 0;
   const files = new Map<string, Buffer>();
 
-  const segmentName = (id: number) => `${o.prefix}_video1_seg${id}.mp4`;
-  const partName = (id: number) => `${o.prefix}_video1_part${id}.mp4`;
+  const segmentName = (id: number) => `${o.prefix}_${o.streamId}_seg${id}.mp4`;
+  const partName = (id: number) => `${o.prefix}_${o.streamId}_part${id}.mp4`;
 
   function closeSegment(seg: { id: number; parts: MuxPart[]; startedAt: number }) {
     const bytes = Buffer.concat(seg.parts.map((p) => p.bytes));
@@ -221,15 +231,25 @@ export function createFmp4Muxer(o: Fmp4MuxerOptions) {
     targetDuration = Math.max(targetDuration, ...segments.map((s) => Math.round(s.durationS)));
   }
 
+  /** The leading stream opened its first segment, or cut one: a rendition does the same. */
+  function rotate() {
+    if (open) {
+      closeSegment(open);
+      nextSegmentId++;
+    }
+    open = { id: nextSegmentId, parts: [], startedAt: now() };
+  }
+
   /** A fragment arrived: the one before it is now a finished part (its duration is known). */
   function push(f: Fragment): boolean {
     const prev = last;
     last = f;
     if (!prev) return false;
-    // The muxer starts at a keyframe, like gohlslib waiting for an IDR.
+    // The muxer starts at a keyframe, like gohlslib waiting for an IDR; a rendition when its leader does.
     if (!open) {
-      if (!prev.independent) return false;
+      if (o.leader || !prev.independent) return false;
       open = { id: nextSegmentId, parts: [], startedAt: now() };
+      for (const f of followers) f.rotate();
     }
     const part: MuxPart = { id: nextPartId, name: partName(nextPartId), bytes: prev.bytes, durationS: (f.baseTime - prev.baseTime) / o.timescale, independent: prev.independent };
     nextPartId++;
@@ -237,10 +257,9 @@ export function createFmp4Muxer(o: Fmp4MuxerOptions) {
     if (o.lowLatency) files.set(part.name, part.bytes);
     partTarget = Math.max(...[...segments.flatMap((s) => s.parts), ...open.parts].map((p) => Math.ceil(p.durationS * 1000) / 1000));
     const openDuration = open.parts.reduce((a, p) => a + p.durationS, 0);
-    if (f.independent && openDuration >= o.segmentMinS) {
-      closeSegment(open);
-      nextSegmentId++;
-      open = { id: nextSegmentId, parts: [], startedAt: now() };
+    if (!o.leader && f.independent && openDuration >= o.segmentMinS) {
+      rotate();
+      for (const x of followers) x.rotate();
     }
     return true;
   }
@@ -270,6 +289,7 @@ export function createFmp4Muxer(o: Fmp4MuxerOptions) {
 
   function mediaPlaylist(rawQuery: string, skip: boolean): string {
     const q = rawQuery !== '' ? `?${rawQuery}` : '';
+    const { targetDuration, partTarget } = o.leader?.targets() ?? targets();
     const skipBoundary = targetDuration * 6;
     let out = `#EXTM3U\n#EXT-X-VERSION:10\n#EXT-X-TARGETDURATION:${targetDuration}\n`;
     if (o.lowLatency) {
@@ -278,7 +298,7 @@ export function createFmp4Muxer(o: Fmp4MuxerOptions) {
     }
     out += `#EXT-X-MEDIA-SEQUENCE:${deleted}\n`;
     let skipped = 0;
-    if (!skip) out += `#EXT-X-MAP:URI="${o.prefix}_video1_init.mp4${q}"\n`;
+    if (!skip) out += `#EXT-X-MAP:URI="${o.prefix}_${o.streamId}_init.mp4${q}"\n`;
     else {
       let cur = 0;
       let shown = 0;
@@ -310,8 +330,16 @@ export function createFmp4Muxer(o: Fmp4MuxerOptions) {
 
   const partLine = (p: MuxPart, q: string) => `#EXT-X-PART:DURATION=${f5(p.durationS)},URI="${p.name}${q}"${p.independent ? ',INDEPENDENT=YES' : ''}\n`;
 
-  return {
+  function targets() {
+    return { targetDuration, partTarget };
+  }
+
+  const self = {
     push,
+    rotate,
+    targets,
+    /** Renditions whose segments this (leading) stream rotates. */
+    follow: (x: Fmp4Muxer) => void followers.push(x),
     hasContent,
     hasPart,
     msnRefused,
@@ -320,16 +348,32 @@ export function createFmp4Muxer(o: Fmp4MuxerOptions) {
     segments: () => segments,
     /** A registered file (init, segment or part), else null. */
     file: (name: string) => files.get(name) ?? null,
-    setInit: (init: Buffer) => files.set(`${o.prefix}_video1_init.mp4`, init),
+    setInit: (init: Buffer) => files.set(`${o.prefix}_${o.streamId}_init.mp4`, init),
     /** The preload hint's part: the next one to be finished. */
     isHint: (name: string) => o.lowLatency && name === partName(nextPartId),
     /** A part id from its name, if it is one of this muxer's. */
     partId: (name: string): number | null => {
-      const m = new RegExp(`^${o.prefix}_video1_part(\\d+)\\.mp4$`).exec(name);
+      const m = new RegExp(`^${o.prefix}_${o.streamId}_part(\\d+)\\.mp4$`).exec(name);
       return m ? Number(m[1]) : null;
     },
     nextPartId: () => nextPartId,
   };
+  return self;
 }
 
-export type Fmp4Muxer = ReturnType<typeof createFmp4Muxer>;
+export interface Fmp4Muxer {
+  push(f: Fragment): boolean;
+  rotate(): void;
+  targets(): { targetDuration: number; partTarget: number };
+  follow(x: Fmp4Muxer): void;
+  hasContent(): boolean;
+  hasPart(msn: number, part: number): boolean;
+  msnRefused(msn: number): boolean;
+  mediaPlaylist(rawQuery: string, skip: boolean): string;
+  segments(): MuxSegment[];
+  file(name: string): Buffer | null;
+  setInit(init: Buffer): void;
+  isHint(name: string): boolean;
+  partId(name: string): number | null;
+  nextPartId(): number;
+}

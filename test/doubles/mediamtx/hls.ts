@@ -7,7 +7,7 @@
  * playlist: like MediaMTX's muxer it renames the segments (`<prefix>_main_seg<N>.ts`), writes its
  * own multivariant and media playlists, and runs MediaMTX's cookie check and sessions. See README.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { DoubleHlsConfig } from './config.js';
 import { pathNameError } from './go.js';
-import { createFmp4Muxer, createFmp4Splitter, parseInit, type Fmp4Muxer, type InitInfo } from './hls-fmp4.js';
+import { createFmp4Muxer, createFmp4Splitter, parseInit, type Fmp4Muxer, type Fragment, type InitInfo } from './hls-fmp4.js';
 
 /** MediaMTX constants (internal/servers/hls/muxer_instance.go). */
 export const SESSION_COOKIE_NAME = 'hlsSession';
@@ -45,6 +45,8 @@ export interface HlsSourceOptions {
   /** `rtsp`: FFmpeg pulls `url` (a camera) and remuxes its video (fMP4 variants only). */
   source: 'testsrc' | 'rtsp';
   url?: string;
+  /** The camera has an audio stream (found by ffprobe): remuxed as MediaMTX's `audio2` rendition. */
+  audio?: boolean;
   /** `WxH`, default 320x240. */
   size?: string;
   /** Default 25. */
@@ -74,6 +76,8 @@ interface Source {
   /** fMP4 variants: the init segment FFmpeg wrote, what it says, and the muxers fed by fragments. */
   init: Buffer | null;
   initInfo: InitInfo | null;
+  /** A remuxed camera's audio (its own fragmented MP4 from FFmpeg); null without audio. */
+  audio: { init: Buffer | null; info: InitInfo | null } | null;
   stderr: string;
   exited: boolean;
   stopping: boolean;
@@ -100,6 +104,8 @@ interface Muxer {
   waiters: Set<() => void>;
   /** fMP4 variants (lowLatency, fmp4): gohlslib's stream state; null under mpegts. */
   fmp4: Fmp4Muxer | null;
+  /** The audio rendition's stream (`audio2`), rotated by the video one. */
+  audio: Fmp4Muxer | null;
 }
 
 export interface HlsPlaneOptions {
@@ -301,6 +307,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
       closed: false,
       waiters: new Set(),
       fmp4: null,
+      audio: null,
     };
     attachFmp4(m);
     muxers.set(source.name, m);
@@ -312,9 +319,16 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
 
   /** An fMP4 muxer's stream state, once the source's init segment is known (FFmpeg writes it first). */
   function attachFmp4(m: Muxer) {
-    if (!fmp4Variant || m.fmp4 || !m.source.init || !m.source.initInfo) return;
-    m.fmp4 = createFmp4Muxer({ lowLatency: config.variant === 'lowLatency', segmentCount: config.segmentCount, segmentMinS: segmentSeconds, prefix: m.prefix, timescale: m.source.initInfo.timescale });
-    m.fmp4.setInit(m.source.init);
+    const { init, initInfo, audio } = m.source;
+    if (!fmp4Variant || m.fmp4 || !init || !initInfo || (audio && (!audio.init || !audio.info))) return;
+    const common = { lowLatency: config.variant === 'lowLatency', segmentCount: config.segmentCount, segmentMinS: segmentSeconds, prefix: m.prefix };
+    m.fmp4 = createFmp4Muxer({ ...common, streamId: 'video1', timescale: initInfo.timescale });
+    m.fmp4.setInit(init);
+    if (audio?.init && audio.info) {
+      m.audio = createFmp4Muxer({ ...common, streamId: 'audio2', leader: m.fmp4, timescale: audio.info.timescale });
+      m.audio.setInit(audio.init);
+      m.fmp4.follow(m.audio);
+    }
   }
 
   /** The muxer has something to list: one segment (mpegts, lowLatency) or two (fmp4), as gohlslib's hasContent. */
@@ -359,11 +373,14 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     const src = m.source;
     if (m.fmp4) {
       const info = src.initInfo as InitInfo;
+      const q = rawQuery !== '' ? `?${rawQuery}` : '';
       const rate = src.fps > 0 ? `,FRAME-RATE=${src.fps.toFixed(3)}` : '';
+      const audio = m.audio ? (src.audio?.info as InitInfo) : null;
       return (
         '#EXTM3U\n#EXT-X-VERSION:10\n#EXT-X-INDEPENDENT-SEGMENTS\n\n' +
-        `#EXT-X-STREAM-INF:BANDWIDTH=${max},AVERAGE-BANDWIDTH=${avg},CODECS="${info.codec}",RESOLUTION=${info.width}x${info.height}${rate}\n` +
-        `video1_stream.m3u8${rawQuery !== '' ? `?${rawQuery}` : ''}\n`
+        (audio ? `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="audio2",AUTOSELECT=YES,DEFAULT=YES,URI="audio2_stream.m3u8${q}"\n\n` : '') +
+        `#EXT-X-STREAM-INF:BANDWIDTH=${max},AVERAGE-BANDWIDTH=${avg},CODECS="${info.codec}${audio ? `,${audio.codec}` : ''}",RESOLUTION=${info.width}x${info.height}${rate}${audio ? ',AUDIO="audio"' : ''}\n` +
+        `video1_stream.m3u8${q}\n`
       );
     }
     return (
@@ -437,10 +454,12 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
         : ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(fps * segmentSeconds), '-keyint_min', String(fps * segmentSeconds), '-sc_threshold', '0'];
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...input, '-an', ...encode];
     args.push(...(fmp4Variant ? fmp4Out : hlsOut(dir, listSize)));
+    // The camera's audio as a second fragmented MP4 on fd 5: gohlslib gives each track a stream of its own.
+    if (fmp4Variant && opts.audio) args.push('-map', '0:a:0', '-c:a', 'copy', '-vn', ...fmp4Out.slice(0, -1), 'pipe:5');
     // Not detached: FFmpeg stays in the double's process group, so stopping the engine's group stops it too.
     // The watchdog shell also stops it as soon as its stdin (a pipe from the double) closes, however the double ended.
-    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'mtx-double-ffmpeg', ffmpegPath, ...args], { stdio: ['pipe', 'pipe', 'pipe', 'ignore', 'pipe'], env: { ...process.env, MTX_DOUBLE_HLS_DIR: dir } });
-    const src: Source = { name, dir, child, ffmpegPid: null, width: w, height: h, fps: opts.source === 'rtsp' ? 0 : fps, segments: [], codec: null, init: null, initInfo: null, stderr: '', exited: false, stopping: false, since: new Date().toISOString(), poll: setInterval(() => void pollSource(src), 100) };
+    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'mtx-double-ffmpeg', ffmpegPath, ...args], { stdio: ['pipe', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'], env: { ...process.env, MTX_DOUBLE_HLS_DIR: dir } });
+    const src: Source = { name, dir, child, ffmpegPid: null, width: w, height: h, fps: opts.source === 'rtsp' ? 0 : fps, segments: [], codec: null, init: null, initInfo: null, audio: fmp4Variant && opts.audio ? { init: null, info: null } : null, stderr: '', exited: false, stopping: false, since: new Date().toISOString(), poll: setInterval(() => void pollSource(src), 100) };
     if (fmp4Variant) {
       clearInterval(src.poll);
       const split = createFmp4Splitter(
@@ -449,14 +468,20 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
           src.initInfo = parseInit(init);
           src.codec = src.initInfo?.codec ?? null;
         },
-        (f) => {
-          const m = muxers.get(name);
-          if (!m || m.source !== src) return;
-          attachFmp4(m);
-          if (m.fmp4?.push(f)) for (const w of [...m.waiters]) w();
-        },
+        (f) => feed(src, f, (m) => m.fmp4),
       );
       (child.stdio[4] as NodeJS.ReadableStream).on('data', (c: Buffer) => split(c));
+      const audio = src.audio;
+      if (audio) {
+        const splitAudio = createFmp4Splitter(
+          (init) => {
+            audio.init = init;
+            audio.info = parseInit(init);
+          },
+          (f) => feed(src, f, (m) => m.audio),
+        );
+        (child.stdio as unknown as NodeJS.ReadableStream[])[5]!.on('data', (c: Buffer) => splitAudio(c));
+      }
     }
     src.poll.unref();
     child.stdin?.on('error', () => undefined);
@@ -469,6 +494,24 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
       src.stderr = (src.stderr + c.toString()).slice(-4000);
     });
     return afterSpawn(src, name, opts, size, fps);
+  }
+
+  /** Whether a camera sends audio (ffprobe beside the FFmpeg the double uses); false when it cannot tell. */
+  function cameraHasAudio(url: string): Promise<boolean> {
+    const ffprobe = ffmpegPath.replace(/ffmpeg$/, 'ffprobe');
+    return new Promise((resolve) => {
+      execFile(ffprobe, ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', url], { timeout: 15_000 }, (err, stdout) => {
+        resolve(!err && stdout.split('\n').some((l) => l.trim() === 'audio'));
+      });
+    });
+  }
+
+  /** A fragment for the source's muxer (created once every init segment is known); waiters re-check. */
+  function feed(src: Source, f: Fragment, stream: (m: Muxer) => Fmp4Muxer | null) {
+    const m = muxers.get(src.name);
+    if (!m || m.source !== src) return;
+    attachFmp4(m);
+    if (stream(m)?.push(f)) for (const w of [...m.waiters]) w();
   }
 
   /** FFmpeg's own HLS (mpegts variant): files the double renames and lists. */
@@ -587,7 +630,15 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
       if (b.fps !== undefined && !(Number.isInteger(b.fps) && b.fps >= 1 && b.fps <= 60)) return Promise.resolve({ status: 400, body: { status: 'error', error: 'fps must be an integer 1..60' } });
       if (!config.enabled) return Promise.resolve({ status: 409, body: { status: 'error', error: 'HLS is disabled in the configuration' } });
       if (sources.has(name)) return Promise.resolve({ status: 409, body: { status: 'error', error: `'${name}' already has an HLS source` } });
-      startSource(name, b.source === 'rtsp' ? { source: 'rtsp', url: b.url as string } : { source: 'testsrc', ...(b.size ? { size: String(b.size) } : {}), ...(b.fps ? { fps: b.fps } : {}) });
+      if (b.source === 'rtsp') {
+        const url = b.url as string;
+        return cameraHasAudio(url).then((audio) => {
+          if (sources.has(name)) return { status: 409, body: { status: 'error', error: `'${name}' already has an HLS source` } };
+          startSource(name, { source: 'rtsp', url, audio });
+          return { status: 200, body: sourceStatus(name) };
+        });
+      }
+      startSource(name, { source: 'testsrc', ...(b.size ? { size: String(b.size) } : {}), ...(b.fps ? { fps: b.fps } : {}) });
       return Promise.resolve({ status: 200, body: sourceStatus(name) });
     }
     return null;
@@ -650,8 +701,8 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
    * URIs carry the request's query without its `_HLS_` parameters. `fmp4` ignores all of these.
    */
   async function fmp4Playlist(m: Muxer, fname: string, url: URL, res: ServerResponse): Promise<void> {
-    if (fname !== 'video1_stream.m3u8' || !m.fmp4) return ginNotFound(res);
-    const mux = m.fmp4;
+    const mux = fname === 'video1_stream.m3u8' ? m.fmp4 : fname === 'audio2_stream.m3u8' ? m.audio : null;
+    if (!mux) return ginNotFound(res);
     const q = new URLSearchParams(url.search);
     const msn = q.get('_HLS_msn') ?? '';
     const part = q.get('_HLS_part') ?? '';
@@ -679,7 +730,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
 
   /** Init segment, segments and parts of an fMP4 muxer; the preload hint's part blocks until it exists. */
   async function fmp4File(m: Muxer, fname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const mux = m.fmp4;
+    const mux = [m.fmp4, m.audio].find((x) => x && (x.file(fname) || x.isHint(fname)));
     if (!mux) return ginNotFound(res);
     if (mux.isHint(fname)) {
       const id = mux.partId(fname) as number;
