@@ -109,6 +109,8 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     logLevel: opts.logLevel,
     mediamtxPath: opts.mediamtxPath,
     ...(opts.mediamtxBundledPaths ? { bundledPaths: opts.mediamtxBundledPaths } : {}),
+    // Asked at each engine start, after `addon` below exists.
+    webrtcHosts: () => addon.webrtcHosts(),
   });
   const registry = createRuntimeRegistry({ stickyWindowMs: settings().writers.sticky_window_ms, staleAfterMs: settings().writers.stale_after_ms });
   const placeholders = createPlaceholders({ supervisor, ffmpegPath, logger });

@@ -9,7 +9,8 @@ import { guarded, type Listener } from './guard.js';
 import { createHaCameras } from './ha-cameras.js';
 import { createIngressTrust, INGRESS_PEERS } from './ingress-trust.js';
 import { MODES, type Mode } from './mode.js';
-import { overriddenSettings, type AddonOptions } from './options.js';
+import type { WebrtcHosts } from '../engine/config.js';
+import { overriddenSettings, webrtcHostList, type AddonOptions } from './options.js';
 import { createProvisioner } from './provision.js';
 import { addonRoutes } from './routes.js';
 import { createSupervisorClient } from './supervisor-client.js';
@@ -81,6 +82,17 @@ export function createAddon(config: AddonConfig, { store, tokens, rtspPort, logg
   });
 
   return {
+    /**
+     * Where LAN browsers reach WebRTC media: the `webrtc_hosts` option, else (add-on mode) the host's
+     * LAN addresses from Supervisor; outside an add-on the engine's own interfaces are the LAN's.
+     */
+    async webrtcHosts(): Promise<WebrtcHosts> {
+      const manual = webrtcHostList(config.options?.webrtc_hosts);
+      if (manual.length > 0) return { hosts: manual, source: 'option' };
+      if (mode !== 'addon') return { hosts: [], source: 'interfaces' };
+      const lan = await supervisor.lanAddresses();
+      return lan && lan.length > 0 ? { hosts: lan, source: 'supervisor' } : { hosts: [], source: 'unknown' };
+    },
     routes: addonRoutes({ status, cameras, provisioner }),
     /** The ingress proxy's socket peers (none in development mode): the request guard takes its X-Forwarded-Host as the page's origin. */
     ingressPeers: trust ? [...peers] : [],

@@ -32,7 +32,23 @@ export const addonOptionsSchema = v.strictObject({
   jsmpeg_max_sessions: v.optional(int(1, 64)),
   jsmpeg_max_sessions_per_transmission: v.optional(int(1, 16)),
   demand_debounce_seconds: v.optional(int(0, 600)),
+  // Comma-separated host names or addresses browsers on the LAN reach this machine at (WebRTC);
+  // empty: Supervisor's network information says.
+  webrtc_hosts: v.optional(
+    v.pipe(
+      v.string('must be a string'),
+      v.maxLength(1000, 'must be at most 1000 characters'),
+      v.check((s) => webrtcHostList(s).every((h) => /^[A-Za-z0-9.:-]{1,253}$/.test(h)), 'must be host names or IP addresses separated by commas'),
+    ),
+  ),
 });
+
+/** The `webrtc_hosts` option as a list: trimmed, empty items dropped. */
+export const webrtcHostList = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
 export type AddonOptions = v.InferOutput<typeof addonOptionsSchema>;
 
 /** Options whose value must never appear in a message. */

@@ -43,6 +43,12 @@ export interface SupervisorClient {
   addonHost(): Promise<{ host: string; source: 'supervisor' | 'fallback' }>;
   /** Whether Home Assistant Core's API answers (cached a few seconds). */
   coreApi(): Promise<CoreApiStatus>;
+  /**
+   * The host's LAN addresses (`GET /network/info`: connected interfaces, primary first; IPv4 then
+   * global IPv6, without prefix lengths), where browsers on the LAN reach the add-on. Null when
+   * Supervisor cannot say.
+   */
+  lanAddresses(): Promise<string[] | null>;
 }
 
 /** Supervisor could not be asked: no token, a network error or a timeout. */
@@ -58,6 +64,21 @@ const wsMessageSchema = v.object({
   result: v.optional(v.unknown()),
   error: v.optional(v.object({ code: v.optional(v.string()), message: v.optional(v.string()) })),
 });
+
+/** Supervisor's `GET /network/info` (supervisor/api/network.py): only what is read here. */
+const ipConfig = v.nullish(v.object({ address: v.optional(v.array(v.string()), []) }));
+const networkInfoSchema = v.object({
+  data: v.object({
+    interfaces: v.array(v.object({ enabled: v.optional(v.boolean()), connected: v.optional(v.boolean()), primary: v.optional(v.boolean()), ipv4: ipConfig, ipv6: ipConfig })),
+  }),
+});
+
+/** `192.168.1.10/24` → `192.168.1.10`; loopback and link-local addresses (no use to a LAN browser) → null. */
+function lanAddress(cidr: string): string | null {
+  const address = cidr.split('/')[0] ?? '';
+  if (address === '' || /^127\./.test(address) || /^169\.254\./.test(address) || /^(::1|fe[89ab][0-9a-f]:)/i.test(address)) return null;
+  return address;
+}
 
 const PROBE_TIMEOUT_MS = 5000;
 const CORE_STATUS_TTL_MS = 10_000;
@@ -165,6 +186,20 @@ export function createSupervisorClient(opts: SupervisorClientOptions): Superviso
         fallbackUntil = now() + hostnameRetryMs;
       }
       return { host: fallbackHostname, source: 'fallback' };
+    },
+    async lanAddresses() {
+      try {
+        const res = await request('GET', '/network/info', undefined, PROBE_TIMEOUT_MS);
+        const info = v.safeParse(networkInfoSchema, res.body);
+        if (res.status !== 200 || !info.success) return null;
+        const up = info.output.data.interfaces.filter((i) => i.enabled !== false && i.connected !== false);
+        const ordered = [...up.filter((i) => i.primary), ...up.filter((i) => !i.primary)];
+        const all = ordered.flatMap((i) => [...(i.ipv4?.address ?? []), ...(i.ipv6?.address ?? [])].map(lanAddress).filter((a): a is string => a !== null));
+        return [...new Set(all)];
+      } catch (err) {
+        if (!(err instanceof SupervisorUnavailable)) throw err;
+        return null;
+      }
     },
     async coreApi() {
       if (coreStatus && now() - coreStatus.at < CORE_STATUS_TTL_MS) return coreStatus.value;

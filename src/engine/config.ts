@@ -13,11 +13,24 @@ export function hashCredential(value: string): string {
   return `sha256:${createHash('sha256').update(value, 'utf8').digest('base64')}`;
 }
 
+/**
+ * Where browsers reach WebRTC media besides the machine's own interfaces: `hosts` go to MediaMTX's
+ * `webrtcAdditionalHosts`. `source`: `option` (set by hand), `supervisor` (the host's LAN addresses,
+ * add-on mode), `interfaces` (none needed: the engine's interfaces are the LAN's), `unknown` (add-on
+ * mode and nothing known: the container's addresses are all MediaMTX offers, and LAN browsers fail).
+ */
+export interface WebrtcHosts {
+  hosts: string[];
+  source: 'option' | 'supervisor' | 'interfaces' | 'unknown';
+}
+
 export interface RenderOptions {
   settings: StreamingSettings;
   ports: PortPlan;
   /** The server's log level (pino names). */
   logLevel: string;
+  /** Extra ICE host candidates MediaMTX advertises (LAN addresses of the Home Assistant host). */
+  webrtcHosts?: readonly string[];
 }
 
 /**
@@ -39,7 +52,7 @@ export const HLS_SEGMENT_COUNT = 7;
  * `mediamtx.yml` (tested); everything not set keeps MediaMTX's default. Paths are not in the file:
  * the engine manager adds them through the control API, so camera credentials never reach disk.
  */
-export function mediamtxConfig({ settings, ports, logLevel }: RenderOptions): Record<string, unknown> {
+export function mediamtxConfig({ settings, ports, logLevel, webrtcHosts = [] }: RenderOptions): Record<string, unknown> {
   const users: Record<string, unknown>[] = [
     {
       // Anything on this machine (the node server, FFmpeg publishers, go2rtc, the HLS/WHEP proxy).
@@ -90,6 +103,9 @@ export function mediamtxConfig({ settings, ports, logLevel }: RenderOptions): Re
     // ICE over TCP on the same port number: clients whose UDP is blocked still connect (the add-on maps 8555/tcp too).
     webrtcLocalTCPAddress: `:${ports.webrtc_udp.actual}`,
     webrtcIPsFromInterfaces: true,
+    // MediaMTX ignores browsers' mDNS candidates and offers only its own interfaces' addresses: inside
+    // the add-on's container those are not the LAN's, so the host's LAN addresses are added here.
+    webrtcAdditionalHosts: [...webrtcHosts],
 
     srt: false,
     moq: false,

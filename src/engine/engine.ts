@@ -10,7 +10,7 @@ import { ServiceStartError, serviceState, startService, type Service } from '../
 import type { ChildHandle, Supervisor } from '../process/types.js';
 import { DEFAULT_BUNDLED_PATHS, MEDIAMTX_VERSION, cachedBinaryPath, executableProblem, releasePlatform, resolveBinary, type BinaryResolution, type BinarySource } from './binary.js';
 import { createMediamtxClient, encodePathName, type MediamtxClient } from './client.js';
-import { renderMediamtxConfig, writeMediamtxConfig } from './config.js';
+import { renderMediamtxConfig, writeMediamtxConfig, type WebrtcHosts } from './config.js';
 import { DEFAULT_DOWNLOAD_BASE_URL, DownloadError, downloadMediamtx } from './download.js';
 import { pathConfError, redactPathConf, samePathConf, type PathConf } from './path-conf.js';
 import { PORT_NAMES, resolvePorts, takenListener, type ListenerName, type PortName, type PortPlan } from './ports.js';
@@ -38,6 +38,8 @@ export interface EngineStatus {
   api_url: string | null;
   /** `errors`: the paths the engine refused at the last sync, with why (redacted); each is retried after a back-off. */
   paths: { desired: number; last_sync_at: string | null; last_sync_errors: number; errors: { path: string | null; error: string }[] };
+  /** The extra addresses WebRTC advertises (`webrtcAdditionalHosts`) and where they came from; source null before a start. */
+  webrtc: { additional_hosts: string[]; source: WebrtcHosts['source'] | null };
 }
 
 export interface SyncResult {
@@ -68,6 +70,8 @@ export interface EngineManagerOptions {
   apiTimeoutMs?: number;
   /** Clock of the path-config back-off (tests). Default Date.now. */
   now?: () => number;
+  /** Asked at every start: the LAN addresses browsers reach WebRTC media at (add-on mode). Default: the machine's interfaces only. */
+  webrtcHosts?: () => Promise<WebrtcHosts>;
 }
 
 export interface EngineManager {
@@ -109,6 +113,7 @@ const optionsSchema = v.object({
   startTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(600_000))),
   apiTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(50), v.maxValue(60_000))),
   now: v.optional(v.custom<() => number>((f) => typeof f === 'function', 'must be a function')),
+  webrtcHosts: v.optional(v.custom<() => Promise<WebrtcHosts>>((f) => typeof f === 'function', 'must be a function')),
 });
 
 const CHILD_NAME = 'mediamtx';
@@ -153,6 +158,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
   /** Path configs the engine refused: not sent again, identical, before `retryAt`. */
   const refused = new Map<string, { conf: string; error: string; attempts: number; retryAt: number }>();
   let loggedErrors = '';
+  let webrtcHosts: WebrtcHosts | null = null;
   /** Bumped at every launch: a crash of an older process must not relaunch a newer one. */
   let generation = 0;
 
@@ -197,6 +203,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
       download: { allowed: s.engine.allow_download, in_progress: download.inProgress(), last_error: download.lastError() },
       api_url: live ? `http://127.0.0.1:${live.api.actual}` : null,
       paths: { desired: desired?.size ?? 0, last_sync_at: lastSyncAt, last_sync_errors: lastSyncErrors.length, errors: lastSyncErrors.map((e) => ({ ...e })) },
+      webrtc: { additional_hosts: [...(webrtcHosts?.hosts ?? [])], source: webrtcHosts?.source ?? null },
     };
   }
 
@@ -304,7 +311,8 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
       const p = plan[name];
       if (p.changed) log.warn({ listener: name, preferred: p.preferred, actual: p.actual }, 'preferred engine port is taken; using another');
     }
-    const file = await writeMediamtxConfig(dataDir, renderMediamtxConfig({ settings: s, ports: plan, logLevel }));
+    webrtcHosts = await lookUpWebrtcHosts();
+    const file = await writeMediamtxConfig(dataDir, renderMediamtxConfig({ settings: s, ports: plan, logLevel, webrtcHosts: webrtcHosts.hosts }));
     const c = createMediamtxClient({ baseUrl: `http://127.0.0.1:${plan.api.actual}`, fetch: fetchImpl, timeoutMs: apiTimeoutMs });
     const secrets = s.lan_reader.password ? [s.lan_reader.password] : [];
     client = c;
@@ -347,6 +355,19 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
     start.running();
     log.info({ pid: service.handle.status().pid, binary: binaryPath, source, ports: Object.fromEntries(PORT_NAMES.map((n) => [n, plan[n].actual])) }, 'MediaMTX running');
     return 'running';
+  }
+
+  /** The WebRTC hosts to advertise; a failed look-up is `unknown`, never a failed start. */
+  async function lookUpWebrtcHosts(): Promise<WebrtcHosts> {
+    if (!options.webrtcHosts) return { hosts: [], source: 'interfaces' };
+    try {
+      const found = await options.webrtcHosts();
+      if (found.source === 'unknown') log.warn('no LAN address of the host is known: WebRTC from LAN browsers will not connect; set the webrtc_hosts option');
+      return found;
+    } catch (err) {
+      log.warn({ error: (err as Error).message }, 'could not look up the LAN addresses for WebRTC');
+      return { hosts: [], source: 'unknown' };
+    }
   }
 
   /**

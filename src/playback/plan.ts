@@ -38,6 +38,8 @@ export interface PlanFacts {
   engine: 'running' | 'missing' | 'stopped' | 'starting' | 'crashed' | 'failed';
   sidecar: 'running' | 'disabled' | 'missing' | 'stopped' | 'starting' | 'failed';
   jsmpeg: { enabled: boolean; sessions: number; maxSessions: number; transmissionSessions: number; maxPerTransmission: number };
+  /** Add-on mode with no LAN address of the host known: the engine advertises only its container's addresses to WebRTC peers. */
+  webrtcLanUnknown?: boolean;
 }
 
 export interface TransportCandidate {
@@ -127,6 +129,9 @@ export function playbackPlan(f: PlanFacts): Plan {
   if (hlsOutput && f.codecOf(hlsOutput) === 'unknown') hlsWarnings.push('codec_unknown: the camera codec is known once the engine has read the stream');
   if (f.context === 'ptz' && f.client !== 'ha_ingress' && transports.find((t) => t.transport === 'webrtc')?.available) {
     webrtcWarnings.push('webrtc_needs_udp: WebRTC needs the add-on UDP port reachable from the browser (no TURN); the player falls back to MSE/HLS otherwise');
+  }
+  if (f.webrtcLanUnknown && transports.find((t) => t.transport === 'webrtc')?.available) {
+    webrtcWarnings.push('webrtc_no_lan_address: no LAN address of the Home Assistant host is known (Supervisor did not say; set the webrtc_hosts option), so browsers on the LAN cannot reach WebRTC media; the player falls back to MSE/HLS');
   }
   return { client: f.client, context: f.context, selected_transport: transports.find((t) => t.available)?.transport ?? null, transports, hls_warnings: hlsWarnings, webrtc_warnings: webrtcWarnings };
 }

@@ -59,6 +59,7 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
       transmission: { id: t.id, enabled: t.enabled, outputs: t.outputs, webrtcAllowed: !pub || pub.role === 'zoom' || pub.transport_policy.enable_webrtc === true },
       codecOf: (o) => codecOf.get(o.id) ?? 'unknown',
       engine: engine.status().state,
+      webrtcLanUnknown: engine.status().webrtc.source === 'unknown',
       sidecar: sidecarState(),
       jsmpeg: { enabled: j.enabled, sessions: sessions.total, maxSessions: j.max_sessions, transmissionSessions: sessions.transmission, maxPerTransmission: j.max_sessions_per_transmission },
     });

@@ -28,6 +28,7 @@ const CONTRACT_OPTIONS = [
   'jsmpeg_max_sessions',
   'jsmpeg_max_sessions_per_transmission',
   'demand_debounce_seconds',
+  'webrtc_hosts',
 ];
 
 describe('config.yaml', () => {
@@ -102,6 +103,7 @@ describe('config.yaml', () => {
       jsmpeg_max_sessions: 'int(1,64)',
       jsmpeg_max_sessions_per_transmission: 'int(1,16)',
       demand_debounce_seconds: 'int(0,600)',
+      webrtc_hosts: 'str?',
     });
   });
 

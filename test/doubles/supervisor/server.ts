@@ -43,7 +43,38 @@ export interface SupervisorDoubleOptions {
   form?: 'sections' | 'flat';
   /** Error key the stream test reports (e.g. `stream_unauthorised`); null: the stream opens. */
   streamError?: string | null;
+  /** `GET /network/info` → data.interfaces (Supervisor's interface shape); null answers 500. Default: one wired LAN interface. */
+  interfaces?: NetworkInterface[] | null;
 }
+
+/** One interface of Supervisor's `GET /network/info` (supervisor/api/network.py interface_struct). */
+export interface NetworkInterface {
+  interface: string;
+  type: 'ethernet' | 'wireless' | 'vlan';
+  enabled: boolean;
+  connected: boolean;
+  primary: boolean;
+  mac: string;
+  ipv4: { method: string; address: string[]; nameservers: string[]; gateway: string | null; ready: boolean } | null;
+  ipv6: { method: string; address: string[]; nameservers: string[]; gateway: string | null; ready: boolean } | null;
+  wifi: null;
+  vlan: null;
+}
+
+const DEFAULT_INTERFACES: NetworkInterface[] = [
+  {
+    interface: 'enp0s3',
+    type: 'ethernet',
+    enabled: true,
+    connected: true,
+    primary: true,
+    mac: '52:54:00:12:34:56',
+    ipv4: { method: 'auto', address: ['192.0.2.10/24'], nameservers: ['192.0.2.1'], gateway: '192.0.2.1', ready: true },
+    ipv6: { method: 'auto', address: ['fe80::5054:ff:fe12:3456/64', '2001:db8::10/64'], nameservers: [], gateway: null, ready: true },
+    wifi: null,
+    vlan: null,
+  },
+];
 
 export interface Entry {
   entry_id: string;
@@ -60,7 +91,7 @@ export interface SupervisorDouble {
   openFlows(): string[];
   /** What Core fetched at the still image URL during the flow: status and first bytes. */
   stillFetches: { status: number; jpeg: boolean }[];
-  set(options: Partial<Pick<SupervisorDoubleOptions, 'hostname' | 'streamError' | 'form'>>): void;
+  set(options: Partial<Pick<SupervisorDoubleOptions, 'hostname' | 'streamError' | 'form' | 'interfaces'>>): void;
   close(): Promise<void>;
 }
 
@@ -127,7 +158,7 @@ const flat = (input: Record<string, unknown>): Record<string, unknown> =>
 const id = () => randomBytes(16).toString('hex');
 
 export async function startSupervisorDouble(opts: SupervisorDoubleOptions): Promise<SupervisorDouble> {
-  const state = { hostname: opts.hostname === undefined ? 'a0d7b954-toposync-streaming' : opts.hostname, form: opts.form ?? 'sections', streamError: opts.streamError ?? null };
+  const state = { hostname: opts.hostname === undefined ? 'a0d7b954-toposync-streaming' : opts.hostname, form: opts.form ?? 'sections', streamError: opts.streamError ?? null, interfaces: opts.interfaces === undefined ? DEFAULT_INTERFACES : opts.interfaces };
   const requests: RecordedRequest[] = [];
   const entries = new Map<string, Entry>();
   const flows = new Map<string, { step: 'user' | 'user_confirm'; input: Record<string, unknown> | null }>();
@@ -178,6 +209,13 @@ export async function startSupervisorDouble(opts: SupervisorDoubleOptions): Prom
     if (req.method === 'GET' && path === '/addons/self/info') {
       if (state.hostname === null) return send(res, 500, { result: 'error', message: 'Supervisor is busy' });
       return send(res, 200, { result: 'ok', data: { name: 'Toposync Streaming', slug: 'toposync_streaming', hostname: state.hostname, state: 'started' } });
+    }
+    if (req.method === 'GET' && path === '/network/info') {
+      if (state.interfaces === null) return send(res, 500, { result: 'error', message: 'Supervisor is busy' });
+      return send(res, 200, {
+        result: 'ok',
+        data: { interfaces: state.interfaces, docker: { interface: 'hassio', address: '172.30.32.0/23', gateway: '172.30.32.1', dns: '172.30.32.3' }, host_internet: true, supervisor_internet: true },
+      });
     }
     if (req.method === 'GET' && path === '/core/api/') return message(res, 200, 'API running.');
     if (req.method === 'POST' && path === '/core/api/config/config_entries/flow') {
