@@ -13,6 +13,13 @@
  * bytes (a single Range from them too). A Range request for a segment not cached, or a segment too
  * large for the cache, is streamed through from MediaMTX as is. Nothing of the browser's request but
  * `Range` and the LL-HLS `_HLS_*` parameters reaches MediaMTX (no cookies, no Authorization, no Origin).
+ *
+ * MediaMTX serves Low-Latency HLS (see engine/config.ts): a blocking playlist reload (`_HLS_msn`,
+ * `_HLS_part`, `_HLS_skip`) goes to MediaMTX as it came, per viewer, never cached, and is answered
+ * when MediaMTX answers (it holds it until the part exists, within the playlist timeout). The init
+ * segment (EXT-X-MAP), parts (EXT-X-PART) and the preload hint's part (EXT-X-PRELOAD-HINT: MediaMTX
+ * holds that request until the part exists) are immutable files like segments and share their cache:
+ * the first viewer's hint request is the one upstream fetch, the others wait for it.
  */
 import { hash } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';

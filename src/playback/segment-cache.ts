@@ -1,6 +1,6 @@
 /**
- * The HLS proxy's shared segment cache. MediaMTX's segments are immutable once listed (gohlslib
- * names each one uniquely per muxer), so the first viewer's fetch of `<engine path>/<segment>` can
+ * The HLS proxy's shared segment cache. MediaMTX's segments, parts and init segments are immutable
+ * once they exist (gohlslib names each one uniquely per muxer), so the first viewer's fetch of `<engine path>/<segment>` can
  * serve every other viewer of that path: one upstream request per segment instead of one per viewer.
  * Keys are engine path + file name only (the MediaMTX session is per viewer, the bytes are not).
  * Bounded in bytes (least recently used go first) and in age (counted from the fetch: a segment
