@@ -222,16 +222,23 @@ describe(`go2rtc manager with the ${engineTarget('go2rtc')} under the supervisor
     expect(await doubleViolations(env)).toEqual([]);
   });
 
-  it('restarts go2rtc only when the stream set (or MediaMTX port) changes', async () => {
+  it('adds new streams through the API without a restart; restarts only when MediaMTX port changes', async () => {
     const pid = env.sidecar.status().pid;
     expect(await env.sidecar.syncStreams(['cam/front/sub', 'cam/front/main', 'cam/front/main'])).toEqual({ restarted: false, skipped: false, streams: 2 });
     expect(env.sidecar.status().pid).toBe(pid);
     const r = await env.sidecar.syncStreams(['cam/front/main', 'cam/front/sub', 'pipe/det/out']);
-    expect(r).toEqual({ restarted: true, skipped: false, streams: 3 });
+    expect(r).toEqual({ restarted: false, skipped: false, streams: 3 });
     const st = env.sidecar.status();
-    expect(st.state).toBe('running');
-    expect(st.pid).not.toBe(pid);
-    expect(Object.keys(await api<Record<string, unknown>>(env, '/api/streams')).sort()).toEqual(['cam~front~main', 'cam~front~sub', 'pipe~det~out']);
+    expect(st).toMatchObject({ state: 'running', pid, streams: { desired: 3, configured: 3, restart_pending: false } });
+    const added = await api<Record<string, { producers: { url: string }[] }>>(env, '/api/streams');
+    expect(Object.keys(added).sort()).toEqual(['cam~front~main', 'cam~front~sub', 'pipe~det~out']);
+    expect(added['pipe~det~out']?.producers[0]?.url).toBe(`rtsp://127.0.0.1:${env.rtsp.port}/pipe/det/out#backchannel=0`);
+    // The file holds the stream too, so a crash restart loads the same set.
+    expect(await readFile(join(env.dataDir, 'runtime', 'streaming', 'go2rtc', 'go2rtc.yaml'), 'utf8')).toContain('pipe~det~out');
+    // A removed stream needs no restart either.
+    expect(await env.sidecar.syncStreams(['cam/front/main', 'cam/front/sub'])).toEqual({ restarted: false, skipped: false, streams: 2 });
+    expect(await env.sidecar.syncStreams(['cam/front/main', 'cam/front/sub', 'pipe/det/out'])).toEqual({ restarted: false, skipped: false, streams: 3 });
+    expect(env.sidecar.status().pid).toBe(pid);
     env.rtsp.port = 28554;
     expect(env.sidecar.status().streams.restart_pending).toBe(true);
     expect((await env.sidecar.syncStreams(['cam/front/main', 'cam/front/sub', 'pipe/det/out'])).restarted).toBe(true);

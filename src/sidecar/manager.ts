@@ -163,22 +163,19 @@ export async function pickApiPort(preferred: number): Promise<{ port: number; ch
   throw new Error('no free loopback port for the go2rtc API');
 }
 
-const sameMap = (a: Record<string, string>, b: Record<string, string>) => {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-};
-
 /**
  * Owns the go2rtc child (MSE over WebSocket): finds the binary (env path, image, cache), renders
  * `go2rtc.yaml` from the engine paths to serve, starts it through the supervisor as `go2rtc
  * -config <file>`, waits for `GET /api`, and restarts it when the stream set changes. A missing
  * binary or disabled MSE is a state, never an exception: the plan blocks MSE with that reason.
  *
- * Stream changes restart go2rtc (it reads streams from the file at start) instead of using
- * `PUT/DELETE /api/streams`: those make go2rtc rewrite the config file itself, and a DELETE leaves
- * consumers of the removed stream attached; a restart is deterministic. It drops current MSE
- * viewers (the relay closes them with 4502; players reconnect), and happens only when the set
- * of outputs or MediaMTX's RTSP port really changed.
+ * New streams are added through `PATCH /api/streams` (go2rtc v1.9.14: in memory only; `PUT` and
+ * `DELETE` would make go2rtc rewrite the config file itself), and the file is rewritten by this
+ * server so a crash restart loads the same set; current MSE viewers stay. A removed stream stays in
+ * go2rtc's memory until its next start (it is pulled only while a consumer reads it, and the relay
+ * serves only planned outputs). go2rtc is restarted only when an existing stream's source changes
+ * (MediaMTX's RTSP port moved, which restarts the engine and cuts every viewer anyway) or the API
+ * refuses: that drops current MSE viewers (the relay closes them with 4502; players reconnect).
  */
 export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManager {
   const parsed = v.safeParse(optionsSchema, options);
@@ -255,7 +252,7 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
       restarts: st?.restarts ?? 0,
       last_error: start.lastError(),
       download: { allowed: s.mse.allow_download, pinned: 'platform' in rp && pins[rp.platform] != null, in_progress: download.inProgress(), last_error: download.lastError() },
-      streams: { desired: desired.length, configured: handle ? Object.keys(configured).length : 0, restart_pending: handle !== null && !sameMap(configured, wantedMap()) },
+      streams: { desired: desired.length, configured: handle ? Object.keys(configured).length : 0, restart_pending: handle !== null && (movedStreams().length > 0 || addedStreams().length > 0) },
     };
   }
 
@@ -279,6 +276,36 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
       return path;
     },
   });
+
+  /** Wanted streams go2rtc does not have yet. */
+  const addedStreams = () => Object.entries(wantedMap()).filter(([name]) => !(name in configured));
+  /** Wanted streams go2rtc has with another source. */
+  const movedStreams = () => Object.entries(wantedMap()).filter(([name, src]) => name in configured && configured[name] !== src);
+
+  /** `PATCH /api/streams?name=&src=`: adds a stream to the running go2rtc, in memory. */
+  async function patchStream(port: number, name: string, src: string): Promise<void> {
+    const res = await fetchImpl(`http://127.0.0.1:${port}/api/streams?name=${encodeURIComponent(name)}&src=${encodeURIComponent(src)}`, { method: 'PATCH', signal: AbortSignal.timeout(apiTimeoutMs) });
+    const text = (await res.text()).trim();
+    if (res.status !== 200) throw new Error(`PATCH /api/streams answered HTTP ${res.status}${text ? `: ${text}` : ''}`);
+  }
+
+  /** Adds the new streams through the API; false when go2rtc refused (a restart loads them instead). */
+  async function addThroughApi(added: [string, string][]): Promise<boolean> {
+    const port = apiPort;
+    if (port === null) return false;
+    try {
+      for (const [name, src] of added) {
+        await patchStream(port, name, src);
+        configured = { ...configured, [name]: src };
+      }
+      await writeGo2rtcConfig(dataDir, renderGo2rtcConfig({ apiPort: port, rtspPort: rtspPort(), paths: desired, logLevel }));
+      log.info({ added: added.map(([name]) => name) }, 'MSE streams added to go2rtc through its API');
+      return true;
+    } catch (err) {
+      log.warn({ error: (err as Error).message }, 'go2rtc refused a new stream through its API; restarting it with the new config');
+      return false;
+    }
+  }
 
   async function apiInfo(port: number): Promise<string> {
     const res = await fetchImpl(`http://127.0.0.1:${port}/api`, { signal: AbortSignal.timeout(apiTimeoutMs) });
@@ -473,8 +500,9 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
           return { restarted: false, skipped: true, streams: desired.length };
         }
         if (!handle) return { restarted: false, skipped: true, streams: desired.length };
-        if (sameMap(configured, wantedMap())) return { restarted: false, skipped: false, streams: desired.length };
-        log.info({ streams: desired.length }, 'MSE stream set changed; restarting go2rtc with the new config');
+        const added = addedStreams();
+        if (movedStreams().length === 0 && (added.length === 0 || (await addThroughApi(added)))) return { restarted: false, skipped: false, streams: desired.length };
+        log.info({ streams: desired.length }, 'MSE stream sources changed; restarting go2rtc with the new config');
         await stopChild();
         await doStart();
         return { restarted: true, skipped: false, streams: desired.length };

@@ -226,6 +226,29 @@ export function createDoubleCore(ref: Go2rtcReference, config: DoubleConfig, out
       if (!config.streams.has(src)) return send(res, 404, '\n', 'text/plain; charset=utf-8');
       return send(res, 200, streamsJson(src)[src]);
     }
+    if (path === '/api/streams' && entry.method === 'PATCH') {
+      // go2rtc v1.9.14 internal/streams (api.go, Patch): adds or re-points a stream in memory only,
+      // the config file is left alone; an rtsp:// source whose path or whole text names a stream links to it.
+      const name = url.searchParams.get('name') ?? '';
+      const src = url.searchParams.get('src') ?? '';
+      if (name === '') return send(res, 400, '\n', 'text/plain; charset=utf-8');
+      let rtspPath: string | null = null;
+      try {
+        const u = new URL(src);
+        if (u.protocol === 'rtsp:' && u.pathname.length > 1) rtspPath = decodeURIComponent(u.pathname.slice(1));
+      } catch {
+        // not a URL: only a stream name can match below
+      }
+      const linked = (rtspPath !== null ? config.streams.get(rtspPath) : undefined) ?? config.streams.get(src);
+      if (linked) {
+        config.streams.set(name, linked);
+        return send(res, 200, '', 'text/plain; charset=utf-8');
+      }
+      const scheme = /^([a-z0-9+]+):/i.exec(src)?.[1]?.toLowerCase() ?? '';
+      if (!['rtsp', 'rtsps', 'rtspx'].includes(scheme) || !moduleEnabled(config, 'rtsp')) return send(res, 400, 'streams: source not supported\n', 'text/plain; charset=utf-8');
+      config.streams.set(name, [src]);
+      return send(res, 200, '', 'text/plain; charset=utf-8');
+    }
     if (path === '/api/ws') {
       if (!moduleEnabled(config, 'ws')) return send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
       return send(res, 400, "Bad Request\nwebsocket: the client is not using the websocket protocol: 'upgrade' token not found in 'Connection' header\n", 'text/plain; charset=utf-8');
