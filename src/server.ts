@@ -16,6 +16,7 @@ import { webrtcRoutes } from './api/routes/webrtc.js';
 import { prepareDoc } from './control/bootstrap.js';
 import { addDemoOnFirstStart } from './demo/pipeline.js';
 import { createDemoWriter } from './demo/writer.js';
+import { engineRuntimeDir } from './engine/binary.js';
 import { createEngineManager, type EngineManager } from './engine/index.js';
 import { createPlaybackEvents } from './playback/events.js';
 import { createJsmpegSessions } from './playback/jsmpeg.js';
@@ -27,6 +28,7 @@ import { createWebrtcOffers } from './playback/webrtc.js';
 import { createSupervisor } from './process/supervisor.js';
 import type { Supervisor } from './process/types.js';
 import { createCameraFrames } from './runtime/camera-frames.js';
+import { createOnDemandListener, onDemandHook } from './runtime/on-demand.js';
 import { createDemandTracker, type DemandTracker } from './runtime/demand.js';
 import { createPlaceholders } from './runtime/placeholder.js';
 import { createPublishers } from './runtime/publishers.js';
@@ -120,7 +122,21 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const publishers = createPublishers({ supervisor, logger, ffmpegPath, registry, placeholders, internalUrl: (p) => engine.internalRtspUrl(p), ...stall });
   const frames = createCameraFrames({ supervisor, logger, ffmpegPath, registry, secretDir: secretInputDir(dataDir), ...(opts.cameraFrames ?? { fps: 2, maxWidth: 1280 }) });
   const jsmpeg = createJsmpegSessions({ supervisor, logger, ffmpegPath, registry, demand, placeholders, tokens, doc, ...stall });
+  // RTSP readers (Home Assistant, VLC) start publishers through MediaMTX's runOnDemand hook.
+  const onDemand = createOnDemandListener({
+    dir: engineRuntimeDir(dataDir),
+    logger,
+    acquire: (path) => {
+      const out = runtime.plan().outputs.find((o) => o.path === path);
+      if (!out) return null;
+      const release = demand.acquire(out.transmission_id, { frames: false });
+      void runtime.tick(); // the reader is held by the engine meanwhile: start the publisher now
+      return release;
+    },
+  });
+  const onDemandCommand = await onDemand.start();
   const runtime = createRuntime({
+    onDemand: () => onDemandHook(onDemandCommand),
     store,
     engine,
     demand,
@@ -240,6 +256,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     async stop() {
       clearInterval(followTimer);
       await runtime.stop();
+      await onDemand.close();
       await Promise.all([writers.close(), mse.close(), jsmpeg.close(), demo?.close()]);
       await sidecar.stop();
       await engine.stop();

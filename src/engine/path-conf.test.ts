@@ -30,7 +30,10 @@ describe('path configs', () => {
   it('validates the supported subset and names the field', () => {
     expect(pathConfError('cam/a', { source: 'rtsp://u:p@h/x', sourceOnDemand: true, rtspTransport: 'tcp', sourceOnDemandStartTimeout: '10s' })).toBeNull();
     expect(pathConfError('out/a', { source: 'publisher', maxReaders: 2, overridePublisher: false, record: false })).toBeNull();
-    expect(pathConfError('cam/a', { source: 'publisher', runOnDemand: 'sh -c x' })).toMatch(/runOnDemand/);
+    // The on-demand notifier hook (4f): a publisher path's only; MediaMTX refuses it on a pull source.
+    expect(pathConfError('out/a', { source: 'publisher', runOnDemand: "'/usr/bin/node' '/d/n.cjs' '/d/s.sock'", runOnDemandStartTimeout: '20s', runOnDemandCloseAfter: '10s' })).toBeNull();
+    expect(pathConfError('cam/a', { source: 'rtsp://h/x', runOnDemand: 'sh -c x' })).toMatch(/^runOnDemand: /);
+    expect(pathConfError('out/a', { source: 'publisher', runOnDemand: 'x', runOnDemandCloseAfter: '0s' })).toMatch(/^runOnDemandCloseAfter: /);
     expect(pathConfError('cam/a', { source: 'file:///etc/passwd' })).toMatch(/^source: /);
     // MediaMTX v1.20.1's pull schemes a camera uses (4j), and a TLS source's trusted certificate (4c).
     for (const source of ['rtmps://u:p@h/live/a', 'https://h/index.m3u8', 'srt://h:8890?streamid=read:a', 'wheps://h/a/whep', 'rtsps+ws://h/a']) expect(pathConfError('cam/a', { source, sourceOnDemand: true })).toBeNull();

@@ -62,7 +62,7 @@ const duration = v.pipe(
 );
 
 /** Keys of MediaMTX's PathConf whose values are durations (compared by value, not by spelling). */
-export const DURATION_KEYS = new Set(['sourceOnDemandStartTimeout', 'sourceOnDemandCloseAfter']);
+export const DURATION_KEYS = new Set(['sourceOnDemandStartTimeout', 'sourceOnDemandCloseAfter', 'runOnDemandStartTimeout', 'runOnDemandCloseAfter']);
 
 /**
  * The subset of MediaMTX's PathConf this server sets at runtime through the control API. Unknown
@@ -87,6 +87,10 @@ export const pathConfSchema = v.strictObject({
   sourceOnDemandStartTimeout: v.optional(duration),
   sourceOnDemandCloseAfter: v.optional(duration),
   rtspTransport: v.optional(v.picklist(['automatic', 'udp', 'multicast', 'tcp'])),
+  /** A publisher path's command run when a reader arrives (our on-demand notifier, src/runtime/on-demand.ts). */
+  runOnDemand: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+  runOnDemandStartTimeout: v.optional(duration),
+  runOnDemandCloseAfter: v.optional(duration),
   maxReaders: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   overridePublisher: v.optional(v.boolean()),
   record: v.optional(v.boolean()),
@@ -105,6 +109,7 @@ export function pathConfError(name: string, conf: unknown): string | null {
     return `${key}: ${key === 'source' ? SOURCE_MESSAGE : issue.message}`;
   }
   if (parsed.output.source === 'publisher' && parsed.output.sourceOnDemand) return "sourceOnDemand: is useless when source is 'publisher'";
+  if (parsed.output.runOnDemand && parsed.output.source !== 'publisher') return "runOnDemand: can be used only when source is 'publisher'";
   return null;
 }
 

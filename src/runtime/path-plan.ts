@@ -9,6 +9,20 @@ export interface PlannedPathConf {
   sourceOnDemand?: boolean;
   rtspTransport?: 'tcp' | 'udp' | 'automatic';
   sourceFingerprint?: string;
+  runOnDemand?: string;
+  runOnDemandStartTimeout?: string;
+  runOnDemandCloseAfter?: string;
+}
+
+/**
+ * How an RTSP reader starts a publisher path's publisher (src/runtime/on-demand.ts): the notifier
+ * command MediaMTX runs, how long MediaMTX holds the reader for the publisher, and how long after
+ * the last reader it stops the notifier (releasing the demand it holds).
+ */
+export interface OnDemandHook {
+  command: string;
+  startTimeout: string;
+  closeAfter: string;
 }
 
 /**
@@ -106,7 +120,7 @@ function cameraPathConf(url: string, fingerprint: string | null | undefined): Pl
  * demand; the first enabled copy output of that source is that path, otherwise a hidden
  * `.../src` path is. Pure: settings and the engine's RTSP port in, the plan out.
  */
-export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, rtspPort: number): EnginePlan {
+export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, rtspPort: number, onDemand: OnDemandHook | null = null): EnginePlan {
   const cameras = new Map(doc.cameras.map((c) => [c.id, c]));
   const live = doc.transmissions.filter((t) => t.enabled);
   const keyOf = (t: Transmission) => {
@@ -162,7 +176,11 @@ export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, 
             : { kind: 'transcode', from: read.path };
       // Over TCP: on loopback nothing is gained by UDP, and TCP skips the UDP attempt and its port pair.
       if (feed.kind === 'alias') paths.set(output.engine_path, { source: `rtsp://127.0.0.1:${rtspPort}/${feed.from}`, sourceOnDemand: true, rtspTransport: 'tcp' });
-      else if (feed.kind !== 'camera_pull') paths.set(output.engine_path, { source: 'publisher' });
+      else if (feed.kind !== 'camera_pull') {
+        // An RTSP reader (Home Assistant, VLC) of a path with no publisher yet starts it through the hook.
+        const hook = onDemand ? { runOnDemand: onDemand.command, runOnDemandStartTimeout: onDemand.startTimeout, runOnDemandCloseAfter: onDemand.closeAfter } : {};
+        paths.set(output.engine_path, { source: 'publisher', ...hook });
+      }
       outputs.push({ transmission_id: t.id, output_id: output.id, path: output.engine_path, feed, output });
     }
   }

@@ -3,7 +3,7 @@ import type { SettingsStore } from '../store/settings-store.js';
 import type { CameraFrames } from './camera-frames.js';
 import { createFailureLog } from './failure-log.js';
 import { publisherDecision, type DemandTracker } from './demand.js';
-import { planEngine, type EnginePlan, type PlannedOutput } from './path-plan.js';
+import { planEngine, type EnginePlan, type OnDemandHook, type PlannedOutput } from './path-plan.js';
 import type { Publishers } from './publishers.js';
 
 /** What the runtime needs of the engine manager. */
@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   framesLingerMs?: number;
   /** Decoding rate for a camera source (a fallback session needs more than stills); default the decoder's own. */
   framesFps?: (read: EnginePlan['sources'][number]) => number | undefined;
+  /** How RTSP readers start publishers (MediaMTX's runOnDemand hook), or null while there is none. */
+  onDemand?: () => OnDemandHook | null;
   now?: () => number;
 }
 
@@ -47,7 +49,7 @@ export interface OutputRuntime {
  * stops it after the debounce, and runs a camera's frame decoder only while frames are consumed.
  * With no demand anywhere it starts nothing and asks the engine nothing.
  */
-export function createRuntime({ store, engine, demand, publishers, frames, logger, tickMs = 1000, framesLingerMs = 5000, framesFps = () => undefined, now = Date.now }: RuntimeOptions) {
+export function createRuntime({ store, engine, demand, publishers, frames, logger, tickMs = 1000, framesLingerMs = 5000, framesFps = () => undefined, onDemand = () => null, now = Date.now }: RuntimeOptions) {
   if (!(tickMs >= 10)) throw new Error('runtime: tickMs must be >= 10');
   let plan: EnginePlan = { paths: new Map(), outputs: [], sources: [], unusable: [] };
   let planKey = '';
@@ -64,9 +66,10 @@ export function createRuntime({ store, engine, demand, publishers, frames, logge
 
   function currentPlan(): EnginePlan {
     const doc = store.get();
-    const key = `${doc.revision}:${engine.rtspPort()}`;
+    const hook = onDemand();
+    const key = `${doc.revision}:${engine.rtspPort()}:${JSON.stringify(hook)}`;
     if (key !== planKey) {
-      plan = planEngine(doc, engine.rtspPort());
+      plan = planEngine(doc, engine.rtspPort(), hook);
       planKey = key;
       // Said once per change, not on every plan: the source stays unusable until it is edited.
       const unusable = JSON.stringify(plan.unusable.map(({ camera_id, source_id, problem }) => [camera_id, source_id, problem]));

@@ -105,6 +105,8 @@ function validatePath(name: string, conf: Record<string, unknown>): string | nul
   } else {
     return `invalid source: '${source}'`;
   }
+  // conf.Validate, v1.20.1 (path.go).
+  if ((conf.runOnDemand || conf.runOnUnDemand) && source !== 'publisher') return "'runOnDemand' and 'runOnUnDemand' can be used only when source is 'publisher'";
   if (conf.sourceOnDemand === true) {
     if (source === 'publisher') return "'sourceOnDemand' is useless when source is 'publisher'";
   } else if (source !== 'publisher' && source !== 'redirect' && isRegexp) {
