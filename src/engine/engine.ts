@@ -340,7 +340,9 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
         onRecovered: () => (desired ? syncPaths(desired) : undefined),
         onCrash: (message) => {
           start.crashed(message);
-          void relaunchIfClash(gen, plan);
+          // A bind failure is an exit with a code; a signal (the OOM killer, a kill) never is, and probing
+          // the ports then could race the supervisor's quick restart.
+          if (/exited \(code [1-9]/.test(message)) void relaunchIfClash(gen, plan);
         },
       });
     } catch (err) {
