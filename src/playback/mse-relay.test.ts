@@ -57,6 +57,8 @@ interface Env {
   base: string;
   demand: Map<string, number>;
   logs: string[];
+  /** MediaMTX's RTSP port as the sidecar sees it (a change restarts go2rtc). */
+  rtsp: { port: number };
 }
 
 async function setup(relayOptions: Partial<MseRelayOptions> = {}): Promise<Env> {
@@ -73,7 +75,8 @@ async function setup(relayOptions: Partial<MseRelayOptions> = {}): Promise<Env> 
   );
   const supervisor = createSupervisor({ logger });
   const settings = v.parse(streamingSettingsSchema, {});
-  const sidecar = createGo2rtcManager({ supervisor, logger, dataDir, settings: () => settings, rtspPort: () => 18554, logLevel: 'info', go2rtcPath: DOUBLE_BIN, bundledPaths: [], apiPort: await freePort() });
+  const rtsp = { port: 18554 };
+  const sidecar = createGo2rtcManager({ supervisor, logger, dataDir, settings: () => settings, rtspPort: () => rtsp.port, logLevel: 'info', go2rtcPath: DOUBLE_BIN, bundledPaths: [], apiPort: await freePort() });
   await sidecar.syncStreams([FRONT.path, SUB.path]);
   expect((await sidecar.start()).state).toBe('running');
   const demand = new Map<string, number>();
@@ -96,7 +99,7 @@ async function setup(relayOptions: Partial<MseRelayOptions> = {}): Promise<Env> 
     if (!relay.handleUpgrade(req, socket, head)) socket.destroy();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { dataDir, supervisor, sidecar, relay, server, base: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, demand, logs };
+  return { dataDir, supervisor, sidecar, relay, server, base: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, demand, logs, rtsp };
 }
 
 async function teardown(env: Env | undefined): Promise<void> {
@@ -367,17 +370,27 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     expect((await env.sidecar.start()).state).toBe('running');
   });
 
-  it('closes viewers with 4502 when go2rtc restarts for a new stream set', async () => {
+  it('keeps viewers while a stream is added to the running go2rtc; closes them with 4502 when go2rtc restarts (MediaMTX moved port)', async () => {
     const c = connect(mseUrl(env, FRONT.path, tokens.issue(FRONT)));
     await c.opened;
     c.ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' }));
     await waitFor('media flowing', () => c.binaries.length >= 2);
-    await env.sidecar.syncStreams([FRONT.path, SUB.path, BACK.path]);
+    expect(await env.sidecar.syncStreams([FRONT.path, SUB.path, BACK.path])).toMatchObject({ restarted: false, streams: 3 });
+    const added = connect(mseUrl(env, BACK.path, tokens.issue(BACK)));
+    await added.opened;
+    added.ws.send(JSON.stringify({ type: 'mse' }));
+    await waitFor('media on the added stream', () => added.binaries.length >= 2);
+    const flowing = c.binaries.length;
+    await waitFor('the first viewer still fed', () => c.binaries.length > flowing);
+
+    env.rtsp.port = 28554;
+    expect(await env.sidecar.syncStreams([FRONT.path, SUB.path, BACK.path])).toMatchObject({ restarted: true });
     expect((await c.closed).code).toBe(CLOSE_UPSTREAM_CLOSED);
+    expect((await added.closed).code).toBe(CLOSE_UPSTREAM_CLOSED);
     const again = connect(mseUrl(env, BACK.path, tokens.issue(BACK)));
     await again.opened;
     again.ws.send(JSON.stringify({ type: 'mse' }));
-    await waitFor('media on the new stream', () => again.binaries.length >= 2);
+    await waitFor('media after the restart', () => again.binaries.length >= 2);
     again.ws.close();
     await again.closed;
   });
