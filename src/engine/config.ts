@@ -48,6 +48,24 @@ export const HLS_VARIANT = 'lowLatency';
 export const HLS_SEGMENT_COUNT = 7;
 
 /**
+ * Reader lifetimes (issue 11, 4g), measured with the real MediaMTX v1.20.1 (`npm run
+ * bench:idle-timeline`): an HLS muxer is a hidden reader of its path until `hlsMuxerCloseAfter`
+ * after its last request (checked every third of it), and its sessions close with it; while it
+ * lives, a publisher path's runOnDemand notifier keeps demand and a camera path stays pulled. With
+ * MediaMTX's defaults (60 s muxer, 10 s on-demand close) the last FFmpeg exited 99 s and the camera
+ * connection closed 109 s after the last viewer left (debounce 15 s). These bring "no viewer: no
+ * FFmpeg, no camera connection" within the debounce plus 30 s (README), each term said below.
+ */
+export const ENGINE_IDLE_TIMEOUTS = {
+  /** The muxer (and every HLS session of it) closes 10-13.3 s after the last HLS request. */
+  hlsMuxerCloseAfter: '10s',
+  /** A camera's engine path drops the camera 5 s after its last reader (a player switching transports reuses it). */
+  sourceOnDemandCloseAfter: '5s',
+  /** The on-demand notifier of a publisher path ends 5 s after its last reader; then the demand debounce runs. */
+  runOnDemandCloseAfter: '5s',
+} as const;
+
+/**
  * The MediaMTX configuration as a plain object. Keys are all documented in MediaMTX v1.20.1's
  * `mediamtx.yml` (tested); everything not set keeps MediaMTX's default. Paths are not in the file:
  * the engine manager adds them through the control API, so camera credentials never reach disk.
@@ -96,6 +114,7 @@ export function mediamtxConfig({ settings, ports, logLevel, webrtcHosts = [] }: 
     hlsVariant: HLS_VARIANT,
     hlsSegmentCount: HLS_SEGMENT_COUNT,
     hlsSegmentDuration: '1s',
+    hlsMuxerCloseAfter: ENGINE_IDLE_TIMEOUTS.hlsMuxerCloseAfter,
 
     webrtc: true,
     webrtcAddress: `127.0.0.1:${ports.webrtc.actual}`,
@@ -112,6 +131,8 @@ export function mediamtxConfig({ settings, ports, logLevel, webrtcHosts = [] }: 
 
     pathDefaults: {
       record: false,
+      sourceOnDemandCloseAfter: ENGINE_IDLE_TIMEOUTS.sourceOnDemandCloseAfter,
+      runOnDemandCloseAfter: ENGINE_IDLE_TIMEOUTS.runOnDemandCloseAfter,
     },
     paths: {},
   };

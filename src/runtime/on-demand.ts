@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ENGINE_PATH_RE } from '../domain/ids.js';
+import { ENGINE_IDLE_TIMEOUTS } from '../engine/config.js';
 import type { OnDemandHook } from './path-plan.js';
 
 /**
@@ -146,8 +147,8 @@ export function createOnDemandListener({ dir, logger, acquire, nodePath = proces
  * patience (go2rtc gives up after 5 s) simply asks again and finds the publisher running.
  */
 export const ON_DEMAND_START_TIMEOUT = '20s';
-/** How long after the last RTSP reader left MediaMTX stops the notifier (its demand then ends after the debounce). */
-export const ON_DEMAND_CLOSE_AFTER = '10s';
+/** How long after the last reader left MediaMTX stops the notifier (its demand then ends after the debounce). */
+export const ON_DEMAND_CLOSE_AFTER = ENGINE_IDLE_TIMEOUTS.runOnDemandCloseAfter;
 
 /** The path-plan hook for a started listener's command (null: publisher paths keep no hook). */
 export function onDemandHook(command: string | null): OnDemandHook | null {

@@ -85,7 +85,7 @@ describe(`RTSP readers of a cold writer-fed output (${engineTarget('mediamtx')},
   it('the engine path of a writer-fed output carries the notifier hook; no secret in it', async () => {
     await coldWriterOutput();
     const conf = (await (await fetch(`${server!.streaming.engine.status().api_url}/v3/config/paths/get/ha/entity`)).json()) as Record<string, unknown>;
-    expect(conf).toMatchObject({ source: 'publisher', runOnDemandStartTimeout: '20s', runOnDemandCloseAfter: '10s' });
+    expect(conf).toMatchObject({ source: 'publisher', runOnDemandStartTimeout: '20s', runOnDemandCloseAfter: '5s' });
     expect(String(conf.runOnDemand)).toMatch(/^'[^']+' '[^']+on-demand-notify\.cjs' '[^']+on-demand\.sock'$/);
     expect(String(conf.runOnDemand)).not.toContain(READER.password);
   }, 60_000);
