@@ -34,6 +34,9 @@ socket.on('error', () => process.exit(1));
 socket.on('close', () => process.exit(0));
 socket.resume();
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));
+// MediaMTX killed (a crash, a restart): nobody would stop this one, so it ends with its parent.
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500);
 `;
 
 export const NOTIFIER_FILE = 'on-demand-notify.cjs';

@@ -64,6 +64,12 @@ describe('the on-demand notifier', () => {
     expect(await exited).toBe(0);
     await pollUntil('demand released', () => held.get('pipe/a/out') === 0 && listener.active() === 0, 10_000);
 
+    // MediaMTX killed outright: the orphaned notifier ends by itself and the demand goes with it.
+    const shell = spawn('/bin/sh', ['-c', `${command} & wait`], { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'pipe/a/out' }, stdio: 'ignore' });
+    await pollUntil('demand held again', () => held.get('pipe/a/out') === 1, 10_000);
+    shell.kill('SIGKILL');
+    await pollUntil('demand released after the parent died', () => held.get('pipe/a/out') === 0 && listener.active() === 0, 10_000);
+
     // A path no output plays from: refused, the notifier ends, nothing held.
     const stray = spawn(file as string, args, { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'not/ours' }, stdio: 'ignore' });
     expect(await new Promise((r) => stray.on('exit', (code) => r(code)))).toBe(0);
