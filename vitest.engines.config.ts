@@ -26,6 +26,9 @@ export const ENGINE_SUITE = [
   'test/playback/hls-engine.test.ts',
   // reader counts, demand, endpoints of the composed server
   'test/runtime/demand-e2e.test.ts',
+  // RTSP readers starting publishers (runOnDemand) and the idle timeline (issue 11, 4f, 4g)
+  'test/runtime/rtsp-on-demand.test.ts',
+  'test/runtime/idle-timeline.test.ts',
   'test/runtime/endpoints.test.ts',
   // writers publishing into the engine
   'test/runtime/writers-e2e.test.ts',
