@@ -15,18 +15,25 @@
  * of the server, the double and this client show where a saturated machine spends its cores.
  * Prints one JSON line per part. Goals: >= 0.9x throughput, <= 2 ms added p99.
  * BENCH_ROUNDS (default 5) and BENCH_SECONDS per side and round (default 6) set the length.
+ * Against the real engines when TOPOSYNC_STREAMING_MEDIAMTX_PATH / TOPOSYNC_STREAMING_GO2RTC_PATH name
+ * them (`npm run bench:real-engines` runs it so): the camera is then a GStreamer RTSP camera that the
+ * real MediaMTX pulls, instead of the double's FFmpeg-made HLS; each line says its `target`.
  * Run `npm run build` first (the server runs compiled, as in the add-on).
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { childWithArg, machineJiffies, procStats, startServerProcess } from './lib/server-process.js';
+import { startRtspCamera } from '../test/media/rtsp-camera.js';
+import { childWithArg, machineJiffies, MEDIAMTX_DOUBLE, procStats, startServerProcess } from './lib/server-process.js';
 
 const VIEWERS = 50;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GO2RTC_DOUBLE = join(ROOT, 'test/doubles/go2rtc/go2rtc');
+const REAL_MEDIAMTX = process.env.TOPOSYNC_STREAMING_MEDIAMTX_PATH || null;
+const REAL_GO2RTC = process.env.TOPOSYNC_STREAMING_GO2RTC_PATH || null;
+const TARGET = `${REAL_MEDIAMTX ? 'real MediaMTX' : 'MediaMTX double'}, ${REAL_GO2RTC ? 'real go2rtc' : 'go2rtc double'}`;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN;
 const median = (xs: number[]) => pct(xs, 0.5);
 const r2 = (x: number) => +x.toFixed(2);
@@ -84,13 +91,15 @@ async function load(next: () => string, intervalMs: number, seconds: number) {
   return { mbPerS: bytes / seconds / 1e6, mb: bytes / 1e6, p99: pct(latencies, 0.99), latencies, errors };
 }
 
-const server = await startServerProcess({ TOPOSYNC_STREAMING_GO2RTC_PATH: GO2RTC_DOUBLE });
+// The real MediaMTX pulls a real camera; the double serves FFmpeg-made HLS for a camera it never reads.
+const camera = REAL_MEDIAMTX ? await startRtspCamera({ codec: 'h264', width: 1280, height: 720, fps: 15 }) : null;
+const server = await startServerProcess({ TOPOSYNC_STREAMING_MEDIAMTX_PATH: REAL_MEDIAMTX ?? MEDIAMTX_DOUBLE, TOPOSYNC_STREAMING_GO2RTC_PATH: REAL_GO2RTC ?? GO2RTC_DOUBLE });
 try {
-  await server.request('POST', '/api/cameras', { id: 'bench', name: 'Bench', sources: [{ id: 'main', url: 'rtsp://127.0.0.1:9/bench' }] });
+  await server.request('POST', '/api/cameras', { id: 'bench', name: 'Bench', sources: [{ id: 'main', url: camera?.url ?? 'rtsp://127.0.0.1:9/bench' }] });
   const engine = await server.request('GET', '/api/streams/engine/status');
   const tx = (await server.request('GET', '/api/streams/transmissions'))[0].id as string;
   await sleep(1500); // the runtime syncs the new path into the engine on its next tick
-  await fetch(`${engine.api_url}/_double/paths/cam/bench/main/hls`, { method: 'POST', body: '{"source":"testsrc"}', headers: { 'content-type': 'application/json' } });
+  if (!REAL_MEDIAMTX) await fetch(`${engine.api_url}/_double/paths/cam/bench/main/hls`, { method: 'POST', body: '{"source":"testsrc"}', headers: { 'content-type': 'application/json' } });
 
   // HLS through the proxy: learn the live segment name from the media playlist, refresh it every second.
   const plan = await server.request('GET', `/api/streams/transmissions/${tx}/playback-plan?client=app&context=large`);
@@ -109,7 +118,7 @@ try {
     void latest(media).then((u) => (proxied = u), () => undefined);
     void latest(directMedia).then((u) => (straight = u), () => undefined);
   }, 1000);
-  const pids = { server: server.pid, double: await childWithArg(server.pid, 'doubles/mediamtx') };
+  const pids = { server: server.pid, double: await childWithArg(server.pid, REAL_MEDIAMTX ?? 'doubles/mediamtx') };
   for (const [mode, intervalMs] of [['live_rate', 1000], ['saturation', 0]] as const) {
     await load(() => proxied, intervalMs, 2); // warm-up: connections, JIT, the upstream session
     await load(() => straight, intervalMs, 2);
@@ -133,6 +142,7 @@ try {
     console.log(
       JSON.stringify({
         bench: 'proxy_hls',
+        target: TARGET,
         mode,
         viewers: VIEWERS,
         rounds: ROUNDS,
@@ -222,6 +232,7 @@ try {
   console.log(
     JSON.stringify({
       bench: 'proxy_mse',
+      target: TARGET,
       viewers: VIEWERS,
       rounds: ROUNDS,
       seconds_per_side_and_round: SECONDS,
@@ -241,4 +252,5 @@ try {
   );
 } finally {
   await server.stop();
+  await camera?.stop();
 }

@@ -10,24 +10,12 @@ import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { generatedTransmissionId } from '../src/domain/ids.js';
 import { jsmpegArgs } from '../src/playback/jsmpeg.js';
+import { firstFrameDecoder } from './lib/first-frame.js';
 import { startServerProcess } from './lib/server-process.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const FPS = 10;
 const jpeg = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720', '-frames:v', '1', '-q:v', '4', '-f', 'mjpeg', '-']);
-
-/** A decoder that reports when its first frame comes out; the same on both sides. */
-function firstFrameDecoder() {
-  const dec = execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-probesize', '32', '-analyzeduration', '0', '-f', 'mpegts', '-i', 'pipe:0', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', '16x16', 'pipe:1'], {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    reject: false,
-    buffer: false,
-  });
-  const firstFrame = new Promise<number>((resolve) => dec.stdout!.once('data', () => resolve(performance.now())));
-  dec.stdin!.on('error', () => undefined);
-  return { write: (b: Buffer) => dec.stdin!.write(b), firstFrame, stop: () => (dec.kill('SIGKILL'), dec.catch(() => undefined)) };
-}
 
 async function bare(): Promise<number> {
   const dec = firstFrameDecoder();

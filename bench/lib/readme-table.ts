@@ -51,6 +51,8 @@ const nums = (d: BenchLine, key: string): number[] => {
 };
 const signed = (x: number) => (x > 0 ? `+${x}` : `${x}`);
 const range = (xs: number[]) => `${signed(Math.min(...xs))} to ${signed(Math.max(...xs))}`;
+/** `, against <target>` when a line says which engines it ran against (bench/proxy.ts does). */
+const against = (d: BenchLine) => (typeof d.target === 'string' ? `, against ${d.target}` : '');
 
 /** Rows for each bench name the scripts print; a line of an unknown bench (or one missing a field) gets a generic row. */
 const RENDERERS: Record<string, (d: BenchLine) => Row[]> = {
@@ -109,7 +111,7 @@ const RENDERERS: Record<string, (d: BenchLine) => Row[]> = {
   proxy_hls: (d) => {
     const live = d.mode === 'live_rate';
     if (!live && d.mode !== 'saturation') throw new MissingField('mode');
-    const head = `HLS proxy vs direct, ${num(d, 'viewers')} viewers ${live ? 'at the live rate (1 segment/s each)' : 'fetching as fast as they can'}; ${num(d, 'rounds')} alternating rounds of ${num(d, 'seconds_per_side_and_round')} s per side, median of the rounds`;
+    const head = `HLS proxy vs direct${against(d)}, ${num(d, 'viewers')} viewers ${live ? 'at the live rate (1 segment/s each)' : 'fetching as fast as they can'}; ${num(d, 'rounds')} alternating rounds of ${num(d, 'seconds_per_side_and_round')} s per side, median of the rounds`;
     const ratio = `${num(d, 'throughput_ratio')}x (${num(d, 'proxy_mb_per_s')} vs ${num(d, 'direct_mb_per_s')} MB/s)`;
     return [
       live
@@ -129,11 +131,29 @@ const RENDERERS: Record<string, (d: BenchLine) => Row[]> = {
   },
   proxy_mse: (d) => [
     {
-      benchmark: `MSE relay vs a direct go2rtc viewer, ${num(d, 'viewers')} viewers, against a ${num(d, 'viewers')}-direct-viewer control; ${num(d, 'rounds')} alternating rounds of ${num(d, 'seconds_per_side_and_round')} s`,
+      benchmark: `MSE relay vs a direct go2rtc viewer${against(d)}, ${num(d, 'viewers')} viewers, against a ${num(d, 'viewers')}-direct-viewer control; ${num(d, 'rounds')} alternating rounds of ${num(d, 'seconds_per_side_and_round')} s`,
       figure: `${num(d, 'throughput_ratio_min')}x throughput (slowest viewer), added p50 ${signed(num(d, 'added_p50_ms'))} ms, added p99 ${signed(num(d, 'added_p99_ms'))} ms (rounds ${range(nums(d, 'round_added_p99_ms'))})`,
       goal: `>= ${num(d, 'goal_throughput_ratio')}x, <= +${num(d, 'goal_added_p99_ms')} ms p99`,
       met: num(d, 'throughput_ratio_min') >= num(d, 'goal_throughput_ratio') && num(d, 'added_p99_ms') <= num(d, 'goal_added_p99_ms'),
     },
+  ],
+  'real-engines-ttff': (d) => {
+    const ours = num(d, 'ours_ms_median');
+    const engine = num(d, 'engine_ms_median');
+    const ratio = num(d, 'ratio');
+    const hlsGoal = typeof d.goal_first_frame_ms === 'number' ? d.goal_first_frame_ms : null;
+    const errors = Array.isArray(d.errors) ? d.errors.length : 0;
+    return [
+      {
+        benchmark: `Time to first frame, ${String(d.transport)} through the server vs ${String(d.engine_side)}, real engines (${num(d, 'runs')} runs each, medians)`,
+        figure: `${ours} ms vs ${engine} ms, ratio ${ratio}${errors ? `; ${errors} failed runs` : ''}`,
+        goal: `ratio <= ${num(d, 'goal_ratio')}${hlsGoal === null ? '' : `, < ${hlsGoal} ms`}`,
+        met: ratio <= num(d, 'goal_ratio') && (hlsGoal === null || ours < hlsGoal) && errors === 0,
+      },
+    ];
+  },
+  'real-engines': (d) => [
+    { benchmark: 'Real engines', figure: d.skipped === true ? `skipped: ${String(d.reason)}` : JSON.stringify(d), goal: '(needs the real binaries)', met: null },
   ],
   'browser-ttff': (d) => [
     {

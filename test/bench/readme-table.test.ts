@@ -62,6 +62,16 @@ describe('rows from the bench scripts JSON lines', () => {
     expect(rowsFor(line(SAMPLE.hlsSat))[0]).toMatchObject({ figure: '2.67x (723 vs 261 MB/s); 0 errors', goal: '>= 0.9x', met: true });
   });
 
+  it('real engines: ours against the engine\'s own, the HLS line also against its first-frame goal; proxy lines name their target; a skipped run says why', () => {
+    const hls = { bench: 'real-engines-ttff', transport: 'hls', engine_side: "MediaMTX's own HLS", runs: 7, ours_ms_median: 1400, engine_ms_median: 1300, ratio: 1.08, errors: [], goal_ratio: 1.1, goal_first_frame_ms: 1500 };
+    expect(rowsFor(hls)[0]).toMatchObject({ figure: '1400 ms vs 1300 ms, ratio 1.08', goal: 'ratio <= 1.1, < 1500 ms', met: true });
+    expect(rowsFor({ ...hls, ours_ms_median: 1600, ratio: 1.05 })[0]!.met).toBe(false);
+    expect(rowsFor({ ...hls, transport: 'mse', goal_first_frame_ms: undefined, ratio: 1.2 })[0]).toMatchObject({ goal: 'ratio <= 1.1', met: false });
+    expect(rowsFor({ ...hls, errors: ['webrtc: no frame'] })[0]).toMatchObject({ figure: '1400 ms vs 1300 ms, ratio 1.08; 1 failed runs', met: false });
+    expect(rowsFor({ ...line(SAMPLE.mse), target: 'real MediaMTX, real go2rtc' })[0]!.benchmark).toMatch(/^MSE relay vs a direct go2rtc viewer, against real MediaMTX, real go2rtc, 50 viewers/);
+    expect(rowsFor({ bench: 'real-engines', skipped: true, reason: 'needs the real engine binaries' })[0]).toMatchObject({ figure: 'skipped: needs the real engine binaries', met: null });
+  });
+
   it('browser time to first frame has no goal; an unknown bench or a changed line gets a generic row', () => {
     expect(rowsFor(line(SAMPLE.browser))[0]).toMatchObject({ figure: 'player 122 ms, page load to playing 369 ms (medians)', met: null });
     expect(rowsFor({ bench: 'new-one', ops_per_s: 12, label: 'x', nested: { a: 1 }, goal_ops_per_s: 10 })).toEqual([
