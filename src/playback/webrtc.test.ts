@@ -49,7 +49,7 @@ interface Recorded {
   contentType: string | undefined;
   body: string;
 }
-type Mode = 'ok' | 'not_found' | 'error500' | 'garbage' | 'hang';
+type Mode = 'ok' | 'not_found' | 'error500' | 'garbage' | 'hang' | 'bad_offer';
 let mode: Mode = 'ok';
 const recorded: Recorded[] = [];
 let whep: Server;
@@ -66,6 +66,7 @@ beforeAll(async () => {
       recorded.push({ method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body });
       if (mode === 'hang') return; // never answers
       if (mode === 'ok') return res.writeHead(201, { 'content-type': 'application/sdp', location: `${req.url}/3f6a9c1e-session`, etag: '"1"' }).end(ANSWER);
+      if (mode === 'bad_offer') return res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', error: 'the offer contains no tracks' }));
       if (mode === 'garbage') return res.writeHead(201, { 'content-type': 'text/plain' }).end('hello');
       if (mode === 'not_found') return res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', error: "no stream is available on path 'cam/front/zoom'" }));
       res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
@@ -183,6 +184,16 @@ describe('WHEP relay', () => {
     if (detail !== null) expect(err.upstream_error).toBe(detail);
     expect(recorded).toHaveLength(1);
     expect(offers.counters.upstream_errors).toBe(1);
+  });
+
+  it('422 naming sdp when MediaMTX refuses the offer itself (400): bad input, not an engine fault', async () => {
+    mode = 'bad_offer';
+    const res = await postJson(TX, { sdp: OFFER });
+    expect(res.status).toBe(422);
+    const err = await errorOf(res);
+    expect(err).toMatchObject({ code: 'invalid_field', field: 'sdp', upstream_status: 400 });
+    expect(err.message).toContain('the offer contains no tracks');
+    expect(offers.counters.upstream_errors).toBe(0);
   });
 
   it('502 when the WHEP listener cannot be reached', async () => {

@@ -152,6 +152,12 @@ export function createWebrtcOffers(opts: WebrtcOfferOptions) {
         } catch {
           // not JSON: the raw text (clipped) is the detail
         }
+        // We always send application/sdp, so MediaMTX's 400 means the offer itself is unusable (unparsable, no
+        // track it can answer): the caller's input, a 4xx naming the field, not a fault of the engine.
+        if (res.status === 400) {
+          counters.refused++;
+          throw new ApiError(422, 'invalid_field', `sdp: the media engine cannot use this offer${detail ? `: ${detail}` : ''}`, 'sdp', { upstream_status: 400 });
+        }
         throw upstreamError(res.status, `the media engine refused the WebRTC offer (HTTP ${res.status})`, detail);
       }
       if (!/^v=0\r?\n/.test(text)) throw upstreamError(res.status, 'the media engine answered the WebRTC offer with something that is not SDP', text.slice(0, 200) || null);
