@@ -15,15 +15,13 @@ export const ENGINE_SUITE = [
   'src/engine/camera-sources-real.test.ts',
   // go2rtc sidecar
   'src/sidecar/manager.test.ts',
-  // HLS proxy (fMP4/low-latency, H.265 and Opus cameras) and MSE relay through the engines
+  // HLS proxy (fMP4/low-latency; H.265, Opus and H.264 cameras, hls.js in Chromium) and MSE relay through the engines
   'test/playback/hls-engine.test.ts',
   'test/playback/mse-cold.test.ts',
   'src/playback/mse-slow-viewer.test.ts',
   // the proxy's and relay's own behaviour, against the doubles only (their names say why)
   'src/playback/hls-proxy.test.ts',
   'src/playback/mse-relay.test.ts',
-  // HLS of H.265, Opus and H.264 cameras through the proxy, hls.js in Chromium
-  'test/playback/hls-engine.test.ts',
   // reader counts, demand, endpoints of the composed server
   'test/runtime/demand-e2e.test.ts',
   // RTSP readers starting publishers (runOnDemand) and the idle timeline (issue 11, 4f, 4g)

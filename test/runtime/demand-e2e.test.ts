@@ -20,7 +20,10 @@ afterAll(() => stopAllMediaProcesses());
 describe('demand', () => {
   it('a heartbeat starts the publisher; without heartbeats or readers it stops after the debounce', async () => {
     server = await startLiveServer({ mediamtxPath: ENGINE_BINS.mediamtx, heartbeatTtlMs: 1000 }, { demand: { debounce_s: 2 } });
-    receiver = await readEnginePath({ port: server.streaming.engine.rtspPort(), path: 'pipe/d/out' });
+    const readOutput = () => readEnginePath({ port: server!.streaming.engine.rtspPort(), path: 'pipe/d/out' });
+    // The double's stand-in receiver must listen before the publisher pushes; a reader of the real
+    // engine is demand itself (its DESCRIBE starts the publisher), so it comes after the heartbeat.
+    if (!REAL_ENGINES.mediamtx) receiver = await readOutput();
     await server.request('PUT', '/api/streams/pipelines/d', { nodes: [{ id: 'out', type: 'stream.publish_video', config: { publication_enabled: true } }] });
     const tx = generatedTransmissionId('pipeline:d:out');
     const { supervisor } = server.streaming;
@@ -31,6 +34,8 @@ describe('demand', () => {
 
     const hb = await server.request('POST', `/api/streams/transmissions/${tx}/demand/heartbeat`, { client: 'pip', session_id: 's1' });
     expect(hb.json).toMatchObject({ has_demand: true, heartbeats: [{ client: 'pip', sessions: 1 }] });
+    receiver ??= await readOutput();
+    const reader = receiver;
     // A player heartbeats while it plays.
     let lastAck = Date.now();
     const beating = setInterval(() => {
@@ -38,14 +43,14 @@ describe('demand', () => {
     }, 300);
     try {
       await pollUntil('publisher started', () => supervisor.count('publisher:') === 1, 5_000);
-      await receiver.waitForFrames(5, 15_000); // the placeholder: no writer feeds it
+      await reader.waitForFrames(5, 15_000); // the placeholder: no writer feeds it
       const demand = (await server.request('GET', `/api/streams/transmissions/${tx}/demand`)).json;
       expect(demand.outputs).toEqual([expect.objectContaining({ path: 'pipe/d/out', feed: 'writers', publisher: 'running' })]);
     } finally {
       clearInterval(beating);
     }
     // A reader of the real engine is demand too: it leaves with the heartbeats.
-    if (receiver.countsAsReader) await receiver.stop();
+    if (reader.countsAsReader) await reader.stop();
 
     // The last heartbeat expires 1 s after it was received; the publisher stays for the 2 s
     // debounce after that (less one 200 ms tick), then stops.
