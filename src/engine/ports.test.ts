@@ -45,6 +45,15 @@ describe('engine ports', () => {
     expect(plan.rtcp.actual).toBe(plan.rtp.actual + 1);
   });
 
+  it('replaces a stored API or WHEP port that fetch() refuses to call (a Fetch "bad port"), like a taken one', async () => {
+    // 6000 and 6665 are free here but fetch() never connects to them: the engine would run unreachable.
+    const plan = await resolvePorts({ rtsp: await freeTcp(), hls: await freeTcp(), webrtc: 6665, webrtc_udp: await freeUdp(), api: 6000 });
+    for (const [name, bad] of [['api', 6000], ['webrtc', 6665]] as const) {
+      expect(plan[name]).toMatchObject({ preferred: bad, changed: true });
+      expect(plan[name].actual).not.toBe(bad);
+    }
+  });
+
   it('picks another free port when the preferred one is taken, on loopback or on every interface, TCP or UDP', async () => {
     const api = await holdTcp('127.0.0.1'); // API binds 127.0.0.1
     const rtsp = await holdTcp(); // RTSP binds every interface

@@ -35,6 +35,20 @@ export const BIND: Record<PortName, { protos: readonly Proto[]; host: string | n
   api: { protos: ['tcp'], host: '127.0.0.1' },
 };
 
+/**
+ * Ports fetch() refuses to connect to ("bad ports" of the Fetch standard, as Node's undici lists
+ * them). The server calls MediaMTX's API and its WHEP endpoint with fetch, so those two listeners
+ * cannot sit on one of these: the engine would start and never be reachable. The settings API
+ * refuses them; a stored one (an older version, a hand-edited file) is replaced like a taken port.
+ */
+export const FETCH_BAD_PORTS = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137,
+  139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723,
+  2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+/** Listeners the server calls with fetch(). */
+const FETCHED: ReadonlySet<PortName> = new Set(['api', 'webrtc']);
+
 /** Binds (then releases) `port`; 0 asks the OS for a free one. Resolves with the bound port or null when taken. */
 function probeTcp(port: number, host: string | null): Promise<number | null> {
   return new Promise((resolve) => {
@@ -126,7 +140,8 @@ export async function resolvePorts(preferred: Record<PortName, number>): Promise
   for (const name of PORT_NAMES) {
     const { protos, host } = BIND[name];
     const want = preferred[name];
-    const actual = (await usable(protos, want, host, used)) ? want : await freePort(protos, host, used);
+    const callable = !(FETCHED.has(name) && FETCH_BAD_PORTS.has(want));
+    const actual = callable && (await usable(protos, want, host, used)) ? want : await freePort(protos, host, used);
     for (const proto of protos) used[proto].add(actual);
     out[name] = { preferred: want, actual, changed: actual !== want };
   }

@@ -98,7 +98,7 @@ const app = () =>
   new Hono().route('/api/streams', webrtcRoutes(offers)).onError((err, c) => (err instanceof ApiError ? c.json(err.toJSON(), err.status) : c.json({ error: String(err) }, 500)));
 const postJson = (tx: string, body: unknown, query = '') =>
   app().request(`/api/streams/transmissions/${tx}/webrtc/offer${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; field: string | null; upstream_status?: number | null; upstream_error?: string | null } }).error;
+const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string; field: string | null; upstream_status?: number | null; upstream_error?: string | null } }).error;
 
 describe('WHEP relay', () => {
   it('JSON offer: relays it verbatim to <whep base>/<path>/whep as application/sdp and returns the answer as JSON', async () => {
