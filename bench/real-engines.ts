@@ -30,6 +30,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const TIMEOUT_MS = 30_000;
 const GOAL_RATIO = 1.1;
 const GOAL_HLS_MS = 1500;
+/** README ("Demand"): no FFmpeg and no camera connection within demand.debounce_s + 30 s of the last viewer. */
+const IDLE_BOUND_MS = 30_000;
 const mediamtx = process.env.TOPOSYNC_STREAMING_MEDIAMTX_PATH;
 const go2rtc = process.env.TOPOSYNC_STREAMING_GO2RTC_PATH;
 const missing = [!mediamtx && 'TOPOSYNC_STREAMING_MEDIAMTX_PATH is not set', !go2rtc && 'TOPOSYNC_STREAMING_GO2RTC_PATH is not set', mediamtx && !existsSync(mediamtx) && `no file at ${mediamtx}`, go2rtc && !existsSync(go2rtc) && `no file at ${go2rtc}`].filter(Boolean);
@@ -184,7 +186,8 @@ try {
     if (ffmpegMs === null && ffmpegChildren() === 0) ffmpegMs = t;
     await new Promise((r) => setTimeout(r, 50));
   }
-  console.log(JSON.stringify({ bench: 'real-engines-idle', versions, debounce_s: server.streaming.store.get().streaming.demand.debounce_s, camera_disconnected_ms: cameraMs, last_ffmpeg_exit_ms: ffmpegMs }));
+  const debounceS = server.streaming.store.get().streaming.demand.debounce_s;
+  console.log(JSON.stringify({ bench: 'real-engines-idle', versions, debounce_s: debounceS, camera_disconnected_ms: cameraMs, last_ffmpeg_exit_ms: ffmpegMs, goal_within_ms: debounceS * 1000 + IDLE_BOUND_MS }));
 } finally {
   await rig.close();
   await camera.stop();

@@ -152,6 +152,14 @@ const RENDERERS: Record<string, (d: BenchLine) => Row[]> = {
       },
     ];
   },
+  'real-engines-idle': (d) => [
+    {
+      benchmark: `Last viewer gone to no camera connection and no FFmpeg, real engines (demand debounce ${num(d, 'debounce_s')} s)`,
+      figure: `camera connection closed after ${num(d, 'camera_disconnected_ms')} ms, last FFmpeg exit after ${num(d, 'last_ffmpeg_exit_ms')} ms`,
+      goal: `both <= ${num(d, 'goal_within_ms')} ms (the README's demand.debounce_s + 30 s)`,
+      met: num(d, 'camera_disconnected_ms') <= num(d, 'goal_within_ms') && num(d, 'last_ffmpeg_exit_ms') <= num(d, 'goal_within_ms'),
+    },
+  ],
   'real-engines': (d) => [
     { benchmark: 'Real engines', figure: d.skipped === true ? `skipped: ${String(d.reason)}` : JSON.stringify(d), goal: '(needs the real binaries)', met: null },
   ],

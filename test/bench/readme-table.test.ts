@@ -69,6 +69,9 @@ describe('rows from the bench scripts JSON lines', () => {
     expect(rowsFor({ ...hls, transport: 'mse', goal_first_frame_ms: undefined, ratio: 1.2 })[0]).toMatchObject({ goal: 'ratio <= 1.1', met: false });
     expect(rowsFor({ ...hls, errors: ['webrtc: no frame'] })[0]).toMatchObject({ figure: '1400 ms vs 1300 ms, ratio 1.08; 1 failed runs', met: false });
     expect(rowsFor({ ...line(SAMPLE.mse), target: 'real MediaMTX, real go2rtc' })[0]!.benchmark).toMatch(/^MSE relay vs a direct go2rtc viewer, against real MediaMTX, real go2rtc, 50 viewers/);
+    const idle = { bench: 'real-engines-idle', debounce_s: 15, camera_disconnected_ms: 18871, last_ffmpeg_exit_ms: 2802, goal_within_ms: 45_000 };
+    expect(rowsFor(idle)[0]).toMatchObject({ figure: 'camera connection closed after 18871 ms, last FFmpeg exit after 2802 ms', goal: "both <= 45000 ms (the README's demand.debounce_s + 30 s)", met: true });
+    expect(rowsFor({ ...idle, camera_disconnected_ms: 84_743 })[0]!.met).toBe(false);
     expect(rowsFor({ bench: 'real-engines', skipped: true, reason: 'needs the real engine binaries' })[0]).toMatchObject({ figure: 'skipped: needs the real engine binaries', met: null });
   });
 
