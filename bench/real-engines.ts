@@ -2,7 +2,8 @@
  * Time to first frame through the server vs straight to the engine, against the real MediaMTX and
  * go2rtc (issue 11, point 6), in the same run, from a warm camera (a GStreamer RTSP camera that the
  * engine already reads: an FFmpeg reader holds the restream for the whole run):
- * - HLS: hls.js in Chromium on the plan's URL through the ingress stand-in vs MediaMTX's own HLS;
+ * - HLS: hls.js in Chromium on the plan's URL through the ingress stand-in vs MediaMTX's own HLS, and again
+ *   on our own port without the stand-in (what our server adds, without Home Assistant's proxy hop);
  * - MSE: go2rtc's MSE protocol in Chromium through the relay vs go2rtc's own `/api/ws?src=`;
  * - WebRTC: Chromium's RTCPeerConnection through the offer relay vs MediaMTX's own WHEP;
  * - JSMpeg: from opening the fallback's WebSocket vs from starting bare FFmpeg with the same encoder
@@ -61,14 +62,15 @@ try {
   if (warm.hasExited()) throw new Error(`the engine does not serve the camera: ${warm.stderrTail()}`);
 
   const ingress = new URL(rig.ingress.url);
-  /** The plan's URL for a transport, through the ingress stand-in (fresh each run: tokens expire). */
-  const planUrl = async (transport: string, client: string, context: string) => {
-    const res = await fetch(new URL(`api/streams/transmissions/${tx}/playback-plan?client=${client}&context=${context}`, ingress));
+  /** The plan's URL for a transport, through the ingress stand-in unless another base is given (fresh each run: tokens expire). */
+  const planUrl = async (transport: string, client: string, context: string, base: URL = ingress) => {
+    const res = await fetch(new URL(`api/streams/transmissions/${tx}/playback-plan?client=${client}&context=${context}`, base));
     const plan = (await res.json()) as { transports: { transport: string; url?: string; available: boolean; blocked_reason: string | null }[] };
     const t = plan.transports.find((x) => x.transport === transport);
     if (!t?.available || !t.url) throw new Error(`${transport} not offered by the plan: ${t?.blocked_reason}`);
-    return new URL(t.url, ingress);
+    return new URL(t.url, base);
   };
+  const direct = new URL(server.base.endsWith('/') ? server.base : `${server.base}/`);
   const inPage = async (origin: string, run: (page: import('playwright-core').Page) => Promise<number>, document?: string) => {
     const { context, page } = await blankPageAt(rig.browser, origin, document);
     try {
@@ -100,6 +102,13 @@ try {
     hls: {
       engineSide: "MediaMTX's own HLS",
       ours: async () => inPage(ingress.origin, async (p) => hlsFirstFrameMs(p, (await planUrl('hls', 'app', 'large')).toString(), TIMEOUT_MS)),
+      engine: () => inPage(`http://127.0.0.1:${hlsPort}`, (p) => hlsFirstFrameMs(p, `http://127.0.0.1:${hlsPort}/${path}/index.m3u8`, TIMEOUT_MS)),
+    },
+    // The same, without Home Assistant's ingress hop (the stand-in is a second proxy in front of ours):
+    // what our server itself adds to MediaMTX's HLS.
+    hls_without_ingress: {
+      engineSide: "MediaMTX's own HLS",
+      ours: async () => inPage(direct.origin, async (p) => hlsFirstFrameMs(p, (await planUrl('hls', 'app', 'large', direct)).toString(), TIMEOUT_MS)),
       engine: () => inPage(`http://127.0.0.1:${hlsPort}`, (p) => hlsFirstFrameMs(p, `http://127.0.0.1:${hlsPort}/${path}/index.m3u8`, TIMEOUT_MS)),
     },
     mse: {
@@ -170,7 +179,7 @@ try {
         engine_ms: theirs,
         errors,
         goal_ratio: GOAL_RATIO,
-        ...(transport === 'hls' ? { goal_first_frame_ms: GOAL_HLS_MS } : {}),
+        ...(transport.startsWith('hls') ? { goal_first_frame_ms: GOAL_HLS_MS } : {}),
       }),
     );
   }
