@@ -10,6 +10,9 @@ export const END_MARKER = '<!-- bench:end -->';
 
 export type BenchLine = Record<string, unknown>;
 
+/** README ("Demand"): no FFmpeg and no camera connection within demand.debounce_s + this many seconds of the last viewer. */
+const IDLE_MARGIN_S = 30;
+
 /** One `bench:*` script's run. */
 export interface ScriptRun {
   /** The package.json script, e.g. `bench:proxy`. */
@@ -149,6 +152,19 @@ const RENDERERS: Record<string, (d: BenchLine) => Row[]> = {
         figure: `${ours} ms vs ${engine} ms, ratio ${ratio}${errors ? `; ${errors} failed runs` : ''}`,
         goal: `ratio <= ${num(d, 'goal_ratio')}${hlsGoal === null ? '' : `, < ${hlsGoal} ms`}`,
         met: ratio <= num(d, 'goal_ratio') && (hlsGoal === null || ours < hlsGoal) && errors === 0,
+      },
+    ];
+  },
+  // Event lines are the timeline's steps; the summary line is the figure.
+  'idle-timeline': (d) => {
+    if (d.event !== undefined) return [];
+    const bound = num(d, 'debounce_s') + IDLE_MARGIN_S;
+    return [
+      {
+        benchmark: `Last viewer gone to no FFmpeg and no camera connection, a transcoded output, ${String(d.engine)} (demand debounce ${num(d, 'debounce_s')} s)`,
+        figure: `no FFmpeg after ${num(d, 'no_ffmpeg_s')} s, camera connection closed after ${num(d, 'camera_closed_s')} s`,
+        goal: `both <= ${bound} s (the README's demand.debounce_s + ${IDLE_MARGIN_S} s)`,
+        met: num(d, 'no_ffmpeg_s') <= bound && num(d, 'camera_closed_s') <= bound,
       },
     ];
   },

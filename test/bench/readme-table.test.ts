@@ -72,6 +72,11 @@ describe('rows from the bench scripts JSON lines', () => {
     const idle = { bench: 'real-engines-idle', debounce_s: 15, camera_disconnected_ms: 18871, last_ffmpeg_exit_ms: 2802, goal_within_ms: 45_000 };
     expect(rowsFor(idle)[0]).toMatchObject({ figure: 'camera connection closed after 18871 ms, last FFmpeg exit after 2802 ms', goal: "both <= 45000 ms (the README's demand.debounce_s + 30 s)", met: true });
     expect(rowsFor({ ...idle, camera_disconnected_ms: 84_743 })[0]!.met).toBe(false);
+    const steps = { bench: 'idle-timeline', event: 'camera_closed', t_s: 35.74 };
+    expect(rowsFor(steps)).toEqual([]);
+    const summary = { bench: 'idle-timeline', debounce_s: 15, engine: 'real mediamtx', no_ffmpeg_s: 30.74, camera_closed_s: 35.74, beyond_debounce_s: 20.74 };
+    expect(rowsFor(summary)[0]).toMatchObject({ figure: 'no FFmpeg after 30.74 s, camera connection closed after 35.74 s', goal: "both <= 45 s (the README's demand.debounce_s + 30 s)", met: true });
+    expect(rowsFor({ ...summary, camera_closed_s: 109.1 })[0]!.met).toBe(false);
     expect(rowsFor({ bench: 'real-engines', skipped: true, reason: 'needs the real engine binaries' })[0]).toMatchObject({ figure: 'skipped: needs the real engine binaries', met: null });
   });
 
