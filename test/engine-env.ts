@@ -7,14 +7,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import * as v from 'valibot';
 import { streamingSettingsSchema, type StreamingSettings } from '../src/domain/settings.js';
 import { createEngineManager, type EngineManager, type EngineManagerOptions } from '../src/engine/engine.js';
-import { createLogger } from '../src/logger.js';
 import { createSupervisor } from '../src/process/supervisor.js';
 import type { Supervisor } from '../src/process/types.js';
 import { ENGINE_BINS } from './engines.js';
+import { captureLogger } from './fixtures/proc-helpers.js';
 
 export async function freePort(): Promise<number> {
   const s = createServer();
@@ -57,14 +56,7 @@ const envs: Env[] = [];
 
 export async function setupEngine(opts: { backoffMs?: number; overrides?: Partial<EngineManagerOptions> } = {}): Promise<Env> {
   const dataDir = await mkdtemp(join(tmpdir(), 'engine-fixes-'));
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _e, done) {
-      logs.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = createLogger('debug', sink);
+  const { logger, lines: logs } = captureLogger('debug');
   const backoff = opts.backoffMs ?? 100;
   const supervisor = createSupervisor({ logger, defaults: { backoff: { initialMs: backoff, maxMs: backoff * 4 } } });
   const settings = v.parse(streamingSettingsSchema, {

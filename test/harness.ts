@@ -1,12 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { Hono } from 'hono';
 import { createApp } from '../src/api/app.js';
 import { prepareDoc } from '../src/control/bootstrap.js';
-import { createLogger } from '../src/logger.js';
 import { openSettingsStore, type SettingsStore } from '../src/store/settings-store.js';
+import { captureLogger } from './fixtures/proc-helpers.js';
 
 export interface Harness {
   app: Hono;
@@ -22,14 +21,7 @@ export interface Harness {
 /** A server in-process on a fresh data directory, with its log captured. */
 export async function startHarness(): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'toposync-api-'));
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = createLogger('debug', sink);
+  const { logger, lines: logs } = captureLogger('debug');
   const store = await openSettingsStore({ dataDir, logger });
   await store.update((draft) => Object.assign(draft, prepareDoc(draft)));
   const app = createApp({ store, logger });

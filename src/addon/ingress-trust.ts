@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { refuseUpgrade } from '../api/upgrade.js';
 import { ApiError } from '../errors.js';
 import { ingressPrefix } from '../playback/urls.js';
 import { refuse, type UpgradeGate } from './guard.js';
+import { socketPeer } from '../api/peer.js';
 
 /** Home Assistant's ingress proxy on the Supervisor network, and the same address as an IPv4-mapped IPv6 peer. */
 export const INGRESS_PEERS = ['172.30.32.2', '::ffff:172.30.32.2'] as const;
@@ -58,13 +58,7 @@ export function createIngressTrust({ logger, peers = INGRESS_PEERS }: IngressTru
 
   return {
     async middleware(c, next) {
-      let peer: string | undefined;
-      try {
-        peer = getConnInfo(c).remote.address;
-      } catch {
-        // No socket bindings (not served by the node server): nothing proves the peer.
-        peer = undefined;
-      }
+      const peer = socketPeer(c);
       if (peer === undefined || !trusted.has(peer)) {
         logRefusal(peer, { method: c.req.method, path: c.req.path });
         return refuse(c, refusal());

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors.js';
 import { refuseUpgrade } from './upgrade.js';
+import { socketPeer } from './peer.js';
 
 export interface RequestGuardOptions {
   /**
@@ -139,13 +139,7 @@ export function createRequestGuard({ allowedHosts, ingressPeers = [] }: RequestG
 
   return {
     async middleware(c, next) {
-      let peer: string | undefined;
-      try {
-        peer = getConnInfo(c).remote.address;
-      } catch {
-        // Not served by the node server (app.request in tests): no socket, no ingress peer.
-        peer = undefined;
-      }
+      const peer = socketPeer(c);
       const unsafe = !SAFE_METHODS.has(c.req.method);
       const refused = check({ unsafe, header: (n) => c.req.header(n), peer });
       if (refused) throw refused;

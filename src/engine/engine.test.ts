@@ -2,7 +2,6 @@ import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import * as v from 'valibot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { streamingSettingsSchema, type StreamingSettings } from '../domain/settings.js';
@@ -16,6 +15,7 @@ import { releasePlatform } from './binary.js';
 import { releaseAssetName } from './download.js';
 import { createEngineManager, type EngineManager, type EngineManagerOptions } from './engine.js';
 import type { PathConf } from './path-conf.js';
+import { captureLogger } from '../../test/fixtures/proc-helpers.js';
 
 const CAMERA_PASSWORD = 'cam-Pa55word-xyz';
 const LAN_PASSWORD = 'lan-reader-Secret-77';
@@ -60,14 +60,7 @@ interface Env {
 
 async function setup(overrides: Partial<EngineManagerOptions> = {}, settingsExtra: { allow_download?: boolean } = {}): Promise<Env> {
   const dataDir = await mkdtemp(join(tmpdir(), 'engine-'));
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _e, done) {
-      logs.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = createLogger('debug', sink);
+  const { logger, lines: logs } = captureLogger('debug');
   const supervisor = createSupervisor({ logger, defaults: { backoff: { initialMs: 100, maxMs: 400 } } });
   const settings = await freshSettings(settingsExtra);
   const calls: string[] = [];

@@ -6,12 +6,10 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Writable } from 'node:stream';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { streamingSettingsSchema } from '../domain/settings.js';
-import { createLogger } from '../logger.js';
 import { createSupervisor } from '../process/supervisor.js';
 import type { Supervisor } from '../process/types.js';
 import { createGo2rtcManager, type Go2rtcManager } from '../sidecar/manager.js';
@@ -20,6 +18,7 @@ import { DOUBLE_BIN } from '../../test/doubles/go2rtc/release.js';
 import type { LoggedRequest, SessionInfo, Violation } from '../../test/doubles/go2rtc/server.js';
 import { CLOSE_NO_REQUEST, CLOSE_SIDECAR_UNAVAILABLE, CLOSE_UNKNOWN_PATH, CLOSE_UPSTREAM_CLOSED, CLOSE_VIEWER_TOO_SLOW, createMseRelay, type MseRelay, type MseRelayOptions, type MseViewerStats } from './mse-relay.js';
 import { createMediaTokens, type MediaScope } from './tokens.js';
+import { captureLogger } from '../../test/fixtures/proc-helpers.js';
 
 const run = promisify(execFile);
 
@@ -63,16 +62,7 @@ interface Env {
 
 async function setup(relayOptions: Partial<MseRelayOptions> = {}): Promise<Env> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mse-relay-'));
-  const logs: string[] = [];
-  const logger = createLogger(
-    'debug',
-    new Writable({
-      write(chunk, _e, done) {
-        logs.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    }),
-  );
+  const { logger, lines: logs } = captureLogger('debug');
   const supervisor = createSupervisor({ logger });
   const settings = v.parse(streamingSettingsSchema, {});
   const rtsp = { port: 18554 };

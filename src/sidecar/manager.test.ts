@@ -2,13 +2,11 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamingSettingsSchema, type StreamingSettings } from '../domain/settings.js';
 import { ApiError } from '../errors.js';
-import { createLogger } from '../logger.js';
 import { createSupervisor } from '../process/supervisor.js';
 import type { Supervisor } from '../process/types.js';
 import { sha256hex, startReleaseServer, type ReleaseServer } from '../../test/doubles/mediamtx/release.js';
@@ -19,6 +17,7 @@ import { cachedGo2rtcPath, go2rtcPlatform, resolveGo2rtcBinary } from './binary.
 import { go2rtcAssetName } from './download.js';
 import { createGo2rtcManager, isTestedGo2rtcVersion, type Go2rtcManager, type Go2rtcManagerOptions } from './manager.js';
 import { GO2RTC_SHA256 } from './pins.js';
+import { captureLogger } from '../../test/fixtures/proc-helpers.js';
 
 const PLATFORM = (() => {
   const p = go2rtcPlatform();
@@ -53,14 +52,7 @@ interface Env {
 
 async function setup(overrides: Partial<Go2rtcManagerOptions> = {}, mse: { enabled?: boolean; allow_download?: boolean } = {}): Promise<Env> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sidecar-'));
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _e, done) {
-      logs.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = createLogger('debug', sink);
+  const { logger, lines: logs } = captureLogger('debug');
   const supervisor = createSupervisor({ logger, defaults: { backoff: { initialMs: 100, maxMs: 400 } } });
   const settings = v.parse(streamingSettingsSchema, { mse: { enabled: mse.enabled ?? true, allow_download: mse.allow_download ?? false } });
   const rtsp = { port: 18554 };

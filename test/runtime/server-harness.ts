@@ -5,12 +5,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../../src/logger.js';
 import { createStreamingServer, type ServerOptions, type StreamingServer } from '../../src/server.js';
 import { READER_AGENT } from '../engine-reader.js';
 import { freeTcpPort } from '../media/proc.js';
+import { captureLogger } from '../fixtures/proc-helpers.js';
 
 /** The MediaMTX test double, started by the engine exactly like the real binary. */
 export const MEDIAMTX_DOUBLE = fileURLToPath(new URL('../doubles/mediamtx/mediamtx', import.meta.url));
@@ -53,16 +52,7 @@ export interface LiveServer {
  */
 export async function startLiveServer(over: Partial<ServerOptions> = {}, settings?: Record<string, unknown>): Promise<LiveServer> {
   const dataDir = over.dataDir ?? (await mkdtemp(join(tmpdir(), 'toposync-live-')));
-  const logs: string[] = [];
-  const logger = createLogger(
-    'debug',
-    new Writable({
-      write(chunk, _e, done) {
-        logs.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    }),
-  );
+  const { logger, lines: logs } = captureLogger('debug');
   const streaming = await createStreamingServer({ logger, logLevel: 'debug', mediamtxBundledPaths: [], go2rtcBundledPaths: [], tickMs: 200, demo: false, ...over, dataDir, autoStartEngine: false });
   const http = serve({ fetch: streaming.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
   await new Promise<void>((r) => (http.listening ? r() : http.once('listening', () => r())));
