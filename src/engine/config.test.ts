@@ -11,8 +11,9 @@ import { loadReference } from '../../test/doubles/mediamtx/reference.js';
 import { childLogLevel } from '../process/child-log-level.js';
 import { configPath, hashCredential, mediamtxConfig, renderMediamtxConfig, writeMediamtxConfig } from './config.js';
 import type { PortPlan } from './ports.js';
+import { REFERENCE_DIR } from '../../test/reference-dir.js';
 
-const REFERENCE = '/work/shared/reference/mediamtx.yml';
+const REFERENCE = join(REFERENCE_DIR, 'mediamtx.yml');
 const PASSWORD = 'Lan-Reader-Secret-42';
 
 const settings = (patch: Record<string, unknown> = {}): StreamingSettings =>

@@ -11,8 +11,9 @@ import { camera, manualTransmission, plane, source } from '../reconcile/fixtures
 import { reconcile } from '../reconcile/reconcile.js';
 import { planEngine } from '../runtime/path-plan.js';
 import { enginePathOfStream, go2rtcConfigPath, go2rtcStreamName, renderGo2rtcConfig, writeGo2rtcConfig } from './config.js';
+import { REFERENCE_DIR as SHARED_REFERENCE } from '../../test/reference-dir.js';
 
-const REFERENCE = process.env.GO2RTC_DOUBLE_REFERENCE_DIR ?? '/work/shared/reference';
+const REFERENCE = process.env.GO2RTC_DOUBLE_REFERENCE_DIR ?? SHARED_REFERENCE;
 const schema = JSON.parse(readFileSync(join(REFERENCE, 'go2rtc-schema.json'), 'utf8')) as { properties: { app: { properties: { modules: { items: { enum: string[] } } } } } };
 const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
 

@@ -1,16 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsNs from 'ajv-formats';
 import { parse } from 'yaml';
+import { REFERENCE_DIR } from '../reference-dir.js';
 
 /** The repository root, which is also the add-on folder Supervisor builds. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The shared reference copies: beside the checkout when it sits in the work folder, else where the machine keeps them (as the doubles' tests do). */
-const BESIDE = join(ROOT, '..', 'shared', 'reference');
-export const REFERENCE_DIR = process.env.TOPOSYNC_REFERENCE_DIR ?? (existsSync(BESIDE) ? BESIDE : '/work/shared/reference');
+export { REFERENCE_DIR };
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confFormatDuration, confParseDuration, goFormatDuration } from './go.js';
 import { startMediamtxDouble, type MediamtxDouble } from './server.js';
+import { REFERENCE_DIR } from './reference.js';
 
 const BIN = fileURLToPath(new URL('./mediamtx', import.meta.url));
 
@@ -63,7 +64,7 @@ describe('MediaMTX double as a process', () => {
 
   it('loads the reference mediamtx.yml (API enabled), serves /v3/info and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const ref = await readFile('/work/shared/reference/mediamtx.yml', 'utf8');
+    const ref = await readFile(join(REFERENCE_DIR, 'mediamtx.yml'), 'utf8');
     const file = join(dir, 'ref.yml');
     // The reference names hlsAddress :8888, which the double would bind: a free port instead, so parallel runs never collide.
     await writeFile(file, ref.replace(/^api: false$/m, 'api: true').replace(/^apiAddress: :9997$/m, `apiAddress: 127.0.0.1:${port}`).replace(/^hlsAddress: :8888$/m, `hlsAddress: 127.0.0.1:${await freePort()}`));

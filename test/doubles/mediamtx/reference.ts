@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsNs from 'ajv-formats';
 import { parse } from 'yaml';
+import { REFERENCE_DIR as SHARED_REFERENCE } from '../../reference-dir.js';
 
 /**
  * The MediaMTX v1.20.1 contract the double enforces, loaded from the reference copies of upstream's
  * `api/openapi.yaml` and `mediamtx.yml` (never copied into the project).
  */
-export const REFERENCE_DIR = process.env.MEDIAMTX_DOUBLE_REFERENCE_DIR ?? '/work/shared/reference';
+export const REFERENCE_DIR = process.env.MEDIAMTX_DOUBLE_REFERENCE_DIR ?? SHARED_REFERENCE;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Schema = { [k: string]: Json };
