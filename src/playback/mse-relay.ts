@@ -193,11 +193,12 @@ function parseMessage(data: Buffer): { type: unknown; value: unknown } {
 
 /**
  * go2rtc errors that asking again cannot fix (go2rtc v1.9.14 wording): the browser's codecs do not
- * match the stream, the stream is not in go2rtc's config, or its source is of an unknown scheme.
+ * match the stream, or its source is of an unknown scheme. "stream not found" is not among them: the relay only
+ * asks for streams the go2rtc manager has configured, so it means go2rtc is still taking a change in.
  * Every other error before the first answer is a source that cannot be read yet (DESCRIBE 404 from
  * a path with no publisher, go2rtc's 5 s dial timeout while MediaMTX starts an on-demand source).
  */
-const PERMANENT_ERROR_RE = /codecs not matched|stream not found|unsupported scheme/;
+const PERMANENT_ERROR_RE = /codecs not matched|unsupported scheme/;
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;

@@ -16,6 +16,7 @@ import { DEMO_TRANSMISSION_ID } from '../../src/demo/pipeline.js';
 import { call, startAddonServer, type AddonServer } from '../addon/harness.js';
 import { DOUBLE_BIN as GO2RTC_DOUBLE } from '../doubles/go2rtc/release.js';
 import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from '../runtime/server-harness.js';
+import { pollUntil } from '../media/proc.js';
 import { scale, suiteTimeout } from './scale.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,6 +53,9 @@ describe('node scripts/check_stream_transport_frames.mjs', () => {
     expect((await server.streaming.sidecar.start()).state).toBe('running');
     doubleApi = `http://127.0.0.1:${server.streaming.store.get().streaming.engine.api_port}`;
     expect((await hlsSource('POST')).status).toBeLessThan(300);
+    // go2rtc follows the plan's streams (and the engine's RTSP port) within a tick; the check plays MSE at once.
+    const { sidecar } = server.streaming;
+    await pollUntil('go2rtc has the plan\'s streams', () => sidecar.status().streams.configured > 0 && !sidecar.status().streams.restart_pending, 20_000);
   });
   afterAll(() => server?.close());
 
