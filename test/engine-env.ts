@@ -54,14 +54,17 @@ export interface Env {
 }
 const envs: Env[] = [];
 
-export async function setupEngine(opts: { backoffMs?: number; overrides?: Partial<EngineManagerOptions> } = {}): Promise<Env> {
+/** The LAN reader password of every test engine (tests check it never reaches the rendered config or the log). */
+export const LAN_PASSWORD = 'lan-reader-Secret-77';
+
+export async function setupEngine(opts: { backoffMs?: number; allowDownload?: boolean; overrides?: Partial<EngineManagerOptions> } = {}): Promise<Env> {
   const dataDir = await mkdtemp(join(tmpdir(), 'engine-fixes-'));
   const { logger, lines: logs } = captureLogger('debug');
   const backoff = opts.backoffMs ?? 100;
   const supervisor = createSupervisor({ logger, defaults: { backoff: { initialMs: backoff, maxMs: backoff * 4 } } });
   const settings = v.parse(streamingSettingsSchema, {
-    engine: { rtsp_port: await freePort(), hls_port: await freePort(), webrtc_port: await freePort(), webrtc_udp_port: await freePort(), api_port: await freePort(), allow_download: false },
-    lan_reader: { username: 'homeassistant', password: 'lan-reader-Secret-77' },
+    engine: { rtsp_port: await freePort(), hls_port: await freePort(), webrtc_port: await freePort(), webrtc_udp_port: await freePort(), api_port: await freePort(), allow_download: opts.allowDownload ?? false },
+    lan_reader: { username: 'homeassistant', password: LAN_PASSWORD },
   });
   const calls: string[] = [];
   const countingFetch: typeof fetch = (input, init) => {

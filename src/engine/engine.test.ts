@@ -4,73 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { streamingSettingsSchema, type StreamingSettings } from '../domain/settings.js';
+import { streamingSettingsSchema } from '../domain/settings.js';
 import { createLogger } from '../logger.js';
 import { createSupervisor } from '../process/supervisor.js';
-import type { Supervisor } from '../process/types.js';
 import { sha256hex, startReleaseServer, type ReleaseServer } from '../../test/doubles/mediamtx/release.js';
 import type { Violation } from '../../test/doubles/mediamtx/server.js';
 import { ENGINE_BINS, REAL_ENGINES, engineTarget, mediamtxReleaseTarball } from '../../test/engines.js';
 import { releasePlatform } from './binary.js';
 import { releaseAssetName } from './download.js';
-import { createEngineManager, type EngineManager, type EngineManagerOptions } from './engine.js';
+import { createEngineManager, type EngineManagerOptions } from './engine.js';
 import type { PathConf } from './path-conf.js';
-import { captureLogger } from '../../test/fixtures/proc-helpers.js';
+import { LAN_PASSWORD, setupEngine, waitFor, type Env } from '../../test/engine-env.js';
 
 const CAMERA_PASSWORD = 'cam-Pa55word-xyz';
-const LAN_PASSWORD = 'lan-reader-Secret-77';
 const PLATFORM = (() => {
   const p = releasePlatform();
   return 'platform' in p ? p.platform : 'linux_amd64';
 })();
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  const port = await new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function freshSettings(extra: { allow_download?: boolean } = {}): Promise<StreamingSettings> {
-  return v.parse(streamingSettingsSchema, {
-    engine: { rtsp_port: await freePort(), hls_port: await freePort(), webrtc_port: await freePort(), webrtc_udp_port: await freePort(), api_port: await freePort(), allow_download: extra.allow_download ?? false },
-    lan_reader: { username: 'homeassistant', password: LAN_PASSWORD },
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-interface Env {
-  dataDir: string;
-  logs: string[];
-  supervisor: Supervisor;
-  settings: StreamingSettings;
-  engine: EngineManager;
-  /** Control-API requests the engine manager made (`METHOD /path`), through its fetch: the same log against either engine. */
-  calls: string[];
-}
-
-async function setup(overrides: Partial<EngineManagerOptions> = {}, settingsExtra: { allow_download?: boolean } = {}): Promise<Env> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'engine-'));
-  const { logger, lines: logs } = captureLogger('debug');
-  const supervisor = createSupervisor({ logger, defaults: { backoff: { initialMs: 100, maxMs: 400 } } });
-  const settings = await freshSettings(settingsExtra);
-  const calls: string[] = [];
-  const noting: typeof fetch = (input, init) => {
-    calls.push(`${init?.method ?? 'GET'} ${new URL(input instanceof Request ? input.url : String(input)).pathname}`);
-    return fetch(input, init);
-  };
-  const engine = createEngineManager({ supervisor, logger, dataDir, settings: () => settings, logLevel: 'info', mediamtxPath: ENGINE_BINS.mediamtx, bundledPaths: [], startTimeoutMs: 20_000, fetch: noting, ...overrides });
-  return { dataDir, logs, supervisor, settings, engine, calls };
-}
+const setup = (overrides: Partial<EngineManagerOptions> = {}, extra: { allow_download?: boolean } = {}): Promise<Env> =>
+  setupEngine({ overrides, ...(extra.allow_download === undefined ? {} : { allowDownload: extra.allow_download }) });
 
 async function teardown(env: Env | undefined) {
   if (!env) return;
