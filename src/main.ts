@@ -1,7 +1,7 @@
 import { listen } from './addon/listeners.js';
 import { readAddonOptions, type AddonOptions } from './addon/options.js';
 import { ConfigError, configFromEnv, type ServerConfig } from './config/env.js';
-import { createLogger } from './logger.js';
+import { createLogger } from './shared/logger.js';
 import { createStreamingServer } from './server.js';
 
 async function readConfig(): Promise<{ config: ServerConfig; options: AddonOptions | null }> {

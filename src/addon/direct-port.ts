@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { refuseUpgrade } from '../api/upgrade.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import type { MediaTokens } from '../playback/tokens.js';
 import { tokenMatches } from '../runtime/writer-socket.js';
 import { refuse, type UpgradeGate } from './guard.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import type { ApiError } from '../errors.js';
+import type { ApiError } from '../shared/errors.js';
 
 /** Decides a WebSocket upgrade before the handlers see it: true lets it through, false means it refused the socket. */
 export type UpgradeGate = (req: IncomingMessage, socket: Duplex) => boolean;

@@ -1,5 +1,5 @@
 import type { HaCamera, HaCameraList } from './api-types.js';
-import { notFound } from '../errors.js';
+import { notFound } from '../shared/errors.js';
 import type { MediaTokens } from '../playback/tokens.js';
 import { lanRtspUrl, readerProblem } from '../playback/urls.js';
 import type { SettingsStore } from '../store/settings-store.js';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { captureLogger } from '../../test/fixtures/proc-helpers.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../shared/logger.js';
 import { guarded } from './guard.js';
 import { createIngressTrust, INGRESS_PEERS } from './ingress-trust.js';
 

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { refuseUpgrade } from '../api/upgrade.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { ingressPrefix } from '../playback/urls.js';
 import { refuse, type UpgradeGate } from './guard.js';
 import { socketPeer } from '../api/peer.js';

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import * as v from 'valibot';
 import type { HomeAssistantEntry } from '../domain/settings.js';
-import { ApiError } from '../errors.js';
-import { redactUrls } from '../logger.js';
+import { ApiError } from '../shared/errors.js';
+import { redactUrls } from '../shared/logger.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import type { HaCameras } from './ha-cameras.js';
 import type { HaCamera, ProvisionReport, ProvisionStep, RemovalReport } from './api-types.js';

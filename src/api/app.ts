@@ -7,7 +7,7 @@ import { createPublicationService } from '../control/publications.js';
 import { createSettingsService } from '../control/settings.js';
 import { createTransmissionService } from '../control/transmissions.js';
 import { createWizardService } from '../control/wizard.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { createRequestGuard, type RequestGuard } from './request-guard.js';
 import { cameraRoutes } from './routes/cameras.js';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { createRequestGuard, hostName } from './request-guard.js';
 
 /** The guard in front of one echoing route, with the app's error rendering. Real sockets: test/api/request-guard.test.ts. */

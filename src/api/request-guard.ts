@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Context, MiddlewareHandler } from 'hono';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { refuseUpgrade } from './upgrade.js';
 import { socketPeer } from './peer.js';
 

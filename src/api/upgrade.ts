@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ApiError } from '../errors.js';
+import type { ApiError } from '../shared/errors.js';
 
 /**
  * Refuses a WebSocket upgrade with the API's JSON error, on the raw socket before any handshake

@@ -1,7 +1,7 @@
 import type { CameraInput, PublicCamera, SourceInput, StoredCamera, StoredSource } from '../domain/camera.js';
 import { DEFAULT_ROLE_LABELS, cameraPublicationId, slugify, uniqueId } from '../domain/ids.js';
 import type { SettingsDoc } from '../domain/settings.js';
-import { ApiError, invalid, notFound } from '../errors.js';
+import { ApiError, invalid, notFound } from '../shared/errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { commit } from './commit.js';
 import { readTlsFingerprint, tlsEndpoint, usesTls } from './tls-fingerprint.js';

@@ -7,8 +7,8 @@ import {
   type PipelineInput,
 } from '../domain/pipeline.js';
 import type { SettingsDoc } from '../domain/settings.js';
-import { invalid, notFound } from '../errors.js';
-import { parseWith } from '../api/validate.js';
+import { invalid, notFound } from '../shared/errors.js';
+import { parseWith } from '../shared/schema.js';
 import { pipelineWarnings, type PipelineWarning } from '../reconcile/continuity.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { commit } from './commit.js';

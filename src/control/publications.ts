@@ -1,6 +1,6 @@
 import { cameraPublicationId } from '../domain/ids.js';
 import type { Publication, PublicationUpdate } from '../domain/publication.js';
-import { notFound } from '../errors.js';
+import { notFound } from '../shared/errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { findCamera } from './cameras.js';
 import { commit } from './commit.js';

@@ -1,5 +1,5 @@
 import { ownerOf, type GeneratedMeta } from '../domain/generated.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 
 /** Generated artifacts are edited through their owner; the 409 names it and where to edit it. */
 export function refuseGenerated(kind: string, id: string, meta: GeneratedMeta | null | undefined): void {

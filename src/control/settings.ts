@@ -1,5 +1,5 @@
 import type { StreamingSettings, StreamingSettingsPatch } from '../domain/settings.js';
-import { invalid } from '../errors.js';
+import { invalid } from '../shared/errors.js';
 import type { SettingsStore, StoreStatus } from '../store/settings-store.js';
 import { commit } from './commit.js';
 import { FETCH_BAD_PORTS } from '../engine/ports.js';

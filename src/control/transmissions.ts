@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { uniqueId } from '../domain/ids.js';
 import type { SettingsDoc } from '../domain/settings.js';
 import type { Output, OutputInput, Transmission, TransmissionInput } from '../domain/transmission.js';
-import { ApiError, invalid, notFound } from '../errors.js';
+import { ApiError, invalid, notFound } from '../shared/errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { commit } from './commit.js';
 import { refuseGenerated } from './read-only.js';

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { slugSchema } from '../domain/ids.js';
 import { PUBLISH_NODE_TYPE, pipelineNameSchema, type Pipeline } from '../domain/pipeline.js';
 import { serverIdSchema } from '../domain/publication.js';
-import { ApiError, invalid } from '../errors.js';
+import { ApiError, invalid } from '../shared/errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { commit } from './commit.js';
 

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { redactUrls } from '../logger.js';
+import { redactUrls } from '../shared/logger.js';
 import { pathNameError, type PathConf } from './path-conf.js';
 
 /** An answer of the MediaMTX control API that is not a success; `message` is redacted. */

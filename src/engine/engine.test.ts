@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as v from 'valibot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { streamingSettingsSchema } from '../domain/settings.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../shared/logger.js';
 import { createSupervisor } from '../process/supervisor.js';
 import { sha256hex, startReleaseServer, type ReleaseServer } from '../../test/doubles/mediamtx/release.js';
 import type { Violation } from '../../test/doubles/mediamtx/server.js';

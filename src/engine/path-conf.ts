@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { redactUrls } from '../logger.js';
+import { redactUrls } from '../shared/logger.js';
 
 /**
  * MediaMTX path names (v1.20.1 `conf.IsValidPathName`): alphanumerics, `_ . - /`, no leading or

@@ -16,7 +16,7 @@ import { startSupervisorDouble, type SupervisorDouble } from '../../test/doubles
 import { startRtspCamera, type RtspCamera } from '../../test/media/rtsp-camera.js';
 import { createAddon } from '../addon/index.js';
 import { parseAddonOptions } from '../addon/options.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../shared/logger.js';
 import { playbackPlan, type PlanFacts } from '../playback/plan.js';
 import { createMediaTokens } from '../playback/tokens.js';
 import { configPath } from './config.js';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { playbackEventRoutes } from '../api/routes/events.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { createPlaybackEvents, parsePlaybackEvents, percentile, type PlaybackEvents } from './events.js';
 
 const ev = (over: Record<string, unknown> = {}) => ({ transmission_id: 'tx-1', client: 'web', event: 'chosen', transport: 'mse', ...over });

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { issueToError } from '../api/validate.js';
-import { ApiError } from '../errors.js';
+import { issueToError } from '../shared/schema.js';
+import { ApiError } from '../shared/errors.js';
 import { CONTEXTS } from './plan.js';
 
 /**

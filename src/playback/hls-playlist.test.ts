@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { parseHlsRequestTarget, parseHlsTarget, PlaylistRewriteError, rewritePlaylist } from './hls-playlist.js';
 
 const TOKEN = 'eyJ0IjoidDEiLCJvIjoibWFpbiJ9.Zm9yZ2VkLXNpZ25hdHVyZS1fYWJj';

@@ -7,7 +7,7 @@
  * MediaMTX put there (its `session` parameter stays server-side).
  */
 import { pathNameError } from '../engine/path-conf.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 
 /** Where the media routes live (after any ingress prefix). */
 export const HLS_MEDIA_PREFIX = '/api/streams/media/hls/';

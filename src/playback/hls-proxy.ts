@@ -27,7 +27,7 @@ import { pipeline } from 'node:stream';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Logger } from 'pino';
 import type { EngineManager, EngineState } from '../engine/engine.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import type { PlannedOutput } from '../runtime/path-plan.js';
 import { PlaylistRewriteError, rewritePlaylist, type HlsTarget, type RewrittenPlaylist } from './hls-playlist.js';
 import { createSegmentCache, singleRange, type CachedSegment } from './segment-cache.js';

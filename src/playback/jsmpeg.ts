@@ -6,7 +6,7 @@ import { ENGINE_PATH_RE } from '../domain/ids.js';
 import type { SettingsDoc } from '../domain/settings.js';
 import type { Output, Transmission } from '../domain/transmission.js';
 import { refuseUpgrade } from '../api/upgrade.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { MEDIA_BACKOFF } from '../process/backoff.js';
 import { signalGroup } from '../process/groups.js';
 import type { ChildHandle, Supervisor } from '../process/types.js';

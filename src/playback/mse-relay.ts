@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { ENGINE_PATH_RE } from '../domain/ids.js';
 import { fragmentKind, parseInit, type InitInfo } from './fmp4.js';
 import { refuseUpgrade } from '../api/upgrade.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import type { MediaScope, MediaTokens } from './tokens.js';
 
 /**

@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamingSettingsSchema } from '../domain/settings.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../shared/logger.js';
 import { createSupervisor } from '../process/supervisor.js';
 import { createGo2rtcManager, type Go2rtcManager } from '../sidecar/manager.js';
 import { ENGINE_BINS, engineTarget, REAL_ENGINES } from '../../test/engines.js';

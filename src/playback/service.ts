@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { EngineManager } from '../engine/index.js';
 import type { Output, Transmission } from '../domain/transmission.js';
-import { ApiError, notFound } from '../errors.js';
+import { ApiError, notFound } from '../shared/errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { CLIENTS, CONTEXTS, playbackPlan, selectVariant, type PlanFacts, type PlayerTransport, type VideoCodec } from './plan.js';
 import type { MediaTokens } from './tokens.js';

@@ -8,7 +8,7 @@ import { startRtspCamera, type RtspCamera } from '../../test/media/rtsp-camera.j
 import { stillRoutes } from '../api/routes/still.js';
 import { streamingSettingsSchema, type SettingsDoc } from '../domain/settings.js';
 import type { Output, Transmission } from '../domain/transmission.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { createSupervisor } from '../process/supervisor.js';
 import type { RunSpec } from '../process/types.js';
 import { createDemandTracker } from '../runtime/demand.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { SettingsDoc } from '../domain/settings.js';
 import type { Output, Transmission } from '../domain/transmission.js';
-import { ApiError, notFound } from '../errors.js';
+import { ApiError, notFound } from '../shared/errors.js';
 import type { Supervisor } from '../process/types.js';
 import type { FallbackReason } from '../runtime/arbitration.js';
 import type { DemandTracker } from '../runtime/demand.js';

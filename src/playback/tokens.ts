@@ -1,6 +1,6 @@
 import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as v from 'valibot';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { loadOrCreateSecret } from '../store/secrets.js';
 
 export const TRANSPORTS = ['hls', 'mse', 'jsmpeg', 'webrtc', 'still'] as const;

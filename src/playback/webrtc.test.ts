@@ -9,7 +9,7 @@ import type { Publication } from '../domain/publication.js';
 import type { SettingsDoc } from '../domain/settings.js';
 import type { GeneratedMeta } from '../domain/generated.js';
 import type { Output, Transmission } from '../domain/transmission.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { createWebrtcOffers, type WebrtcOffers } from './webrtc.js';
 import { fixtureOutput, fixtureTransmission } from '../reconcile/fixtures.js';
 

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import type { SettingsDoc } from '../domain/settings.js';
 import type { Output, Transmission } from '../domain/transmission.js';
 import type { EngineStatus } from '../engine/index.js';
-import { ApiError, notFound } from '../errors.js';
+import { ApiError, notFound } from '../shared/errors.js';
 import { CONTEXTS } from './plan.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../shared/logger.js';
 import { binaryStatus, createDownloadJob, createSerialQueue, createStartTracker } from './lifecycle.js';
 
 function capture() {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { redactUrls } from '../logger.js';
+import { redactUrls } from '../shared/logger.js';
 import type { ExecutableResolution, ExecutableSource } from './executable.js';
 
 /**

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { redactAuthorization, redactUrls } from '../logger.js';
+import { redactAuthorization, redactUrls } from '../shared/logger.js';
 
 export const REDACTED = '[redacted]';
 

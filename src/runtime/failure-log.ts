@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { redactUrls } from '../logger.js';
+import { redactUrls } from '../shared/logger.js';
 
 /** A loop's current failure, as health shows it (`error` with any URL credentials removed). */
 export interface LoopFailure {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../shared/logger.js';
 import { createSupervisor } from '../process/supervisor.js';
 import type { RunSpec } from '../process/types.js';
 import { jpegSize } from './jpeg.js';

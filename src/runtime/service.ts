@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { SettingsStore } from '../store/settings-store.js';
-import { notFound } from '../errors.js';
+import { notFound } from '../shared/errors.js';
 import type { EngineStatus } from '../engine/index.js';
 import type { ChildStatus, Supervisor } from '../process/types.js';
 import type { CameraFrames } from './camera-frames.js';

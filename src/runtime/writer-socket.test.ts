@@ -5,7 +5,7 @@ import { connect as tcpConnect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../shared/logger.js';
 import { createRuntimeRegistry, type RuntimeRegistry } from './transmission-state.js';
 import { CLOSE_REPLACED, createWriterSocketServer, type WriterSocketServer } from './writer-socket.js';
 

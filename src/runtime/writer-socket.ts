@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import * as v from 'valibot';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { refuseUpgrade } from '../api/upgrade.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { checkJpeg } from './jpeg.js';
 import type { RuntimeRegistry } from './transmission-state.js';
 

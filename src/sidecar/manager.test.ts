@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamingSettingsSchema, type StreamingSettings } from '../domain/settings.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { createSupervisor } from '../process/supervisor.js';
 import type { Supervisor } from '../process/types.js';
 import { sha256hex, startReleaseServer, type ReleaseServer } from '../../test/doubles/mediamtx/release.js';

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import * as v from 'valibot';
 import type { StreamingSettings } from '../domain/settings.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../shared/errors.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../process/backoff.js';
 import { binaryStatus, createDownloadJob, createSerialQueue, createStartTracker } from '../process/lifecycle.js';
 import { createChangeGate } from '../process/lines.js';

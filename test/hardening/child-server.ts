@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { openSettingsStore } from '../../src/store/settings-store.js';
 import { ENGINE_BINS } from '../engines.js';
 import { freeTcpPort, onLines, pollUntil } from '../media/proc.js';

@@ -13,7 +13,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { FFMPEG, pollUntil, runToBuffer } from '../media/proc.js';
 import { startLiveServer, type LiveServer } from '../runtime/server-harness.js';
 import { ENGINES } from './child-server.js';

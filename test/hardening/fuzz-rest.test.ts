@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { createStreamingServer } from '../../src/server.js';
 import { restartChildServer, startChildServer, type ChildServer } from './child-server.js';
 import { corpusCases, mustAccept, randomCase, requiredRefusal, toSent, type Case } from './rest-cases.js';

@@ -26,7 +26,7 @@ import { hlsRoutes } from '../../src/api/routes/hls.js';
 import type { Output } from '../../src/domain/transmission.js';
 import { streamingSettingsSchema } from '../../src/domain/settings.js';
 import { createEngineManager, type EngineManager } from '../../src/engine/engine.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { createHlsProxy, type HlsProxy } from '../../src/playback/hls-proxy.js';
 import { createMediaTokens } from '../../src/playback/tokens.js';
 import { createSupervisor } from '../../src/process/supervisor.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { createOnDemandListener } from '../../src/runtime/on-demand.js';
 import { ENGINE_BINS, engineTarget, REAL_ENGINES } from '../engines.js';
 import { freeTcpPort, pollUntil, runToBuffer, stopAllMediaProcesses } from '../media/proc.js';

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { PlaybackEvents } from '../../playback/events.js';
-import { parseWith, readJson } from '../validate.js';
+import { parseWith } from '../../shared/schema.js';
+import { readJson } from '../validate.js';
 
 const listQuerySchema = v.object({
   limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'must be an integer from 0 to 1000'), v.transform(Number), v.maxValue(1000, 'must be an integer from 0 to 1000')), '50'),

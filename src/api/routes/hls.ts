@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
-import { ApiError } from '../../errors.js';
+import { ApiError } from '../../shared/errors.js';
 import { parseHlsRequestTarget } from '../../playback/hls-playlist.js';
 import { createHlsProxy, type HlsProxy, type HlsProxyOptions } from '../../playback/hls-proxy.js';
 import { queryWith } from '../validate.js';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { SettingsStore } from '../../store/settings-store.js';
-import { notFound } from '../../errors.js';
+import { notFound } from '../../shared/errors.js';
 
 export function liveViewRoutes(store: SettingsStore) {
   return new Hono()

@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { ApiError } from '../../errors.js';
+import { ApiError } from '../../shared/errors.js';
 import { CONTEXTS } from '../../playback/plan.js';
 import { offerBodySchema, type WebrtcOffers } from '../../playback/webrtc.js';
-import { jsonBody, parseWith } from '../validate.js';
+import { parseWith } from '../../shared/schema.js';
+import { jsonBody } from '../validate.js';
 
 const offerQuerySchema = v.object({
   output_id: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be an output id (a-z, 0-9, "_" or "-")'))),
