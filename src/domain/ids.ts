@@ -41,10 +41,6 @@ export const cameraEnginePath = (cameraId: string, sourceId: string) => `cam/${c
 export const pipelineEnginePath = (pipelineName: string, nodeId: string) =>
   `pipe/${pipelineName.toLowerCase().replace(/[^a-z0-9_-]/g, '-')}/${nodeId.toLowerCase().replace(/[^a-z0-9_-]/g, '-')}`;
 
-/** MediaMTX path names: alphanumerics, "_ . - /", no leading or trailing "/". */
-const SEGMENT = '(?!\\.{1,2}(?:/|$))[A-Za-z0-9_.-]+';
-export const ENGINE_PATH_RE = new RegExp(`^${SEGMENT}(?:/${SEGMENT})*$`);
-
 export const implicitPipelineName = (transmissionId: string) => `transmission:${transmissionId}`;
 
 /** Turns a display name into a slug id; empty names fall back to the given prefix. */

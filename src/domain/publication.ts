@@ -1,15 +1,6 @@
 import * as v from 'valibot';
 import { ROLES, slugSchema } from './ids.js';
-import { QUALITY_PROFILE_IDS } from './quality.js';
-
-export const qualityPolicySchema = v.strictObject({
-  profile_id: v.optional(v.picklist(QUALITY_PROFILE_IDS)),
-  width: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(7680))),
-  height: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(4320))),
-  fps: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(60))),
-  bitrate_kbps: v.optional(v.pipe(v.number(), v.integer(), v.minValue(64), v.maxValue(50_000))),
-});
-export type QualityPolicy = v.InferOutput<typeof qualityPolicySchema>;
+import { qualityPolicySchema } from './quality.js';
 
 export const transportPolicySchema = v.strictObject({
   enable_webrtc: v.optional(v.boolean()),

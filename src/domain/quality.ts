@@ -1,4 +1,4 @@
-import type { QualityPolicy } from './publication.js';
+import * as v from 'valibot';
 
 /** Built-in quality profiles a publication may name instead of spelling out size and rate. */
 export const QUALITY_PROFILES: Record<string, { width: number; height: number; fps: number }> = {
@@ -8,6 +8,16 @@ export const QUALITY_PROFILES: Record<string, { width: number; height: number; f
 };
 
 export const QUALITY_PROFILE_IDS = Object.keys(QUALITY_PROFILES) as [string, ...string[]];
+
+/** A publication's quality: a named profile, explicit fields, or both (explicit fields win). */
+export const qualityPolicySchema = v.strictObject({
+  profile_id: v.optional(v.picklist(QUALITY_PROFILE_IDS)),
+  width: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(7680))),
+  height: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(4320))),
+  fps: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(60))),
+  bitrate_kbps: v.optional(v.pipe(v.number(), v.integer(), v.minValue(64), v.maxValue(50_000))),
+});
+export type QualityPolicy = v.InferOutput<typeof qualityPolicySchema>;
 
 export interface ResolvedQuality {
   width: number | null;

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import { ENGINE_PATH_RE, GENERATED_PATH_PREFIXES, slugSchema } from './ids.js';
+import { ENGINE_PATH_RE } from './engine-path.js';
+import { GENERATED_PATH_PREFIXES, slugSchema } from './ids.js';
 import { generatedMetaSchema } from './generated.js';
 import { serverIdSchema } from './publication.js';
 

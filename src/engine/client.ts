@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { redactUrls } from '../shared/logger.js';
-import { pathNameError, type PathConf } from './path-conf.js';
+import { pathNameError } from '../domain/engine-path.js';
+import type { PathConf } from './path-conf.js';
 
 /** An answer of the MediaMTX control API that is not a success; `message` is redacted. */
 export class MediamtxApiError extends Error {

@@ -3,5 +3,5 @@ export { createMediamtxClient, encodePathName, MediamtxApiError, type MediamtxCl
 export { mediamtxConfig, renderMediamtxConfig, writeMediamtxConfig, hashCredential, configPath } from './config.js';
 export { downloadMediamtx, DownloadError, DEFAULT_DOWNLOAD_BASE_URL, releaseAssetName } from './download.js';
 export { createEngineManager, type EngineManager, type EngineManagerOptions, type EngineState, type EngineStatus, type PortStatus, type SyncResult } from './engine.js';
-export { pathConfSchema, pathConfError, isValidPathName, samePathConf, redactPathConf, type PathConf } from './path-conf.js';
+export { pathConfSchema, pathConfError, samePathConf, redactPathConf, type PathConf } from './path-conf.js';
 export { resolvePorts, PORT_NAMES, type PortName, type PortPlan, type PortAssignment } from './ports.js';

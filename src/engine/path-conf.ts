@@ -1,22 +1,6 @@
 import * as v from 'valibot';
+import { pathNameError } from '../domain/engine-path.js';
 import { redactUrls } from '../shared/logger.js';
-
-/**
- * MediaMTX path names (v1.20.1 `conf.IsValidPathName`): alphanumerics, `_ . - /`, no leading or
- * trailing `/`, no `.`/`..` segments. Regular-expression names (`~...`) and `all_others` are never
- * managed by this server.
- */
-export function pathNameError(name: string): string | null {
-  if (name === '') return 'cannot be empty';
-  if (name.startsWith('/')) return "can't begin with a slash";
-  if (name.endsWith('/')) return "can't end with a slash";
-  if (!/^[0-9a-zA-Z_\-/.]+$/.test(name)) return 'can contain only alphanumeric characters, underscore, dot, minus, slash';
-  if (name.split('/').some((s) => s === '.' || s === '..')) return "can't contain dot path segments";
-  if (name.split('/').some((s) => s === '')) return "can't contain empty segments";
-  return null;
-}
-
-export const isValidPathName = (name: string) => pathNameError(name) === null;
 
 /**
  * Go duration syntax as MediaMTX's `conf.Duration` reads it: an optional `<n>d` prefix, then

@@ -6,7 +6,7 @@
  * it resolves under whatever prefix the page used) carrying the same `media_token` and nothing that
  * MediaMTX put there (its `session` parameter stays server-side).
  */
-import { pathNameError } from '../engine/path-conf.js';
+import { pathNameError } from '../domain/engine-path.js';
 import { ApiError } from '../shared/errors.js';
 
 /** Where the media routes live (after any ingress prefix). */

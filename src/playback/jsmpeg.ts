@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ENGINE_PATH_RE } from '../domain/ids.js';
+import { ENGINE_PATH_RE } from '../domain/engine-path.js';
 import type { SettingsDoc } from '../domain/settings.js';
 import type { Output, Transmission } from '../domain/transmission.js';
 import { refuseUpgrade } from '../api/upgrade.js';

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { ENGINE_PATH_RE } from '../domain/ids.js';
+import { ENGINE_PATH_RE } from '../domain/engine-path.js';
 import { fragmentKind, parseInit, type InitInfo } from './fmp4.js';
 import { refuseUpgrade } from '../api/upgrade.js';
 import { ApiError } from '../shared/errors.js';

@@ -2,7 +2,7 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ENGINE_PATH_RE } from '../domain/ids.js';
+import { ENGINE_PATH_RE } from '../domain/engine-path.js';
 import { ENGINE_IDLE_TIMEOUTS } from '../engine/config.js';
 import type { OnDemandHook } from './path-plan.js';
 

@@ -6,7 +6,7 @@ import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ENGINE_PATH_RE } from '../domain/ids.js';
+import { ENGINE_PATH_RE } from '../domain/engine-path.js';
 import { camera, manualTransmission, plane, source } from '../reconcile/fixtures.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import { planEngine } from '../runtime/path-plan.js';

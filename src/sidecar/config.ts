@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../store/atomic-file.js';
-import { ENGINE_PATH_RE } from '../domain/ids.js';
+import { ENGINE_PATH_RE } from '../domain/engine-path.js';
 import { childLogLevel } from '../process/child-log-level.js';
 import { sidecarRuntimeDir } from './binary.js';
 
