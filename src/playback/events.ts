@@ -1,7 +1,4 @@
-import * as v from 'valibot';
-import { issueToError } from '../shared/schema.js';
-import { ApiError } from '../shared/errors.js';
-import { CONTEXTS } from './plan.js';
+import type { Context } from './plan.js';
 
 /**
  * Playback events reported by players (`POST /api/streams/runtime/playback-events`): which transport
@@ -9,10 +6,9 @@ import { CONTEXTS } from './plan.js';
  * transport and climbs back to a better one, stalls and recoveries. Kept in a bounded ring buffer
  * (the oldest are dropped, counted) and summarised for `/runtime/observability`.
  *
- * Body: one event object or an array of at most 50. Every event is validated before any is kept
- * (all or nothing); a bad one is a 422 whose `field` names it, e.g. `event` for a single object or
- * `[3].ttff_ms` for the fourth of an array. `fell_back` and `climbed` need `from_transport` (the
- * transport left; `transport` is the one moved to).
+ * The edge (src/api/routes/events.ts) validates a request's events, all before any is kept, and
+ * hands them here typed. `fell_back` and `climbed` carry `from_transport` (the transport left;
+ * `transport` is the one moved to).
  *
  * Percentiles are nearest-rank: the p-th percentile of n sorted values is the value at rank
  * ceil(p/100 * n) (1-based), so p50 of [100, 200, 300, 400] is 200 and p95 is 400.
@@ -24,37 +20,15 @@ export const EVENT_TRANSPORTS = ['mse', 'hls', 'webrtc', 'jsmpeg'] as const;
 export type EventTransport = (typeof EVENT_TRANSPORTS)[number];
 /** Player kinds of the plan (`web`, `app`, `ha_ingress`, `ha_entity`) and of demand heartbeats (`pip`, `ptz`). */
 export const EVENT_CLIENTS = ['web', 'app', 'pip', 'ptz', 'ha_ingress', 'ha_entity'] as const;
-export const MAX_EVENTS_PER_REQUEST = 50;
+export type EventClient = (typeof EVENT_CLIENTS)[number];
 export const DEFAULT_EVENT_CAPACITY = 1000;
-
-const id = (max: number) => v.pipe(v.string(), v.regex(new RegExp(`^[A-Za-z0-9_.:-]{1,${max}}$`), `must be 1-${max} letters, digits, "_", ".", ":" or "-"`));
-
-export const playbackEventSchema = v.pipe(
-  v.strictObject({
-    transmission_id: id(128),
-    output_id: v.optional(v.nullable(id(64))),
-    client: v.picklist(EVENT_CLIENTS),
-    context: v.optional(v.nullable(v.picklist(CONTEXTS))),
-    event: v.picklist(PLAYBACK_EVENTS),
-    transport: v.picklist(EVENT_TRANSPORTS),
-    from_transport: v.optional(v.nullable(v.picklist(EVENT_TRANSPORTS))),
-    ttff_ms: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(600_000)))),
-    reason: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(500)))),
-    session_id: v.optional(v.nullable(id(64))),
-  }),
-  v.forward(
-    v.check((e) => (e.event !== 'fell_back' && e.event !== 'climbed') || (e.from_transport !== undefined && e.from_transport !== null), 'required for "fell_back" and "climbed"'),
-    ['from_transport'],
-  ),
-);
-export type PlaybackEventInput = v.InferOutput<typeof playbackEventSchema>;
 
 export interface PlaybackEvent {
   at: string;
   transmission_id: string;
   output_id: string | null;
-  client: (typeof EVENT_CLIENTS)[number];
-  context: (typeof CONTEXTS)[number] | null;
+  client: EventClient;
+  context: Context | null;
   event: PlaybackEventKind;
   transport: EventTransport;
   from_transport: EventTransport | null;
@@ -63,29 +37,25 @@ export interface PlaybackEvent {
   session_id: string | null;
 }
 
-/** Validates a request body (one event or an array of at most 50); throws ApiError 422 naming the field. */
-export function parsePlaybackEvents(body: unknown): PlaybackEventInput[] {
-  const list = Array.isArray(body) ? body : [body];
-  if (Array.isArray(body)) {
-    if (body.length === 0) throw new ApiError(422, 'invalid_field', 'body: an array of events must not be empty', 'body');
-    if (body.length > MAX_EVENTS_PER_REQUEST) throw new ApiError(422, 'invalid_field', `body: at most ${MAX_EVENTS_PER_REQUEST} events per request`, 'body');
-  }
-  return list.map((item, i) => {
-    const prefix = Array.isArray(body) ? `[${i}]` : '';
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      throw new ApiError(422, 'invalid_field', `${prefix || 'body'}: expected an event object`, prefix || 'body');
-    }
-    const r = v.safeParse(playbackEventSchema, item);
-    if (!r.success) throw issueToError(r.issues[0], prefix);
-    return r.output;
-  });
-}
-
 /** Nearest-rank percentile of ascending `sorted` (null when empty). */
 export function percentile(sorted: readonly number[], p: number): number | null {
   if (sorted.length === 0) return null;
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[Math.min(sorted.length, rank) - 1]!;
+}
+
+/** An event as a player reports it (the request body's shape, validated at the edge). */
+export interface PlaybackEventInput {
+  transmission_id: string;
+  output_id?: string | null | undefined;
+  client: EventClient;
+  context?: Context | null | undefined;
+  event: PlaybackEventKind;
+  transport: EventTransport;
+  from_transport?: EventTransport | null | undefined;
+  ttff_ms?: number | null | undefined;
+  reason?: string | null | undefined;
+  session_id?: string | null | undefined;
 }
 
 export interface TransportSummary {
@@ -139,9 +109,8 @@ export function createPlaybackEvents(opts: PlaybackEventsOptions = {}) {
 
   return {
     capacity,
-    /** Validates and keeps a request body's events (all or none); returns how many were accepted. */
-    record(body: unknown): { accepted: number } {
-      const events = parsePlaybackEvents(body);
+    /** Keeps a request's events (already validated, all of them); returns how many were accepted. */
+    record(events: readonly PlaybackEventInput[]): { accepted: number } {
       const at = new Date(now()).toISOString();
       for (const e of events) {
         ring[next] = {
