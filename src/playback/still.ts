@@ -116,21 +116,6 @@ function checkSide(value: unknown, field: 'width' | 'height'): number | undefine
   return value;
 }
 
-/** Query strings of the still routes: `width`/`height` as decimal integers (422 naming the field otherwise). */
-export function parseStillQuery(query: Record<string, string | undefined>): StillRequest {
-  const side = (field: 'width' | 'height') => {
-    const raw = query[field];
-    if (raw === undefined || raw === '') return undefined;
-    if (!/^\d{1,5}$/.test(raw)) throw new ApiError(422, 'invalid_field', `${field}: must be an integer from ${STILL_MIN_SIDE} to ${STILL_MAX_SIDE}`, field);
-    return checkSide(Number(raw), field);
-  };
-  const outputId = query.output_id;
-  if (outputId !== undefined && !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(outputId)) {
-    throw new ApiError(422, 'invalid_field', 'output_id: must be an output id (a-z, 0-9, "_" or "-")', 'output_id');
-  }
-  return { width: side('width'), height: side('height'), output_id: outputId || undefined };
-}
-
 export interface StillServiceOptions {
   /** The settings document (`store.get`): transmissions and `streaming.still.cache_ms`. */
   doc: () => Pick<SettingsDoc, 'transmissions' | 'streaming'>;
