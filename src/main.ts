@@ -1,12 +1,16 @@
+import { addonEnv, type AddonEnv } from './addon/env.js';
 import { listen } from './addon/listeners.js';
 import { readAddonOptions, type AddonOptions } from './addon/options.js';
-import { ConfigError, configFromEnv, type ServerConfig } from './config/env.js';
+import { createAddonServer } from './addon/server.js';
+import { configFromEnv, type ServerConfig } from './config/env.js';
+import { ConfigError } from './shared/env.js';
 import { createLogger } from './shared/logger.js';
-import { createStreamingServer } from './server.js';
 
-async function readConfig(): Promise<{ config: ServerConfig; options: AddonOptions | null }> {
+/** The entry: the core's configuration, the add-on adapter's, and the core wrapped by the adapter. */
+async function readConfig(): Promise<{ config: ServerConfig & AddonEnv; options: AddonOptions | null }> {
   try {
-    const config = configFromEnv(process.env);
+    const core = configFromEnv(process.env);
+    const config = { ...core, ...addonEnv(process.env, core.port) };
     // options.json is Supervisor's: read only in add-on mode.
     const options = config.mode === 'addon' ? await readAddonOptions(config.optionsPath) : null;
     return { config, options };
@@ -23,17 +27,12 @@ async function main(): Promise<void> {
   const logLevel = options?.log_level ?? config.logLevel;
   const logger = createLogger(logLevel);
   if (config.mode === 'addon' && options === null) logger.warn({ path: config.optionsPath }, 'no add-on options file; the stored settings stand');
-  const streaming = await createStreamingServer({
-    dataDir: config.dataDir,
-    logger,
-    logLevel,
-    mediamtxPath: config.mediamtxPath,
-    go2rtcPath: config.go2rtcPath,
-    ffmpegPath: config.ffmpegPath,
-    allowedHosts: config.allowedHosts,
-    addon: { mode: config.mode, supervisorToken: config.supervisorToken, directPort: config.directPort, options, optionsPath: config.mode === 'addon' ? config.optionsPath : null },
-  });
-  const servers = await listen(streaming, { host: config.host, port: config.port });
+  const server = await createAddonServer(
+    { dataDir: config.dataDir, logger, logLevel, mediamtxPath: config.mediamtxPath, go2rtcPath: config.go2rtcPath, ffmpegPath: config.ffmpegPath, allowedHosts: config.allowedHosts },
+    { mode: config.mode, supervisorToken: config.supervisorToken, directPort: config.directPort, options, optionsPath: config.mode === 'addon' ? config.optionsPath : null },
+  );
+  const { streaming } = server;
+  const servers = await listen(server, { host: config.host, port: config.port });
   logger.info({ port: config.port, host: config.host, direct_port: config.directPort, mode: config.mode, dataDir: config.dataDir }, 'listening');
 
   let stopping = false;

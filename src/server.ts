@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Hono } from 'hono';
 import type { Logger } from 'pino';
-import { applyAddonOptions, createAddon, type AddonConfig, type AddonListeners, type UpgradeGate } from './addon/index.js';
 import { createApp } from './api/app.js';
 import { createRequestGuard } from './api/request-guard.js';
 import { engineRoutes } from './api/routes/engine.js';
@@ -18,12 +18,14 @@ import { addDemoOnFirstStart } from './demo/pipeline.js';
 import { createDemoWriter } from './demo/writer.js';
 import { engineRuntimeDir } from './engine/binary.js';
 import { createEngineManager, type EngineManager } from './engine/index.js';
+import type { WebrtcHosts } from './engine/config.js';
+import type { SettingsDoc } from './domain/settings.js';
 import { createPlaybackEvents } from './playback/events.js';
 import { createJsmpegSessions } from './playback/jsmpeg.js';
 import { createMseRelay } from './playback/mse-relay.js';
 import { createPlaybackService } from './playback/service.js';
 import { createStillService } from './playback/still.js';
-import { createMediaTokens, loadOrCreateTokenKey } from './playback/tokens.js';
+import { createMediaTokens, loadOrCreateTokenKey, type MediaTokens } from './playback/tokens.js';
 import { createWebrtcOffers } from './playback/webrtc.js';
 import { createSupervisor } from './process/supervisor.js';
 import type { Supervisor } from './process/types.js';
@@ -66,11 +68,44 @@ export interface ServerOptions {
   ui?: UiOptions;
   /** Frames going into an encoder (publisher, JSMpeg session) with no output for this long is a stall. Default 5 s (OUTPUT_STALL_MS). */
   outputStallMs?: number;
-  /** Add-on mode, options, direct port, Supervisor. Default: development mode, no direct port. */
-  addon?: AddonConfig;
-  /** Host names answered in development mode besides loopback names and IP literals (DNS rebinding guard). */
-  allowedHosts?: readonly string[];
+  /** What a host platform adds (src/addon/ for Home Assistant); the core runs without one. */
+  integration?: Integration;
+  /** Host names answered besides loopback names and IP literals (DNS rebinding guard); 'any' when a platform's proxy chooses them. */
+  allowedHosts?: readonly string[] | 'any';
 }
+
+/** What the core lends an integration once its services exist. */
+export interface IntegrationCore {
+  store: SettingsStore;
+  tokens: MediaTokens;
+  rtspPort: () => number;
+  logger: Logger;
+}
+
+/**
+ * A platform the server runs inside (Home Assistant's add-on), plugged in from outside: the core
+ * calls these hooks and never learns what the platform is.
+ */
+export interface Integration {
+  /** Laid over the stored settings at every start, after the generated secrets (the platform's options win). */
+  overlay?(doc: SettingsDoc, generated: { readerPassword: string }): SettingsDoc;
+  /** Asked at each engine start: where LAN browsers reach WebRTC media. */
+  webrtcHosts?(): Promise<WebrtcHosts>;
+  /** Built once the core services exist. */
+  extend?(core: IntegrationCore): IntegrationParts;
+}
+
+export interface IntegrationParts {
+  /** Mounted under /api/streams. */
+  routes?: Hono;
+  /** Proxies whose X-Forwarded-Host the request guard takes as the page's own origin. */
+  ingressPeers?: readonly string[];
+  /** For the writer API: an upgrade the platform's proxy vouched for needs no token. */
+  isTrustedUpgrade?(req: IncomingMessage): boolean;
+}
+
+/** Decides a WebSocket upgrade before the handlers see it: true lets it through, false means it refused the socket. */
+export type UpgradeGate = (req: IncomingMessage, socket: Duplex) => boolean;
 
 export interface StreamingServer {
   app: ReturnType<typeof createApp>;
@@ -80,8 +115,6 @@ export interface StreamingServer {
   sidecar: Go2rtcManager;
   runtime: Runtime;
   demand: DemandTracker;
-  /** What each port serves (see src/addon/listeners.ts). */
-  listeners: AddonListeners;
   /** Hooks the WebSocket endpoints (writers, MSE, JSMpeg) onto the HTTP server, behind the port's upgrade gate. */
   attach(server: Server, gate?: UpgradeGate | null): void;
   /** Stops the runtime, every child process and the store; nothing is left running. */
@@ -97,7 +130,8 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const store = await openSettingsStore({ dataDir, logger });
   // The add-on options win over stored settings at every start (applied after the generated secrets).
   const readerPassword = (await loadOrCreateSecret(dataDir, 'rtsp-reader.password', 18)).toString('base64url');
-  await store.update((draft) => Object.assign(draft, applyAddonOptions(prepareDoc(draft), opts.addon?.options ?? null, readerPassword)));
+  const overlay = opts.integration?.overlay ?? ((d: SettingsDoc) => d);
+  await store.update((draft) => Object.assign(draft, overlay(prepareDoc(draft), { readerPassword })));
   if (opts.demo ?? true) await addDemoOnFirstStart(store, logger);
   const doc = () => store.get();
   const settings = () => store.get().streaming;
@@ -111,8 +145,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     logLevel: opts.logLevel,
     mediamtxPath: opts.mediamtxPath,
     ...(opts.mediamtxBundledPaths ? { bundledPaths: opts.mediamtxBundledPaths } : {}),
-    // Asked at each engine start, after `addon` below exists.
-    webrtcHosts: () => addon.webrtcHosts(),
+    ...(opts.integration?.webrtcHosts ? { webrtcHosts: opts.integration.webrtcHosts } : {}),
   });
   const registry = createRuntimeRegistry({ stickyWindowMs: settings().writers.sticky_window_ms, staleAfterMs: settings().writers.stale_after_ms });
   const placeholders = createPlaceholders({ supervisor, ffmpegPath, logger });
@@ -173,12 +206,12 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     sidecarState: () => sidecar.status().state,
     jsmpegSessions: (tx) => ({ total: jsmpeg.count(), transmission: jsmpeg.count(tx) }),
   });
-  const addon = createAddon(opts.addon ?? {}, { store, tokens, rtspPort: () => engine.rtspPort(), logger });
+  const parts = opts.integration?.extend?.({ store, tokens, rtspPort: () => engine.rtspPort(), logger }) ?? {};
   const writers = createWriterSocketServer({
     registry,
     logger,
     apiToken: () => settings().api_token,
-    isTrustedIngress: addon.isTrustedIngress,
+    isTrustedIngress: parts.isTrustedUpgrade ?? (() => false),
     transmissionExists: (id) => {
       const t = store.get().transmissions.find((x) => x.id === id);
       return t ? { exists: true, input: t.input, enabled: t.enabled } : { exists: false };
@@ -186,9 +219,8 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   });
   const upgrades: UpgradeHandler[] = [writers, mse, jsmpeg];
   const guard = createRequestGuard({
-    // In add-on mode the ports are guarded by peer and token, and their Host names are Home Assistant's to choose.
-    allowedHosts: opts.addon?.mode === 'addon' ? 'any' : (opts.allowedHosts ?? []),
-    ingressPeers: addon.ingressPeers,
+    allowedHosts: opts.allowedHosts ?? [],
+    ingressPeers: parts.ingressPeers ?? [],
   });
 
   const app = createApp({
@@ -205,7 +237,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
       ['/api/streams', webrtcRoutes(offers)],
       ['/api/streams', playbackEventRoutes(events)],
       ['/api/streams', jsmpegRoutes(jsmpeg)],
-      ['/api/streams', addon.routes],
+      ...(parts.routes ? [['/api/streams', parts.routes] as const] : []),
       ['/', hlsRoutes({ tokens, engine, outputs: () => runtime.plan().outputs, logger })],
       ['/', uiRoutes(opts.ui)],
     ],
@@ -245,7 +277,6 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     sidecar,
     runtime,
     demand,
-    listeners: addon.listeners(app),
     attach(server, gate) {
       server.on('upgrade', (req, socket, head) => {
         if (gate && !gate(req, socket)) return;

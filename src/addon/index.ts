@@ -1,22 +1,18 @@
-import type { IncomingMessage } from 'node:http';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
-import type { MediaTokens } from '../playback/tokens.js';
+import type { AddonStatus } from '../api/contract.js';
 import { ingressPrefix } from '../playback/urls.js';
-import type { SettingsStore } from '../store/settings-store.js';
+import type { Integration, IntegrationCore } from '../server.js';
 import { createDirectPortGuard } from './direct-port.js';
 import { guarded, type Listener } from './guard.js';
 import { createHaCameras } from './ha-cameras.js';
 import { createIngressTrust, INGRESS_PEERS } from './ingress-trust.js';
 import { MODES, type Mode } from './mode.js';
 import type { WebrtcHosts } from '../engine/config.js';
-import { overriddenSettings, webrtcHostList, type AddonOptions } from './options.js';
+import { applyAddonOptions, overriddenSettings, webrtcHostList, type AddonOptions } from './options.js';
 import { createProvisioner } from './provision.js';
 import { addonRoutes } from './routes.js';
 import { createSupervisorClient } from './supervisor-client.js';
-
-export { applyAddonOptions } from './options.js';
-export type { UpgradeGate } from './guard.js';
 
 /** How the server runs: everything here has a default that is development mode on localhost. */
 export interface AddonConfig {
@@ -36,21 +32,26 @@ export interface AddonConfig {
   fallbackHostname?: string;
 }
 
-export interface AddonDeps {
-  store: SettingsStore;
-  tokens: MediaTokens;
-  rtspPort: () => number;
-  logger: Logger;
-}
-
 export interface AddonListeners {
   /** TOPOSYNC_STREAMING_PORT: behind ingress trust in add-on mode, the app as is in development mode. */
   ingress: Listener;
   direct: (Listener & { port: number }) | null;
 }
 
-/** What exists only because the server may run as a Home Assistant add-on. */
-export function createAddon(config: AddonConfig, { store, tokens, rtspPort, logger }: AddonDeps) {
+export interface Addon {
+  mode: Mode;
+  /** What the core gets: the options over the settings, WebRTC hosts, the add-on routes, ingress trust. */
+  integration: Integration;
+  /** What each port serves; only once the core has been built with `integration`. */
+  listeners(app: Hono): AddonListeners;
+}
+
+/**
+ * What exists only because the server may run as a Home Assistant add-on. The configuration is
+ * checked here, at start-up; the parts that need the core's services are built when the core calls
+ * `integration.extend`.
+ */
+export function createAddon(config: AddonConfig, { logger }: { logger: Logger }): Addon {
   const mode = config.mode ?? 'dev';
   if (!MODES.includes(mode)) throw new Error(`add-on: mode must be one of ${MODES.join(', ')}`);
   const directPort = config.directPort ?? null;
@@ -62,12 +63,10 @@ export function createAddon(config: AddonConfig, { store, tokens, rtspPort, logg
     ...(config.fallbackHostname !== undefined ? { fallbackHostname: config.fallbackHostname } : {}),
   });
   const trust = mode === 'addon' ? createIngressTrust({ logger, peers }) : null;
-  const direct = createDirectPortGuard({ apiToken: () => store.get().streaming.api_token, tokens, logger });
-  const cameras = createHaCameras({ store, tokens, supervisor, rtspPort, directPort });
-  const provisioner = createProvisioner({ supervisor, cameras, store, logger });
+  let direct: ReturnType<typeof createDirectPortGuard> | null = null;
 
   // No secret here: the token's presence, never its value.
-  const status = async (ingressPath: string | undefined) => ({
+  const status = async (ingressPath: string | undefined): Promise<AddonStatus> => ({
     mode,
     ingress: {
       enforced: trust !== null,
@@ -81,7 +80,8 @@ export function createAddon(config: AddonConfig, { store, tokens, rtspPort, logg
     options: { path: config.optionsPath ?? null, loaded: (config.options ?? null) !== null, overrides: overriddenSettings(config.options ?? null) },
   });
 
-  return {
+  const integration: Integration = {
+    overlay: (doc, { readerPassword }) => applyAddonOptions(doc, config.options ?? null, readerPassword),
     /**
      * Where LAN browsers reach WebRTC media: the `webrtc_hosts` option, else (add-on mode) the host's
      * LAN addresses from Supervisor; outside an add-on the engine's own interfaces are the LAN's.
@@ -93,12 +93,24 @@ export function createAddon(config: AddonConfig, { store, tokens, rtspPort, logg
       const lan = await supervisor.lanAddresses();
       return lan && lan.length > 0 ? { hosts: lan, source: 'supervisor' } : { hosts: [], source: 'unknown' };
     },
-    routes: addonRoutes({ status, cameras, provisioner }),
-    /** The ingress proxy's socket peers (none in development mode): the request guard takes its X-Forwarded-Host as the page's origin. */
-    ingressPeers: trust ? [...peers] : [],
-    /** For the writer API: an upgrade the ingress gate let through needs no token. */
-    isTrustedIngress: (req: IncomingMessage) => trust?.isTrustedUpgrade(req) ?? false,
+    extend({ store, tokens, rtspPort }: IntegrationCore) {
+      direct = createDirectPortGuard({ apiToken: () => store.get().streaming.api_token, tokens, logger });
+      const cameras = createHaCameras({ store, tokens, supervisor, rtspPort, directPort });
+      const provisioner = createProvisioner({ supervisor, cameras, store, logger });
+      return {
+        routes: addonRoutes({ status, cameras, provisioner }),
+        // The ingress proxy's socket peers (none in development mode).
+        ingressPeers: trust ? [...peers] : [],
+        isTrustedUpgrade: (req) => trust?.isTrustedUpgrade(req) ?? false,
+      };
+    },
+  };
+
+  return {
+    mode,
+    integration,
     listeners(app: Hono): AddonListeners {
+      if (!direct) throw new Error('add-on: listeners asked for before the core was built with its integration');
       return {
         ingress: trust ? { fetch: guarded(app, trust.middleware), upgradeGate: trust.upgradeGate } : { fetch: app.fetch, upgradeGate: null },
         direct: directPort === null ? null : { fetch: guarded(app, direct.middleware), upgradeGate: direct.upgradeGate, port: directPort },

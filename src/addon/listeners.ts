@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
-import type { StreamingServer } from '../server.js';
 import type { Listener } from './guard.js';
+import type { AddonServer } from './server.js';
 
 export interface ListenOptions {
   host: string;
@@ -28,8 +28,8 @@ async function open(fetch: Listener['fetch'], port: number, host: string): Promi
 }
 
 /** Serves the ingress port and, when configured, the direct port, each with its own guard and WebSocket upgrades. */
-export async function listen(streaming: StreamingServer, { host, port }: ListenOptions): Promise<Listening> {
-  const { ingress, direct } = streaming.listeners;
+export async function listen({ streaming, listeners }: AddonServer, { host, port }: ListenOptions): Promise<Listening> {
+  const { ingress, direct } = listeners;
   const servers: Server[] = [];
   try {
     const main = await open(ingress.fetch, port, host);

@@ -1,11 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configFromEnv } from '../config/env.js';
+import { configFromEnv } from '../config/env.js';
+import { ConfigError } from '../shared/env.js';
+import { addonEnv } from './env.js';
 import { emptyDoc } from '../domain/settings.js';
 import { resolveMode } from './mode.js';
 import { applyAddonOptions, overriddenSettings, parseAddonOptions, readAddonOptions } from './options.js';
+import { makeDataDir, removeDataDir } from '../../test/support/data-dir.js';
 
 /** config.yaml's defaults, as Supervisor writes them to /data/options.json. */
 const DEFAULTS = {
@@ -18,6 +20,11 @@ const DEFAULTS = {
   demand_debounce_seconds: 15,
 };
 const SECRET = 'a-Secret-pw-42';
+/** The environment as main.ts reads it: the core's variables, then the add-on's. */
+const fromEnv = (env: NodeJS.ProcessEnv) => {
+  const core = configFromEnv(env);
+  return { ...core, ...addonEnv(env, core.port) };
+};
 const parse = (over: Record<string, unknown>) => parseAddonOptions(JSON.stringify({ ...DEFAULTS, ...over }), '/data/options.json');
 const failure = (fn: () => unknown): string => {
   try {
@@ -71,7 +78,7 @@ describe('options.json parsing', () => {
   });
 
   it('reads the file; a missing one is null (a manual run in add-on mode)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'toposync-options-'));
+    const dir = await makeDataDir('toposync-options');
     try {
       expect(await readAddonOptions(join(dir, 'options.json'))).toBeNull();
       await writeFile(join(dir, 'options.json'), JSON.stringify({ ...DEFAULTS, demand_debounce_seconds: 30 }));
@@ -79,7 +86,7 @@ describe('options.json parsing', () => {
       await writeFile(join(dir, 'bad.json'), JSON.stringify({ ...DEFAULTS, jsmpeg_max_sessions: 99 }));
       await expect(readAddonOptions(join(dir, 'bad.json'))).rejects.toThrow(/jsmpeg_max_sessions must be an integer from 1 to 64 \(got 99\)/);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removeDataDir(dir);
     }
   });
 });
@@ -124,14 +131,14 @@ describe('mode and the add-on environment', () => {
   });
 
   it('reads SUPERVISOR_TOKEN, the mode, the direct port and the options path', () => {
-    expect(configFromEnv({})).toMatchObject({ mode: 'dev', supervisorToken: null, directPort: null, optionsPath: join('./data', 'options.json') });
-    expect(configFromEnv({ SUPERVISOR_TOKEN: 'tok', TOPOSYNC_STREAMING_DATA_DIR: '/data', TOPOSYNC_STREAMING_DIRECT_PORT: '8101' })).toMatchObject({
+    expect(fromEnv({})).toMatchObject({ mode: 'dev', supervisorToken: null, directPort: null, optionsPath: join('./data', 'options.json') });
+    expect(fromEnv({ SUPERVISOR_TOKEN: 'tok', TOPOSYNC_STREAMING_DATA_DIR: '/data', TOPOSYNC_STREAMING_DIRECT_PORT: '8101' })).toMatchObject({
       mode: 'addon',
       supervisorToken: 'tok',
       directPort: 8101,
       optionsPath: '/data/options.json',
     });
-    expect(configFromEnv({ TOPOSYNC_STREAMING_MODE: 'addon', TOPOSYNC_STREAMING_OPTIONS_PATH: '/tmp/o.json' })).toMatchObject({ mode: 'addon', optionsPath: '/tmp/o.json' });
+    expect(fromEnv({ TOPOSYNC_STREAMING_MODE: 'addon', TOPOSYNC_STREAMING_OPTIONS_PATH: '/tmp/o.json' })).toMatchObject({ mode: 'addon', optionsPath: '/tmp/o.json' });
   });
 
   it.each([
@@ -140,6 +147,6 @@ describe('mode and the add-on environment', () => {
     [{ TOPOSYNC_STREAMING_DIRECT_PORT: '8100' }, /^TOPOSYNC_STREAMING_DIRECT_PORT must differ from TOPOSYNC_STREAMING_PORT/],
     [{ TOPOSYNC_STREAMING_OPTIONS_PATH: '' }, /^TOPOSYNC_STREAMING_OPTIONS_PATH must not be empty/],
   ])('%j is refused naming the variable', (env, message) => {
-    expect(() => configFromEnv(env)).toThrow(message);
+    expect(() => fromEnv(env)).toThrow(message);
   });
 });

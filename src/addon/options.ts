@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
-import { ConfigError } from '../config/env.js';
+import { ConfigError } from '../shared/env.js';
 import type { SettingsDoc, StreamingSettings } from '../domain/settings.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;

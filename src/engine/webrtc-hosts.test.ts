@@ -11,14 +11,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cleanUpEngines, setupEngine } from '../../test/engine-env.js';
 import { engineTarget, REAL_ENGINES } from '../../test/engines.js';
-import { startHarness, type Harness } from '../../test/harness.js';
 import { startSupervisorDouble, type SupervisorDouble } from '../../test/doubles/supervisor/server.js';
 import { startRtspCamera, type RtspCamera } from '../../test/media/rtsp-camera.js';
 import { createAddon } from '../addon/index.js';
 import { parseAddonOptions } from '../addon/options.js';
 import { createLogger } from '../shared/logger.js';
 import { playbackPlan, type PlanFacts } from '../playback/plan.js';
-import { createMediaTokens } from '../playback/tokens.js';
 import { configPath } from './config.js';
 
 /** Documentation addresses: advertised only, nothing is ever sent to them. */
@@ -93,33 +91,30 @@ describe(`the engine advertises the LAN addresses for WebRTC (4b) against the ${
 
 describe('where the add-on finds the LAN addresses', () => {
   let supervisor: SupervisorDouble;
-  let harness: Harness;
   const token = 'supervisor-token-for-tests';
   beforeAll(async () => {
     supervisor = await startSupervisorDouble({ token });
-    harness = await startHarness();
   });
   afterAll(async () => {
     await supervisor.close();
-    await harness.close();
   });
   const addon = (config: Parameters<typeof createAddon>[0]) =>
-    createAddon({ supervisorToken: token, supervisorUrl: supervisor.url, ...config }, { store: harness.store, tokens: createMediaTokens({ key: randomBytes(32) }), rtspPort: () => 8554, logger: createLogger('silent') });
+    createAddon({ supervisorToken: token, supervisorUrl: supervisor.url, ...config }, { logger: createLogger('silent') }).integration.webrtcHosts!();
 
   it("add-on mode: the host's connected interfaces from Supervisor's network information, without prefixes or link-local ones", async () => {
-    const found = await addon({ mode: 'addon' }).webrtcHosts();
+    const found = await addon({ mode: 'addon' });
     expect(found).toEqual({ hosts: [LAN_V4, LAN_V6], source: 'supervisor' });
     expect(supervisor.requests.some((r) => r.method === 'GET' && r.path === '/network/info')).toBe(true);
   });
 
   it('the webrtc_hosts option wins; Supervisor silent: unknown; outside an add-on: the interfaces are the LAN', async () => {
     const options = parseAddonOptions(JSON.stringify({ webrtc_hosts: ' 192.0.2.20, ha.lan ' }), 'options.json');
-    expect(await addon({ mode: 'addon', options }).webrtcHosts()).toEqual({ hosts: ['192.0.2.20', 'ha.lan'], source: 'option' });
+    expect(await addon({ mode: 'addon', options })).toEqual({ hosts: ['192.0.2.20', 'ha.lan'], source: 'option' });
     supervisor.set({ interfaces: null });
-    expect(await addon({ mode: 'addon' }).webrtcHosts()).toEqual({ hosts: [], source: 'unknown' });
+    expect(await addon({ mode: 'addon' })).toEqual({ hosts: [], source: 'unknown' });
     supervisor.set({ interfaces: [] });
-    expect(await addon({ mode: 'addon' }).webrtcHosts()).toEqual({ hosts: [], source: 'unknown' });
-    expect(await addon({ mode: 'dev' }).webrtcHosts()).toEqual({ hosts: [], source: 'interfaces' });
+    expect(await addon({ mode: 'addon' })).toEqual({ hosts: [], source: 'unknown' });
+    expect(await addon({ mode: 'dev' })).toEqual({ hosts: [], source: 'interfaces' });
     expect(() => parseAddonOptions(JSON.stringify({ webrtc_hosts: '192.0.2.20; rm -rf /' }), 'options.json')).toThrow(/webrtc_hosts must be host names or IP addresses separated by commas/);
   });
 

@@ -1,13 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { AddonConfig } from '../../src/addon/index.js';
 import { listen, type Listening } from '../../src/addon/listeners.js';
-import { createStreamingServer, type StreamingServer } from '../../src/server.js';
+import { createAddonServer } from '../../src/addon/server.js';
+import type { StreamingServer } from '../../src/server.js';
 import { captureLogger } from '../fixtures/proc-helpers.js';
-import { freeTcpPort } from '../media/proc.js';
+import { freePort } from '../support/ports.js';
+import { makeDataDir, removeDataDir } from '../support/data-dir.js';
 
 /** Loopback stand-ins for the ingress proxy's address, for tests that must get through ingress trust. */
 export const LOOPBACK_PEERS = ['127.0.0.1', '::ffff:127.0.0.1'];
@@ -31,10 +30,11 @@ export interface AddonServer {
  * no demo, its log captured. A direct port is always opened: tests that need none pass `directPort: null`.
  */
 export async function startAddonServer(addon: AddonConfig): Promise<AddonServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'toposync-addon-'));
+  const dataDir = await makeDataDir('toposync-addon');
   const { logger, lines: logs } = captureLogger();
-  const directPort = addon.directPort === undefined ? await freeTcpPort() : addon.directPort;
-  const streaming = await createStreamingServer({
+  const directPort = addon.directPort === undefined ? await freePort() : addon.directPort;
+  const server = await createAddonServer(
+    {
     logger,
     logLevel: 'debug',
     dataDir,
@@ -42,9 +42,11 @@ export async function startAddonServer(addon: AddonConfig): Promise<AddonServer>
     go2rtcBundledPaths: [],
     demo: false,
     autoStartEngine: false,
-    addon: { ...addon, directPort },
-  });
-  const listening = await listen(streaming, { host: '127.0.0.1', port: 0 });
+    },
+    { ...addon, directPort },
+  );
+  const { streaming } = server;
+  const listening = await listen(server, { host: '127.0.0.1', port: 0 });
   return {
     streaming,
     listening,
@@ -58,7 +60,7 @@ export async function startAddonServer(addon: AddonConfig): Promise<AddonServer>
       for (const s of [listening.ingress, listening.direct]) s?.closeAllConnections();
       listening.close();
       await streaming.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     },
   };
 }

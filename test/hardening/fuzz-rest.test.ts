@@ -13,19 +13,18 @@
  */
 import fc from 'fast-check';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/shared/logger.js';
-import { createStreamingServer } from '../../src/server.js';
+import { createAddonServer } from '../../src/addon/server.js';
 import { restartChildServer, startChildServer, type ChildServer } from './child-server.js';
 import { corpusCases, mustAccept, randomCase, requiredRefusal, toSent, type Case } from './rest-cases.js';
 import { restRoutes } from './rest-routes.js';
 import { scale, seedFor, suiteTimeout } from './scale.js';
 import { resetSeed, seedServer, type Seeded } from './seed.js';
 import { clip, isErrorShape, refusedByNode, type Answer } from './wire.js';
+import { makeDataDir } from '../support/data-dir.js';
 
 const RANDOM = scale(2_000, 100_000);
 /** Requests between two checks that the process lives and answers, and a reset of the seeded state. */
@@ -39,9 +38,10 @@ afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true 
 
 describe('bad input: REST', () => {
   it('the route table names every route the composed server mounts, and nothing else', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'toposync-routes-'));
+    const dataDir = await makeDataDir('toposync-routes');
     dirs.push(dataDir);
-    const s = await createStreamingServer({ dataDir, logger: createLogger('silent'), logLevel: 'silent', autoStartEngine: false, demo: false, mediamtxBundledPaths: [], go2rtcBundledPaths: [] });
+    // Composed as main.ts composes it: the core wrapped by the add-on adapter.
+    const { streaming: s } = await createAddonServer({ dataDir, logger: createLogger('silent'), logLevel: 'silent', autoStartEngine: false, demo: false, mediamtxBundledPaths: [], go2rtcBundledPaths: [] });
     try {
       const mounted = new Set(s.app.routes.map((r) => `${r.method} ${r.path}`).filter((k) => !MIDDLEWARE.includes(k)));
       const fuzzed = new Set(restRoutes({ hls: '/h', mse: '/m', jsmpeg: '/j' }).map((r) => r.key));
@@ -56,7 +56,7 @@ describe('bad input: REST', () => {
     `every route: the hostile corpus and ${RANDOM} random requests; never a 5xx or a crash, refusals change nothing, the server starts again`,
     async () => {
       const seed = seedFor('fuzz-rest');
-      const dataDir = await mkdtemp(join(tmpdir(), 'toposync-fuzz-rest-'));
+      const dataDir = await makeDataDir('toposync-fuzz-rest');
       dirs.push(dataDir);
       let server: ChildServer = await startChildServer(dataDir);
       try {

@@ -21,9 +21,8 @@
  * `cameras[].stream_source`, each checked to be that URL and nothing else, then left out of the search.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,17 +32,21 @@ import { generatedTransmissionId } from '../../src/domain/ids.js';
 import { engineRuntimeDir } from '../../src/engine/binary.js';
 import { CLIENTS, CONTEXTS } from '../../src/playback/plan.js';
 import { secretInputDir } from '../../src/runtime/secret-input.js';
-import { createStreamingServer, type StreamingServer } from '../../src/server.js';
+import { createAddonServer } from '../../src/addon/server.js';
+import type { StreamingServer } from '../../src/server.js';
 import { sidecarRuntimeDir } from '../../src/sidecar/binary.js';
 import { LOOPBACK_PEERS } from '../addon/harness.js';
 import { DOUBLE_BIN as GO2RTC_DOUBLE } from '../doubles/go2rtc/release.js';
 import { startSupervisorDouble, type SupervisorDouble } from '../doubles/supervisor/server.js';
 import { captureLogger } from '../fixtures/proc-helpers.js';
-import { freeTcpPort, pollUntil, stopAllMediaProcesses } from '../media/proc.js';
+import { stopAllMediaProcesses } from '../media/proc.js';
+import { freePort } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { startRtspCamera, type RtspCamera } from '../media/rtsp-camera.js';
 import { MEDIAMTX_DOUBLE } from '../runtime/server-harness.js';
 import { canariesIn, sweepProcesses } from './process-table.js';
 import { scale, suiteTimeout } from './scale.js';
+import { makeDataDir, removeDataDir } from '../support/data-dir.js';
 
 const ENGINE = process.env.TOPOSYNC_STREAMING_MEDIAMTX_PATH || MEDIAMTX_DOUBLE;
 const SIDECAR = process.env.TOPOSYNC_STREAMING_GO2RTC_PATH || GO2RTC_DOUBLE;
@@ -165,11 +168,12 @@ beforeAll(async () => {
   savedSupervisorToken = process.env.SUPERVISOR_TOKEN;
   process.env.SUPERVISOR_TOKEN = C.supervisorToken;
 
-  dataDir = await mkdtemp(join(tmpdir(), 'toposync-secrets-'));
+  dataDir = await makeDataDir('toposync-secrets');
   const log = captureLogger('debug');
   logs = log.lines;
-  const directPort = await freeTcpPort();
-  streaming = await createStreamingServer({
+  const directPort = await freePort();
+  const server = await createAddonServer(
+    {
     logger: log.logger,
     logLevel: 'debug',
     dataDir,
@@ -180,9 +184,11 @@ beforeAll(async () => {
     autoStartEngine: false,
     tickMs: 200,
     cameraFrames: { fps: 5, maxWidth: 640 },
-    addon: { mode: 'addon', trustedPeers: LOOPBACK_PEERS, supervisorToken: C.supervisorToken, supervisorUrl: supervisorDouble.url, directPort },
-  });
-  listening = await listen(streaming, { host: '127.0.0.1', port: 0 });
+    },
+    { mode: 'addon', trustedPeers: LOOPBACK_PEERS, supervisorToken: C.supervisorToken, supervisorUrl: supervisorDouble.url, directPort },
+  );
+  streaming = server.streaming;
+  listening = await listen(server, { host: '127.0.0.1', port: 0 });
   ingress = `http://127.0.0.1:${(listening.ingress.address() as AddressInfo).port}`;
   direct = `http://127.0.0.1:${directPort}`;
   const tokenKey = await readFile(join(dataDir, 'secrets', 'media-token.key'));
@@ -190,7 +196,7 @@ beforeAll(async () => {
   canaries = [...Object.values(C), tokenKey.toString('base64url'), tokenKey.toString('hex'), generatedReader.toString('base64url')];
 
   // Canaries in through the API.
-  const engine = { rtsp_port: await freeTcpPort(), hls_port: await freeTcpPort(), webrtc_port: await freeTcpPort(), api_port: await freeTcpPort(), webrtc_udp_port: await freeTcpPort() };
+  const engine = { rtsp_port: await freePort(), hls_port: await freePort(), webrtc_port: await freePort(), api_port: await freePort(), webrtc_udp_port: await freePort() };
   const patched = await api('PATCH', '/api/streams/settings', { engine, mse: { enabled: true }, lan_reader: { username: READER, password: C.readerPassword }, api_token: C.apiToken });
   expect(patched.status, JSON.stringify(patched.json)).toBe(200);
   const door = await api('POST', '/api/cameras', { id: 'door', name: 'Door', sources: [{ id: 'main', url: camera.bareUrl, username: C.cameraUser, password: C.cameraPassword }] });
@@ -215,7 +221,7 @@ afterAll(async () => {
   await supervisorDouble?.close();
   await camera?.stop();
   await stopAllMediaProcesses();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (dataDir) await removeDataDir(dataDir);
 });
 
 /** `:param` values of every GET route; a route with a parameter not listed here fails the suite (add it). */
@@ -299,17 +305,17 @@ describe('secrets sweep', () => {
         // Engine and sidecar running: their configs are rendered, the engine is told the camera's URL.
         expect((await api('POST', '/api/streams/engine/start')).status).toBeLessThan(300);
         expect((await api('POST', '/api/streams/mse/start')).status).toBeLessThan(300);
-        await pollUntil('engine and sidecar running', () => streaming.engine.running() && streaming.sidecar.status().state === 'running', 20_000);
+        await waitFor('engine and sidecar running', () => streaming.engine.running() && streaming.sidecar.status().state === 'running', 20_000);
         sweepNow(`round ${round}: engine and sidecar started`);
         await streaming.runtime.tick();
         // go2rtc restarts once the stream set follows the plan; until then it answers "stream not found".
-        await pollUntil('go2rtc has the plan\'s streams', () => streaming.sidecar.status().state === 'running' && streaming.sidecar.status().streams.configured > 0 && !streaming.sidecar.status().streams.restart_pending, 20_000);
+        await waitFor('go2rtc has the plan\'s streams', () => streaming.sidecar.status().state === 'running' && streaming.sidecar.status().streams.configured > 0 && !streaming.sidecar.status().streams.restart_pending, 20_000);
 
         // HLS through the proxy: plan URL, playlists (rewritten for the browser), a segment.
         const enginePath = 'cam/door/main';
         if (!REAL_ENGINE) {
           const apiUrl = streaming.engine.status().api_url!;
-          await pollUntil('engine path synced', async () => (await fetch(`${apiUrl}/v3/config/paths/get/${enginePath}`)).status === 200, 10_000);
+          await waitFor('engine path synced', async () => (await fetch(`${apiUrl}/v3/config/paths/get/${enginePath}`)).status === 200, 10_000);
           const started = await fetch(`${apiUrl}/_double/paths/${enginePath}/hls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'testsrc' }) });
           expect(started.status).toBeLessThan(300);
         }
@@ -317,7 +323,7 @@ describe('secrets sweep', () => {
         expect(hls.available, hls.blocked_reason ?? '').toBe(true);
         let url = new URL(hls.url!, 'http://browser').toString();
         for (let hop = 0; hop < 4; hop++) {
-          const r = await pollUntil('HLS answers', async (): Promise<Awaited<ReturnType<typeof http>> | undefined> => {
+          const r = await waitFor('HLS answers', async (): Promise<Awaited<ReturnType<typeof http>> | undefined> => {
             const res = await http(ingress, 'GET', new URL(url).pathname + new URL(url).search);
             return res.status === 200 ? res : undefined;
           }, 30_000);
