@@ -3,10 +3,7 @@
  * when TOPOSYNC_STREAMING_MEDIAMTX_PATH names it, else the double), with free ports, a log sink and a
  * fetch that notes every control-API request. `cleanUpEngines()` after each test.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as v from 'valibot';
 import { streamingSettingsSchema, type StreamingSettings } from '../src/domain/settings.js';
 import { createEngineManager, type EngineManager, type EngineManagerOptions } from '../src/engine/engine.js';
@@ -14,23 +11,8 @@ import { createSupervisor } from '../src/process/supervisor.js';
 import type { Supervisor } from '../src/process/types.js';
 import { ENGINE_BINS } from './engines.js';
 import { captureLogger } from './fixtures/proc-helpers.js';
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  const port = await new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-export async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { makeDataDir, removeDataDir } from './support/data-dir.js';
+import { freePorts } from './support/ports.js';
 
 /** A TCP listener on every interface (as MediaMTX's `:port` binds), held until the test ends. */
 const held: Server[] = [];
@@ -58,12 +40,13 @@ const envs: Env[] = [];
 export const LAN_PASSWORD = 'lan-reader-Secret-77';
 
 export async function setupEngine(opts: { backoffMs?: number; allowDownload?: boolean; overrides?: Partial<EngineManagerOptions> } = {}): Promise<Env> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'engine-fixes-'));
+  const dataDir = await makeDataDir('engine-env');
   const { logger, lines: logs } = captureLogger('debug');
   const backoff = opts.backoffMs ?? 100;
   const supervisor = createSupervisor({ logger, defaults: { backoff: { initialMs: backoff, maxMs: backoff * 4 } } });
+  const [rtsp_port, hls_port, webrtc_port, webrtc_udp_port, api_port] = await freePorts(5);
   const settings = v.parse(streamingSettingsSchema, {
-    engine: { rtsp_port: await freePort(), hls_port: await freePort(), webrtc_port: await freePort(), webrtc_udp_port: await freePort(), api_port: await freePort(), allow_download: opts.allowDownload ?? false },
+    engine: { rtsp_port, hls_port, webrtc_port, webrtc_udp_port, api_port, allow_download: opts.allowDownload ?? false },
     lan_reader: { username: 'homeassistant', password: LAN_PASSWORD },
   });
   const calls: string[] = [];
@@ -93,7 +76,7 @@ export async function cleanUpEngines(): Promise<void> {
   for (const env of envs.splice(0)) {
     await env.engine.stop();
     await env.supervisor.stopAll();
-    await rm(env.dataDir, { recursive: true, force: true });
+    await removeDataDir(env.dataDir);
   }
   await Promise.all(held.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
 }

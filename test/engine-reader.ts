@@ -11,7 +11,8 @@
 import { REAL_ENGINES } from './engines.js';
 import { classifyColor, type ColorClass } from './media/frames.js';
 import { fpsFromPts, startDecoder, type DecodedFrame, type FrameDecoder } from './media/decoder.js';
-import { Changes, LOOPBACK, pollUntil, sleep } from './media/proc.js';
+import { Changes, sleep, waitFor } from './support/wait.js';
+import { LOOPBACK } from './support/ports.js';
 import { startRtspReceiver, type RtspReceiver } from './media/rtsp-receiver.js';
 
 export type EngineReader = Pick<RtspReceiver, 'url' | 'frames' | 'waitForFrames' | 'waitForColor' | 'latest' | 'size' | 'waitForSize' | 'fps' | 'stop'> & {
@@ -51,7 +52,7 @@ export async function readEnginePath(opts: { port: number; path: string }): Prom
       await changes.wait(`engine reader ${url}: waiting for ${n} frames (have ${all.length})`, () => all.length >= n, timeoutMs).catch((e: Error) => {
         throw new Error(`${e.message}\n${tail()}`);
       });
-      await pollUntil('pts of read frames', () => all.slice(0, n).every((f) => !Number.isNaN(f.pts)), 1_000).catch(() => {});
+      await waitFor('pts of read frames', () => all.slice(0, n).every((f) => !Number.isNaN(f.pts)), 1_000).catch(() => {});
       return all.slice(0, n);
     },
     async waitForColor(color: ColorClass, timeoutMs: number, from = 0) {
@@ -68,7 +69,7 @@ export async function readEnginePath(opts: { port: number; path: string }): Prom
     },
     latest: () => all[all.length - 1]?.avg,
     size: () => current?.size(),
-    waitForSize: (timeoutMs) => pollUntil(`engine reader ${url}: stream size`, () => current?.size(), timeoutMs),
+    waitForSize: (timeoutMs) => waitFor(`engine reader ${url}: stream size`, () => current?.size(), timeoutMs),
     fps: () => fpsFromPts(current?.frames() ?? []),
     wrongPaths: () => [],
     async stop() {

@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { createApp } from '../src/api/app.js';
 import { prepareDoc } from '../src/control/bootstrap.js';
 import { openSettingsStore, type SettingsStore } from '../src/store/settings-store.js';
 import { captureLogger } from './fixtures/proc-helpers.js';
+import { makeDataDir, removeDataDir } from './support/data-dir.js';
 
 export interface Harness {
   app: Hono;
@@ -20,7 +20,7 @@ export interface Harness {
 
 /** A server in-process on a fresh data directory, with its log captured. */
 export async function startHarness(): Promise<Harness> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'toposync-api-'));
+  const dataDir = await makeDataDir('toposync-api');
   const { logger, lines: logs } = captureLogger('debug');
   const store = await openSettingsStore({ dataDir, logger });
   await store.update((draft) => Object.assign(draft, prepareDoc(draft)));
@@ -49,7 +49,7 @@ export async function startHarness(): Promise<Harness> {
     },
     async close() {
       await store.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     },
   };
 }

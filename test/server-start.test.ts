@@ -1,9 +1,8 @@
 import { execa } from 'execa';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from './support/ports.js';
+import { makeDataDir } from './support/data-dir.js';
 
 const entry = ['--import', 'tsx', 'src/main.ts'];
 let dirs: string[] = [];
@@ -11,14 +10,6 @@ afterEach(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   dirs = [];
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('server entry', () => {
   it.each([
@@ -35,7 +26,7 @@ describe('server entry', () => {
   });
 
   it('starts with a data directory and port from the environment, serves the API, and stops on SIGTERM', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'toposync-start-'));
+    const dataDir = await makeDataDir('toposync-start');
     dirs.push(dataDir);
     const port = await freePort();
     const child = execa('node', entry, {

@@ -1,21 +1,13 @@
 import { execa, type ResultPromise } from 'execa';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/support/ports.js';
+import { makeDataDir, removeDataDir } from '../../test/support/data-dir.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MEDIAMTX_DOUBLE = join(ROOT, 'test/doubles/mediamtx/mediamtx');
 const CLK_TCK = 100;
-
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /**
  * CPU seconds (user + system) and RSS bytes of one process, from /proc; `childrenCpuSeconds`: what
@@ -82,7 +74,7 @@ export interface ServerProcess {
  * memory are measured apart from the benchmark's clients. `npm run build` must have run.
  */
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'toposync-bench-'));
+  const dataDir = await makeDataDir('toposync-bench');
   const port = await freePort();
   // BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server alone.
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -111,7 +103,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     async stop() {
       child.kill('SIGTERM');
       await child;
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     },
   };
 }

@@ -1,16 +1,17 @@
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeImage, meanAbsDiff, probe, startDecoder } from '../../test/media/frames.js';
-import { pollUntil, stopAllMediaProcesses } from '../../test/media/proc.js';
+import { stopAllMediaProcesses } from '../../test/media/proc.js';
+import { waitFor } from '../../test/support/wait.js';
 import { startRtspReceiver, type RtspReceiver } from '../../test/media/rtsp-receiver.js';
 import { ffmpegChildren, MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from '../../test/runtime/server-harness.js';
 import { DEMO_TRANSMISSION_ID, DEMO_WRITER_ID } from './pipeline.js';
 import { DEMO_CHILD_NAME } from './writer.js';
+import { makeDataDir } from '../../test/support/data-dir.js';
 
 /**
  * The first-run demo through the whole server on real sockets, with real FFmpeg and no MediaMTX
@@ -31,7 +32,7 @@ afterAll(async () => {
 });
 
 const tempDir = async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'toposync-demo-'));
+  const dir = await makeDataDir('toposync-demo');
   dirs.push(dir);
   return dir;
 };
@@ -95,7 +96,7 @@ describe('first-run demo stream', () => {
     // Decoded as it arrives, so two frames a second apart can be compared (no probing: a live pipe has no 5 s to spare).
     const decoder = startDecoder({ input: 'pipe:0', inputArgs: ['-f', 'mpegts'], fastProbe: true, stdin: ts, scale: { width: 160, height: 90 } }, 'demo-jsmpeg');
     try {
-      await pollUntil('demo frames selected', async () => (await demoHealth(s))?.active_writer_id === DEMO_WRITER_ID, 10_000);
+      await waitFor('demo frames selected', async () => (await demoHealth(s))?.active_writer_id === DEMO_WRITER_ID, 10_000);
       const health = await demoHealth(s);
       expect(health).toMatchObject({ active_writer_id: DEMO_WRITER_ID, selected_writer_id: DEMO_WRITER_ID, fallback_reason: null, demand: true });
       expect(health.frame_age_ms).toBeLessThan(1_000);
@@ -117,7 +118,7 @@ describe('first-run demo stream', () => {
     expect(await probe(file)).toMatchObject({ codecName: 'h264', width: 640, height: 360 });
     // The JSMpeg session is gone at once; the demo renders on for the 1 s debounce, then stops.
     expect(s.streaming.supervisor.count(DEMO_CHILD_NAME)).toBe(1);
-    await pollUntil('every FFmpeg gone', () => s.streaming.supervisor.count() === 0 && ffmpegChildren() === 0, 10_000);
+    await waitFor('every FFmpeg gone', () => s.streaming.supervisor.count() === 0 && ffmpegChildren() === 0, 10_000);
     expect(await demoHealth(s)).toMatchObject({ active_writer_id: null, demand: false });
   }, 60_000);
 
@@ -126,7 +127,7 @@ describe('first-run demo stream', () => {
     const s = server;
     receiver = await startRtspReceiver({ port: s.streaming.engine.rtspPort(), path: 'pipe/demo/video' });
     await s.request('POST', `/api/streams/transmissions/${DEMO_TRANSMISSION_ID}/demand/heartbeat`, { client: 'web' });
-    await pollUntil('demo frames selected', async () => (await demoHealth(s))?.active_writer_id === DEMO_WRITER_ID, 10_000);
+    await waitFor('demo frames selected', async () => (await demoHealth(s))?.active_writer_id === DEMO_WRITER_ID, 10_000);
     const frames = receiver.frames().length;
     await receiver.waitForFrames(frames + 5, 15_000);
     expect(await receiver.waitForSize(5_000)).toEqual({ width: 640, height: 360 });

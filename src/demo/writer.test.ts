@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { captureLogger, waitFor } from '../../test/fixtures/proc-helpers.js';
+import { captureLogger } from '../../test/fixtures/proc-helpers.js';
+import { waitFor } from '../../test/support/wait.js';
 import { decodeImage, meanAbsDiff } from '../../test/media/frames.js';
 import { streamingSettingsSchema, type SettingsDoc } from '../domain/settings.js';
 import { createSupervisor } from '../process/supervisor.js';
@@ -60,7 +61,7 @@ describe('demo writer (real FFmpeg)', () => {
     expect(health()).toBeUndefined();
 
     wanted = true;
-    await waitFor(() => writer!.frames() >= 5, 10_000, 'demo frames');
+    await waitFor('demo frames', () => writer!.frames() >= 5, 10_000);
     expect(supervisor.count(DEMO_CHILD_NAME)).toBe(1);
     const h = health()!;
     expect(h).toMatchObject({ active_writer_id: DEMO_WRITER_ID, selected_writer_id: DEMO_WRITER_ID, fallback_reason: null });
@@ -74,7 +75,7 @@ describe('demo writer (real FFmpeg)', () => {
     expect(meanAbsDiff(a.rgb, b.rgb)).toBeGreaterThan(1); // the pattern moves
 
     wanted = false; // debounce 0: stops at the next poll
-    await waitFor(() => supervisor.count() === 0 && !writer!.running(), 5_000, 'demo FFmpeg stopped');
+    await waitFor('demo FFmpeg stopped', () => supervisor.count() === 0 && !writer!.running(), 5_000);
     expect(health()).toMatchObject({ active_writer_id: null, writers: [expect.objectContaining({ id: DEMO_WRITER_ID, state: 'closed' })] });
   }, 30_000);
 
@@ -82,24 +83,24 @@ describe('demo writer (real FFmpeg)', () => {
     doc = makeDoc(30);
     start();
     wanted = true;
-    await waitFor(() => writer!.frames() > 0, 10_000, 'demo frames');
+    await waitFor('demo frames', () => writer!.frames() > 0, 10_000);
     wanted = false;
     await new Promise((r) => setTimeout(r, 300));
     expect(writer!.running()).toBe(true); // within the 30 s debounce
     doc = makeDoc(30, false);
-    await waitFor(() => supervisor.count() === 0, 5_000, 'stopped: transmission disabled');
+    await waitFor('stopped: transmission disabled', () => supervisor.count() === 0, 5_000);
 
     doc = makeDoc(30);
     wanted = true;
-    await waitFor(() => supervisor.count(DEMO_CHILD_NAME) === 1, 5_000, 'started again');
+    await waitFor('started again', () => supervisor.count(DEMO_CHILD_NAME) === 1, 5_000);
     doc = { ...doc, transmissions: [] };
-    await waitFor(() => supervisor.count() === 0, 5_000, 'stopped: transmission removed');
+    await waitFor('stopped: transmission removed', () => supervisor.count() === 0, 5_000);
   }, 30_000);
 
   it('without the font it still renders the moving pattern; close() leaves no process', async () => {
     start({ fontPath: '/nonexistent/font.ttf' });
     wanted = true;
-    await waitFor(() => writer!.frames() > 0, 10_000, 'demo frames');
+    await waitFor('demo frames', () => writer!.frames() > 0, 10_000);
     expect(log.lines.some((l) => l.includes('demo font not found'))).toBe(true);
     expect(supervisor.get(DEMO_CHILD_NAME)).toBeDefined();
     await writer!.close();

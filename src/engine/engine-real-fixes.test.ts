@@ -4,7 +4,8 @@
  * TOPOSYNC_STREAMING_MEDIAMTX_PATH names it (test/engines.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanUpEngines, holdTcp, setupEngine as setup, waitFor } from '../../test/engine-env.js';
+import { cleanUpEngines, holdTcp, setupEngine as setup } from '../../test/engine-env.js';
+import { waitFor } from '../../test/support/wait.js';
 import { engineTarget } from '../../test/engines.js';
 import { camera, plane, source } from '../reconcile/fixtures.js';
 import { reconcile } from '../reconcile/reconcile.js';

@@ -14,7 +14,8 @@ import { releasePlatform } from './binary.js';
 import { releaseAssetName } from './download.js';
 import { createEngineManager, type EngineManagerOptions } from './engine.js';
 import type { PathConf } from './path-conf.js';
-import { LAN_PASSWORD, setupEngine, waitFor, type Env } from '../../test/engine-env.js';
+import { LAN_PASSWORD, setupEngine, type Env } from '../../test/engine-env.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const CAMERA_PASSWORD = 'cam-Pa55word-xyz';
 const PLATFORM = (() => {

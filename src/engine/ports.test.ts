@@ -1,7 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { portFree, resolvePorts, type PortName } from './ports.js';
+import { portFree } from '../managed/port-probe.js';
+import { resolvePorts, type PortName } from './ports.js';
+import { freePort as freeTcp, freeUdpPort } from '../../test/support/ports.js';
 
 const held: (Server | Socket)[] = [];
 afterEach(async () => {
@@ -22,19 +24,8 @@ function holdUdp(): Promise<number> {
     s.bind(0, '0.0.0.0', () => resolve(s.address().port));
   });
 }
-/** Ports the OS just had free (released again), as preferred ports nobody holds. */
-async function freeTcp(): Promise<number> {
-  const s = createServer();
-  const port = await new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-async function freeUdp(): Promise<number> {
-  const s = createSocket('udp4');
-  const port = await new Promise<number>((r) => s.bind(0, '0.0.0.0', () => r(s.address().port)));
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+/** Preferred ports nobody holds; UDP free on every interface, as the engine binds it. */
+const freeUdp = () => freeUdpPort('0.0.0.0');
 
 describe('engine ports', () => {
   it('keeps every preferred port that is free (changed: false)', async () => {

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
@@ -16,19 +15,13 @@ import { ENGINE_BINS, mediamtxReleaseTarball } from '../../test/engines.js';
 import { releasePlatform } from './binary.js';
 import { releaseAssetName } from './download.js';
 import { createEngineManager, type EngineManager, type EngineManagerOptions } from './engine.js';
+import { freePort } from '../../test/support/ports.js';
 
 const PLATFORM = (() => {
   const p = releasePlatform();
   return 'platform' in p ? p.platform : 'linux_amd64';
 })();
 const ASSET = releaseAssetName(PLATFORM);
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  const port = await new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

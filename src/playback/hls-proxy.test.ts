@@ -5,11 +5,9 @@
  */
 import { serve } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { execa } from 'execa';
@@ -29,13 +27,8 @@ import type { Supervisor } from '../process/types.js';
 import type { PlannedOutput } from '../runtime/path-plan.js';
 import { createHlsProxy, type HlsProxy, type HlsProbeReport } from './hls-proxy.js';
 import { createMediaTokens, type MediaScope } from './tokens.js';
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  const port = await new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freePort } from '../../test/support/ports.js';
+import { makeDataDir, removeDataDir } from '../../test/support/data-dir.js';
 
 const output = (id: string, path: string, enable_hls = true): Output => ({
   id,
@@ -94,7 +87,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
   const clearLog = () => fetch(`${api}/_double/hls/requests`, { method: 'DELETE' });
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'hls-proxy-'));
+    dataDir = await makeDataDir('hls-proxy');
     const logger = createLogger('warn', new Writable({ write: (_c, _e, done) => done() }));
     supervisor = createSupervisor({ logger });
     const settings = v.parse(streamingSettingsSchema, {
@@ -122,7 +115,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     await new Promise((r) => http?.close(r));
     await engine?.stop();
     await supervisor?.stopAll();
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir(dataDir);
   });
 
   it('plays end to end: playlist → variant playlist → init segment + segment (Low-Latency HLS), all relative under the prefix; they decode as H.264', async () => {
@@ -307,7 +300,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
   it('keeps a bounded session cache', async () => {
     const small = createHlsProxy({ tokens, engine, outputs: () => outputs, maxSessions: 2 });
     for (let i = 0; i < 3; i++) {
-      const res = await small.serve({ target: { path: FRONT, file: 'index.m3u8' }, query: new URLSearchParams({ media_token: tokens.issue(scope(), 60_000 + i * 1000) }), range: null });
+      const res = await small.serve({ target: { path: FRONT, file: 'index.m3u8' }, token: tokens.issue(scope(), 60_000 + i * 1000), range: null });
       expect(res.status).toBe(200);
       await res.text();
     }
@@ -316,7 +309,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
 
   it('answers 502 when the engine runs but its HLS listener does not answer', async () => {
     const dead = createHlsProxy({ tokens, engine: { internalHttpBase: () => `http://127.0.0.1:${1}`, status: () => engine.status() }, outputs: () => outputs });
-    const err = await dead.serve({ target: { path: FRONT, file: 'index.m3u8' }, query: new URLSearchParams({ media_token: tokens.issue(scope()) }), range: null }).catch((e: unknown) => e);
+    const err = await dead.serve({ target: { path: FRONT, file: 'index.m3u8' }, token: tokens.issue(scope()), range: null }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).status).toBe(502);
     expect((err as ApiError).code).toBe('hls_upstream_unreachable');

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as v from 'valibot';
@@ -16,28 +15,17 @@ import { createGo2rtcManager, type Go2rtcManager } from '../sidecar/manager.js';
 import { fragmentStartsWithKeyframe, listBoxes, trexDefaultFlags } from '../../test/doubles/go2rtc/fmp4.js';
 import { DOUBLE_BIN } from '../../test/doubles/go2rtc/release.js';
 import type { LoggedRequest, SessionInfo, Violation } from '../../test/doubles/go2rtc/server.js';
-import { CLOSE_NO_REQUEST, CLOSE_SIDECAR_UNAVAILABLE, CLOSE_UNKNOWN_PATH, CLOSE_UPSTREAM_CLOSED, CLOSE_VIEWER_TOO_SLOW, createMseRelay, type MseRelay, type MseRelayOptions, type MseViewerStats } from './mse-relay.js';
+import { mseUpgradeRoute } from '../api/ws/media.js';
+import { createUpgradeRouter } from '../api/ws/router.js';
+import { createMseRelay } from './mse-relay.js';
+import { CLOSE_NO_REQUEST, CLOSE_SIDECAR_UNAVAILABLE, CLOSE_UNKNOWN_PATH, CLOSE_UPSTREAM_CLOSED, CLOSE_VIEWER_TOO_SLOW, type MseRelay, type MseRelayOptions, type MseViewerStats } from './mse-relay-types.js';
 import { createMediaTokens, type MediaScope } from './tokens.js';
 import { captureLogger } from '../../test/fixtures/proc-helpers.js';
+import { freePort } from '../../test/support/ports.js';
+import { waitFor } from '../../test/support/wait.js';
+import { makeDataDir, removeDataDir } from '../../test/support/data-dir.js';
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  const port = await new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const KEY = randomBytes(32);
 const tokens = createMediaTokens({ key: KEY });
@@ -61,7 +49,7 @@ interface Env {
 }
 
 async function setup(relayOptions: Partial<MseRelayOptions> = {}): Promise<Env> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'mse-relay-'));
+  const dataDir = await makeDataDir('mse-relay');
   const { logger, lines: logs } = captureLogger('debug');
   const supervisor = createSupervisor({ logger });
   const settings = v.parse(streamingSettingsSchema, {});
@@ -71,7 +59,6 @@ async function setup(relayOptions: Partial<MseRelayOptions> = {}): Promise<Env> 
   expect((await sidecar.start()).state).toBe('running');
   const demand = new Map<string, number>();
   const relay = createMseRelay({
-    tokens,
     sidecar,
     logger,
     lookup: (path) => OUTPUTS.find((o) => o.path === path) ?? null,
@@ -85,8 +72,9 @@ async function setup(relayOptions: Partial<MseRelayOptions> = {}): Promise<Env> 
     res.writeHead(404);
     res.end();
   });
+  const router = createUpgradeRouter({ routes: [mseUpgradeRoute({ relay, tokens })], logger });
   server.on('upgrade', (req, socket, head) => {
-    if (!relay.handleUpgrade(req, socket, head)) socket.destroy();
+    if (!router.handle(req, socket, head)) socket.destroy();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return { dataDir, supervisor, sidecar, relay, server, base: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, demand, logs, rtsp };
@@ -214,7 +202,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
 
     // Real media: FFmpeg decodes what the browser got; the first frame is a keyframe and the
     // announced codec string is the stream's profile and level.
-    const dir = await mkdtemp(join(tmpdir(), 'mse-media-'));
+    const dir = await makeDataDir('mse-media');
     try {
       const file = join(dir, 'got.mp4');
       await writeFile(file, Buffer.concat([init, ...fragments]));
@@ -225,7 +213,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
       expect(probe.frames.length).toBe(fragments.length);
       expect(probe.frames[0]?.key_frame).toBe(1);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removeDataDir(dir);
     }
 
     // What go2rtc saw: no Origin (its origin check would refuse a foreign one), no browser header,

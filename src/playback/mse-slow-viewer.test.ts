@@ -11,10 +11,9 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { connect as connectNet, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as v from 'valibot';
@@ -24,11 +23,17 @@ import { createLogger } from '../shared/logger.js';
 import { createSupervisor } from '../process/supervisor.js';
 import { createGo2rtcManager, type Go2rtcManager } from '../sidecar/manager.js';
 import { ENGINE_BINS, engineTarget, REAL_ENGINES } from '../../test/engines.js';
-import { freeTcpPort, pollUntil, stopAllMediaProcesses } from '../../test/media/proc.js';
+import { stopAllMediaProcesses } from '../../test/media/proc.js';
+import { freePort } from '../../test/support/ports.js';
+import { waitFor } from '../../test/support/wait.js';
 import { startRtspCamera, type RtspCamera } from '../../test/media/rtsp-camera.js';
 import { fragmentKind, parseInit } from './fmp4.js';
-import { createMseRelay, type MseRelay } from './mse-relay.js';
+import { mseUpgradeRoute } from '../api/ws/media.js';
+import { createUpgradeRouter } from '../api/ws/router.js';
+import { createMseRelay } from './mse-relay.js';
+import type { MseRelay } from './mse-relay-types.js';
 import { createMediaTokens, type MediaScope } from './tokens.js';
+import { makeDataDir, removeDataDir } from '../../test/support/data-dir.js';
 
 const run = promisify(execFile);
 const tokens = createMediaTokens({ key: randomBytes(32) });
@@ -42,20 +47,21 @@ let dataDir: string;
 const supervisor = createSupervisor({ logger: createLogger('silent') });
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'mse-slow-'));
+  dataDir = await makeDataDir('mse-slow');
   // Busy pictures at a high bitrate: the viewer falls behind within a second of not reading.
   camera = await startRtspCamera({ path: `/${SCOPE.path}`, pattern: 'snow', width: 640, height: 360, fps: 25, gop: 25, bitrateKbps: 12000 });
   const logger = createLogger('silent');
   const settings = v.parse(streamingSettingsSchema, {});
-  sidecar = createGo2rtcManager({ supervisor, logger, dataDir, settings: () => settings, rtspPort: () => camera.port, logLevel: 'info', go2rtcPath: ENGINE_BINS.go2rtc, bundledPaths: [], apiPort: await freeTcpPort() });
+  sidecar = createGo2rtcManager({ supervisor, logger, dataDir, settings: () => settings, rtspPort: () => camera.port, logLevel: 'info', go2rtcPath: ENGINE_BINS.go2rtc, bundledPaths: [], apiPort: await freePort() });
   await sidecar.syncStreams([SCOPE.path]);
   expect((await sidecar.start()).state).toBe('running');
   // The double makes its own pictures (it never dials the camera): as heavy as the camera's.
   if (!REAL_ENGINES.go2rtc) await fetch(`${sidecar.status().api_url}/_double/media`, { method: 'POST', body: JSON.stringify({ lossless: true, width: 640, height: 360, fps: 25, gop: 25 }) });
-  relay = createMseRelay({ tokens, sidecar, logger, lookup: (p) => (p === SCOPE.path ? SCOPE : null), highWaterBytes: 256 * 1024, lowWaterBytes: 64 * 1024, maxBufferedBytes: 8 * 1024 * 1024, stallTimeoutMs: 60_000 });
+  relay = createMseRelay({ sidecar, logger, lookup: (p) => (p === SCOPE.path ? SCOPE : null), highWaterBytes: 256 * 1024, lowWaterBytes: 64 * 1024, maxBufferedBytes: 8 * 1024 * 1024, stallTimeoutMs: 60_000 });
   server = createServer((_req, res) => res.writeHead(404).end());
+  const router = createUpgradeRouter({ routes: [mseUpgradeRoute({ relay, tokens })], logger });
   server.on('upgrade', (req, socket, head) => {
-    if (!relay.handleUpgrade(req, socket, head)) socket.destroy();
+    if (!router.handle(req, socket, head)) socket.destroy();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
 }, 60_000);
@@ -68,7 +74,7 @@ afterAll(async () => {
   await supervisor.stopAll();
   await camera?.stop();
   stopAllMediaProcesses();
-  await rm(dataDir, { recursive: true, force: true });
+  await removeDataDir(dataDir);
 });
 
 /** Track, decode time and duration of a single-sample fragment (go2rtc writes one sample per fragment). */
@@ -192,16 +198,16 @@ describe(`a slow MSE viewer (${engineTarget('go2rtc')})`, () => {
     const spanS = ((times.at(-1)?.dts ?? 0) - (times[0]?.dts ?? 0)) / timescale;
     console.info(JSON.stringify({ target: engineTarget('go2rtc'), fragments: fragments.length, gaps: afterGap.length, span_s: spanS }));
     expect(spanS).toBeGreaterThan(25);
-    await pollUntil('the relay closed the viewer', () => relay.stats().recently_closed.length === 1, 10_000);
+    await waitFor('the relay closed the viewer', () => relay.stats().recently_closed.length === 1, 10_000);
     expect(relay.stats().recently_closed[0]?.skips).toBeGreaterThanOrEqual(1); // it really fell behind
-    const dir = await mkdtemp(join(tmpdir(), 'mse-slow-media-'));
+    const dir = await makeDataDir('mse-slow-media');
     try {
       const file = join(dir, 'got.mp4');
       await writeFile(file, Buffer.concat([init, ...fragments]));
       const { stderr } = await run('ffmpeg', ['-hide_banner', '-v', 'error', '-i', file, '-f', 'null', '-']);
       expect(stderr.trim().split('\n').filter(Boolean).slice(0, 5)).toEqual([]);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removeDataDir(dir);
     }
     expect(afterGap.filter((k) => k !== 'key')).toEqual([]);
   }, 90_000);

@@ -1,8 +1,8 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMediaTokens, loadOrCreateTokenKey, type MediaScope } from './tokens.js';
+import { makeDataDir, removeDataDir } from '../../test/support/data-dir.js';
 
 const key = Buffer.alloc(32, 7);
 const scope: MediaScope = { transmission_id: 'tx1', output_id: 'default', path: 'cam/front/main', transport: 'hls' };
@@ -132,7 +132,7 @@ describe('media tokens', () => {
   });
 
   it('the key is generated once, kept with mode 0600, and reused', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tokens-'));
+    const dir = await makeDataDir('tokens');
     try {
       const a = await loadOrCreateTokenKey(dir);
       const b = await loadOrCreateTokenKey(dir);
@@ -140,7 +140,7 @@ describe('media tokens', () => {
       expect(a.length).toBe(32);
       expect((await stat(join(dir, 'secrets', 'media-token.key'))).mode & 0o777).toBe(0o600);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removeDataDir(dir);
     }
   });
 });

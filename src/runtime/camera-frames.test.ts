@@ -1,19 +1,20 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureLogger } from '../../test/fixtures/proc-helpers.js';
 import { canariesIn } from '../../test/hardening/process-table.js';
 import { scale, seedFor } from '../../test/hardening/scale.js';
-import { pollUntil, stopAllMediaProcesses } from '../../test/media/proc.js';
+import { stopAllMediaProcesses } from '../../test/media/proc.js';
+import { waitFor } from '../../test/support/wait.js';
 import { startRtspCamera } from '../../test/media/rtsp-camera.js';
 import { createSupervisor } from '../process/supervisor.js';
 import { createCameraFrames } from './camera-frames.js';
 import { cameraUrlWithCredentials, type CameraSourceRead } from './path-plan.js';
 import { secretInputDir } from './secret-input.js';
 import { createRuntimeRegistry } from './transmission-state.js';
+import { makeDataDir, removeDataDir } from '../../test/support/data-dir.js';
 
 afterAll(stopAllMediaProcesses);
 
@@ -26,7 +27,7 @@ const password = fc
 
 describe('frame decoder reading the camera itself', () => {
   it("any password reaches the camera through a 0600 file, never the decoder's argv or environment; the file goes with the decoder (property, real camera)", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'camera-frames-'));
+    const dataDir = await makeDataDir('camera-frames');
     const dir = secretInputDir(dataDir);
     // What a run killed before cleaning up left behind: removed on first use.
     await mkdir(dir, { recursive: true, mode: 0o755 });
@@ -48,7 +49,7 @@ describe('frame decoder reading the camera itself', () => {
           const read: CameraSourceRead = { camera_id: 'door', source_id: 'main', path: 'cam/door/main', url, transmission_ids: ['tx'] };
           try {
             await frames.ensure(read, read.url);
-            await pollUntil('a decoded frame', () => frames.frames(read.path) > 0, 20_000);
+            await waitFor('a decoded frame', () => frames.frames(read.path) > 0, 20_000);
             expect(registry.get('tx')?.frame(Date.now()).jpeg?.subarray(0, 2).toString('hex')).toBe('ffd8');
 
             const files = await readdir(dir);
@@ -75,12 +76,12 @@ describe('frame decoder reading the camera itself', () => {
     } finally {
       await frames.stopAll();
       await supervisor.stopAll();
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     }
   }, 180_000);
 
   it("a refused password: FFmpeg names the file's URL in its error, and the log and status hold it without credentials", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'camera-frames-'));
+    const dataDir = await makeDataDir('camera-frames');
     const log = captureLogger();
     const supervisor = createSupervisor({ logger: log.logger });
     const registry = createRuntimeRegistry({ stickyWindowMs: 0, staleAfterMs: 5_000 });
@@ -90,7 +91,7 @@ describe('frame decoder reading the camera itself', () => {
     const read: CameraSourceRead = { camera_id: 'door', source_id: 'main', path: 'cam/door/main', url: `rtsp://viewer:${encodeURIComponent(wrong)}@127.0.0.1:${camera.port}/cam`, transmission_ids: ['tx'] };
     try {
       await frames.ensure(read, read.url);
-      const line = await pollUntil('the error naming the URL', () => log.lines.find((l) => l.includes('Impossible to open')), 20_000);
+      const line = await waitFor('the error naming the URL', () => log.lines.find((l) => l.includes('Impossible to open')), 20_000);
       expect(line).toContain(`'rtsp://[redacted]@127.0.0.1:${camera.port}/cam'`);
       expect(log.lines.filter((l) => l.includes(MARK))).toEqual([]);
       expect(JSON.stringify(frames.status(read.path))).not.toContain(MARK);
@@ -98,7 +99,7 @@ describe('frame decoder reading the camera itself', () => {
       await frames.stopAll();
       await supervisor.stopAll();
       await camera.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     }
   }, 60_000);
 });

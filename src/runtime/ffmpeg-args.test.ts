@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scale, seedFor } from '../../test/hardening/scale.js';
 import { cameraFfconcat, ffconcatQuote, frameDecoderArgs, generatedFramesArgs, transcodeArgs, videoFilter, writerPublisherArgs } from './ffmpeg-args.js';
+import { makeDataDir, removeDataDir } from '../../test/support/data-dir.js';
 
 const run = promisify(execFile);
 
@@ -84,7 +84,7 @@ describe('ffconcat', () => {
   // Round trip through FFmpeg's own parser: a file named by the arbitrary string is found only if the
   // quoting is right (`file:` keeps the concat demuxer from resolving the name as a relative URL).
   it('FFmpeg reads back any quoted name (property, real ffprobe)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ffconcat-'));
+    const dir = await makeDataDir('ffconcat');
     try {
       const picture = join(dir, 'picture.jpg');
       await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=red:size=16x16', '-frames:v', '1', picture]);
@@ -109,7 +109,7 @@ describe('ffconcat', () => {
       );
       console.info(`[ffconcat] ${runs} names read back by ffprobe`);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removeDataDir(dir);
     }
   }, 120_000);
 });

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { captureLogger, waitFor } from '../../test/fixtures/proc-helpers.js';
+import { captureLogger } from '../../test/fixtures/proc-helpers.js';
+import { waitFor } from '../../test/support/wait.js';
 import { solidJpeg } from '../../test/media/frames.js';
 import { stopAllMediaProcesses } from '../../test/media/proc.js';
 import { startRtspReceiver, type RtspReceiver } from '../../test/media/rtsp-receiver.js';
@@ -41,14 +42,14 @@ describe('a publisher killed from outside', () => {
       // Publishing: the receiver decodes frames from this process.
       await receiver.waitUntilListening(10_000).catch(() => undefined);
       const from = receiver.frames().length;
-      await waitFor(() => receiver!.frames().length > from + 2 && handle.status().state === 'running', 20_000, `frames before kill ${i + 1}`);
+      await waitFor(`frames before kill ${i + 1}`, () => receiver!.frames().length > from + 2 && handle.status().state === 'running', 20_000);
       const exits = scheduled.length;
       process.kill(handle.status().pid!, 'SIGKILL');
-      await waitFor(() => scheduled.length > exits, 5_000, `exit ${i + 1}`);
+      await waitFor(`exit ${i + 1}`, () => scheduled.length > exits, 5_000);
     }
     await receiver.waitUntilListening(10_000).catch(() => undefined);
     const from = receiver.frames().length;
-    await waitFor(() => receiver!.frames().length > from + 2, 20_000, 'frames after the last kill');
+    await waitFor('frames after the last kill', () => receiver!.frames().length > from + 2, 20_000);
 
     // What the supervisor logged and reports: never more than the media cap (was 0.5, 1, 2, 4, 8 s).
     const logged = log.records().filter((r) => r.child === `publisher:${PATH}` && r.msg === 'restarting after backoff').map((r) => r.delay_ms as number);

@@ -1,5 +1,4 @@
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
@@ -13,33 +12,18 @@ import { sha256hex, startReleaseServer, type ReleaseServer } from '../../test/do
 import type { Violation } from '../../test/doubles/go2rtc/server.js';
 import { ENGINE_BINS, REAL_ENGINES, engineTarget, go2rtcReleaseAsset } from '../../test/engines.js';
 import { mseRoutes } from '../api/routes/mse.js';
-import { cachedGo2rtcPath, go2rtcPlatform, resolveGo2rtcBinary } from './binary.js';
+import { cachedGo2rtcPath, go2rtcPlatform, isTestedGo2rtcVersion, resolveGo2rtcBinary } from './binary.js';
 import { go2rtcAssetName } from './download.js';
-import { createGo2rtcManager, isTestedGo2rtcVersion, type Go2rtcManager, type Go2rtcManagerOptions } from './manager.js';
+import { createGo2rtcManager, type Go2rtcManager, type Go2rtcManagerOptions } from './manager.js';
 import { GO2RTC_SHA256 } from './pins.js';
 import { captureLogger } from '../../test/fixtures/proc-helpers.js';
+import { freePort } from '../../test/support/ports.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const PLATFORM = (() => {
   const p = go2rtcPlatform();
   return 'platform' in p ? p.platform : 'linux_amd64';
 })();
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  const port = await new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Env {
   dataDir: string;

@@ -1,10 +1,10 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readYaml, ROOT } from './helpers.js';
+import { freePort } from '../support/ports.js';
 
 const SERVICE = join(ROOT, 'rootfs/etc/s6-overlay/s6-rc.d/toposync-streaming');
 const RUN = join(SERVICE, 'run');
@@ -42,14 +42,6 @@ function viaShebang(file: string): string[] {
   const { interpreter, args } = shebang(file);
   expect(interpreter).toMatch(/^\/(?:command|usr\/bin)\/with-contenv$/);
   return [join(withContenv, 'with-contenv'), ...args, file];
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 /** A fake add-on data folder: /data/options.json as Supervisor writes it, from config.yaml's defaults. */

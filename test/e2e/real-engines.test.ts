@@ -16,8 +16,7 @@
  * the doubles the browser still plays HLS (FFmpeg-made, on the camera's path) and MSE.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { stringify } from 'yaml';
@@ -27,9 +26,12 @@ import { blankPageAt, webrtcFirstFrameMs, webrtcFramesDecoded } from '../../benc
 import { ARTIFACTS } from '../browser/browser.js';
 import { readVideo, rigAround, type Rig } from '../browser/rig.js';
 import { ENGINE_BINS, engineTarget, REAL_ENGINES } from '../engines.js';
-import { FFMPEG, FFPROBE, freeTcpPort, pollUntil, runToBuffer, sleep, spawnMedia, stopAllMediaProcesses, type MediaProcess } from '../media/proc.js';
+import { FFMPEG, FFPROBE, runToBuffer, spawnMedia, stopAllMediaProcesses, type MediaProcess } from '../media/proc.js';
+import { freePort } from '../support/ports.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { startRtspCamera, type RtspCamera } from '../media/rtsp-camera.js';
 import { ffmpegChildren, startLiveServer, type LiveServer } from '../runtime/server-harness.js';
+import { makeDataDir, removeDataDir } from '../support/data-dir.js';
 
 const REAL = REAL_ENGINES.mediamtx && REAL_ENGINES.go2rtc;
 const READER = 'viewer';
@@ -79,7 +81,7 @@ describe(`one camera watched on every transport at once (${engineTarget('mediamt
     const panel = name !== 'webrtc';
     const a = await v.frames();
     const t = panel ? (await readVideo(v.page, tile(cameraTx))).time : null;
-    await pollUntil(`${name}: video advances`, async () => {
+    await waitFor(`${name}: video advances`, async () => {
       if ((await v.frames()) <= a + 5) return false;
       return t === null || (await readVideo(v.page, tile(cameraTx))).time > t + 0.5;
     }, MEDIA_WAIT_MS, { intervalMs: 250 });
@@ -104,7 +106,7 @@ describe(`one camera watched on every transport at once (${engineTarget('mediamt
     if (!REAL_ENGINES.mediamtx) {
       // The double pulls no camera: it serves FFmpeg-made HLS on the camera's path instead.
       const doubleApi = server.streaming.engine.status().api_url!;
-      await pollUntil('path known to the double', async () => (await fetch(`${doubleApi}/v3/config/paths/get/${cameraPath}`)).ok, 10_000);
+      await waitFor('path known to the double', async () => (await fetch(`${doubleApi}/v3/config/paths/get/${cameraPath}`)).ok, 10_000);
       const res = await fetch(`${doubleApi}/_double/paths/${cameraPath}/hls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'testsrc', size: '640x360', fps: 15 }) });
       expect(res.status).toBeLessThan(300);
     }
@@ -177,17 +179,17 @@ describe(`one camera watched on every transport at once (${engineTarget('mediamt
   }, 90_000);
 
   it.runIf(REAL)('a separate go2rtc pulls the restream as Home Assistant Core\'s built-in go2rtc does for a Generic Camera, and gets video (real MediaMTX and real go2rtc only: the go2rtc double makes its own media)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ha-go2rtc-'));
-    const port = await freeTcpPort();
+    const dir = await makeDataDir('ha-go2rtc');
+    const port = await freePort();
     // Its own config and ports: the API on loopback, every other listener off.
     await writeFile(join(dir, 'go2rtc.yaml'), stringify({ api: { listen: `127.0.0.1:${port}` }, rtsp: { listen: '' }, webrtc: { listen: '' }, srtp: { listen: '' }, log: { level: 'info' } }));
     const ha = spawnMedia('ha-go2rtc', ENGINE_BINS.go2rtc, ['-config', join(dir, 'go2rtc.yaml')]);
     closers.push(async () => {
       await ha.stop();
-      await rm(dir, { recursive: true, force: true });
+      await removeDataDir(dir);
     });
     const haApi = `http://127.0.0.1:${port}`;
-    await pollUntil('HA go2rtc API', async () => (await fetch(`${haApi}/api`).catch(() => null))?.ok, 20_000, { abort: () => (ha.hasExited() ? ha.stderrTail() : undefined) });
+    await waitFor('HA go2rtc API', async () => (await fetch(`${haApi}/api`).catch(() => null))?.ok, 20_000, { abort: () => (ha.hasExited() ? ha.stderrTail() : undefined) });
     // What HA Core does for a Generic Camera: PUT /api/streams?name=<entity>&src=<stream source>.
     const name = 'camera.front_door';
     const put = await fetch(`${haApi}/api/streams?name=${encodeURIComponent(name)}&src=${encodeURIComponent(restreamUrl(cameraPath))}`, { method: 'PUT' });
@@ -200,7 +202,7 @@ describe(`one camera watched on every transport at once (${engineTarget('mediamt
       if (binary && data.includes(Buffer.from('moof'))) fragments++;
     });
     closers.unshift(async () => void ws.close());
-    await pollUntil('fMP4 fragments from HA\'s go2rtc', () => fragments >= 3, MEDIA_WAIT_MS);
+    await waitFor('fMP4 fragments from HA\'s go2rtc', () => fragments >= 3, MEDIA_WAIT_MS);
     const streams = (await (await fetch(`${haApi}/api/streams`)).json()) as Record<string, { producers?: { url?: string; medias?: string[] }[] }>;
     const producer = streams[name]?.producers?.[0];
     expect(producer?.medias?.join(' ')).toMatch(/video, recvonly, H264/);
@@ -222,7 +224,7 @@ describe(`one camera watched on every transport at once (${engineTarget('mediamt
       clearInterval(feed);
       writer.close();
     });
-    const probe = await pollUntil('the writer\'s frames out of the engine', async () => {
+    const probe = await waitFor('the writer\'s frames out of the engine', async () => {
       const r = await runToBuffer(FFPROBE, ['-v', 'error', '-rtsp_transport', 'tcp', '-count_frames', '-read_intervals', '%+#5', '-select_streams', 'v', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'csv=p=0', restreamUrl('manual/overlay')], { timeoutMs: 20_000 });
       return r.stdout.toString().trim() || undefined;
     }, MEDIA_WAIT_MS, { intervalMs: 1000 });
@@ -247,7 +249,7 @@ describe(`one camera watched on every transport at once (${engineTarget('mediamt
     const left = performance.now();
     let cameraGoneMs: number | null = null;
     let ffmpegGoneMs: number | null = null;
-    await pollUntil('no FFmpeg and no camera connection (issue 11, point 4g: reader lifetimes)', () => {
+    await waitFor('no FFmpeg and no camera connection (issue 11, point 4g: reader lifetimes)', () => {
       const t = performance.now() - left;
       if (cameraGoneMs === null && camera.activeConnections() === 0) cameraGoneMs = t;
       if (ffmpegGoneMs === null && ffmpegChildren() === 0) ffmpegGoneMs = t;
@@ -287,7 +289,7 @@ describe(`one camera watched on every transport at once (${engineTarget('mediamt
     // Audio is a rendition of its own (EXT-X-MEDIA), as MediaMTX's muxer lays it out.
     const rendition = /#EXT-X-MEDIA:[^\n]*URI="([^"]+)"/.exec(multivariant)?.[1];
     expect(rendition, `HLS (issue 11, point 4a): no audio rendition for the Opus track in\n${multivariant}`).toBeDefined();
-    const decode = (playlistUrl: URL) => pollUntil(`an HLS segment of the H.265 camera (${playlistUrl.pathname})`, async () => {
+    const decode = (playlistUrl: URL) => waitFor(`an HLS segment of the H.265 camera (${playlistUrl.pathname})`, async () => {
       const playlist = await (await get(playlistUrl)).text();
       const segments = uris(playlist);
       if (segments.length === 0) return undefined;

@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../src/shared/logger.js';
 import { openSettingsStore } from '../../src/store/settings-store.js';
 import { ENGINE_BINS } from '../engines.js';
-import { freeTcpPort, onLines, pollUntil } from '../media/proc.js';
+import { onLines } from '../media/proc.js';
+import { freePort } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { send, type Answer, type Sent } from './wire.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -53,7 +55,7 @@ export interface ChildServer {
  */
 async function preferFreeEnginePorts(dataDir: string): Promise<void> {
   const store = await openSettingsStore({ dataDir, logger: createLogger('silent') });
-  const [rtsp_port, hls_port, webrtc_port, webrtc_udp_port, api_port] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
+  const [rtsp_port, hls_port, webrtc_port, webrtc_udp_port, api_port] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   await store.update((draft) => {
     draft.streaming.engine = { ...draft.streaming.engine, rtsp_port, hls_port, webrtc_port, webrtc_udp_port, api_port };
   });
@@ -62,9 +64,9 @@ async function preferFreeEnginePorts(dataDir: string): Promise<void> {
 
 export async function startChildServer(dataDir: string): Promise<ChildServer> {
   if (!existsSync(join(dataDir, 'settings.json'))) await preferFreeEnginePorts(dataDir);
-  const port = await freeTcpPort();
-  let directPort = await freeTcpPort();
-  while (directPort === port) directPort = await freeTcpPort();
+  const port = await freePort();
+  let directPort = await freePort();
+  while (directPort === port) directPort = await freePort();
   const env: Record<string, string | undefined> = {
     ...process.env,
     TOPOSYNC_STREAMING_PORT: String(port),
@@ -106,7 +108,7 @@ export async function startChildServer(dataDir: string): Promise<ChildServer> {
       `stderr:\n${stderr.slice(-3000) || '(empty)'}`,
     ].join('\n');
 
-  await pollUntil(
+  await waitFor(
     'the server answers GET /api/streams/settings',
     async () => (await send(port, { method: 'GET', target: '/api/streams/settings' }, 5_000).catch(() => null))?.status === 200,
     90_000,

@@ -14,7 +14,8 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createLogger } from '../../src/shared/logger.js';
-import { FFMPEG, pollUntil, runToBuffer } from '../media/proc.js';
+import { FFMPEG, runToBuffer } from '../media/proc.js';
+import { waitFor } from '../support/wait.js';
 import { startLiveServer, type LiveServer } from '../runtime/server-harness.js';
 import { ENGINES } from './child-server.js';
 import { descendants, heapAfterGcMb, openFds } from './resources.js';
@@ -61,7 +62,7 @@ beforeAll(async () => {
   txId = created.json.id;
   jpeg = (await runToBuffer(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=320x180', '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'], { timeoutMs: 20_000 })).stdout;
   // go2rtc is restarted with the new stream within a second or two.
-  await pollUntil(
+  await waitFor(
     'go2rtc serves the stream and the plan offers MSE and JSMpeg',
     async () => {
       const st = server.streaming.sidecar.status();
@@ -191,7 +192,7 @@ const services = () => [server.streaming.engine.status().pid, server.streaming.s
 /** Waits until no session's process is left (the engine and sidecar run on), then measures. */
 async function settled(baseline: Snapshot | null): Promise<Snapshot> {
   try {
-    await pollUntil(
+    await waitFor(
       'sessions, encoders and publishers gone',
       () => {
         const s = snapshot();
@@ -224,7 +225,7 @@ describe('churn', () => {
       await churn(COUNTS.writers, CONCURRENCY, writerSession);
       const settledAfter = await settled(before);
       // Closed sockets stay referenced a few seconds by their close-grace timers (MSE relay, ws): wait those out, a leak never shrinks.
-      const heapAfter = await pollUntil('the heap back within bounds', () => {
+      const heapAfter = await waitFor('the heap back within bounds', () => {
         const mb = heapAfterGcMb();
         return mb - before.heapMb < HEAP_MB ? mb : undefined;
       }, 30_000, { intervalMs: 1000 }).catch(() => heapAfterGcMb());

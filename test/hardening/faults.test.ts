@@ -21,7 +21,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { generatedTransmissionId } from '../../src/domain/ids.js';
 import { DOUBLE_BIN as GO2RTC_DOUBLE } from '../doubles/go2rtc/release.js';
-import { pollUntil, stopAllMediaProcesses } from '../media/proc.js';
+import { stopAllMediaProcesses } from '../media/proc.js';
+import { waitFor } from '../support/wait.js';
 import { startRtspCamera, type RtspCamera } from '../media/rtsp-camera.js';
 import { startRtspReceiver, type RtspReceiver } from '../media/rtsp-receiver.js';
 import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from '../runtime/server-harness.js';
@@ -76,7 +77,7 @@ async function killAndMeasure(kind: Kind, pid: number, faultShown: () => Promise
     while (!done && !shown) shown = await faultShown();
   })();
   try {
-    await pollUntil(`${kind} recovered after SIGKILL of ${pid}`, recovered, 30_000, { intervalMs: 10 });
+    await waitFor(`${kind} recovered after SIGKILL of ${pid}`, recovered, 30_000, { intervalMs: 10 });
   } finally {
     done = true;
     await watcher;
@@ -150,11 +151,11 @@ describe('faults: children killed from outside', () => {
       // A transmission, so that health has a row to report the engine on.
       await server.request('PUT', `/api/streams/pipelines/${PIPELINE}`, { nodes: [{ id: 'out', type: 'stream.publish_video', config: { publication_enabled: true } }] });
       const { engine, sidecar } = server.streaming;
-      await pollUntil('engine running', () => engine.status().state === 'running', 30_000);
-      await pollUntil('sidecar running', () => sidecar.status().state === 'running', 30_000);
+      await waitFor('engine running', () => engine.status().state === 'running', 30_000);
+      await waitFor('sidecar running', () => sidecar.status().state === 'running', 30_000);
 
       for (let i = 0; i < KILLS; i++) {
-        const pid = await pollUntil('engine running', () => engine.status().state === 'running' && (engine.status().pid ?? undefined), 30_000);
+        const pid = await waitFor('engine running', () => engine.status().state === 'running' && (engine.status().pid ?? undefined), 30_000);
         await killAndMeasure(
           'engine',
           pid,
@@ -169,7 +170,7 @@ describe('faults: children killed from outside', () => {
       expect(engine.status().restarts).toBeGreaterThanOrEqual(KILLS);
 
       for (let i = 0; i < KILLS; i++) {
-        const pid = await pollUntil('sidecar running', () => sidecar.status().state === 'running' && (sidecar.status().pid ?? undefined), 30_000);
+        const pid = await waitFor('sidecar running', () => sidecar.status().state === 'running' && (sidecar.status().pid ?? undefined), 30_000);
         await killAndMeasure(
           'sidecar',
           pid,
@@ -203,8 +204,8 @@ describe('faults: children killed from outside', () => {
       };
       for (let i = 0; i < KILLS; i++) {
         await server!.request('POST', `/api/streams/transmissions/${TX}/demand/prime`, { seconds: 120 });
-        const pid = await pollUntil('publisher running', pidOf, 30_000);
-        await pollUntil('publishing', publishing, 30_000);
+        const pid = await waitFor('publisher running', pidOf, 30_000);
+        await waitFor('publishing', publishing, 30_000);
         const framesBefore = receiver?.frames().length ?? 0;
         await killAndMeasure(
           'publisher',
@@ -242,8 +243,8 @@ describe('faults: children killed from outside', () => {
       };
       for (let i = 0; i < KILLS; i++) {
         const at = bytes;
-        await pollUntil('bytes flowing', () => closed === null && bytes > at, 30_000, { abort: () => (closed ? `closed ${JSON.stringify(closed)}` : undefined) });
-        const pid = await pollUntil('encoder running', async () => {
+        await waitFor('bytes flowing', () => closed === null && bytes > at, 30_000, { abort: () => (closed ? `closed ${JSON.stringify(closed)}` : undefined) });
+        const pid = await waitFor('encoder running', async () => {
           const e = await encoder();
           return e?.state === 'running' && (e.pid ?? undefined);
         }, 30_000);
@@ -269,7 +270,7 @@ describe('faults: children killed from outside', () => {
       expect(closed).toBeNull();
       ws.close();
       await new Promise((r) => ws.once('close', r));
-      await pollUntil('session gone', () => server!.streaming.supervisor.count('jsmpeg:') === 0, 10_000);
+      await waitFor('session gone', () => server!.streaming.supervisor.count('jsmpeg:') === 0, 10_000);
       noteChildren();
       await server!.close();
       server = undefined;
@@ -295,7 +296,7 @@ describe('faults: children killed from outside', () => {
       };
       for (let i = 0; i < KILLS; i++) {
         await server.request('POST', `/api/streams/transmissions/${tx}/demand/prime`, { seconds: 120 });
-        const running = await pollUntil('decoder decoding', async () => {
+        const running = await waitFor('decoder decoding', async () => {
           const d = await decoder();
           return d?.state === 'running' && d.frames > 0 && d;
         }, 30_000);
@@ -329,7 +330,7 @@ describe('faults: children killed from outside', () => {
     await stopAllMediaProcesses();
     expect(leaders.size).toBeGreaterThanOrEqual(5 * KILLS);
     // Processes end asynchronously after their group is killed: wait (bounded) until none is left.
-    const left = await pollUntil('every child gone and reaped', () => (leftovers(leaders).length === 0 ? [] : undefined), 15_000).catch(() => leftovers(leaders));
+    const left = await waitFor('every child gone and reaped', () => (leftovers(leaders).length === 0 ? [] : undefined), 15_000).catch(() => leftovers(leaders));
     expect(left.filter((p) => p.state === 'Z'), 'zombies').toEqual([]);
     expect(left, 'orphans: processes left of the children').toEqual([]);
   });

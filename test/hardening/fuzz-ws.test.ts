@@ -11,18 +11,18 @@
  * CI: a seeded 400 connections. `npm run soak`: 10,000 with a random seed (printed).
  */
 import fc from 'fast-check';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FFMPEG, pollUntil, runToBuffer, sleep } from '../media/proc.js';
+import { FFMPEG, runToBuffer } from '../media/proc.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { restartChildServer, startChildServer, type ChildServer } from './child-server.js';
 import { OP, closePayload, frame, rawUpgrade, type RawSocket } from './raw-ws.js';
 import { scale, seedFor, suiteTimeout } from './scale.js';
 import { seedServer } from './seed.js';
 import { clip, isErrorShape, refusedByNode } from './wire.js';
 import { wsCase, wsCorpus, wsEndpoints, type Action, type WsCase } from './ws-cases.js';
+import { makeDataDir } from '../support/data-dir.js';
 
 const CONNECTIONS = scale(400, 10_000);
 const BATCH = 25;
@@ -48,7 +48,7 @@ describe('bad input: WebSockets', () => {
     `every upgrade handler: ${CONNECTIONS} random handshakes and frame scripts; never a 5xx or a crash, no session outlives its socket, the server starts again`,
     async () => {
       const seed = seedFor('fuzz-ws');
-      const dataDir = await mkdtemp(join(tmpdir(), 'toposync-fuzz-ws-'));
+      const dataDir = await makeDataDir('toposync-fuzz-ws');
       dirs.push(dataDir);
       let server: ChildServer = await startChildServer(dataDir);
       try {
@@ -135,7 +135,7 @@ describe('bad input: WebSockets', () => {
 
         // Every socket is gone: so must be every session (and its FFmpeg) and every go2rtc connection.
         const get = async (target: string) => (await server.send({ method: 'GET', target })).json;
-        await pollUntil(
+        await waitFor(
           'no JSMpeg session or MSE viewer left',
           async () => {
             const [jsmpeg, observed] = await Promise.all([get('/api/streams/runtime/jsmpeg/sessions'), get('/api/streams/runtime/observability')]);

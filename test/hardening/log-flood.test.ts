@@ -1,8 +1,8 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLiveServer, type LiveServer } from '../runtime/server-harness.js';
+import { makeDataDir, removeDataDir } from '../support/data-dir.js';
 
 /**
  * Issue 10, point 6: an idle server without go2rtc wrote "go2rtc is missing; MSE is unavailable" once a
@@ -16,7 +16,7 @@ let server: LiveServer | undefined;
 let dir: string | undefined;
 afterEach(async () => {
   await server?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (dir) await removeDataDir(dir);
   server = dir = undefined;
 });
 
@@ -39,7 +39,7 @@ describe('no log flood from missing engines', () => {
   });
 
   it(`${TICKS} ticks with a go2rtc that dies at start: not started again on every tick`, async () => {
-    dir = await mkdtemp(join(tmpdir(), 'flood-'));
+    dir = await makeDataDir('flood');
     const broken = join(dir, 'go2rtc');
     await writeFile(broken, '#!/bin/sh\necho "FTL [api] listen error" >&2\nexit 1\n');
     await chmod(broken, 0o755);

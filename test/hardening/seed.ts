@@ -5,7 +5,7 @@
  * sidecar running, and signed media URLs for every browser transport of the pipeline's stream.
  * `resetSeed` puts it back after fuzzed writes changed or removed parts of it.
  */
-import { pollUntil } from '../media/proc.js';
+import { waitFor } from '../support/wait.js';
 import { SEED, seedCamera, seedPipeline, seedTransmission } from './arbitraries.js';
 import type { Answer, Sent } from './wire.js';
 
@@ -56,13 +56,13 @@ async function engineAndSidecarRunning(api: Api): Promise<void> {
     ['the engine', 'engine'],
     ['go2rtc', 'mse'],
   ] as const) {
-    await pollUntil(`${name} runs`, async () => (await api(json('GET', `/api/streams/${route}/status`))).json?.state === 'running', 60_000, { intervalMs: 200 });
+    await waitFor(`${name} runs`, async () => (await api(json('GET', `/api/streams/${route}/status`))).json?.state === 'running', 60_000, { intervalMs: 200 });
   }
 }
 
 async function mediaUrls(api: Api): Promise<MediaUrls> {
   // go2rtc learns the stream set within a second of a change; until then the plan blocks MSE.
-  return pollUntil(
+  return waitFor(
     'the playback plan offers HLS, MSE and JSMpeg',
     async () => {
       const plan = (await api(json('GET', `/api/streams/transmissions/${SEED.pipelineTx}/playback-plan?client=web&context=grid`))).json as { transports?: { transport: string; available: boolean; url: string | null }[] };

@@ -6,8 +6,7 @@
  * when one the plan offers delivers nothing. Under `npm run soak` the matrix runs for many rounds.
  */
 import { execa } from 'execa';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
@@ -16,8 +15,9 @@ import { DEMO_TRANSMISSION_ID } from '../../src/demo/pipeline.js';
 import { call, startAddonServer, type AddonServer } from '../addon/harness.js';
 import { DOUBLE_BIN as GO2RTC_DOUBLE } from '../doubles/go2rtc/release.js';
 import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from '../runtime/server-harness.js';
-import { pollUntil } from '../media/proc.js';
+import { waitFor } from '../support/wait.js';
 import { scale, suiteTimeout } from './scale.js';
+import { makeDataDir, removeDataDir } from '../support/data-dir.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = join(ROOT, 'scripts/check_stream_transport_frames.mjs');
@@ -55,7 +55,7 @@ describe('node scripts/check_stream_transport_frames.mjs', () => {
     expect((await hlsSource('POST')).status).toBeLessThan(300);
     // go2rtc follows the plan's streams (and the engine's RTSP port) within a tick; the check plays MSE at once.
     const { sidecar } = server.streaming;
-    await pollUntil('go2rtc has the plan\'s streams', () => sidecar.status().streams.configured > 0 && !sidecar.status().streams.restart_pending, 20_000);
+    await waitFor('go2rtc has the plan\'s streams', () => sidecar.status().streams.configured > 0 && !sidecar.status().streams.restart_pending, 20_000);
   });
   afterAll(() => server?.close());
 
@@ -135,7 +135,7 @@ describe('node scripts/check_stream_transport_frames.mjs', () => {
       expect(byTransport(parse(noBrowser.stdout)).webrtc).toMatchObject({ status: 'skipped', available: true, reason: expect.stringMatching(/^browser not available/) });
 
       // Laid out as in the add-on image: /app/scripts/ beside a node_modules of production dependencies only (no playwright-core).
-      const app = await mkdtemp(join(tmpdir(), 'toposync-image-'));
+      const app = await makeDataDir('toposync-image');
       try {
         await mkdir(join(app, 'scripts'));
         await mkdir(join(app, 'node_modules'));
@@ -149,7 +149,7 @@ describe('node scripts/check_stream_transport_frames.mjs', () => {
         expect(image.exitCode, image.stdout + image.stderr).toBe(0);
         expect(byTransport(parse(image.stdout)).webrtc).toMatchObject({ status: 'skipped', reason: 'browser not available: playwright-core is not installed' });
       } finally {
-        await rm(app, { recursive: true, force: true });
+        await removeDataDir(app);
       }
     } finally {
       await server.request('DELETE', `/api/streams/transmissions/${id}`);
@@ -199,9 +199,9 @@ describe('frame counting, against FFmpeg-made media and ffprobe', () => {
   let dir: string;
   beforeAll(async () => {
     lib = await import(pathToFileURL(SCRIPT).href);
-    dir = await mkdtemp(join(tmpdir(), 'toposync-frames-'));
+    dir = await makeDataDir('toposync-frames');
   });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  afterAll(() => removeDataDir(dir));
 
   /** 25 frames of H.264 with a silent audio track beside it (audio must not be counted). */
   const encode = async (name: string, format: string[]) => {

@@ -4,7 +4,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import { Changes, FFMPEG, spawnMedia, type ExitInfo, type MediaProcess } from './proc.js';
+import { FFMPEG, spawnMedia, type ExitInfo, type MediaProcess } from './proc.js';
+import { Changes } from '../support/wait.js';
 
 export type Rgb = [number, number, number];
 

@@ -1,17 +1,18 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyColor, dominantColor, grabFrames, measureFps, measureFpsDetailed, probe, solidJpeg } from './frames.js';
-import { FFMPEG, freeTcpPort, runToBuffer, stopAllMediaProcesses } from './proc.js';
+import { FFMPEG, runToBuffer, stopAllMediaProcesses } from './proc.js';
+import { freePort } from '../support/ports.js';
 import { startRtspCamera } from './rtsp-camera.js';
+import { makeDataDir, removeDataDir } from '../support/data-dir.js';
 
 let dir = '';
 let mp4 = '';
 let hls = '';
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'toposync-media-'));
+  dir = await makeDataDir('toposync-media');
   mp4 = join(dir, 'green.mp4');
   hls = join(dir, 'hls', 'index.m3u8');
   const q = ['-hide_banner', '-loglevel', 'error', '-y'];
@@ -24,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAllMediaProcesses();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (dir) await removeDataDir(dir);
 });
 
 describe('classifyColor', () => {
@@ -96,7 +97,7 @@ describe('frames helpers (real ffmpeg)', () => {
   });
 
   it('fails within its timeout on a source that does not exist', async () => {
-    const port = await freeTcpPort();
+    const port = await freePort();
     const t0 = Date.now();
     await expect(grabFrames(`rtsp://127.0.0.1:${port}/none`, { count: 1, timeoutMs: 3_000 })).rejects.toThrow(/exited|timed out/);
     await expect(grabFrames(join(dir, 'missing.mp4'), { count: 1, timeoutMs: 3_000 })).rejects.toThrow(/No such file/);

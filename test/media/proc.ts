@@ -1,16 +1,13 @@
 /**
- * Process and port plumbing shared by the media fixtures (test infrastructure, not product code).
+ * Process plumbing shared by the media fixtures (test infrastructure, not product code).
  *
  * Every child started here is tracked until it has exited; `stopAllMediaProcesses()` is a safety net for
  * an `afterAll`. Children are started with execa (no shell, argv arrays) and `cleanup: true`, so they also
  * die with the test worker.
  */
-import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { execa } from 'execa';
 
-export const LOOPBACK = '127.0.0.1';
 export const FFMPEG = 'ffmpeg';
 export const FFPROBE = 'ffprobe';
 
@@ -122,42 +119,6 @@ export function liveMediaProcesses(): number {
   return live.size;
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, LOOPBACK, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function udpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.once('error', () => {
-      s.close();
-      resolve(false);
-    });
-    s.bind(port, LOOPBACK, () => s.close(() => resolve(true)));
-  });
-}
-
-/** An even UDP port `base` such that base..base+count-1 were all free on 127.0.0.1 a moment ago. */
-export async function freeUdpRange(count: number, lo = 20_000, hi = 60_000): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = lo + 2 * Math.floor((Math.random() * (hi - lo - count)) / 2);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await udpFree(p);
-    if (ok) return base;
-  }
-  throw new Error(`no free UDP range of ${count} ports`);
-}
-
 /** Whether something LISTENs on 127.0.0.1:port (read from /proc/net/tcp, without connecting). */
 export async function isTcpListening(port: number): Promise<boolean> {
   const hex = ':' + port.toString(16).toUpperCase().padStart(4, '0');
@@ -176,8 +137,6 @@ export async function isTcpListening(port: number): Promise<boolean> {
   return false;
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** Calls `onLine` for every complete line a child writes to `stream`. */
 export function onLines(stream: NodeJS.ReadableStream | null | undefined, onLine: (line: string) => void): void {
   let partial = '';
@@ -188,27 +147,6 @@ export function onLines(stream: NodeJS.ReadableStream | null | undefined, onLine
     partial = lines.pop() ?? '';
     for (const line of lines) onLine(line);
   });
-}
-
-/**
- * Polls `check` every `intervalMs` until it returns a truthy value; rejects after `timeoutMs`
- * (or as soon as `abort` returns a reason string).
- */
-export async function pollUntil<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs: number,
-  opts: { intervalMs?: number; abort?: () => string | undefined } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    const reason = opts.abort?.();
-    if (reason) throw new Error(`${what}: ${reason}`);
-    if (Date.now() >= deadline) throw new Error(`${what}: timed out after ${timeoutMs} ms`);
-    await sleep(opts.intervalMs ?? 25);
-  }
 }
 
 /** Runs a short command to completion with a hard timeout; returns stdout as a Buffer. */
@@ -232,35 +170,4 @@ export async function runToBuffer(
     exitCode: r.exitCode,
     timedOut: r.timedOut,
   };
-}
-
-/**
- * Event-driven waiting: call `notify()` whenever state changes; `wait()` resolves as soon as `cond()` holds,
- * rejects when `abort()` returns a reason or after `timeoutMs`. Any number of concurrent waiters.
- */
-export class Changes {
-  private readonly listeners = new Set<() => void>();
-
-  notify(): void {
-    for (const l of [...this.listeners]) l();
-  }
-
-  wait(what: string, cond: () => boolean, timeoutMs: number, abort?: () => string | undefined): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const finish = (err?: Error) => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        if (err) reject(err);
-        else resolve();
-      };
-      const check = () => {
-        if (cond()) return finish();
-        const reason = abort?.();
-        if (reason) finish(new Error(`${what}: ${reason}`));
-      };
-      const timer = setTimeout(() => finish(new Error(`${what}: timed out after ${timeoutMs} ms${abort?.() ?? ''}`)), timeoutMs);
-      this.listeners.add(check);
-      check();
-    });
-  }
 }

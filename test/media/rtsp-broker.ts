@@ -3,7 +3,9 @@
  * its source port, any number of readers pull from its client port. Readers must use UDP (TCP SETUP
  * answers 400); the publisher sends RTP over UDP too. Bound to 127.0.0.1 only.
  */
-import { Changes, freeTcpPort, freeUdpRange, LOOPBACK, onLines, spawnMedia, type MediaProcess } from './proc.js';
+import { onLines, spawnMedia, type MediaProcess } from './proc.js';
+import { freePort, freeUdpRange, LOOPBACK } from '../support/ports.js';
+import { Changes } from '../support/wait.js';
 
 export const RTSP_SERVER_PERL = '/usr/bin/rtsp-server-perl';
 
@@ -51,9 +53,9 @@ function normPath(path: string): string {
 }
 
 async function startOnce(opts: RtspBrokerOptions): Promise<RtspBroker> {
-  const clientPort = opts.clientPort ?? (await freeTcpPort());
-  let sourcePort = opts.sourcePort ?? (await freeTcpPort());
-  while (sourcePort === clientPort) sourcePort = await freeTcpPort();
+  const clientPort = opts.clientPort ?? (await freePort());
+  let sourcePort = opts.sourcePort ?? (await freePort());
+  while (sourcePort === clientPort) sourcePort = await freePort();
   const rtpBasePort = await freeUdpRange(64);
 
   const changes = new Changes();

@@ -4,7 +4,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { LOOPBACK, onLines, pollUntil, spawnMedia, type MediaProcess } from './proc.js';
+import { onLines, spawnMedia, type MediaProcess } from './proc.js';
+import { LOOPBACK } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const CAMERA_SCRIPT = fileURLToPath(new URL('./rtsp-camera.py', import.meta.url));
@@ -109,7 +111,7 @@ export async function startRtspCamera(opts: RtspCameraOptions = {}): Promise<Rts
   const why = () =>
     error ? `camera error: ${error}\n${proc.stderrTail()}` : proc.hasExited() ? `camera exited\n${proc.stderrTail()}` : undefined;
   try {
-    await pollUntil('rtsp camera ready', () => port, opts.readyTimeoutMs ?? 10_000, { intervalMs: 10, abort: why });
+    await waitFor('rtsp camera ready', () => port, opts.readyTimeoutMs ?? 10_000, { intervalMs: 10, abort: why });
   } catch (e) {
     await proc.stop();
     throw e;
@@ -130,7 +132,7 @@ export async function startRtspCamera(opts: RtspCameraOptions = {}): Promise<Rts
     connections: () => count,
     activeConnections: () => active,
     async waitForConnections(n, timeoutMs) {
-      await pollUntil(`camera connections >= ${n} (now ${count})`, () => count >= n, timeoutMs, { abort: why });
+      await waitFor(`camera connections >= ${n} (now ${count})`, () => count >= n, timeoutMs, { abort: why });
     },
     process: proc,
     async stop() {

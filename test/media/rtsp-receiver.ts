@@ -6,7 +6,9 @@
  */
 import { classifyColor, type ColorClass } from './frames.js';
 import { startDecoder, fpsFromPts, type DecodedFrame, type FrameDecoder, type Rgb } from './decoder.js';
-import { Changes, freeTcpPort, isTcpListening, LOOPBACK, pollUntil, sleep } from './proc.js';
+import { isTcpListening } from './proc.js';
+import { freePort, LOOPBACK } from '../support/ports.js';
+import { Changes, sleep, waitFor } from '../support/wait.js';
 
 export { startRtspBroker, type RtspBroker, type RtspBrokerOptions } from './rtsp-broker.js';
 
@@ -91,7 +93,7 @@ async function listenOnce(
   );
   try {
     // Connecting would consume FFmpeg's single accept(), so look at the socket table instead.
-    await pollUntil(`rtsp receiver listening on ${port}`, () => isTcpListening(port), readyTimeoutMs, {
+    await waitFor(`rtsp receiver listening on ${port}`, () => isTcpListening(port), readyTimeoutMs, {
       intervalMs: 15,
       abort: () => (dec.process.hasExited() ? `ffmpeg exited\n${dec.process.stderrTail()}` : undefined),
     });
@@ -122,12 +124,12 @@ export async function startRtspReceiver(opts: RtspReceiverOptions): Promise<Rtsp
   let port = opts.port ?? 0;
   let dec: FrameDecoder | undefined;
   for (let attempt = 0; !dec; attempt++) {
-    const p = opts.port ?? (await freeTcpPort());
+    const p = opts.port ?? (await freePort());
     try {
       dec = await listenOnce(p, path, readyTimeoutMs, onFrame, keepLastPixels, onStderrLine);
       port = p;
     } catch (e) {
-      // Another process may have taken the port between freeTcpPort() and FFmpeg's bind: try another.
+      // Another process may have taken the port between freePort() and FFmpeg's bind: try another.
       if (opts.port !== undefined || attempt >= 3) throw e;
     }
   }
@@ -194,7 +196,7 @@ export async function startRtspReceiver(opts: RtspReceiverOptions): Promise<Rtsp
           throw new Error(`${e.message}\n${current.process.stderrTail()}`);
         });
       // pts comes from FFmpeg's stderr, a moment after the pixels at most.
-      await pollUntil('pts of received frames', () => all.slice(0, n).every((f) => !Number.isNaN(f.pts)), 1_000).catch(() => {});
+      await waitFor('pts of received frames', () => all.slice(0, n).every((f) => !Number.isNaN(f.pts)), 1_000).catch(() => {});
       return all.slice(0, n);
     },
     async waitForColor(color, timeoutMs, from = 0) {
@@ -215,12 +217,12 @@ export async function startRtspReceiver(opts: RtspReceiverOptions): Promise<Rtsp
     latestFrame: () => newest((d) => d.latest()),
     size: () => newest((d) => d.size()),
     waitForSize(timeoutMs) {
-      return pollUntil(`receiver ${url}: waiting for a publisher's stream size`, () => current.size(), timeoutMs, { abort });
+      return waitFor(`receiver ${url}: waiting for a publisher's stream size`, () => current.size(), timeoutMs, { abort });
     },
     codec: () => newest((d) => d.codec()),
     fps: () => fpsFromPts(current.frames()),
     async waitUntilListening(timeoutMs) {
-      await pollUntil(
+      await waitFor(
         `receiver ${url}: listening for a publisher`,
         async () => !current.process.hasExited() && (await isTcpListening(port)),
         timeoutMs,

@@ -3,7 +3,8 @@ import WebSocket from 'ws';
 import { generatedTransmissionId } from '../../src/domain/ids.js';
 import { classifyColor, solidJpeg } from '../media/frames.js';
 import { averageRgb } from '../media/decoder.js';
-import { FFMPEG, pollUntil, runToBuffer, stopAllMediaProcesses } from '../media/proc.js';
+import { FFMPEG, runToBuffer, stopAllMediaProcesses } from '../media/proc.js';
+import { waitFor } from '../support/wait.js';
 import { readEnginePath, type EngineReader } from '../engine-reader.js';
 import { startLiveServer, type LiveServer } from '../runtime/server-harness.js';
 import { ENGINE_BINS } from '../engines.js';
@@ -85,7 +86,7 @@ beforeAll(async () => {
 afterEach(async () => {
   timers.splice(0).forEach(clearInterval);
   sockets.splice(0).forEach((s) => s.terminate());
-  await pollUntil('every JSMpeg encoder gone', () => server.streaming.supervisor.count('jsmpeg:') === 0, 10_000);
+  await waitFor('every JSMpeg encoder gone', () => server.streaming.supervisor.count('jsmpeg:') === 0, 10_000);
 });
 
 afterAll(async () => {
@@ -114,16 +115,16 @@ describe('a corrupt frame never freezes viewers silently', () => {
     writer.send(await solidJpeg('red', 640, 360));
 
     const v = await viewer();
-    await pollUntil('first MPEG-TS bytes', () => v.bytes() > 0, 10_000);
+    await waitFor('first MPEG-TS bytes', () => v.bytes() > 0, 10_000);
 
     let n = 0;
     timers.push(setInterval(() => writer.readyState === WebSocket.OPEN && writer.send(garbage(n++)), 100));
     const before = v.bytes();
     // The viewer keeps getting video: the valid frame, then the placeholder once it is stale.
-    await pollUntil('MPEG-TS bytes after the garbage started', () => v.bytes() - before > 20_000, 20_000);
+    await waitFor('MPEG-TS bytes after the garbage started', () => v.bytes() - before > 20_000, 20_000);
 
     // The writer is told why each frame was refused.
-    await pollUntil('a refusal on the writer socket', () => messages.some((m) => m.type === 'error'), 5_000);
+    await waitFor('a refusal on the writer socket', () => messages.some((m) => m.type === 'error'), 5_000);
     const refusal = messages.find((m) => m.type === 'error');
     expect(refusal).toMatchObject({ type: 'error', error: { code: 'invalid_jpeg', field: 'frame', message: expect.stringMatching(/refused/) } });
 
@@ -142,7 +143,7 @@ describe('a corrupt frame never freezes viewers silently', () => {
 
   it('a SIGSTOPped JSMpeg encoder is reported as stalled and restarted; the viewer gets video again', async () => {
     const v = await viewer();
-    await pollUntil('first MPEG-TS bytes', () => v.bytes() > 0, 10_000);
+    await waitFor('first MPEG-TS bytes', () => v.bytes() > 0, 10_000);
     const session = server.streaming.supervisor.list().find((c) => c.name.startsWith(`jsmpeg:${PATH}:`) && c.pid !== null)!;
     const pid = session.pid!;
     process.kill(pid, 'SIGSTOP');
@@ -151,7 +152,7 @@ describe('a corrupt frame never freezes viewers silently', () => {
 
     // Health reports the stall (as long as it lasts) and keeps a record of it.
     let saw: any = null;
-    await pollUntil(
+    await waitFor(
       'health reporting the stalled session',
       async () => {
         const h = await health();
@@ -171,7 +172,7 @@ describe('a corrupt frame never freezes viewers silently', () => {
     }
 
     // The session restarted its encoder: a new process, and video flows again on the same socket.
-    await pollUntil('video after the encoder restart', () => [null, pid].includes(runningPid(`jsmpeg:${PATH}:`)) === false && v.bytes() - frozenAt > 5_000, 20_000);
+    await waitFor('video after the encoder restart', () => [null, pid].includes(runningPid(`jsmpeg:${PATH}:`)) === false && v.bytes() - frozenAt > 5_000, 20_000);
     expect(v.ws.readyState).toBe(WebSocket.OPEN);
     const after = await health();
     const activity = after.output_activity.find((o: { name: string }) => o.name === session.name);
@@ -181,15 +182,15 @@ describe('a corrupt frame never freezes viewers silently', () => {
 
   it('a SIGSTOPped writer publisher is reported as producing no output until it runs again', async () => {
     const v = await viewer(); // demand: the runtime runs the writers' publisher into the engine path
-    await pollUntil('the publisher running', () => server.streaming.supervisor.list().some((c) => c.name === `publisher:${PATH}` && c.state === 'running'), 20_000);
-    await pollUntil('publisher progress', async () => (await health()).output_activity.some((o: { name: string; last_output_ms: number | null }) => o.name === `publisher:${PATH}` && o.last_output_ms !== null), 20_000);
+    await waitFor('the publisher running', () => server.streaming.supervisor.list().some((c) => c.name === `publisher:${PATH}` && c.state === 'running'), 20_000);
+    await waitFor('publisher progress', async () => (await health()).output_activity.some((o: { name: string; last_output_ms: number | null }) => o.name === `publisher:${PATH}` && o.last_output_ms !== null), 20_000);
     expect((await health()).output_stalled).toBe(false);
     const pid = runningPid(`publisher:${PATH}`)!;
     process.kill(pid, 'SIGSTOP');
     stopped.push(pid);
-    await pollUntil('health reporting the stalled publisher', async () => (await health()).stalled_outputs.some((o: { name: string; kind: string }) => o.name === `publisher:${PATH}` && o.kind === 'publisher'), 20_000);
+    await waitFor('health reporting the stalled publisher', async () => (await health()).stalled_outputs.some((o: { name: string; kind: string }) => o.name === `publisher:${PATH}` && o.kind === 'publisher'), 20_000);
     process.kill(pid, 'SIGCONT');
-    await pollUntil('the stall cleared', async () => !(await health()).output_stalled, 20_000);
+    await waitFor('the stall cleared', async () => !(await health()).output_stalled, 20_000);
     v.ws.close();
   }, 60_000);
 });

@@ -11,10 +11,9 @@
  */
 import { serve } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +33,10 @@ import type { Supervisor } from '../../src/process/types.js';
 import type { PlannedOutput } from '../../src/runtime/path-plan.js';
 import { launchChromium } from '../browser/browser.js';
 import { ENGINE_BINS, REAL_ENGINES, engineTarget } from '../engines.js';
-import { freeTcpPort, pollUntil } from '../media/proc.js';
+import { freePort } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { startRtspCamera, type RtspCamera } from '../media/rtsp-camera.js';
+import { makeDataDir, removeDataDir } from '../support/data-dir.js';
 
 const PREFIX = '/api/hassio_ingress/hlsengine';
 const HEVC = 'cam/hevc/main';
@@ -102,7 +103,7 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
   }
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'hls-engine-'));
+    dataDir = await makeDataDir('hls-engine');
     const logger = createLogger('warn', new Writable({ write: (_c, _e, done) => done() }));
     supervisor = createSupervisor({ logger });
     cameras.push(
@@ -111,7 +112,7 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
       await startRtspCamera({ codec: 'h264', fps: 15, width: 640, height: 360 }),
     );
     const settings = v.parse(streamingSettingsSchema, {
-      engine: { rtsp_port: await freeTcpPort(), hls_port: await freeTcpPort(), webrtc_port: await freeTcpPort(), webrtc_udp_port: await freeTcpPort(), api_port: await freeTcpPort() },
+      engine: { rtsp_port: await freePort(), hls_port: await freePort(), webrtc_port: await freePort(), webrtc_udp_port: await freePort(), api_port: await freePort() },
     });
     engine = createEngineManager({ supervisor, logger, dataDir, settings: () => settings, logLevel: 'info', mediamtxPath: ENGINE_BINS.mediamtx, bundledPaths: [], startTimeoutMs: 20_000 });
     expect((await engine.start()).state).toBe('running');
@@ -128,7 +129,7 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
     }
     // Each path online (the engine pulls its camera) before the first playlist is asked for.
     for (const p of paths) {
-      await pollUntil(`${p} ready`, async () => ((await (await fetch(`${api}/v3/paths/get/${p}`)).json()) as { ready?: boolean }).ready === true, 20_000);
+      await waitFor(`${p} ready`, async () => ((await (await fetch(`${api}/v3/paths/get/${p}`)).json()) as { ready?: boolean }).ready === true, 20_000);
     }
     proxy = createHlsProxy({ tokens, engine, outputs: () => outputs, logger });
     const app = new Hono();
@@ -146,7 +147,7 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
     await engine?.stop();
     await supervisor?.stopAll();
     await Promise.all(cameras.map((c) => c.stop()));
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir(dataDir);
   });
 
   it('an H.265 camera: playlists answer 200, the init segment (EXT-X-MAP) and a part decode as HEVC', async () => {
@@ -263,7 +264,7 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
       );
       const read = () => page.$eval('#v', (v) => (v as unknown as { currentTime: number }).currentTime);
       const a = await read();
-      await pollUntil('currentTime advances by 1 s', async () => (await read()) > a + 1, 20_000);
+      await waitFor('currentTime advances by 1 s', async () => (await read()) > a + 1, 20_000);
       console.log(JSON.stringify({ hls_first_frame_ms: Math.round(firstFrameMs), engine: engineTarget('mediamtx') }));
     } finally {
       await browser.close();

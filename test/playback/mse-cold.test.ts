@@ -12,7 +12,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { generatedTransmissionId } from '../../src/domain/ids.js';
 import { ENGINE_BINS, engineTarget } from '../engines.js';
-import { pollUntil, stopAllMediaProcesses } from '../media/proc.js';
+import { stopAllMediaProcesses } from '../media/proc.js';
+import { waitFor } from '../support/wait.js';
 import { startRtspCamera, type RtspCamera } from '../media/rtsp-camera.js';
 import { startLiveServer, type LiveServer } from '../runtime/server-harness.js';
 
@@ -34,7 +35,7 @@ async function start(): Promise<LiveServer> {
 /** The signed MSE URL of the plan, once go2rtc serves the output (its stream set follows the plan). */
 async function mseUrl(s: LiveServer, tx: string, path: string): Promise<string> {
   let url: string | null = null;
-  await pollUntil(
+  await waitFor(
     'go2rtc serves the path and the plan offers MSE',
     async () => {
       if (s.streaming.sidecar.wsUrl(path) === null) return false;

@@ -1,11 +1,11 @@
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generatedTransmissionId } from '../../src/domain/ids.js';
-import { freeTcpPort } from '../media/proc.js';
+import { freePort } from '../support/ports.js';
 import { startLiveServer, type LiveServer } from './server-harness.js';
+import { makeDataDir } from '../support/data-dir.js';
 
 let dirs: string[] = [];
 afterEach(async () => {
@@ -19,7 +19,7 @@ const goodTx = generatedTransmissionId('camera:good:main');
 
 /** Settings written by this version, then one camera password edited as an older version could have stored it. */
 async function settingsWithLoneSurrogate(): Promise<string> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'toposync-bad-item-'));
+  const dataDir = await makeDataDir('toposync-bad-item');
   dirs.push(dataDir);
   const first = await startLiveServer({ dataDir }, { engine: { auto_start: false } });
   for (const [id, password] of [['bad', BAD_SECRET], ['good', 'Good-Pass-42']]) {
@@ -37,7 +37,7 @@ async function settingsWithLoneSurrogate(): Promise<string> {
 describe('one bad stored item never takes the server down', () => {
   it('a settings.json with a lone surrogate password: the real entry starts, keeps ticking, reports the item and plans the other camera', async () => {
     const dataDir = await settingsWithLoneSurrogate();
-    const port = await freeTcpPort();
+    const port = await freePort();
     const base = `http://127.0.0.1:${port}/api/streams`;
     // Only what the entry needs: no engine path from the caller's environment.
     const child = execa('node', ['--import', 'tsx', 'src/main.ts'], {

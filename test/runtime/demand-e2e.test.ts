@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { generatedTransmissionId } from '../../src/domain/ids.js';
-import { pollUntil, stopAllMediaProcesses } from '../media/proc.js';
+import { stopAllMediaProcesses } from '../media/proc.js';
+import { waitFor } from '../support/wait.js';
 import { startRtspCamera, type RtspCamera } from '../media/rtsp-camera.js';
 import { readEnginePath, type EngineReader } from '../engine-reader.js';
 import { ffmpegChildren, startLiveServer, type LiveServer } from './server-harness.js';
@@ -42,7 +43,7 @@ describe('demand', () => {
       void server!.request('POST', `/api/streams/transmissions/${tx}/demand/heartbeat`, { client: 'pip', session_id: 's1' }).then(() => (lastAck = Date.now()));
     }, 300);
     try {
-      await pollUntil('publisher started', () => supervisor.count('publisher:') === 1, 5_000);
+      await waitFor('publisher started', () => supervisor.count('publisher:') === 1, 5_000);
       await reader.waitForFrames(5, 15_000); // the placeholder: no writer feeds it
       const demand = (await server.request('GET', `/api/streams/transmissions/${tx}/demand`)).json;
       expect(demand.outputs).toEqual([expect.objectContaining({ path: 'pipe/d/out', feed: 'writers', publisher: 'running' })]);
@@ -55,7 +56,7 @@ describe('demand', () => {
     // The last heartbeat expires 1 s after it was received; the publisher stays for the 2 s
     // debounce after that (less one 200 ms tick), then stops.
     await new Promise((r) => setTimeout(r, 400)); // let a heartbeat still in flight land
-    await pollUntil('publisher stopped', () => supervisor.count('publisher:') === 0, 10_000);
+    await waitFor('publisher stopped', () => supervisor.count('publisher:') === 0, 10_000);
     expect(Date.now() - lastAck).toBeGreaterThanOrEqual(2_700);
     expect(supervisor.count()).toBe(1); // only the engine
     expect(ffmpegChildren()).toBe(0);
@@ -73,8 +74,8 @@ describe('demand', () => {
     const bad = await server.request('POST', `/api/streams/transmissions/${tx}/demand/heartbeat`, { client: 'tv' });
     expect(bad.status).toBe(422);
     expect(bad.json.error.field).toBe('client');
-    await pollUntil('prime expired', async () => (await server!.request('GET', `/api/streams/transmissions/${tx}/demand`)).json.has_demand === false, 6_000);
-    await pollUntil('publisher stopped', () => server!.streaming.supervisor.count('publisher:') === 0, 5_000);
+    await waitFor('prime expired', async () => (await server!.request('GET', `/api/streams/transmissions/${tx}/demand`)).json.has_demand === false, 6_000);
+    await waitFor('publisher stopped', () => server!.streaming.supervisor.count('publisher:') === 0, 5_000);
   }, 60_000);
 
   it('with no demand anywhere: no FFmpeg process and no connection to any camera', async () => {
@@ -105,7 +106,7 @@ describe('one connection per camera source', () => {
     const releaseFallback1 = demand.acquire(tx);
     const releaseFallback2 = demand.acquire(tx);
     await server.request('POST', `/api/streams/transmissions/${tx}/demand/prime`, { seconds: 5 });
-    await pollUntil('camera frames flowing', async () => {
+    await waitFor('camera frames flowing', async () => {
       const h = (await server!.request('GET', '/api/streams/runtime/health')).json[0];
       return h.selected_writer_id === 'camera:door:main' && h.frame_age_ms !== null && h.frame_age_ms < 1_000;
     }, 15_000);
@@ -128,13 +129,13 @@ describe('one connection per camera source', () => {
     await server.request('POST', '/api/streams/transmissions', { name: 'Copy', input: 'camera_source', camera_id: 'door', camera_source_id: 'main', outputs: [{ codec: 'copy', width: null, height: null, fps: null, engine_path: 'door/copy' }] });
     const tx = generatedTransmissionId(cam.json.sources[0].publication_id);
     server.streaming.demand.acquire(tx);
-    await pollUntil('frame decoder started', () => server!.streaming.supervisor.count('frames:') === 1, 5_000);
+    await waitFor('frame decoder started', () => server!.streaming.supervisor.count('frames:') === 1, 5_000);
 
     // Ask the engine what it was told: exactly one path pulls the camera.
     const api = server.streaming.engine.status().api_url!;
     type PathList = { items: { name: string; source: string }[] };
     const list = async () => (await (await fetch(`${api}/v3/config/paths/list?itemsPerPage=1000`)).json()) as PathList;
-    await pollUntil('all three paths synced', async () => (await list()).items.length === 3, 5_000);
+    await waitFor('all three paths synced', async () => (await list()).items.length === 3, 5_000);
     const paths = await list();
     const pulling = paths.items.filter((p) => p.source.includes(`:${camera!.port}/`));
     expect(pulling.map((p) => p.name)).toEqual(['cam/door/main']);
@@ -145,7 +146,7 @@ describe('one connection per camera source', () => {
     // Our own decoder never dials the camera while the engine runs: the real engine's pull (for the
     // decoder reading the engine path) is the one connection; the double pulls nothing.
     const engineHeld = REAL_ENGINES.mediamtx ? 1 : 0;
-    if (engineHeld) await pollUntil('the engine pulls the camera', () => camera!.connections() === 1, 15_000);
+    if (engineHeld) await waitFor('the engine pulls the camera', () => camera!.connections() === 1, 15_000);
     await new Promise((r) => setTimeout(r, 1_500));
     expect(camera.connections()).toBe(engineHeld);
     expect(server.streaming.supervisor.list().find((c) => c.name === 'frames:cam/door/main')).toBeDefined();

@@ -6,7 +6,7 @@
  * (prints the figures) and the order test. Needs the real MediaMTX: the double pulls no camera.
  */
 import { ENGINE_BINS } from '../engines.js';
-import { pollUntil } from '../media/proc.js';
+import { waitFor } from '../support/wait.js';
 import { startRtspCamera } from '../media/rtsp-camera.js';
 import { ffmpegChildren, startLiveServer } from './server-harness.js';
 
@@ -41,7 +41,7 @@ export async function measureIdleTimeline({ debounceS, viewSeconds = 6, timeoutM
 
     // The viewer: the plan's HLS URL, then the playlists and segments it names, once a second.
     let hlsUrl: string | null = null;
-    await pollUntil(
+    await waitFor(
       'the plan offers HLS',
       async () => {
         const plan = (await server.request('GET', `/api/streams/transmissions/${tx.json.id}/playback-plan?client=app&context=large`)).json as { transports: { transport: string; available: boolean; url: string | null }[] };

@@ -7,7 +7,7 @@
  * publishes, and the reader gets video.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -15,8 +15,11 @@ import WebSocket from 'ws';
 import { createLogger } from '../../src/shared/logger.js';
 import { createOnDemandListener } from '../../src/runtime/on-demand.js';
 import { ENGINE_BINS, engineTarget, REAL_ENGINES } from '../engines.js';
-import { freeTcpPort, pollUntil, runToBuffer, stopAllMediaProcesses } from '../media/proc.js';
+import { runToBuffer, stopAllMediaProcesses } from '../media/proc.js';
+import { freePort } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { startLiveServer, type LiveServer } from './server-harness.js';
+import { makeDataDir, removeDataDir } from '../support/data-dir.js';
 
 let server: LiveServer | undefined;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -39,7 +42,7 @@ function splitWords(cmd: string): string[] {
 describe('the on-demand notifier', () => {
   it('run as MediaMTX runs it (MTX_PATH in its environment), it holds demand for that path until MediaMTX stops it with SIGINT', async () => {
     const dir = await mkdtemp(join(tmpdir(), "on-demand-it's-"));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    cleanups.push(() => removeDataDir(dir));
     const held = new Map<string, number>();
     const listener = createOnDemandListener({
       dir,
@@ -58,17 +61,17 @@ describe('the on-demand notifier', () => {
 
     const child = spawn(file as string, args, { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'pipe/a/out' }, stdio: 'ignore', detached: true });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    await pollUntil('demand held', () => held.get('pipe/a/out') === 1, 10_000);
+    await waitFor('demand held', () => held.get('pipe/a/out') === 1, 10_000);
     expect(listener.active()).toBe(1);
     process.kill(-(child.pid as number), 'SIGINT'); // MediaMTX stops the command's process group
     expect(await exited).toBe(0);
-    await pollUntil('demand released', () => held.get('pipe/a/out') === 0 && listener.active() === 0, 10_000);
+    await waitFor('demand released', () => held.get('pipe/a/out') === 0 && listener.active() === 0, 10_000);
 
     // MediaMTX killed outright: the orphaned notifier ends by itself and the demand goes with it.
     const shell = spawn('/bin/sh', ['-c', `${command} & wait`], { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'pipe/a/out' }, stdio: 'ignore' });
-    await pollUntil('demand held again', () => held.get('pipe/a/out') === 1, 10_000);
+    await waitFor('demand held again', () => held.get('pipe/a/out') === 1, 10_000);
     shell.kill('SIGKILL');
-    await pollUntil('demand released after the parent died', () => held.get('pipe/a/out') === 0 && listener.active() === 0, 10_000);
+    await waitFor('demand released after the parent died', () => held.get('pipe/a/out') === 0 && listener.active() === 0, 10_000);
 
     // A path no output plays from: refused, the notifier ends, nothing held.
     const stray = spawn(file as string, args, { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'not/ours' }, stdio: 'ignore' });
@@ -82,7 +85,7 @@ describe(`RTSP readers of a cold writer-fed output (${engineTarget('mediamtx')},
     server = await startLiveServer({ mediamtxPath: ENGINE_BINS.mediamtx }, { lan_reader: READER, demand: { debounce_s: 1 } });
     const created = await server.request('POST', '/api/streams/transmissions', { name: 'Entity', input: 'writers', outputs: [{ id: 'default', engine_path: 'ha/entity' }] });
     expect(created.status).toBe(201);
-    await pollUntil('the engine has the path', async () => (await fetch(`${server!.streaming.engine.status().api_url}/v3/config/paths/get/ha/entity`).catch(() => null))?.status === 200, 30_000);
+    await waitFor('the engine has the path', async () => (await fetch(`${server!.streaming.engine.status().api_url}/v3/config/paths/get/ha/entity`).catch(() => null))?.status === 200, 30_000);
     expect(server.streaming.supervisor.count('publisher:')).toBe(0); // cold: nothing publishes
     const rtsp = server.streaming.engine.rtspPort();
     return { url: `rtsp://${READER.username}:${READER.password}@127.0.0.1:${rtsp}/ha/entity`, path: 'ha/entity' };
@@ -106,14 +109,14 @@ describe(`RTSP readers of a cold writer-fed output (${engineTarget('mediamtx')},
 
   it.runIf(REAL_ENGINES.mediamtx)("go2rtc pulling it as Home Assistant's does gets the stream (real engines only: the MediaMTX double serves no RTSP)", async () => {
     const { url } = await coldWriterOutput();
-    const dir = await mkdtemp(join(tmpdir(), 'ha-go2rtc-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const api = await freeTcpPort();
+    const dir = await makeDataDir('ha-go2rtc');
+    cleanups.push(() => removeDataDir(dir));
+    const api = await freePort();
     // Home Assistant Core's go2rtc: a stream per camera entity, the entity's RTSP URL as its source.
     await writeFile(join(dir, 'go2rtc.yaml'), `api:\n  listen: "127.0.0.1:${api}"\nrtsp:\n  listen: ""\nwebrtc:\n  listen: ""\nstreams:\n  entity: "${url}"\n`);
     const go2rtc = spawn(ENGINE_BINS.go2rtc, ['-config', join(dir, 'go2rtc.yaml')], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
     cleanups.push(() => go2rtc.kill('SIGKILL'));
-    await pollUntil('go2rtc answers', async () => (await fetch(`http://127.0.0.1:${api}/api`).catch(() => null))?.ok === true, 20_000);
+    await waitFor('go2rtc answers', async () => (await fetch(`http://127.0.0.1:${api}/api`).catch(() => null))?.ok === true, 20_000);
     // Like a player of HA's frontend: MSE over go2rtc's WebSocket, asking again after an error.
     const ws = new WebSocket(`ws://127.0.0.1:${api}/api/ws?src=entity`);
     cleanups.push(() => ws.terminate());

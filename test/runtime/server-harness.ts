@@ -1,15 +1,14 @@
 import { serve } from '@hono/node-server';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStreamingServer, type ServerOptions, type StreamingServer } from '../../src/server.js';
 import { READER_AGENT } from '../engine-reader.js';
-import { freeTcpPort } from '../media/proc.js';
+import { freePort } from '../support/ports.js';
 import { captureLogger } from '../fixtures/proc-helpers.js';
+import { makeDataDir } from '../support/data-dir.js';
 
 /** The MediaMTX test double, started by the engine exactly like the real binary. */
 export const MEDIAMTX_DOUBLE = fileURLToPath(new URL('../doubles/mediamtx/mediamtx', import.meta.url));
@@ -51,7 +50,7 @@ export interface LiveServer {
  * it in place on close.
  */
 export async function startLiveServer(over: Partial<ServerOptions> = {}, settings?: Record<string, unknown>): Promise<LiveServer> {
-  const dataDir = over.dataDir ?? (await mkdtemp(join(tmpdir(), 'toposync-live-')));
+  const dataDir = over.dataDir ?? (await makeDataDir('toposync-live'));
   const { logger, lines: logs } = captureLogger('debug');
   const streaming = await createStreamingServer({ logger, logLevel: 'debug', mediamtxBundledPaths: [], go2rtcBundledPaths: [], tickMs: 200, demo: false, ...over, dataDir, autoStartEngine: false });
   const http = serve({ fetch: streaming.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
@@ -64,7 +63,7 @@ export async function startLiveServer(over: Partial<ServerOptions> = {}, setting
     return { status: res.status, json: text ? JSON.parse(text) : null };
   };
   // Test files run in parallel: each engine gets its own preferred ports, so two never race for one.
-  const ports = { rtsp_port: await freeTcpPort(), hls_port: await freeTcpPort(), webrtc_port: await freeTcpPort(), api_port: await freeTcpPort(), webrtc_udp_port: await freeTcpPort() };
+  const ports = { rtsp_port: await freePort(), hls_port: await freePort(), webrtc_port: await freePort(), api_port: await freePort(), webrtc_udp_port: await freePort() };
   const res = await request('PATCH', '/api/streams/settings', { ...settings, engine: { ...(settings?.engine as object | undefined), ...ports } });
   if (res.status !== 200) throw new Error(`settings refused: ${JSON.stringify(res.json)}`);
   if (over.autoStartEngine !== false) await streaming.engine.start();

@@ -1,7 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,25 +9,11 @@ import { renderGo2rtcConfig } from '../../../src/sidecar/config.js';
 import { fragmentStartsWithKeyframe, listBoxes, trexDefaultFlags } from './fmp4.js';
 import { DOUBLE_BIN } from './release.js';
 import { startGo2rtcDouble, WRITE_DEADLINE_MS, type InProcessDouble, type SessionInfo, type Violation } from './server.js';
+import { freePort } from '../../support/ports.js';
+import { waitFor } from '../../support/wait.js';
+import { makeDataDir, removeDataDir } from '../../support/data-dir.js';
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  const port = await new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The server's own rendering (port 0: the in-process double picks one). */
 const ourConfig = () => renderGo2rtcConfig({ apiPort: 1, rtspPort: 8554, paths: ['cam/front/main'], logLevel: 'info' }).replace('127.0.0.1:1"', '127.0.0.1:0"');
@@ -72,16 +56,17 @@ function client(url: string, headers: Record<string, string> = {}): Client {
 describe('go2rtc double as a process (`go2rtc -config <file>`)', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'go2rtc-double-'));
+    dir = await makeDataDir('go2rtc-double');
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeDataDir(dir);
   });
 
   const start = async (yaml: string | null, args?: string[]) => {
     const file = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
     if (yaml !== null) await writeFile(file, yaml);
-    return run(DOUBLE_BIN, args ?? ['-config', file], { timeout: 20_000 }).then(
+    // A safety net for a double that would not exit: generous, a busy machine starts node slowly.
+    return run(DOUBLE_BIN, args ?? ['-config', file], { timeout: 50_000 }).then(
       (r) => ({ code: 0, stderr: r.stderr }),
       (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
     );

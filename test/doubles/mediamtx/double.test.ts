@@ -1,25 +1,15 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confFormatDuration, confParseDuration, goFormatDuration } from './go.js';
 import { startMediamtxDouble, type MediamtxDouble } from './server.js';
 import { REFERENCE_DIR } from './reference.js';
+import { freePort } from '../../support/ports.js';
+import { makeDataDir, removeDataDir } from '../../support/data-dir.js';
 
 const BIN = fileURLToPath(new URL('./mediamtx', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function run(configPath: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -36,10 +26,10 @@ const minimal = (port: number, extra = '') =>
 describe('MediaMTX double as a process', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mtx-double-'));
+    dir = await makeDataDir('mtx-double');
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeDataDir(dir);
   });
 
   it.concurrent.for<[string, string, RegExp]>([

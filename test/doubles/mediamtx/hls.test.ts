@@ -1,36 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goRfc3339Millis, goValuesEncode, h264CodecFromTs } from './hls.js';
 import { DOUBLE_BIN } from './release.js';
 import { startMediamtxDouble, type MediamtxDouble } from './server.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Distinct free ports (all held open until every one is known, so none is handed out twice). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
+import { freePort, freePorts } from '../../support/ports.js';
+import { waitFor } from '../../support/wait.js';
+import { makeDataDir, removeDataDir } from '../../support/data-dir.js';
 
 const alive = (pid: number) => {
   try {
@@ -40,16 +19,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A GET over a real socket, optionally from another loopback address, without following redirects. */
 function get(url: string, headers: Record<string, string> = {}, localAddress?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
@@ -209,10 +178,10 @@ describe('MediaMTX double: HLS like MediaMTX v1.20.1 (mpegts variant), media fro
 describe('MediaMTX double as a process: HLS listener and FFmpeg children', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mtx-double-hls-'));
+    dir = await makeDataDir('mtx-double-hls');
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeDataDir(dir);
   });
 
   async function start(apiPort: number, hlsPort: number): Promise<{ child: ChildProcess; exited: Promise<number | null>; stderr: () => string }> {

@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tar from 'tar';
+import { makeDataDir, removeDataDir } from '../../support/data-dir.js';
 
 /** The process double, for a fake release whose `mediamtx` execs it. */
 export const DOUBLE_BIN = fileURLToPath(new URL('./mediamtx', import.meta.url));
 
 /** A `.tar.gz` laid out like MediaMTX's release assets (`mediamtx`, `mediamtx.yml`, `LICENSE` at the root). */
 export async function makeReleaseTarball(files: Record<string, { content: string; mode?: number }>): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'mtx-release-'));
+  const dir = await makeDataDir('mtx-release');
   try {
     for (const [name, f] of Object.entries(files)) {
       await writeFile(join(dir, name), f.content);
@@ -22,7 +22,7 @@ export async function makeReleaseTarball(files: Record<string, { content: string
     await tar.c({ gzip: true, file: out, cwd: dir, portable: true }, Object.keys(files));
     return await readFile(out);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeDataDir(dir);
   }
 }
 
