@@ -1,8 +1,8 @@
+import { FETCH_BAD_PORTS } from '../domain/ports.js';
 import type { StreamingSettings, StreamingSettingsPatch } from '../domain/settings.js';
 import { invalid } from '../shared/errors.js';
 import type { SettingsStore, StoreStatus } from '../store/settings-store.js';
 import { commit } from './commit.js';
-import { FETCH_BAD_PORTS } from '../engine/ports.js';
 
 const FETCHED_PORTS = ['api_port', 'webrtc_port'] as const;
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { doubleReleaseTarball, makeReleaseTarball, sha256hex, startReleaseServer, type ReleaseServer } from '../../test/doubles/mediamtx/release.js';
 import { cachedBinaryPath, releasePlatform, resolveBinary, versionCacheDir } from './binary.js';
-import { checksumFor, downloadMediamtx, DownloadError, releaseAssetName } from './download.js';
+import { DownloadError } from '../managed/release-download.js';
+import { checksumFor, downloadMediamtx, releaseAssetName } from './download.js';
 
 let dataDir: string;
 beforeEach(async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import type { StreamingSettings } from '../domain/settings.js';
-import { childLogLevel } from '../process/child-log-level.js';
+import { childLogLevel } from '../managed/child-log-level.js';
 import { engineRuntimeDir } from './binary.js';
 import type { PortPlan } from './ports.js';
 

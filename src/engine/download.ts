@@ -1,23 +1,11 @@
-import { chmod, lstat, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { saveHashed } from '../process/hashed-download.js';
+import { lstat, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as tar from 'tar';
-import { MEDIAMTX_VERSION, cachedBinaryPath, executableProblem, versionCacheDir, type ReleasePlatform } from './binary.js';
+import { saveHashed } from '../managed/hashed-download.js';
+import { DownloadError, fetchReleaseFile, inTempDir, installExecutable } from '../managed/release-download.js';
+import { MEDIAMTX_VERSION, cachedBinaryPath, versionCacheDir, type ReleasePlatform } from './binary.js';
 
 export const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/bluenviron/mediamtx/releases/download';
-
-export type DownloadFailure = 'unsupported_platform' | 'http' | 'network' | 'checksum_missing' | 'checksum_mismatch' | 'too_large' | 'bad_archive';
-
-/** A refused download; `message` is safe to show (no secrets are involved in release URLs). */
-export class DownloadError extends Error {
-  constructor(
-    readonly kind: DownloadFailure,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DownloadError';
-  }
-}
 
 export interface DownloadOptions {
   dataDir: string;
@@ -40,18 +28,28 @@ export function checksumFor(listing: string, fileName: string): string | null {
   return null;
 }
 
-async function get(fetchImpl: typeof fetch, url: string, timeoutMs: number): Promise<Response> {
-  let res: Response;
+/** Extracts only the `mediamtx` file at the archive's root into `dir`; its path. */
+async function extractBinary(tarball: string, asset: string, dir: string): Promise<string> {
+  await mkdir(dir);
+  let found = false;
   try {
-    res = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+    await tar.x({
+      file: tarball,
+      cwd: dir,
+      strict: true,
+      filter: (path, entry) => {
+        const isBinary = (path === 'mediamtx' || path === './mediamtx') && 'type' in entry && entry.type === 'File';
+        if (isBinary) found = true;
+        return isBinary;
+      },
+    });
   } catch (err) {
-    throw new DownloadError('network', `GET ${url} failed: ${(err as Error).message}`);
+    throw new DownloadError('bad_archive', `${asset} could not be extracted: ${(err as Error).message}`);
   }
-  if (!res.ok || !res.body) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new DownloadError('http', `GET ${url} answered HTTP ${res.status}`);
-  }
-  return res;
+  const extracted = join(dir, 'mediamtx');
+  const info = found ? await lstat(extracted).catch(() => null) : null;
+  if (!info?.isFile()) throw new DownloadError('bad_archive', `${asset} has no "mediamtx" file at its root`);
+  return extracted;
 }
 
 /**
@@ -65,54 +63,18 @@ export async function downloadMediamtx(options: DownloadOptions): Promise<string
   const fetchImpl = options.fetch ?? fetch;
   const asset = releaseAssetName(platform);
   const root = baseUrl.replace(/\/+$/, '');
-  const target = cachedBinaryPath(dataDir, platform);
-
-  await mkdir(versionCacheDir(dataDir), { recursive: true });
-  const tmp = await mkdtemp(join(versionCacheDir(dataDir), '.download-'));
-  try {
-    const sumsRes = await get(fetchImpl, `${root}/${MEDIAMTX_VERSION}/checksums.sha256`, timeoutMs);
-    const sums = await sumsRes.text();
+  return inTempDir(versionCacheDir(dataDir), async (tmp) => {
+    const sums = await (await fetchReleaseFile(fetchImpl, `${root}/${MEDIAMTX_VERSION}/checksums.sha256`, timeoutMs)).text();
     const expected = checksumFor(sums, asset);
     if (!expected) throw new DownloadError('checksum_missing', `checksums.sha256 of ${MEDIAMTX_VERSION} has no line for ${asset}; refusing to install an unverified binary`);
 
-    const tarRes = await get(fetchImpl, `${root}/${MEDIAMTX_VERSION}/${asset}`, timeoutMs);
+    const tarRes = await fetchReleaseFile(fetchImpl, `${root}/${MEDIAMTX_VERSION}/${asset}`, timeoutMs);
     const tarball = join(tmp, asset);
-    // get() refuses an answer without a body.
-    const { sha256: actual } = await saveHashed(tarRes.body!, { file: tarball, asset, maxBytes, fail: (kind, message) => new DownloadError(kind, message) });
+    const { sha256: actual } = await saveHashed(tarRes.body, { file: tarball, asset, maxBytes, fail: (kind, message) => new DownloadError(kind, message) });
     if (actual !== expected) {
       throw new DownloadError('checksum_mismatch', `SHA-256 of ${asset} is ${actual}, checksums.sha256 says ${expected}; refusing to install it`);
     }
-
-    const extractDir = join(tmp, 'x');
-    await mkdir(extractDir);
-    let found = false;
-    try {
-      await tar.x({
-        file: tarball,
-        cwd: extractDir,
-        strict: true,
-        filter: (path, entry) => {
-          const isBinary = (path === 'mediamtx' || path === './mediamtx') && 'type' in entry && entry.type === 'File';
-          if (isBinary) found = true;
-          return isBinary;
-        },
-      });
-    } catch (err) {
-      throw new DownloadError('bad_archive', `${asset} could not be extracted: ${(err as Error).message}`);
-    }
-    const extracted = join(extractDir, 'mediamtx');
-    const info = found ? await lstat(extracted).catch(() => null) : null;
-    if (!info?.isFile()) throw new DownloadError('bad_archive', `${asset} has no "mediamtx" file at its root`);
-    await chmod(extracted, 0o755);
-    await mkdir(dirname(target), { recursive: true });
-    await rename(extracted, target);
-    const problem = await executableProblem(target);
-    if (problem) {
-      await rm(target, { force: true });
-      throw new DownloadError('bad_archive', `installed ${target} ${problem}`);
-    }
-    return target;
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+    const extracted = await extractBinary(tarball, asset, join(tmp, 'x'));
+    return installExecutable({ file: extracted, target: cachedBinaryPath(dataDir, platform), problemKind: 'bad_archive' });
+  });
 }

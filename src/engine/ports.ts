@@ -1,5 +1,5 @@
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { FETCH_BAD_PORTS } from '../domain/ports.js';
+import { portFree, probePort as probe, type Proto } from '../managed/port-probe.js';
 
 /** The engine listeners whose ports the settings choose. */
 export type PortName = 'rtsp' | 'hls' | 'webrtc' | 'webrtc_udp' | 'api';
@@ -18,8 +18,6 @@ export type PortPlan = Record<PortName, PortAssignment> & {
   rtcp: PortAssignment;
 };
 
-type Proto = 'tcp' | 'udp';
-
 /**
  * Where MediaMTX binds each listener in the rendered config: RTSP, RTP/RTCP and WebRTC's ICE
  * (UDP, and TCP on the same number: `webrtcLocalTCPAddress`) on every interface (LAN clients and
@@ -35,69 +33,8 @@ export const BIND: Record<PortName, { protos: readonly Proto[]; host: string | n
   api: { protos: ['tcp'], host: '127.0.0.1' },
 };
 
-/**
- * Ports fetch() refuses to connect to ("bad ports" of the Fetch standard, as Node's undici lists
- * them). The server calls MediaMTX's API and its WHEP endpoint with fetch, so those two listeners
- * cannot sit on one of these: the engine would start and never be reachable. The settings API
- * refuses them; a stored one (an older version, a hand-edited file) is replaced like a taken port.
- */
-export const FETCH_BAD_PORTS = new Set([
-  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137,
-  139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723,
-  2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
-]);
 /** Listeners the server calls with fetch(). */
 const FETCHED: ReadonlySet<PortName> = new Set(['api', 'webrtc']);
-
-/** Binds (then releases) `port`; 0 asks the OS for a free one. Resolves with the bound port or null when taken. */
-function probeTcp(port: number, host: string | null): Promise<number | null> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(null));
-    const onListening = () => {
-      const address = server.address();
-      const bound = typeof address === 'object' && address ? address.port : null;
-      server.close(() => resolve(bound));
-    };
-    // No host: every interface, dual-stack when IPv6 exists (like Go's ":port").
-    if (host === null) server.listen({ port, exclusive: true }, onListening);
-    else server.listen({ port, host, exclusive: true }, onListening);
-  });
-}
-
-function probeUdpOnce(port: number, host: string | null, type: 'udp4' | 'udp6'): Promise<number | null> {
-  return new Promise((resolve) => {
-    const socket = createSocket({ type, ipv6Only: false });
-    socket.unref();
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      socket.close();
-      resolve(err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL' ? -1 : null);
-    });
-    socket.bind({ port, address: host ?? (type === 'udp6' ? '::' : '0.0.0.0'), exclusive: true }, () => {
-      const bound = socket.address().port;
-      socket.close(() => resolve(bound));
-    });
-  });
-}
-
-async function probeUdp(port: number, host: string | null): Promise<number | null> {
-  if (host === null) {
-    const v6 = await probeUdpOnce(port, null, 'udp6');
-    if (v6 !== -1) return v6;
-    const v4 = await probeUdpOnce(port, null, 'udp4');
-    return v4 === -1 ? null : v4;
-  }
-  const r = await probeUdpOnce(port, host, host.includes(':') ? 'udp6' : 'udp4');
-  return r === -1 ? null : r;
-}
-
-const probe = (proto: Proto, port: number, host: string | null) => (proto === 'tcp' ? probeTcp(port, host) : probeUdp(port, host));
-
-/** Whether `port` can be bound right now with that protocol and bind address. */
-export async function portFree(proto: Proto, port: number, host: string | null): Promise<boolean> {
-  return (await probe(proto, port, host)) === port;
-}
 
 /** Whether `port` is unused by the plan so far and can be bound now on every protocol in `protos`. */
 async function usable(protos: readonly Proto[], port: number, host: string | null, used: Record<Proto, Set<number>>): Promise<boolean> {

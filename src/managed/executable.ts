@@ -42,8 +42,8 @@ export interface FindExecutableOptions {
   cachedPath: (platform: ReleasePlatform) => string;
   /** How the reason ends when nothing is found: how to get it, or why it will not be fetched. */
   missingTail: (platform: ReleasePlatform) => string;
-  platform?: string;
-  arch?: string;
+  platform?: string | undefined;
+  arch?: string | undefined;
 }
 
 /**
@@ -73,4 +73,44 @@ export async function findExecutable(o: FindExecutableOptions): Promise<Executab
   if (cacheProblem !== 'does not exist') notes.push(`${cached} ${cacheProblem}`);
   const extra = notes.length ? ` (${notes.join('; ')})` : '';
   return { path: null, reason: `${o.product} ${o.version} is not bundled and not in the cache${extra}; ${o.missingTail(rp.platform)}` };
+}
+
+/** How one product's binary is found; see {@link binaryResolver}. */
+export interface BinaryLookup {
+  product: string;
+  version: string;
+  /** The environment variable that overrides the lookup, for messages. */
+  envVar: string;
+  /** Where the add-on image installs it. */
+  defaultBundledPaths: readonly string[];
+  cachedPath: (dataDir: string, platform: ReleasePlatform) => string;
+  /** How the reason ends when nothing is found, with downloads allowed or not. */
+  missingTail: (allowDownload: boolean, platform: ReleasePlatform) => string;
+}
+
+export interface ResolveBinaryOptions {
+  /** The override variable's value, if set (read by the caller, not here). */
+  envPath?: string | undefined;
+  bundledPaths?: readonly string[];
+  dataDir: string;
+  /** Whether downloading is allowed: only changes the wording of the reason. */
+  allowDownload: boolean;
+  platform?: string;
+  arch?: string;
+}
+
+/** A product's binary finder (see {@link findExecutable}). */
+export function binaryResolver(lookup: BinaryLookup): (options: ResolveBinaryOptions) => Promise<ExecutableResolution> {
+  return (o) =>
+    findExecutable({
+      product: lookup.product,
+      version: lookup.version,
+      envVar: lookup.envVar,
+      envPath: o.envPath,
+      bundledPaths: o.bundledPaths ?? lookup.defaultBundledPaths,
+      cachedPath: (platform) => lookup.cachedPath(o.dataDir, platform),
+      missingTail: (platform) => lookup.missingTail(o.allowDownload, platform),
+      platform: o.platform,
+      arch: o.arch,
+    });
 }

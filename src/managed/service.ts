@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ChildHandle, ChildSpec, ChildState, ExitInfo, Supervisor } from './types.js';
+import type { ChildHandle, ChildSpec, ChildState, ExitInfo, Supervisor } from '../process/types.js';
 
 export interface ServiceOptions {
   supervisor: Supervisor;

@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import { findExecutable, releasePlatformFor, type ExecutableResolution, type ExecutableSource, type ReleasePlatform } from '../process/executable.js';
-
-export { executableProblem } from '../process/executable.js';
+import { binaryResolver, releasePlatformFor, type ExecutableResolution, type ExecutableSource, type ReleasePlatform } from '../managed/executable.js';
 
 /** The one go2rtc release this server is written and tested against (tag name). */
 export const GO2RTC_VERSION = 'v1.9.14';
@@ -25,30 +23,23 @@ export const go2rtcVersionCacheDir = (dataDir: string) => join(dataDir, 'runtime
 /** `<dataDir>/runtime/streaming/go2rtc-bin/v1.9.14/<platform>/go2rtc`. */
 export const cachedGo2rtcPath = (dataDir: string, platform: Go2rtcPlatform) => join(go2rtcVersionCacheDir(dataDir), platform, 'go2rtc');
 
-export interface ResolveGo2rtcOptions {
-  /** Value of TOPOSYNC_STREAMING_GO2RTC_PATH, if set (read by the caller, not here). */
-  envPath?: string | undefined;
-  bundledPaths?: readonly string[];
-  dataDir: string;
-  /** `streaming.mse.allow_download`: only changes the wording of the reason. */
-  allowDownload: boolean;
-  platform?: string;
-  arch?: string;
-}
+/** Finds the go2rtc binary: TOPOSYNC_STREAMING_GO2RTC_PATH, the image's path, the download cache. */
+export const resolveGo2rtcBinary = binaryResolver({
+  product: 'go2rtc',
+  version: GO2RTC_VERSION,
+  envVar: 'TOPOSYNC_STREAMING_GO2RTC_PATH',
+  defaultBundledPaths: DEFAULT_GO2RTC_BUNDLED_PATHS,
+  cachedPath: cachedGo2rtcPath,
+  missingTail: (allowDownload, platform) =>
+    allowDownload ? `download it with POST /api/streams/mse/download (${GO2RTC_VERSION}, ${platform})` : 'downloading is disabled (settings streaming.mse.allow_download=false)',
+});
 
-/** Finds the go2rtc binary (see `findExecutable`). */
-export function resolveGo2rtcBinary(options: ResolveGo2rtcOptions): Promise<Go2rtcBinaryResolution> {
-  const { dataDir, allowDownload } = options;
-  return findExecutable({
-    product: 'go2rtc',
-    version: GO2RTC_VERSION,
-    envVar: 'TOPOSYNC_STREAMING_GO2RTC_PATH',
-    envPath: options.envPath,
-    bundledPaths: options.bundledPaths ?? DEFAULT_GO2RTC_BUNDLED_PATHS,
-    cachedPath: (platform) => cachedGo2rtcPath(dataDir, platform),
-    missingTail: (platform) =>
-      allowDownload ? `download it with POST /api/streams/mse/download (${GO2RTC_VERSION}, ${platform})` : 'downloading is disabled (settings streaming.mse.allow_download=false)',
-    ...(options.platform ? { platform: options.platform } : {}),
-    ...(options.arch ? { arch: options.arch } : {}),
-  });
+/**
+ * Whether go2rtc's reported version is the release this server is tested with. A build from the
+ * tagged source (not the module proxy's exact module) reports `1.9.14+dev.` or `1.9.14+dev.<revision>`:
+ * the same release, so no warning; any other release (or pre-release) is another version.
+ */
+export function isTestedGo2rtcVersion(reported: string): boolean {
+  const release = GO2RTC_VERSION.replace(/^v/, '');
+  return reported === release || (reported.startsWith(`${release}+dev.`) && /^[0-9a-f]*$/i.test(reported.slice(release.length + 5)));
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { ENGINE_PATH_RE } from '../domain/engine-path.js';
-import { childLogLevel } from '../process/child-log-level.js';
+import { childLogLevel } from '../managed/child-log-level.js';
 import { sidecarRuntimeDir } from './binary.js';
 
 /**

@@ -1,23 +1,10 @@
-import { chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { saveHashed } from '../process/hashed-download.js';
-import { GO2RTC_VERSION, cachedGo2rtcPath, executableProblem, go2rtcVersionCacheDir, type Go2rtcPlatform } from './binary.js';
+import { join } from 'node:path';
+import { saveHashed } from '../managed/hashed-download.js';
+import { DownloadError, fetchReleaseFile, inTempDir, installExecutable } from '../managed/release-download.js';
+import { GO2RTC_VERSION, cachedGo2rtcPath, go2rtcVersionCacheDir, type Go2rtcPlatform } from './binary.js';
 import { GO2RTC_SHA256, SHA256_HEX_RE } from './pins.js';
 
 export const DEFAULT_GO2RTC_DOWNLOAD_BASE_URL = 'https://github.com/AlexxIT/go2rtc/releases/download';
-
-export type Go2rtcDownloadFailure = 'unsupported_platform' | 'checksum_not_pinned' | 'http' | 'network' | 'checksum_mismatch' | 'too_large' | 'not_executable';
-
-/** A refused download; `message` is safe to show (release URLs carry no secrets). */
-export class Go2rtcDownloadError extends Error {
-  constructor(
-    readonly kind: Go2rtcDownloadFailure,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'Go2rtcDownloadError';
-  }
-}
 
 export interface Go2rtcDownloadOptions {
   dataDir: string;
@@ -53,43 +40,20 @@ export async function downloadGo2rtc(options: Go2rtcDownloadOptions): Promise<st
   const asset = go2rtcAssetName(platform);
   const expected = pins[platform] ?? null;
   if (expected === null) {
-    throw new Go2rtcDownloadError(
+    throw new DownloadError(
       'checksum_not_pinned',
       `no SHA-256 is pinned for ${asset} ${GO2RTC_VERSION} in this build (src/sidecar/pins.ts), and go2rtc publishes no checksum file; refusing to install an unverified binary. Use the add-on image's go2rtc or set TOPOSYNC_STREAMING_GO2RTC_PATH`,
     );
   }
-  if (!SHA256_HEX_RE.test(expected)) throw new Go2rtcDownloadError('checksum_not_pinned', `the pinned SHA-256 of ${asset} is not 64 lower-case hex characters`);
+  if (!SHA256_HEX_RE.test(expected)) throw new DownloadError('checksum_not_pinned', `the pinned SHA-256 of ${asset} is not 64 lower-case hex characters`);
 
-  const url = go2rtcAssetUrl(baseUrl, platform);
-  const target = cachedGo2rtcPath(dataDir, platform);
-  await mkdir(go2rtcVersionCacheDir(dataDir), { recursive: true });
-  const tmp = await mkdtemp(join(go2rtcVersionCacheDir(dataDir), '.download-'));
-  try {
-    let res: Response;
-    try {
-      res = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
-    } catch (err) {
-      throw new Go2rtcDownloadError('network', `GET ${url} failed: ${(err as Error).message}`);
-    }
-    if (!res.ok || !res.body) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new Go2rtcDownloadError('http', `GET ${url} answered HTTP ${res.status}`);
-    }
+  return inTempDir(go2rtcVersionCacheDir(dataDir), async (tmp) => {
+    const res = await fetchReleaseFile(fetchImpl, go2rtcAssetUrl(baseUrl, platform), timeoutMs);
     const file = join(tmp, 'go2rtc');
-    const { sha256: actual, bytes } = await saveHashed(res.body, { file, asset, maxBytes, fail: (kind, message) => new Go2rtcDownloadError(kind, message) });
+    const { sha256: actual, bytes } = await saveHashed(res.body, { file, asset, maxBytes, fail: (kind, message) => new DownloadError(kind, message) });
     if (actual !== expected) {
-      throw new Go2rtcDownloadError('checksum_mismatch', `SHA-256 of ${asset} (${bytes} bytes) is ${actual}, the pinned value is ${expected}; refusing to install it`);
+      throw new DownloadError('checksum_mismatch', `SHA-256 of ${asset} (${bytes} bytes) is ${actual}, the pinned value is ${expected}; refusing to install it`);
     }
-    await chmod(file, 0o755);
-    await mkdir(dirname(target), { recursive: true });
-    await rename(file, target);
-    const problem = await executableProblem(target);
-    if (problem) {
-      await rm(target, { force: true });
-      throw new Go2rtcDownloadError('not_executable', `installed ${target} ${problem}`);
-    }
-    return target;
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+    return installExecutable({ file, target: cachedGo2rtcPath(dataDir, platform), problemKind: 'not_executable' });
+  });
 }

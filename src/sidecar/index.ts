@@ -20,6 +20,6 @@ export {
   enginePathOfStream,
   internalSource,
 } from './config.js';
-export { downloadGo2rtc, Go2rtcDownloadError, DEFAULT_GO2RTC_DOWNLOAD_BASE_URL, go2rtcAssetName, go2rtcAssetUrl } from './download.js';
-export { createGo2rtcManager, pickApiPort, type Go2rtcManager, type Go2rtcManagerOptions, type SidecarState, type SidecarStatus, type SyncStreamsResult } from './manager.js';
+export { downloadGo2rtc, DEFAULT_GO2RTC_DOWNLOAD_BASE_URL, go2rtcAssetName, go2rtcAssetUrl } from './download.js';
+export { createGo2rtcManager, type Go2rtcManager, type Go2rtcManagerOptions, type SidecarState, type SidecarStatus, type SyncStreamsResult } from './manager.js';
 export { GO2RTC_SHA256 } from './pins.js';
