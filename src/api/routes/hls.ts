@@ -2,8 +2,9 @@ import type { ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { ApiError } from '../../shared/errors.js';
-import { parseHlsRequestTarget } from '../../playback/hls-playlist.js';
-import { createHlsProxy, type HlsProxy, type HlsProxyOptions } from '../../playback/hls-proxy.js';
+import { issueToError } from '../../shared/schema.js';
+import { parseHlsRequestTarget, type HlsTarget } from '../../playback/hls-playlist.js';
+import { createHlsProxy, type HlsProxy, type HlsProxyOptions, type HlsRequest } from '../../playback/hls-proxy.js';
 import { queryWith } from '../validate.js';
 
 /** Either what the proxy needs, or a proxy built elsewhere (shared with other routes or tests). */
@@ -12,6 +13,34 @@ export type HlsRouteDeps = HlsProxyOptions | { proxy: HlsProxy };
 const probeQuerySchema = v.object({
   output_id: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200))),
 });
+
+const llhls = (re: RegExp) => v.optional(v.pipe(v.string(), v.regex(re, 'invalid value')));
+
+/**
+ * A media request's query: `media_token` at most once; for a media playlist the LL-HLS blocking-reload
+ * parameters MediaMTX takes (`_HLS_msn`, `_HLS_part` decimal, `_HLS_skip` YES or v2). Any other
+ * parameter is ignored and never reaches MediaMTX.
+ */
+const mediaQuerySchema = v.object({
+  media_token: v.pipe(v.array(v.string()), v.maxLength(1, 'give media_token once')),
+  _HLS_msn: llhls(/^\d{1,10}$/),
+  _HLS_part: llhls(/^\d{1,10}$/),
+  _HLS_skip: llhls(/^(YES|v2)$/),
+});
+
+/** The token and LL-HLS parameters of a media request; 400 naming the parameter otherwise. */
+function mediaQuery(target: HlsTarget, query: URLSearchParams): Pick<HlsRequest, 'token' | 'llhls'> {
+  const mediaPlaylist = target.file !== 'index.m3u8' && target.file.endsWith('.m3u8');
+  const value = (k: string) => (mediaPlaylist ? (query.get(k) ?? undefined) : undefined);
+  const parsed = v.safeParse(mediaQuerySchema, { media_token: query.getAll('media_token'), _HLS_msn: value('_HLS_msn'), _HLS_part: value('_HLS_part'), _HLS_skip: value('_HLS_skip') });
+  if (!parsed.success) {
+    const e = issueToError(parsed.issues[0]);
+    if (e.field === 'media_token') throw new ApiError(400, 'invalid_token', 'give media_token once', 'media_token');
+    throw new ApiError(400, e.code, e.message, e.field);
+  }
+  const { media_token, ...llhlsParams } = parsed.output;
+  return { token: media_token[0] ?? null, llhls: llhlsParams };
+}
 
 /** What @hono/node-server puts in `c.env`; absent under app.request() and other runtimes. */
 type NodeEnv = { incoming?: { url?: unknown }; outgoing?: ServerResponse };
@@ -59,7 +88,7 @@ export function hlsRoutes(deps: HlsRouteDeps): Hono {
       try {
         const { target, query } = parseHlsRequestTarget(requestTarget(c));
         const outgoing = (c.env as NodeEnv | undefined)?.outgoing;
-        return await proxy.serve({ target, query, range: c.req.header('range') ?? null, signal: c.req.raw.signal, outgoing });
+        return await proxy.serve({ target, ...mediaQuery(target, query), range: c.req.header('range') ?? null, signal: c.req.raw.signal, outgoing });
       } catch (err) {
         return errorResponse(c, err);
       }
