@@ -1,4 +1,4 @@
-import type { HaCamera, HaCameraList } from './api-types.js';
+import type { HaCamera, HaCameraList } from '../api/contract.js';
 import { notFound } from '../shared/errors.js';
 import type { MediaTokens } from '../playback/tokens.js';
 import { lanRtspUrl, readerProblem } from '../playback/urls.js';

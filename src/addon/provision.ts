@@ -5,7 +5,7 @@ import { ApiError } from '../shared/errors.js';
 import { redactUrls } from '../shared/logger.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import type { HaCameras } from './ha-cameras.js';
-import type { HaCamera, ProvisionReport, ProvisionStep, RemovalReport } from './api-types.js';
+import type { HaCamera, ProvisionReport, ProvisionStep, RemovalReport } from '../api/contract.js';
 import { SupervisorUnavailable, type SupervisorClient, type SupervisorResponse } from './supervisor-client.js';
 
 export interface ProvisionOptions {

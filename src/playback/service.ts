@@ -97,11 +97,11 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
         const base = { output_id: o.id, resolved_engine_path: o.engine_path, requires_auth: false, auth_username: null as string | null };
         const rtsp = lanRtspUrl(origin.host, rtspPort, o.engine_path, lan_reader);
         const list = [
-          ...(rtsp === null ? [] : [{ ...base, protocol: 'rtsp', url: rtsp, requires_auth: lan_reader.password !== null, auth_username: lan_reader.username }]),
-          ...(o.enable_hls ? [{ ...base, protocol: 'hls', url: urlFor(t, o, 'hls', origin.prefix) }] : []),
-          { ...base, protocol: 'mse', url: urlFor(t, o, 'mse', origin.prefix) },
-          { ...base, protocol: 'jsmpeg', url: urlFor(t, o, 'jsmpeg', origin.prefix) },
-          ...(o.enable_webrtc ? [{ ...base, protocol: 'webrtc', url: urlFor(t, o, 'webrtc', origin.prefix) }] : []),
+          ...(rtsp === null ? [] : [{ ...base, protocol: 'rtsp' as const, url: rtsp, requires_auth: lan_reader.password !== null, auth_username: lan_reader.username }]),
+          ...(o.enable_hls ? [{ ...base, protocol: 'hls' as const, url: urlFor(t, o, 'hls', origin.prefix) }] : []),
+          { ...base, protocol: 'mse' as const, url: urlFor(t, o, 'mse', origin.prefix) },
+          { ...base, protocol: 'jsmpeg' as const, url: urlFor(t, o, 'jsmpeg', origin.prefix) },
+          ...(o.enable_webrtc ? [{ ...base, protocol: 'webrtc' as const, url: urlFor(t, o, 'webrtc', origin.prefix) }] : []),
         ];
         return list;
       });

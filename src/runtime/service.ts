@@ -103,7 +103,7 @@ export function createRuntimeService({ store, runtime, demand, registry, publish
         active_writer_id: state?.active_writer_id ?? null,
         selected_writer_id: state?.selected_writer_id ?? null,
         // A camera stream nobody watches decodes nothing: it is idle, not failing.
-        fallback_reason: source ? 'camera_source_unusable' : state ? state.fallback_reason : x.input === 'camera_source' ? null : 'no_writer',
+        fallback_reason: source ? ('camera_source_unusable' as const) : state ? state.fallback_reason : x.input === 'camera_source' ? null : ('no_writer' as const),
         frame_age_ms: state?.frame_age_ms ?? null,
         writers: state?.writers ?? [],
         demand: demand.wanted(x.id),

@@ -1,6 +1,8 @@
 /**
  * Every browser URL is derived from one base that the server writes into the page from
- * `X-Ingress-Path` (`/api/hassio_ingress/<token>/` under Home Assistant, `/` elsewhere).
+ * `X-Ingress-Path` (`/api/hassio_ingress/<token>/` under Home Assistant, `/` elsewhere): requests
+ * go to `httpUrl` (relative to the prefix); URLs the server hands out (plan, URL list) are already
+ * root-relative with the prefix in them and only get the page's origin (`absoluteUrl`, `wsUrl`).
  */
 export interface Base {
   /** Absolute path prefix ending with `/`. */
@@ -24,9 +26,14 @@ export function httpUrl(base: Base, path: string): string {
   return `${base.path}${path.replace(/^\/+/, '')}`;
 }
 
-export function wsUrl(base: Base, path: string): string {
-  const origin = base.origin.replace(/^http/, 'ws');
-  return `${origin}${httpUrl(base, path)}`;
+/** A root-relative URL from the server against the page's origin; an absolute one (`rtsp://`) stays as it is. */
+export function absoluteUrl(base: Pick<Base, 'origin'>, url: string): string {
+  return /^[a-z][a-z0-9+.-]*:/i.test(url) ? url : `${base.origin}${url}`;
+}
+
+/** The one place WebSocket URLs are made: a root-relative URL from the server as `ws:`/`wss:` of the page's origin. */
+export function wsUrl(base: Pick<Base, 'origin'>, url: string): string {
+  return absoluteUrl({ origin: base.origin.replace(/^http/, 'ws') }, url);
 }
 
 let current: Base = { path: '/', origin: 'http://localhost' };

@@ -3,23 +3,23 @@
  * <video> slots, playback events), feeds it time through one explicit timer at its next deadline,
  * sends demand heartbeats, and watches runtime health. `stop()` releases all of it.
  */
+import type { PlaybackPlan, PlayContext, Transport, TransmissionHealth } from '../../../src/api/contract.js';
 import { api, ApiFailure } from '../api/client.js';
-import { base } from '../base.js';
+import { base, wsUrl } from '../base.js';
 import { feedMissing, createHealthFeed, type FeedHealth } from './health-feed.js';
 import { createEventSink, type PlaybackEventBody } from './events.js';
 import { attachHls, hlsEngine } from './hls.js';
 import { attachJsmpeg, jsmpegSupported } from './jsmpeg.js';
 import { deadline, DEFAULT_OPTIONS, initialState, step, view, type Effect, type MachineEvent, type MachineOptions, type MachineView, type Slot } from './machine.js';
 import { attachMse, mseSupported } from './mse.js';
-import { planPath, toCandidates, wsFromRoot, type Forcing, type HlsEngine, type PlanClient, type PlaybackPlan } from './plan.js';
+import { planPath, toCandidates, type Forcing, type HlsEngine, type PlanClient } from './plan.js';
 import type { Attach, TransportHandle } from './transport.js';
-import type { PlayContext, Transport } from './types.js';
 import { attachWebrtc, webrtcSupported } from './webrtc.js';
 
 /** Demand heartbeats: the server keeps demand 30 s after one and asks for one about every third of that. */
 const HEARTBEAT_MS = 10_000;
 
-const healthFeed = createHealthFeed({ load: () => api<FeedHealth[]>('api/streams/runtime/health') });
+const healthFeed = createHealthFeed({ load: () => api<TransmissionHealth[]>('api/streams/runtime/health') });
 
 const events = createEventSink({
   send: (batch) => api('api/streams/runtime/playback-events', { method: 'POST', body: batch }),
@@ -130,7 +130,7 @@ export function startController(o: ControllerOptions): { stop(): void } {
           onError: (reason: string) => dispatch({ type: 'error', now: now(), attempt: id, reason }),
         };
         try {
-          const handle = attach(o.videos[fx.slot], ws ? wsFromRoot(base().origin, fx.url) : fx.url, callbacks);
+          const handle = attach(o.videos[fx.slot], ws ? wsUrl(base(), fx.url) : fx.url, callbacks);
           handles.set(id, { handle, transport: fx.transport, slot: fx.slot });
         } catch (e) {
           dispatch({ type: 'error', now: now(), attempt: id, reason: `attach: ${e instanceof Error ? e.message : String(e)}` });

@@ -3,7 +3,7 @@ import type { Snapshot } from './controller.js';
 import type { Forcing } from './plan.js';
 import type { DataState } from './data-state.js';
 import { blockedText, warningText } from './texts.js';
-import type { Transport } from './types.js';
+import type { Transport } from '../../../src/api/contract.js';
 
 interface Props {
   state: DataState;

@@ -2,22 +2,10 @@
  * Playback events for `POST api/streams/runtime/playback-events` (src/playback/events.ts), batched
  * across players: one request a second at most, at most 50 events per request (the server's limit).
  */
-import type { PlaybackEventKind } from './machine.js';
-import type { PlanClient } from './plan.js';
-import type { PlayContext, Transport } from './types.js';
+import type { PlaybackEventInput } from '../../../src/api/contract.js';
 
-export interface PlaybackEventBody {
-  transmission_id: string;
-  output_id: string | null;
-  client: PlanClient;
-  context: PlayContext;
-  event: PlaybackEventKind;
-  transport: Transport;
-  from_transport?: Transport;
-  ttff_ms?: number;
-  reason?: string;
-  session_id: string;
-}
+/** One event as the server validates it; this page always names its client, context and session. */
+export type PlaybackEventBody = PlaybackEventInput & Required<Pick<PlaybackEventInput, 'client' | 'context' | 'session_id'>>;
 
 export const MAX_BATCH = 50;
 /** The server's limit for `reason`. */
@@ -44,7 +32,7 @@ export function createEventSink({ send, flushMs = 1_000, setTimer = (fn, ms) => 
 
   return {
     push(e: PlaybackEventBody): void {
-      queue.push(e.reason !== undefined && e.reason.length > MAX_REASON ? { ...e, reason: e.reason.slice(0, MAX_REASON) } : e);
+      queue.push(typeof e.reason === 'string' && e.reason.length > MAX_REASON ? { ...e, reason: e.reason.slice(0, MAX_REASON) } : e);
       if (!scheduled) {
         scheduled = true;
         setTimer(flush, flushMs);

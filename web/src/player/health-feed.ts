@@ -2,17 +2,13 @@
  * Runtime health for the players: one poll of `GET api/streams/runtime/health` (every
  * transmission at once) shared by all visible players, running only while one watches.
  */
+import type { TransmissionHealth } from '../../../src/api/contract.js';
 
-/** The fields of a health entry the player reads (src/runtime/service.ts `health()`). */
-export interface FeedHealth {
-  transmission_id: string;
-  input: 'camera_source' | 'writers';
-  engine_state: string;
-  active_writer_id: string | null;
-  selected_writer_id: string | null;
-  fallback_reason: 'no_writer' | 'all_writers_closed' | 'writers_stale' | 'warming_up' | null;
-  frame_age_ms: number | null;
-}
+/** The fields of a health entry the player reads. */
+export type FeedHealth = Pick<
+  TransmissionHealth,
+  'transmission_id' | 'input' | 'engine_state' | 'active_writer_id' | 'selected_writer_id' | 'fallback_reason' | 'frame_age_ms'
+>;
 
 /**
  * Nothing feeds a writers transmission: the placeholder is all any transport can show. Camera

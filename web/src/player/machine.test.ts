@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deadline, DEFAULT_OPTIONS, initialState, step, view, type Candidate, type Effect, type MachineEvent, type MachineState } from './machine.js';
-import type { Transport } from './types.js';
+import type { Transport } from '../../../src/api/contract.js';
 
 const ok = (transport: Transport): Candidate => ({ transport, available: true, url: `/media/${transport}`, outputId: 'o1', blocked: null });
 const no = (transport: Transport, blocked: string): Candidate => ({ transport, available: false, url: null, outputId: null, blocked });

@@ -13,7 +13,7 @@
  *   (show its slot, then stop the old attempt), so the picture never goes black.
  * - The error shown stays until a frame plays, so retries do not make it flicker.
  */
-import type { Transport } from './types.js';
+import type { PlaybackEventKind, Transport } from '../../../src/api/contract.js';
 
 export type Slot = 'a' | 'b';
 export type Phase = 'idle' | 'planning' | 'starting' | 'playing' | 'error';
@@ -145,7 +145,6 @@ export type MachineEvent =
   | { type: 'tick'; now: number }
   | { type: 'shutdown' };
 
-export type PlaybackEventKind = 'chosen' | 'first_frame' | 'failed' | 'fell_back' | 'stalled' | 'recovered' | 'climbed';
 
 export type Effect =
   | { type: 'fetch_plan' }

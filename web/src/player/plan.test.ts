@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { planClient, planPath, readForcing, toCandidates, withTokenOf, wsFromRoot, type PlanTransport } from './plan.js';
-import type { Transport } from './types.js';
+import type { PlanTransport, Transport } from '../../../src/api/contract.js';
+import { planClient, planPath, readForcing, toCandidates, withTokenOf } from './plan.js';
 
-const t = (transport: Transport, rank: number, blocked: string | null = null): PlanTransport => ({
+const t = (transport: Transport, rank: number, blocked: PlanTransport['blocked_reason'] = null): PlanTransport => ({
   transport,
   rank,
   available: blocked === null,
@@ -78,9 +78,4 @@ describe('URLs', () => {
     ['a URL without a token', 'http://ha.local:8123/other.m3u8'],
     ['a URL that already has it', 'http://ha.local:8123/x.m3u8?media_token=NEW'],
   ])('returns %s unchanged', (_name, url) => expect(withTokenOf(url, '/x?media_token=NEW', origin)).toBe(url));
-
-  it('makes WebSocket URLs against the page origin', () => {
-    expect(wsFromRoot('https://ha.example', '/api/hassio_ingress/T/api/streams/media/mse/p/ws?media_token=a')).toBe('wss://ha.example/api/hassio_ingress/T/api/streams/media/mse/p/ws?media_token=a');
-    expect(wsFromRoot('http://127.0.0.1:8099', '/x/ws')).toBe('ws://127.0.0.1:8099/x/ws');
-  });
 });

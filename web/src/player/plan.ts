@@ -1,35 +1,13 @@
 /**
- * The playback plan as the server sends it (`GET api/streams/transmissions/{id}/playback-plan`,
- * src/playback/service.ts), and how the player turns it into machine candidates.
+ * How the player turns the playback plan (`GET api/streams/transmissions/{id}/playback-plan`, typed
+ * by the server's contract) into machine candidates. The plan's URLs are root-relative, with the
+ * ingress prefix and the media token already in them.
  */
+import type { PlanClient as ServerPlanClient, PlaybackPlan, PlayContext, Transport } from '../../../src/api/contract.js';
 import type { Candidate } from './machine.js';
-import type { PlayContext, Transport } from './types.js';
 
-export type PlanClient = 'web' | 'ha_ingress';
-
-export interface PlanTransport {
-  transport: Transport;
-  rank: number;
-  available: boolean;
-  output_id: string | null;
-  fallback_rank: number | null;
-  blocked_reason: string | null;
-  /** Root-relative, with the ingress prefix and the media token already in it; null when not available. */
-  url: string | null;
-}
-
-export interface PlaybackPlan {
-  transmission_id: string;
-  client: string;
-  context: PlayContext;
-  selected_transport: Transport | null;
-  transports: PlanTransport[];
-  hls_warnings: string[];
-  webrtc_warnings: string[];
-  still_url: string;
-  /** How long the media tokens in the URLs stay valid. */
-  expires_in_s: number;
-}
+/** The clients this page plays as (the server knows more: apps, Home Assistant entities). */
+export type PlanClient = Extract<ServerPlanClient, 'web' | 'ha_ingress'>;
 
 /** Home Assistant's ingress gets its own policy (HLS first, no direct WebRTC). */
 export const planClient = (basePath: string): PlanClient => (basePath.startsWith('/api/hassio_ingress/') ? 'ha_ingress' : 'web');
@@ -86,6 +64,3 @@ export function withTokenOf(url: string, fresh: string, origin: string): string 
   u.searchParams.set('media_token', token);
   return u.href;
 }
-
-/** A root-relative WebSocket path from the plan as a `ws:`/`wss:` URL against the page's origin. */
-export const wsFromRoot = (origin: string, rootRelative: string) => `${origin.replace(/^http/, 'ws')}${rootRelative}`;

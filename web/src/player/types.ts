@@ -1,6 +1,6 @@
+import type { PlayContext } from '../../../src/api/contract.js';
+
 /** The contract between the player and the views that place it (grid, fullscreen, settings). */
-export type PlayContext = 'grid' | 'thumbnail' | 'pip' | 'large' | 'fullscreen' | 'ptz' | 'diagnostics';
-export type Transport = 'mse' | 'hls' | 'jsmpeg' | 'webrtc';
 
 export interface PlayerProps {
   transmissionId: string;

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Camera } from '../../../src/api/contract.js';
 import { ApiFailure } from '../api/client.js';
-import { toFormErrors } from '../views/settings/form-errors.js';
-import {
-  cameraBody,
-  cameraErrorField,
-  cameraToForm,
-  createCamerasStore,
-  emptyCameraForm,
-  newSourceForm,
-  nextRole,
-  refreshCameras,
-  saveCamera,
-  type Camera,
-  type CameraForm,
-} from './cameras.js';
+import { toFormErrors } from './form-errors.js';
+import { cameraBody, cameraErrorField, cameraToForm, createCamerasStore, emptyCameraForm, newSourceForm, nextRole, refreshCameras, saveCamera, type CameraForm } from './cameras.js';
 
 const porch: Camera = {
   id: 'porch',

@@ -1,29 +1,11 @@
+import type { Camera, CameraBody, Role, SourceBody } from '../../../src/api/contract.js';
 import { api } from '../api/client.js';
 import { deleteDocument, saveDocument } from '../api/documents.js';
-import { rowErrorField } from '../views/settings/form-errors.js';
-import type { Fetcher, Role } from './live-views.js';
-import { createStore, refreshStore, type Store } from './store.js';
+import { rowErrorField } from './form-errors.js';
+import { createStore, refreshStore, type Fetcher, type Store } from './store.js';
 
-export const ROLES: readonly Role[] = ['main', 'sub', 'zoom', 'custom'];
-
-/** The server's `PublicSource` (src/domain/camera.ts): credentials are reduced to `has_credentials`. */
-export interface CameraSource {
-  id: string;
-  role: Role;
-  label: string;
-  url: string;
-  publish: boolean;
-  has_credentials: boolean;
-  publication_id: string;
-  /** TLS sources only: the SHA-256 of the camera certificate the engine trusts, null until one was seen. */
-  tls_fingerprint?: string | null;
-}
-
-export interface Camera {
-  id: string;
-  name: string;
-  sources: CameraSource[];
-}
+/** The roles a source may take, in the order the form offers them (the server's `ROLES`). */
+export const ROLES = ['main', 'sub', 'zoom', 'custom'] as const satisfies readonly Role[];
 
 export interface CamerasState {
   /** Null until the first answer, so "loading" is told apart from "no cameras". */
@@ -113,24 +95,6 @@ export function cameraToForm(camera: Camera): CameraForm {
   };
 }
 
-/** The server's `sourceInputSchema`: an omitted credential keeps the stored one, null clears it. */
-export interface SourceBody {
-  id?: string;
-  role: Role;
-  label: string;
-  url: string;
-  publish: boolean;
-  username?: string | null;
-  password?: string | null;
-  tls_fingerprint?: string | null;
-}
-
-export interface CameraBody {
-  id?: string;
-  name: string;
-  sources: SourceBody[];
-}
-
 function sourceBody(s: SourceForm): SourceBody {
   const body: SourceBody = { role: s.role, label: s.label.trim(), url: s.url.trim(), publish: s.publish };
   if (s.id) body.id = s.id;
@@ -144,8 +108,8 @@ function sourceBody(s: SourceForm): SourceBody {
 }
 
 /** The POST (adding) or PUT (editing) body; sources keep the form's order, so `sources.N` errors point back at row N. */
-export function cameraBody(form: CameraForm): CameraBody {
-  const body: CameraBody = { name: form.name, sources: form.sources.map(sourceBody) };
+export function cameraBody(form: CameraForm): CameraBody & { sources: SourceBody[] } {
+  const body: CameraBody & { sources: SourceBody[] } = { name: form.name, sources: form.sources.map(sourceBody) };
   const id = form.id.trim();
   if (form.editing === null && id !== '') body.id = id;
   return body;

@@ -1,6 +1,6 @@
+import type { Fetcher } from './store.js';
 import { describe, expect, it } from 'vitest';
 import { createEngineStore, engineMissing, refreshEngine } from './engine.js';
-import type { Fetcher } from './live-views.js';
 
 /** The server's full statuses carry more than the view reads (ports, sync times...). */
 const engineStatus = (state: string, lastSync = '2024-01-01T00:00:00Z') => ({

@@ -1,23 +1,18 @@
+import type { EngineStatus, SidecarStatus } from '../../../src/api/contract.js';
 import { api } from '../api/client.js';
-import type { Fetcher } from './live-views.js';
-import { createStore, type Store } from './store.js';
+import { createStore, type Fetcher, type Store } from './store.js';
 
-/** The server's `EngineStatus` (src/engine/engine.ts), as far as the streams view reads it. */
-export interface EngineStatus {
-  state: 'missing' | 'stopped' | 'starting' | 'running' | 'crashed' | 'failed';
-  binary: { reason: string | null };
-  download: { allowed: boolean };
-}
-
-/** The server's `SidecarStatus` (src/sidecar/manager.ts), as far as the streams view reads it. */
-export interface SidecarStatus {
-  state: 'disabled' | 'missing' | 'stopped' | 'starting' | 'running' | 'failed';
+/** What the streams view reads of the engine status: its state, why the binary is missing, whether a download may fetch it. */
+export interface EngineSummary {
+  state: EngineStatus['state'];
+  binary: Pick<EngineStatus['binary'], 'reason'>;
+  download: Pick<EngineStatus['download'], 'allowed'>;
 }
 
 export interface EngineState {
   /** Null until answered, and after a failed request: an unknown state is never shown as a known one. */
-  engine: EngineStatus | null;
-  mse: SidecarStatus | null;
+  engine: EngineSummary | null;
+  mse: Pick<SidecarStatus, 'state'> | null;
 }
 
 export const createEngineStore = (): Store<EngineState> => createStore<EngineState>({ engine: null, mse: null });

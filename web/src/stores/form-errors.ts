@@ -1,5 +1,5 @@
-import { ApiFailure } from '../../api/client.js';
-import { errorMessage } from '../../stores/store.js';
+import { ApiFailure } from '../api/client.js';
+import { errorMessage } from './store.js';
 
 /**
  * What a failed save shows: messages next to the fields the server named, and one message for the

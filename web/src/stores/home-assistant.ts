@@ -1,16 +1,17 @@
-import type { HaCamera as ApiHaCamera, HaCameraList as ApiHaCameraList, HaEntry, ProvisionReport, ProvisionStep, RemovalReport } from '../../../src/addon/api-types.js';
+import type {
+  AddonStatus as ApiAddonStatus,
+  HaCamera as ApiHaCamera,
+  HaCameraList as ApiHaCameraList,
+  HaEntry,
+  ProvisionReport,
+  ProvisionStep,
+  RemovalReport,
+} from '../../../src/api/contract.js';
 import { api, ApiFailure } from '../api/client.js';
-import type { Fetcher } from './live-views.js';
-import { createStore, errorMessage, type Store } from './store.js';
+import { createStore, errorMessage, type Fetcher, type Store } from './store.js';
 
-/** The server's add-on status (`GET api/streams/addon`, src/addon/index.ts), as far as this tab reads it. */
-export interface AddonStatus {
-  mode: 'dev' | 'addon';
-  supervisor: { token_present: boolean };
-  home_assistant_api: { reachable: boolean; status: number | null; reason: string | null };
-}
-
-export type { HaEntry };
+/** The add-on status as far as this tab reads it. */
+export type AddonStatus = Pick<ApiAddonStatus, 'mode' | 'home_assistant_api'> & { supervisor: Pick<ApiAddonStatus['supervisor'], 'token_present'> };
 
 /** One camera of the list as the tab keeps it: `stream_source` with the password, `still_image_url` with the token, replaced by {@link MASK}. */
 export type HaCamera = Pick<ApiHaCamera, 'publication_id' | 'camera_id' | 'name' | 'role' | 'label' | 'stream_source' | 'still_image_url' | 'entry'>;
@@ -96,7 +97,7 @@ export function entitiesUnavailable(status: AddonStatus | null): 'not_addon' | '
 /** The add-on status and the camera list; one failing does not hide the other. Never throws; an abort changes nothing. */
 export async function refreshHomeAssistant(store: Store<HomeAssistantState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
   const [status, list] = await Promise.allSettled([
-    fetcher<AddonStatus>('api/streams/addon', { signal }),
+    fetcher<ApiAddonStatus>('api/streams/addon', { signal }),
     fetcher<ApiHaCameraList>('api/streams/home-assistant/cameras', { signal }),
   ]);
   if (signal.aborted) return;

@@ -1,14 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { createLiveViewsStore, dashboardViews, refreshLiveViews, type Fetcher, type LiveView, type LiveViewVariant } from './live-views.js';
+import type { LiveView, LiveViewVariant } from '../../../src/api/contract.js';
+import { createLiveViewsStore, dashboardViews, refreshLiveViews } from './live-views.js';
+import type { Fetcher } from './store.js';
 
 const variant = (role: LiveViewVariant['role'], show = true): LiveViewVariant => ({
   publication_id: `camera:front:${role}`,
   role,
   label: role,
   transmission_id: `t-${role}`,
+  output_id: 'default',
+  owner_kind: 'camera_source',
   show_in_dashboard: show,
+  show_in_home_assistant: true,
 });
-const view = (id: string, variants: LiveViewVariant[]): LiveView => ({ id, name: id, camera_id: id, variants });
+const meta = (cameraId: string): LiveView['metadata'] => ({
+  generated_by: 'stream_publication',
+  publication_id: null,
+  owner_kind: 'live_view',
+  camera_id: cameraId,
+  camera_source_id: null,
+  role: null,
+  pipeline_name: null,
+  publish_node_id: null,
+});
+const view = (id: string, variants: LiveViewVariant[]): LiveView => ({ id, name: id, camera_id: id, variants, metadata: meta(id) });
 
 const answering =
   (result: unknown): Fetcher =>

@@ -1,25 +1,6 @@
+import type { LiveView } from '../../../src/api/contract.js';
 import { api } from '../api/client.js';
-import { createStore, refreshStore, type Store } from './store.js';
-
-/** The server's `CameraLiveView` (src/domain/live-view.ts), as far as the UI reads it. */
-export type Role = 'main' | 'sub' | 'zoom' | 'custom';
-
-export interface LiveViewVariant {
-  publication_id: string;
-  role: Role;
-  /** The publication label ("Principal", "Baixa resolução", a custom name); may be empty. */
-  label: string;
-  transmission_id: string;
-  show_in_dashboard: boolean;
-}
-
-export interface LiveView {
-  id: string;
-  name: string;
-  /** Null for a group fed by a pipeline rather than a camera. */
-  camera_id: string | null;
-  variants: LiveViewVariant[];
-}
+import { createStore, refreshStore, type Fetcher, type Store } from './store.js';
 
 export interface LiveViewsState {
   /** Null until the first answer: the view tells "loading" apart from "none configured". */
@@ -27,8 +8,6 @@ export interface LiveViewsState {
   /** The last refresh failed; the views of the last good answer stay on screen. */
   error: string | null;
 }
-
-export type Fetcher = <T>(path: string, init: { signal: AbortSignal }) => Promise<T>;
 
 export const createLiveViewsStore = (): Store<LiveViewsState> => createStore<LiveViewsState>({ views: null, error: null });
 

@@ -1,47 +1,23 @@
+import type { EngineStatus, SidecarStatus } from '../../../src/api/contract.js';
 import { api, ApiFailure } from '../api/client.js';
-import type { EngineStatus, SidecarStatus } from './engine.js';
-import type { Fetcher } from './live-views.js';
-import { createStore, errorMessage, type Store } from './store.js';
+import { createStore, errorMessage, type Fetcher, type Store } from './store.js';
 
 /**
- * The full engine status (src/engine/engine.ts). The streams view's `engineStore` keeps only the
- * state on purpose (a poll that changes sync times must not re-render the grid); Settings shows
- * the reasons, errors and download state, so it reads the whole answer.
+ * The full statuses. The streams view's `engineStore` keeps only the state on purpose (a poll
+ * that changes sync times must not re-render the grid); Settings shows the reasons, errors and
+ * download state, so it reads the whole answer.
  */
-export interface EngineDetails extends EngineStatus {
-  version: string;
-  pid: number | null;
-  restarts: number;
-  last_error: string | null;
-  binary: { path: string | null; reason: string | null };
-  download: { allowed: boolean; in_progress: boolean; last_error: string | null };
-  /** `actual` is null while the engine is not running; `changed` when the preferred port was taken. */
-  ports: Record<'rtsp' | 'hls' | 'webrtc' | 'webrtc_udp' | 'api', { preferred: number; actual: number | null; changed: boolean }>;
-}
-
-/** The full go2rtc sidecar status (src/sidecar/manager.ts). */
-export interface SidecarDetails extends SidecarStatus {
-  version: string;
-  running_version: string | null;
-  pid: number | null;
-  restarts: number;
-  last_error: string | null;
-  binary: { path: string | null; reason: string | null };
-  download: { allowed: boolean; pinned: boolean; in_progress: boolean; last_error: string | null };
-  streams: { desired: number; configured: number; restart_pending: boolean };
-}
-
 interface Statuses {
-  engine: EngineDetails;
-  mse: SidecarDetails;
+  engine: EngineStatus;
+  mse: SidecarStatus;
 }
 export type Service = keyof Statuses;
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'download';
 
 export interface ServicesState {
   /** Null until answered and after a failed request: an unknown state is never shown as a known one. */
-  engine: EngineDetails | null;
-  mse: SidecarDetails | null;
+  engine: EngineStatus | null;
+  mse: SidecarStatus | null;
   /** The action in flight: its buttons are disabled until the server answers with the new status. */
   busy: { service: Service; action: ServiceAction } | null;
   /** The last refused action (a download turned off names the setting that allows it). */
@@ -55,8 +31,8 @@ export const servicesStore = createServicesStore();
 /** Both statuses; one failing does not hide the other. Never throws; an abort changes nothing. */
 export async function refreshServices(store: Store<ServicesState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
   const [engine, mse] = await Promise.allSettled([
-    fetcher<EngineDetails>('api/streams/engine/status', { signal }),
-    fetcher<SidecarDetails>('api/streams/mse/status', { signal }),
+    fetcher<EngineStatus>('api/streams/engine/status', { signal }),
+    fetcher<SidecarStatus>('api/streams/mse/status', { signal }),
   ]);
   if (signal.aborted) return;
   store.set((prev) => ({

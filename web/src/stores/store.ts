@@ -5,6 +5,9 @@ export interface Store<T> {
   subscribe(listener: (value: T) => void): () => void;
 }
 
+/** How a store's refresh asks the server (the API client; a stub in tests). */
+export type Fetcher = <T>(path: string, init: { signal: AbortSignal }) => Promise<T>;
+
 export function createStore<T>(initial: T): Store<T> {
   let value = initial;
   const listeners = new Set<(value: T) => void>();

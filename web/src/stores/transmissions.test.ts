@@ -1,22 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  absoluteUrl,
-  createTransmissionsStore,
-  emptyTransmissionForm,
-  feedersByTransmission,
-  newOutputForm,
-  numberField,
-  ownerPointer,
-  refreshTransmissions,
-  resolveUrls,
-  transmissionBody,
-  transmissionErrorField,
-  transmissionToForm,
-  wizardBody,
-  wizardForm,
-  type GeneratedMeta,
-  type Transmission,
-} from './transmissions.js';
+import type { GeneratedMeta, Transmission } from '../../../src/api/contract.js';
+import { resolvedUrl, createTransmissionsStore, emptyTransmissionForm, feedersByTransmission, newOutputForm, numberField, ownerPointer, refreshTransmissions, resolveUrls, transmissionBody, transmissionErrorField, transmissionToForm, wizardBody, wizardForm } from './transmissions.js';
 
 const manual: Transmission = {
   id: '0b7f6a52-1111-4222-8333-444455556666',
@@ -94,18 +78,16 @@ describe('generated transmissions', () => {
   });
 
   it('pipelines are listed under the transmissions they write into, with the continuity warning of their node', () => {
+    const link = (node_id: string, transmission_id: string) => ({ node_id, transmission_id, publication_id: null, transmission_exists: true, transmission_enabled: true });
     const feeders = feedersByTransmission([
       {
         pipeline_name: 'detect',
         implicit: false,
         enabled: true,
-        transmissions: [
-          { node_id: 'a', transmission_id: 't1' },
-          { node_id: 'b', transmission_id: 't2' },
-        ],
-        warnings: [{ code: 'not_continuous', node_id: 'b' }],
+        transmissions: [link('a', 't1'), link('b', 't2')],
+        warnings: [{ code: 'not_continuous', node_id: 'b', message: 'behind a motion gate' }],
       },
-      { pipeline_name: 'transmission:t1', implicit: true, enabled: false, transmissions: [{ node_id: 'publish', transmission_id: 't1' }], warnings: [] },
+      { pipeline_name: 'transmission:t1', implicit: true, enabled: false, transmissions: [link('publish', 't1')], warnings: [] },
     ]);
     expect(feeders).toEqual({
       t1: [
@@ -143,12 +125,12 @@ describe('URL resolution', () => {
   const origin = 'https://ha.local:8123';
 
   it('root-relative browser URLs get the page origin (ws for WebSockets); RTSP stays as the server wrote it', () => {
-    expect(absoluteUrl({ protocol: 'hls', url: '/api/hassio_ingress/abc/api/streams/media/hls/cam/a/index.m3u8?media_token=x' }, origin)).toBe(
+    expect(resolvedUrl({ protocol: 'hls', url: '/api/hassio_ingress/abc/api/streams/media/hls/cam/a/index.m3u8?media_token=x' }, origin)).toBe(
       'https://ha.local:8123/api/hassio_ingress/abc/api/streams/media/hls/cam/a/index.m3u8?media_token=x',
     );
-    expect(absoluteUrl({ protocol: 'mse', url: '/api/streams/media/mse/cam/a/ws?media_token=x' }, origin)).toBe('wss://ha.local:8123/api/streams/media/mse/cam/a/ws?media_token=x');
-    expect(absoluteUrl({ protocol: 'jsmpeg', url: '/p/ws' }, 'http://h:1')).toBe('ws://h:1/p/ws');
-    expect(absoluteUrl({ protocol: 'rtsp', url: 'rtsp://h:8554/cam/a' }, origin)).toBe('rtsp://h:8554/cam/a');
+    expect(resolvedUrl({ protocol: 'mse', url: '/api/streams/media/mse/cam/a/ws?media_token=x' }, origin)).toBe('wss://ha.local:8123/api/streams/media/mse/cam/a/ws?media_token=x');
+    expect(resolvedUrl({ protocol: 'jsmpeg', url: '/p/ws' }, 'http://h:1')).toBe('ws://h:1/p/ws');
+    expect(resolvedUrl({ protocol: 'rtsp', url: 'rtsp://h:8554/cam/a' }, origin)).toBe('rtsp://h:8554/cam/a');
   });
 
   it('primes demand alongside, and a refused prime does not stop the answer', async () => {

@@ -1,76 +1,14 @@
+import type { Codec, GeneratedMeta, Pipeline, PipelineOwnership, ResolvedUrl, ResolvedUrls, Transmission, TransmissionHealth } from '../../../src/api/contract.js';
 import { api } from '../api/client.js';
 import { deleteDocument, saveDocument } from '../api/documents.js';
-import { base } from '../base.js';
-import type { FeedHealth } from '../player/health-feed.js';
-import { rowErrorField } from '../views/settings/form-errors.js';
-import type { Fetcher, Role } from './live-views.js';
-import { createStore, errorMessage, type Store } from './store.js';
+import { absoluteUrl, base, wsUrl } from '../base.js';
+import { rowErrorField } from './form-errors.js';
+import { createStore, errorMessage, type Fetcher, type Store } from './store.js';
 
-/** The server's `GeneratedMeta` (src/domain/generated.ts): present on what the reconciler owns. */
-export interface GeneratedMeta {
-  generated_by: 'stream_publication';
-  publication_id: string | null;
-  owner_kind: 'camera_source' | 'pipeline_output' | 'live_view';
-  camera_id: string | null;
-  camera_source_id: string | null;
-  role: Role | null;
-  pipeline_name: string | null;
-  publish_node_id: string | null;
-}
-
-export const CODECS = ['copy', 'h264', 'h265'] as const;
-export type Codec = (typeof CODECS)[number];
-export type TransmissionInput = 'camera_source' | 'writers';
-
-/** The server's `Output` and `Transmission` (src/domain/transmission.ts). */
-export interface Output {
-  id: string;
-  name: string;
-  enabled: boolean;
-  engine_path: string;
-  codec: Codec;
-  width: number | null;
-  height: number | null;
-  fps: number | null;
-  bitrate_kbps: number | null;
-  enable_rtsp: boolean;
-  enable_hls: boolean;
-  enable_webrtc: boolean;
-}
-
-export interface Transmission {
-  id: string;
-  name: string;
-  description: string;
-  enabled: boolean;
-  host_server_id: string;
-  input: TransmissionInput;
-  camera_id: string | null;
-  camera_source_id: string | null;
-  outputs: Output[];
-  metadata: GeneratedMeta | null;
-}
+/** The codecs an output may take, in the order the form offers them (the server's `CODECS`). */
+export const CODECS = ['copy', 'h264', 'h265'] as const satisfies readonly Codec[];
 
 export const isGenerated = (tx: Pick<Transmission, 'metadata'>): boolean => tx.metadata !== null;
-
-/** One entry of `GET api/streams/runtime/health` (src/runtime/service.ts), as far as Settings reads it. */
-export interface TransmissionHealth extends FeedHealth {
-  enabled: boolean;
-  demand: boolean;
-  /** Technical diagnostics from the server (`engine_missing: …`, `transmission_disabled`). */
-  problems: string[];
-  writers: { id: string; priority: number; state: 'open' | 'closed'; fresh: boolean; frame_age_ms: number | null }[];
-  outputs: { output_id: string; path: string; feed: 'camera_pull' | 'alias' | 'transcode' | 'writers'; publisher: 'running' | 'stopped' | 'not_needed'; readers: number | null }[];
-}
-
-/** One entry of `GET api/streams/runtime/pipelines` (src/control/pipelines.ts `ownership()`). */
-interface PipelineOwnership {
-  pipeline_name: string;
-  implicit: boolean;
-  enabled: boolean;
-  transmissions: { node_id: string; transmission_id: string }[];
-  warnings: { code: string; node_id: string }[];
-}
 
 /** A pipeline node that writes into a transmission. */
 export interface Feeder {
@@ -84,7 +22,7 @@ export interface Feeder {
 }
 
 /** Pipelines per transmission id. */
-export function feedersByTransmission(pipelines: readonly PipelineOwnership[]): Record<string, Feeder[]> {
+export function feedersByTransmission(pipelines: readonly Pick<PipelineOwnership, 'pipeline_name' | 'implicit' | 'enabled' | 'transmissions' | 'warnings'>[]): Record<string, Feeder[]> {
   const out: Record<string, Feeder[]> = {};
   for (const p of pipelines) {
     for (const t of p.transmissions) {
@@ -333,35 +271,19 @@ export function wizardBody(transmissionId: string, form: WizardForm): Record<str
 const WIZARD_FIELDS = new Set(['pipeline_name', 'processing_server_id', 'camera_id', 'camera_source_id', 'writer_priority', 'enabled']);
 export const wizardErrorField = (field: string): string | null => (WIZARD_FIELDS.has(field) ? field : null);
 
-export async function createPipeline(transmissionId: string, form: WizardForm, call: typeof api = api): Promise<{ name: string }> {
-  return call<{ name: string }>('api/streams/wizard/create-pipeline', { method: 'POST', body: wizardBody(transmissionId, form) });
+export async function createPipeline(transmissionId: string, form: WizardForm, call: typeof api = api): Promise<Pipeline> {
+  return call<Pipeline>('api/streams/wizard/create-pipeline', { method: 'POST', body: wizardBody(transmissionId, form) });
 }
 
-/** One entry of `GET api/streams/transmissions/{id}/urls` (src/playback/service.ts). */
-export interface ResolvedUrl {
-  output_id: string;
-  protocol: 'rtsp' | 'hls' | 'mse' | 'jsmpeg' | 'webrtc';
-  resolved_engine_path: string;
-  url: string;
-  requires_auth: boolean;
-  auth_username: string | null;
-}
-
-export interface ResolvedUrls {
-  transmission_id: string;
-  urls: ResolvedUrl[];
-  warnings: string[];
-}
+/** The WebSocket transports among the resolved URLs. */
+const WS_PROTOCOLS: ReadonlySet<string> = new Set(['mse', 'jsmpeg']);
 
 /**
  * Browser URLs come root-relative (with the ingress prefix), which a tool outside this page cannot
  * open: they get this page's origin, `ws(s):` for the WebSocket transports. RTSP is already absolute.
  */
-export function absoluteUrl(entry: Pick<ResolvedUrl, 'protocol' | 'url'>, origin: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(entry.url)) return entry.url;
-  const ws = entry.protocol === 'mse' || entry.protocol === 'jsmpeg';
-  return `${ws ? origin.replace(/^http/, 'ws') : origin}${entry.url}`;
-}
+export const resolvedUrl = (entry: Pick<ResolvedUrl, 'protocol' | 'url'>, origin: string): string =>
+  (WS_PROTOCOLS.has(entry.protocol) ? wsUrl : absoluteUrl)({ origin }, entry.url);
 
 /**
  * The URLs, made absolute. Demand is primed alongside (best effort, as in the reference) so a
@@ -373,5 +295,5 @@ export async function resolveUrls(id: string, call: typeof api = api, origin = b
     call<ResolvedUrls>(`${path}/urls`),
     call<unknown>(`${path}/demand/prime`, { method: 'POST' }).catch(() => undefined),
   ]);
-  return { ...answer, urls: answer.urls.map((u) => ({ ...u, url: absoluteUrl(u, origin) })) };
+  return { ...answer, urls: answer.urls.map((u) => ({ ...u, url: resolvedUrl(u, origin) })) };
 }

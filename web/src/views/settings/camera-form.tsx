@@ -1,6 +1,6 @@
+import type { Role } from '../../../../src/api/contract.js';
 import { useT } from '../../i18n/use-t.js';
 import { cameraErrorField, isTlsUrl, newSourceForm, ROLES, saveCamera, type CameraForm, type SourceForm } from '../../stores/cameras.js';
-import type { Role } from '../../stores/live-views.js';
 import { EditorForm, FormRows, type EditorProps, type RowProps } from './editor-form.js';
 import { Check, Field, FieldError } from './fields.js';
 import { useForm } from './hooks.js';

@@ -2,7 +2,7 @@ import { useT } from '../../i18n/use-t.js';
 import { camerasStore } from '../../stores/cameras.js';
 import { useStore } from '../../stores/use-store.js';
 import { Field } from './fields.js';
-import type { FormErrors } from './form-errors.js';
+import type { FormErrors } from '../../stores/form-errors.js';
 
 export interface CameraSourceSelectProps {
   camera: string;

@@ -1,7 +1,7 @@
 import type { ComponentChildren, ComponentType } from 'preact';
 import { useT } from '../../i18n/use-t.js';
 import { FieldError, Form, FormError, SubmitButton } from './fields.js';
-import type { FormErrors } from './form-errors.js';
+import type { FormErrors } from '../../stores/form-errors.js';
 import type { Save } from './hooks.js';
 
 /** What a list tab gives the editor it opens (see ListTab). */

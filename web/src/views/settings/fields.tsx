@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
-import type { FormErrors } from './form-errors.js';
+import type { FormErrors } from '../../stores/form-errors.js';
 
 /** The server's message for one field, next to it. */
 export function FieldError({ errors, field }: { errors: FormErrors; field: string }) {

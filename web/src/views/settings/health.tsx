@@ -1,6 +1,6 @@
+import type { TransmissionHealth } from '../../../../src/api/contract.js';
 import { useT } from '../../i18n/use-t.js';
 import { langStore } from '../../i18n/i18n.js';
-import type { TransmissionHealth } from '../../stores/transmissions.js';
 import { useStore } from '../../stores/use-store.js';
 import { Table } from './table.js';
 

@@ -1,19 +1,9 @@
 import type { ComponentChildren } from 'preact';
 import { langStore } from '../../i18n/i18n.js';
 import { useT } from '../../i18n/use-t.js';
-import {
-  entitiesUnavailable,
-  homeAssistantStore,
-  provisionCamera,
-  refreshHomeAssistant,
-  removeEntry,
-  type HaCamera,
-  type HaEntry,
-  type HaFailure,
-  type HaOutcome,
-} from '../../stores/home-assistant.js';
+import { entitiesUnavailable, homeAssistantStore, provisionCamera, refreshHomeAssistant, removeEntry, type HaCamera, type HaFailure, type HaOutcome } from '../../stores/home-assistant.js';
 import { useStore } from '../../stores/use-store.js';
-import type { ProvisionStep } from '../../../../src/addon/api-types.js';
+import type { HaEntry, ProvisionStep } from '../../../../src/api/contract.js';
 import './home-assistant.css';
 import { LoadFailed, Loading } from './fields.js';
 import { useLoadOnce, useUnmountSignal } from './hooks.js';

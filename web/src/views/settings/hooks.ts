@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { NO_ERRORS, toFormErrors, type FormErrors } from './form-errors.js';
+import { NO_ERRORS, toFormErrors, type FormErrors } from '../../stores/form-errors.js';
 
 /** Aborted when the component unmounts, so refreshes started by a save do not outlive it. */
 export function useUnmountSignal(): AbortSignal {

@@ -1,5 +1,6 @@
 import { useT } from '../../i18n/use-t.js';
-import { runServiceAction, servicesStore, type EngineDetails, type Service, type ServiceAction, type SidecarDetails } from '../../stores/services.js';
+import type { EngineStatus, SidecarStatus } from '../../../../src/api/contract.js';
+import { runServiceAction, servicesStore, type Service, type ServiceAction } from '../../stores/services.js';
 import { useStore } from '../../stores/use-store.js';
 import { settingLabelKey } from './settings-form.js';
 import { settingsErrorField } from './streaming-settings.js';
@@ -7,7 +8,7 @@ import { settingsErrorField } from './streaming-settings.js';
 const ACTIONS: readonly ServiceAction[] = ['start', 'stop', 'restart', 'download'];
 
 /** Which buttons make sense; the server copes with any, this spares pointless clicks. */
-function enabled(action: ServiceAction, state: string, status: EngineDetails | SidecarDetails): boolean {
+function enabled(action: ServiceAction, state: string, status: EngineStatus | SidecarStatus): boolean {
   switch (action) {
     case 'start':
       return state === 'stopped' || state === 'crashed' || state === 'failed' || state === 'missing';
@@ -23,7 +24,7 @@ function enabled(action: ServiceAction, state: string, status: EngineDetails | S
 
 export interface ServiceCardProps {
   service: Service;
-  status: EngineDetails | SidecarDetails | null;
+  status: EngineStatus | SidecarStatus | null;
 }
 
 /** MediaMTX or go2rtc: state, why, lifecycle buttons. */
@@ -68,7 +69,7 @@ export function ServiceCard({ service, status }: ServiceCardProps) {
               <dd>
                 {Object.entries(status.ports)
                   .map(([name, p]) => {
-                    const port = `${t(`settings.port.${name as keyof EngineDetails['ports']}`)} ${p.actual ?? p.preferred}`;
+                    const port = `${t(`settings.port.${name as keyof EngineStatus['ports']}`)} ${p.actual ?? p.preferred}`;
                     return p.changed ? `${port} ${t('settings.port.taken', { preferred: p.preferred })}` : port;
                   })
                   .join(' · ')}

@@ -1,20 +1,10 @@
+import type { SettingsView as SettingsAnswer } from '../../../../src/api/contract.js';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
 import { Check, Field, FieldError, Form, FormError, SubmitButton } from './fields.js';
-import type { FormErrors } from './form-errors.js';
+import type { FormErrors } from '../../stores/form-errors.js';
 import { useSave } from './hooks.js';
-import {
-  SETTINGS_GROUPS,
-  saveStreamingSettings,
-  settingsErrorField,
-  settingsFormValues,
-  settingsPatch,
-  streamingSettingsStore,
-  type SettingPath,
-  type SettingsAnswer,
-  type SettingsField,
-  type SettingsFormValues,
-} from './streaming-settings.js';
+import { SETTINGS_GROUPS, saveStreamingSettings, settingsErrorField, settingsFormValues, settingsPatch, streamingSettingsStore, type SettingPath, type SettingsField, type SettingsFormValues } from './streaming-settings.js';
 
 export const settingLabelKey = (path: SettingPath) => `settings.field.${path}` as const;
 

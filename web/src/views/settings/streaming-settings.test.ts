@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createStreamingSettingsStore,
-  refreshStreamingSettings,
-  saveStreamingSettings,
-  settingsErrorField,
-  settingsFormValues,
-  settingsPatch,
-  type SettingsAnswer,
-} from './streaming-settings.js';
+import type { SettingsView as SettingsAnswer } from '../../../../src/api/contract.js';
+import { createStreamingSettingsStore, refreshStreamingSettings, saveStreamingSettings, settingsErrorField, settingsFormValues, settingsPatch } from './streaming-settings.js';
 
 const answer: SettingsAnswer = {
+  schema_version: 1,
   revision: 3,
+  updated_at: '2024-01-01T00:00:00.000Z',
   streaming: {
     server_id: 'local',
     engine: { auto_start: true, allow_download: false, rtsp_port: 8554, hls_port: 8888, webrtc_port: 8889, webrtc_udp_port: 8555, api_port: 9997 },
@@ -22,7 +17,7 @@ const answer: SettingsAnswer = {
     still: { cache_ms: 2000 },
     has_api_token: false,
   },
-  store: { path: '/data/settings.json', recovered: false, problems: [] },
+  store: { path: '/data/settings.json', loaded_from: 'primary', recovered: false, problems: [], revision: 3 },
 };
 
 describe('streaming settings form', () => {

@@ -1,17 +1,7 @@
+import type { SettingsView as SettingsAnswer } from '../../../../src/api/contract.js';
 import { api } from '../../api/client.js';
-import type { Fetcher } from '../../stores/live-views.js';
-import { createStore, refreshStore, type Store } from '../../stores/store.js';
+import { createStore, refreshStore, type Fetcher, type Store } from '../../stores/store.js';
 import { numberField } from '../../stores/transmissions.js';
-
-/**
- * `GET api/streams/settings` (src/control/settings.ts): the tunables with secrets reduced to
- * `has_password` / `has_api_token`, plus the settings file's own state.
- */
-export interface SettingsAnswer {
-  revision: number;
-  streaming: Record<string, unknown> & { lan_reader: { username: string; has_password: boolean }; has_api_token: boolean };
-  store: { path: string; recovered: boolean; problems: string[] };
-}
 
 const bool = <P extends string>(path: P) => ({ path, kind: 'bool' }) as const;
 const int = <P extends string>(path: P, min: number, max: number) => ({ path, kind: 'int', min, max }) as const;

@@ -1,14 +1,6 @@
+import type { Codec, Transmission } from '../../../../src/api/contract.js';
 import { useT } from '../../i18n/use-t.js';
-import {
-  CODECS,
-  newOutputForm,
-  saveTransmission,
-  transmissionErrorField,
-  type Codec,
-  type OutputForm,
-  type TransmissionForm,
-  type TransmissionInput,
-} from '../../stores/transmissions.js';
+import { CODECS, newOutputForm, saveTransmission, transmissionErrorField, type OutputForm, type TransmissionForm } from '../../stores/transmissions.js';
 import { CameraSourceSelect } from './camera-source-select.js';
 import { EditorForm, FormRows, type EditorProps, type RowProps } from './editor-form.js';
 import { Check, Field } from './fields.js';
@@ -45,7 +37,7 @@ export function TransmissionFormView({ initial, onSaved, onCancel }: EditorProps
           <input type="text" value={form.host_server_id} onInput={(e) => set({ host_server_id: e.currentTarget.value })} />
         </Field>
         <Field label={t('settings.tx.input')} field="input" errors={save.errors}>
-          <select value={form.input} data-testid="transmission-input" onChange={(e) => set({ input: e.currentTarget.value as TransmissionInput })}>
+          <select value={form.input} data-testid="transmission-input" onChange={(e) => set({ input: e.currentTarget.value as Transmission['input'] })}>
             <option value="writers">{t('settings.tx.input.writers')}</option>
             <option value="camera_source">{t('settings.tx.input.camera_source')}</option>
           </select>

@@ -1,6 +1,7 @@
+import type { GeneratedMeta, Transmission, TransmissionHealth } from '../../../../src/api/contract.js';
 import { useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
-import { isGenerated, ownerPointer, type Feeder, type GeneratedMeta, type Transmission, type TransmissionHealth } from '../../stores/transmissions.js';
+import { isGenerated, ownerPointer, type Feeder } from '../../stores/transmissions.js';
 import { api } from '../../api/client.js';
 import { deleteDocument } from '../../api/documents.js';
 import { errorMessage } from '../../stores/store.js';

@@ -1,16 +1,8 @@
+import type { Transmission } from '../../../../src/api/contract.js';
 import { useEffect } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
 import { camerasStore, refreshCameras } from '../../stores/cameras.js';
-import {
-  deleteTransmission,
-  emptyTransmissionForm,
-  isGenerated,
-  refreshTransmissions,
-  transmissionToForm,
-  transmissionsStore,
-  type Transmission,
-  type TransmissionForm,
-} from '../../stores/transmissions.js';
+import { deleteTransmission, emptyTransmissionForm, isGenerated, refreshTransmissions, transmissionToForm, transmissionsStore, type TransmissionForm } from '../../stores/transmissions.js';
 import { useStore } from '../../stores/use-store.js';
 import { startPolling } from '../streams/polling.js';
 import { useListEditor, useLoadOnce, useUnmountSignal } from './hooks.js';

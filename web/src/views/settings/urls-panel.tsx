@@ -1,7 +1,8 @@
+import type { ResolvedUrl, ResolvedUrls } from '../../../../src/api/contract.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
 import { errorMessage } from '../../stores/store.js';
-import { resolveUrls, type ResolvedUrl, type ResolvedUrls } from '../../stores/transmissions.js';
+import { resolveUrls } from '../../stores/transmissions.js';
 import { copyText } from './clipboard.js';
 import { Loading } from './fields.js';
 import { Table } from './table.js';

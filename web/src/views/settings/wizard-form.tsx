@@ -1,6 +1,7 @@
+import type { Transmission } from '../../../../src/api/contract.js';
 import { useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
-import { createPipeline, wizardErrorField, wizardForm, type Transmission, type WizardForm } from '../../stores/transmissions.js';
+import { createPipeline, wizardErrorField, wizardForm, type WizardForm } from '../../stores/transmissions.js';
 import { CameraSourceSelect } from './camera-source-select.js';
 import { Check, Field, Form, FormError, SubmitButton } from './fields.js';
 import { useForm } from './hooks.js';

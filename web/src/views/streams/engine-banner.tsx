@@ -1,12 +1,12 @@
 import { useT } from '../../i18n/use-t.js';
-import type { EngineStatus } from '../../stores/engine.js';
+import type { EngineSummary } from '../../stores/engine.js';
 
 /**
  * The engine is missing: video still plays through the JSMpeg fallback, so this is a note above
  * the grid (role=status), not an error in place of it. It says how to get the engine in both
  * places the server runs, offering the download only where Settings allows it.
  */
-export function EngineMissingBanner({ engine }: { engine: EngineStatus }) {
+export function EngineMissingBanner({ engine }: { engine: EngineSummary }) {
   const t = useT();
   return (
     <div class="streams-banner" role="status" data-testid="engine-missing">

@@ -1,8 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useT, type T } from '../../i18n/use-t.js';
 import { Player } from '../../player/player.js';
-import type { PlayContext } from '../../player/types.js';
-import type { LiveView, LiveViewVariant } from '../../stores/live-views.js';
+import type { LiveView, LiveViewVariant, PlayContext } from '../../../../src/api/contract.js';
 import { fullscreenElement, fullscreenSupported, onFullscreenChange, toggleFullscreen } from './fullscreen.js';
 import { useOverlay } from './use-overlay.js';
 import { defaultVariant, resolveVariant } from './variant.js';

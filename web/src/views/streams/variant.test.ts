@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PlayContext } from '../../player/types.js';
-import type { Role } from '../../stores/live-views.js';
+import type { PlayContext, Role } from '../../../../src/api/contract.js';
 import { defaultVariant, resolveVariant } from './variant.js';
 
 const v = (role: Role, id: string = role) => ({ role, publication_id: `camera:c:${id}` });

@@ -1,5 +1,4 @@
-import type { PlayContext } from '../../player/types.js';
-import type { LiveViewVariant, Role } from '../../stores/live-views.js';
+import type { LiveViewVariant, PlayContext, Role } from '../../../../src/api/contract.js';
 
 /**
  * Roles a context prefers, best first (the reference's defaults): small tiles take the low-resolution
