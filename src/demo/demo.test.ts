@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { startRtspReceiver, type RtspReceiver } from '../../test/media/rtsp-rece
 import { ffmpegChildren, MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from '../../test/runtime/server-harness.js';
 import { DEMO_TRANSMISSION_ID, DEMO_WRITER_ID } from './pipeline.js';
 import { DEMO_CHILD_NAME } from './writer.js';
-import { makeDataDir } from '../../test/support/data-dir.js';
+import { makeDataDir, removeDataDirs } from '../../test/support/data-dir.js';
 
 /**
  * The first-run demo through the whole server on real sockets, with real FFmpeg and no MediaMTX
@@ -20,7 +20,6 @@ import { makeDataDir } from '../../test/support/data-dir.js';
 
 let server: LiveServer | undefined;
 let receiver: RtspReceiver | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await server?.close();
   await receiver?.stop();
@@ -28,14 +27,10 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await stopAllMediaProcesses();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  await removeDataDirs();
 });
 
-const tempDir = async () => {
-  const dir = await makeDataDir('toposync-demo');
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = () => makeDataDir('toposync-demo');
 const demoHealth = async (s: LiveServer) =>
   (await s.request('GET', '/api/streams/runtime/health')).json.find((h: { transmission_id: string }) => h.transmission_id === DEMO_TRANSMISSION_ID);
 
@@ -59,8 +54,10 @@ describe('first-run demo stream', () => {
     const pubs = (await server.request('GET', '/api/streams/publications')).json;
     expect(pubs).toEqual([expect.objectContaining({ id: 'pipeline:demo:video', label: 'Demo', role: 'main' })]);
 
-    // Nobody watches: nothing is rendered.
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Nobody watches: nothing is rendered, however many runtime ticks pass.
+    const ticks = () => server!.streaming.runtime.status().ticks;
+    const before = ticks();
+    await waitFor('five runtime ticks', () => ticks() >= before + 5);
     expect(server.streaming.supervisor.count()).toBe(0);
     expect(ffmpegChildren()).toBe(0);
     expect(await demoHealth(server)).toMatchObject({ active_writer_id: null, fallback_reason: 'no_writer', problems: [expect.stringMatching(/^engine_missing/)] });
@@ -96,15 +93,14 @@ describe('first-run demo stream', () => {
     // Decoded as it arrives, so two frames a second apart can be compared (no probing: a live pipe has no 5 s to spare).
     const decoder = startDecoder({ input: 'pipe:0', inputArgs: ['-f', 'mpegts'], fastProbe: true, stdin: ts, scale: { width: 160, height: 90 } }, 'demo-jsmpeg');
     try {
-      await waitFor('demo frames selected', async () => (await demoHealth(s))?.active_writer_id === DEMO_WRITER_ID, 10_000);
+      await waitFor('demo frames selected', async () => (await demoHealth(s))?.active_writer_id === DEMO_WRITER_ID);
       const health = await demoHealth(s);
-      expect(health).toMatchObject({ active_writer_id: DEMO_WRITER_ID, selected_writer_id: DEMO_WRITER_ID, fallback_reason: null, demand: true });
-      expect(health.frame_age_ms).toBeLessThan(1_000);
+      // fallback_reason null: the selected frame is fresh by the runtime's own staleness rule (no wall-clock bound here).
+      expect(health).toMatchObject({ active_writer_id: DEMO_WRITER_ID, selected_writer_id: DEMO_WRITER_ID, fallback_reason: null, demand: true, frame_age_ms: expect.any(Number) });
       const frames = decoder.frames().length;
       await decoder.waitForFrames(frames + 5, 10_000);
       const before = decoder.latest()!.pixels!;
-      await new Promise((r) => setTimeout(r, 1_000));
-      expect(meanAbsDiff(before, decoder.latest()!.pixels!)).toBeGreaterThan(1); // the demo moves
+      await waitFor('the demo moves', () => meanAbsDiff(before, decoder.latest()!.pixels!) > 1);
       expect(decoder.codec()).toBe('h264');
     } finally {
       ts.end();
@@ -118,7 +114,7 @@ describe('first-run demo stream', () => {
     expect(await probe(file)).toMatchObject({ codecName: 'h264', width: 640, height: 360 });
     // The JSMpeg session is gone at once; the demo renders on for the 1 s debounce, then stops.
     expect(s.streaming.supervisor.count(DEMO_CHILD_NAME)).toBe(1);
-    await waitFor('every FFmpeg gone', () => s.streaming.supervisor.count() === 0 && ffmpegChildren() === 0, 10_000);
+    await waitFor('every FFmpeg gone', () => s.streaming.supervisor.count() === 0 && ffmpegChildren() === 0);
     expect(await demoHealth(s)).toMatchObject({ active_writer_id: null, demand: false });
   }, 60_000);
 
@@ -127,13 +123,12 @@ describe('first-run demo stream', () => {
     const s = server;
     receiver = await startRtspReceiver({ port: s.streaming.engine.rtspPort(), path: 'pipe/demo/video' });
     await s.request('POST', `/api/streams/transmissions/${DEMO_TRANSMISSION_ID}/demand/heartbeat`, { client: 'web' });
-    await waitFor('demo frames selected', async () => (await demoHealth(s))?.active_writer_id === DEMO_WRITER_ID, 10_000);
+    await waitFor('demo frames selected', async () => (await demoHealth(s))?.active_writer_id === DEMO_WRITER_ID);
     const frames = receiver.frames().length;
     await receiver.waitForFrames(frames + 5, 15_000);
     expect(await receiver.waitForSize(5_000)).toEqual({ width: 640, height: 360 });
     const before = receiver.latestFrame()!.pixels!;
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(meanAbsDiff(before, receiver.latestFrame()!.pixels!)).toBeGreaterThan(1);
+    await waitFor('the demo moves', () => meanAbsDiff(before, receiver!.latestFrame()!.pixels!) > 1);
     expect(s.streaming.supervisor.count('publisher:')).toBe(1);
     expect(s.streaming.supervisor.count(DEMO_CHILD_NAME)).toBe(1);
   }, 60_000);

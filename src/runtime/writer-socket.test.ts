@@ -7,7 +7,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createLogger } from '../shared/logger.js';
 import { createRuntimeRegistry, type RuntimeRegistry } from './transmission-state.js';
-import { CLOSE_REPLACED, createWriterSocketServer, type WriterSocketServer } from './writer-socket.js';
+import { createUpgradeRouter, type UpgradeRouter } from '../api/ws/router.js';
+import { writerUpgradeRoute, type WriterRouteOptions } from '../api/ws/writers.js';
+import { CLOSE_REPLACED, createWriterSocketServer, type WriterSocketOptions, type WriterSocketServer } from './writer-socket.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const TOKEN = 'writer-s3cret-t0ken-XYZ';
 const TX = '0b6b9a55-2b1e-4c9a-8f1e-1c2d3e4f5a6b';
@@ -29,6 +32,14 @@ const jpeg = (n: number, big = false) => {
 
 let server: Server;
 let writers: WriterSocketServer;
+let router: UpgradeRouter;
+
+/** The writer service behind the API's upgrade edge (token, query), as the server wires them. */
+function build(opts: WriterSocketOptions & Omit<WriterRouteOptions, 'writers'>): WriterSocketServer {
+  const built = createWriterSocketServer(opts);
+  router = createUpgradeRouter({ routes: [writerUpgradeRoute({ ...opts, writers: built })], logger: opts.logger });
+  return built;
+}
 let registry: RuntimeRegistry;
 let logText: string;
 let base: string;
@@ -45,7 +56,7 @@ beforeEach(async () => {
   });
   trusted = () => false;
   registry = createRuntimeRegistry({ stickyWindowMs: 0, staleAfterMs: 5_000 });
-  writers = createWriterSocketServer({
+  writers = build({
     registry,
     logger: createLogger('debug', sink),
     apiToken: () => TOKEN,
@@ -62,7 +73,7 @@ beforeEach(async () => {
   });
   server = createServer((_req, res) => res.writeHead(404).end());
   server.on('upgrade', (req, socket, head) => {
-    if (!writers.handleUpgrade(req, socket, head)) socket.destroy();
+    if (!router.handle(req, socket, head)) socket.destroy();
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -125,13 +136,7 @@ async function refused(u: string, headers: Record<string, string> = {}) {
   });
 }
 
-async function until(cond: () => boolean, ms = 3_000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean) => waitFor('the condition', cond, 30_000, { intervalMs: 5 });
 
 describe('writer socket: upgrade refusals (plain HTTP JSON before any handshake)', () => {
   it('no token -> 401 with a JSON body', async () => {
@@ -153,7 +158,7 @@ describe('writer socket: upgrade refusals (plain HTTP JSON before any handshake)
 
   it('no api_token configured: nobody but trusted ingress gets in', async () => {
     await writers.close();
-    writers = createWriterSocketServer({
+    writers = build({
       registry,
       logger: createLogger('silent'),
       apiToken: () => null,
@@ -377,7 +382,7 @@ describe('writer socket: connected writers', () => {
 
   it('a lookup that throws answers 500 instead of hanging the socket', async () => {
     await writers.close();
-    writers = createWriterSocketServer({
+    writers = build({
       registry,
       logger: createLogger('silent'),
       apiToken: () => TOKEN,
@@ -392,7 +397,7 @@ describe('writer socket: connected writers', () => {
 
   it('keepalive: a healthy client survives the pings, a peer that never answers is terminated (a close)', async () => {
     await writers.close();
-    writers = createWriterSocketServer({
+    writers = build({
       registry,
       logger: createLogger('silent'),
       apiToken: () => TOKEN,

@@ -106,7 +106,7 @@ describe(`one camera watched on every transport at once (${engineTarget('mediamt
     if (!REAL_ENGINES.mediamtx) {
       // The double pulls no camera: it serves FFmpeg-made HLS on the camera's path instead.
       const doubleApi = server.streaming.engine.status().api_url!;
-      await waitFor('path known to the double', async () => (await fetch(`${doubleApi}/v3/config/paths/get/${cameraPath}`)).ok, 10_000);
+      await waitFor('path known to the double', async () => (await fetch(`${doubleApi}/v3/config/paths/get/${cameraPath}`)).ok);
       const res = await fetch(`${doubleApi}/_double/paths/${cameraPath}/hls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'testsrc', size: '640x360', fps: 15 }) });
       expect(res.status).toBeLessThan(300);
     }
@@ -189,7 +189,7 @@ describe(`one camera watched on every transport at once (${engineTarget('mediamt
       await removeDataDir(dir);
     });
     const haApi = `http://127.0.0.1:${port}`;
-    await waitFor('HA go2rtc API', async () => (await fetch(`${haApi}/api`).catch(() => null))?.ok, 20_000, { abort: () => (ha.hasExited() ? ha.stderrTail() : undefined) });
+    await waitFor('HA go2rtc API', async () => (await fetch(`${haApi}/api`).catch(() => null))?.ok, 30_000, { abort: () => (ha.hasExited() ? ha.stderrTail() : undefined) });
     // What HA Core does for a Generic Camera: PUT /api/streams?name=<entity>&src=<stream source>.
     const name = 'camera.front_door';
     const put = await fetch(`${haApi}/api/streams?name=${encodeURIComponent(name)}&src=${encodeURIComponent(restreamUrl(cameraPath))}`, { method: 'PUT' });

@@ -270,7 +270,7 @@ describe('faults: children killed from outside', () => {
       expect(closed).toBeNull();
       ws.close();
       await new Promise((r) => ws.once('close', r));
-      await waitFor('session gone', () => server!.streaming.supervisor.count('jsmpeg:') === 0, 10_000);
+      await waitFor('session gone', () => server!.streaming.supervisor.count('jsmpeg:') === 0);
       noteChildren();
       await server!.close();
       server = undefined;

@@ -305,17 +305,17 @@ describe('secrets sweep', () => {
         // Engine and sidecar running: their configs are rendered, the engine is told the camera's URL.
         expect((await api('POST', '/api/streams/engine/start')).status).toBeLessThan(300);
         expect((await api('POST', '/api/streams/mse/start')).status).toBeLessThan(300);
-        await waitFor('engine and sidecar running', () => streaming.engine.running() && streaming.sidecar.status().state === 'running', 20_000);
+        await waitFor('engine and sidecar running', () => streaming.engine.running() && streaming.sidecar.status().state === 'running');
         sweepNow(`round ${round}: engine and sidecar started`);
         await streaming.runtime.tick();
         // go2rtc restarts once the stream set follows the plan; until then it answers "stream not found".
-        await waitFor('go2rtc has the plan\'s streams', () => streaming.sidecar.status().state === 'running' && streaming.sidecar.status().streams.configured > 0 && !streaming.sidecar.status().streams.restart_pending, 20_000);
+        await waitFor('go2rtc has the plan\'s streams', () => streaming.sidecar.status().state === 'running' && streaming.sidecar.status().streams.configured > 0 && !streaming.sidecar.status().streams.restart_pending);
 
         // HLS through the proxy: plan URL, playlists (rewritten for the browser), a segment.
         const enginePath = 'cam/door/main';
         if (!REAL_ENGINE) {
           const apiUrl = streaming.engine.status().api_url!;
-          await waitFor('engine path synced', async () => (await fetch(`${apiUrl}/v3/config/paths/get/${enginePath}`)).status === 200, 10_000);
+          await waitFor('engine path synced', async () => (await fetch(`${apiUrl}/v3/config/paths/get/${enginePath}`)).status === 200);
           const started = await fetch(`${apiUrl}/_double/paths/${enginePath}/hls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'testsrc' }) });
           expect(started.status).toBeLessThan(300);
         }

@@ -55,7 +55,7 @@ describe('node scripts/check_stream_transport_frames.mjs', () => {
     expect((await hlsSource('POST')).status).toBeLessThan(300);
     // go2rtc follows the plan's streams (and the engine's RTSP port) within a tick; the check plays MSE at once.
     const { sidecar } = server.streaming;
-    await waitFor('go2rtc has the plan\'s streams', () => sidecar.status().streams.configured > 0 && !sidecar.status().streams.restart_pending, 20_000);
+    await waitFor('go2rtc has the plan\'s streams', () => sidecar.status().streams.configured > 0 && !sidecar.status().streams.restart_pending);
   });
   afterAll(() => server?.close());
 

@@ -6,6 +6,7 @@ import { generatedTransmissionId } from '../../src/domain/ids.js';
 import { freePort } from '../support/ports.js';
 import { startLiveServer, type LiveServer } from './server-harness.js';
 import { makeDataDir } from '../support/data-dir.js';
+import { waitFor } from '../support/wait.js';
 
 let dirs: string[] = [];
 afterEach(async () => {
@@ -49,14 +50,10 @@ describe('one bad stored item never takes the server down', () => {
     void child.then((r) => (exited = r));
     const get = (path: string) => fetch(base + path).then(async (r) => ({ status: r.status, text: await r.text() }));
     const ticks = async () => JSON.parse((await get('/runtime/observability')).text).runtime.ticks as number;
+    const exitReason = () =>
+      exited ? `the server exited (${exited.exitCode}): ${String(exited.stderr).split('\n').find((l) => /Error/.test(l)) ?? String(exited.stderr).slice(-300)}` : undefined;
     /** Polls `ok` until it holds; fails at once, with the child's stderr, if the server exits. */
-    const until = async (what: string, ok: () => Promise<boolean>) => {
-      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-        if (exited) throw new Error(`the server exited (${exited.exitCode}) while waiting for ${what}: ${String(exited.stderr).split('\n').find((l) => /Error/.test(l)) ?? String(exited.stderr).slice(-300)}`);
-        if (await ok().catch(() => false)) return;
-      }
-      throw new Error(`timed out waiting for ${what}`);
-    };
+    const until = (what: string, ok: () => Promise<boolean>) => waitFor(what, () => ok().catch(() => false), 60_000, { intervalMs: 100, abort: exitReason });
     try {
       await until('the first tick', async () => (await ticks()) >= 1);
       const from = await ticks();
@@ -93,10 +90,7 @@ describe('one bad stored item never takes the server down', () => {
 });
 
 /** Polls `ok` (generous overall bound; no fixed sleep that must be long enough). */
-async function until(what: string, ok: () => boolean | Promise<boolean>) {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) if (await ok()) return;
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (what: string, ok: () => boolean | Promise<boolean>) => waitFor(what, ok, 60_000, { intervalMs: 50 });
 const problemsOf = async (s: LiveServer, tx: string) => ((await s.request('GET', '/api/streams/runtime/health')).json as { transmission_id: string; problems: string[] }[]).find((h) => h.transmission_id === tx)!.problems;
 const logged = (s: LiveServer, msg: string) => s.logs.filter((l) => JSON.parse(l).msg === msg).length;
 

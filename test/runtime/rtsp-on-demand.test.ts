@@ -61,23 +61,23 @@ describe('the on-demand notifier', () => {
 
     const child = spawn(file as string, args, { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'pipe/a/out' }, stdio: 'ignore', detached: true });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    await waitFor('demand held', () => held.get('pipe/a/out') === 1, 10_000);
+    await waitFor('demand held', () => held.get('pipe/a/out') === 1);
     expect(listener.active()).toBe(1);
     process.kill(-(child.pid as number), 'SIGINT'); // MediaMTX stops the command's process group
     expect(await exited).toBe(0);
-    await waitFor('demand released', () => held.get('pipe/a/out') === 0 && listener.active() === 0, 10_000);
+    await waitFor('demand released', () => held.get('pipe/a/out') === 0 && listener.active() === 0);
 
     // MediaMTX killed outright: the orphaned notifier ends by itself and the demand goes with it.
     const shell = spawn('/bin/sh', ['-c', `${command} & wait`], { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'pipe/a/out' }, stdio: 'ignore' });
-    await waitFor('demand held again', () => held.get('pipe/a/out') === 1, 10_000);
+    await waitFor('demand held again', () => held.get('pipe/a/out') === 1);
     shell.kill('SIGKILL');
-    await waitFor('demand released after the parent died', () => held.get('pipe/a/out') === 0 && listener.active() === 0, 10_000);
+    await waitFor('demand released after the parent died', () => held.get('pipe/a/out') === 0 && listener.active() === 0);
 
     // A path no output plays from: refused, the notifier ends, nothing held.
     const stray = spawn(file as string, args, { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'not/ours' }, stdio: 'ignore' });
     expect(await new Promise((r) => stray.on('exit', (code) => r(code)))).toBe(0);
     expect([...held.keys()]).toEqual(['pipe/a/out']);
-  }, 30_000);
+  });
 });
 
 describe(`RTSP readers of a cold writer-fed output (${engineTarget('mediamtx')}, ${engineTarget('go2rtc')})`, () => {
@@ -116,7 +116,7 @@ describe(`RTSP readers of a cold writer-fed output (${engineTarget('mediamtx')},
     await writeFile(join(dir, 'go2rtc.yaml'), `api:\n  listen: "127.0.0.1:${api}"\nrtsp:\n  listen: ""\nwebrtc:\n  listen: ""\nstreams:\n  entity: "${url}"\n`);
     const go2rtc = spawn(ENGINE_BINS.go2rtc, ['-config', join(dir, 'go2rtc.yaml')], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
     cleanups.push(() => go2rtc.kill('SIGKILL'));
-    await waitFor('go2rtc answers', async () => (await fetch(`http://127.0.0.1:${api}/api`).catch(() => null))?.ok === true, 20_000);
+    await waitFor('go2rtc answers', async () => (await fetch(`http://127.0.0.1:${api}/api`).catch(() => null))?.ok === true);
     // Like a player of HA's frontend: MSE over go2rtc's WebSocket, asking again after an error.
     const ws = new WebSocket(`ws://127.0.0.1:${api}/api/ws?src=entity`);
     cleanups.push(() => ws.terminate());

@@ -219,7 +219,7 @@ describe('MediaMTX double as a process: HLS listener and FFmpeg children', () =>
     expect(r.url).toContain('cookieCheck=1');
     child.kill('SIGKILL');
     await exited;
-    await waitFor('FFmpeg to stop once the double is gone', () => !alive(status.ffmpeg_pid as number), 10_000);
+    await waitFor('FFmpeg to stop once the double is gone', () => !alive(status.ffmpeg_pid as number));
   });
 
   it('exits 1 like MediaMTX when the HLS port is taken', async () => {
