@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # Toposync Streaming add-on image (amd64, aarch64).
 #
-# Supervisor (2025.07 and later) builds it with BuildKit from the repository root, which is the
+# .github/workflows/builder.yaml builds and publishes it (Home Assistant's builder actions, one
+# native runner per architecture); Supervisor (2025.07 and later) builds it itself only for a copy
+# whose config.yaml has no `image:`. Both build with BuildKit from the repository root, which is the
 # add-on folder: `docker buildx build --platform linux/<arch> .`. BuildKit provides BUILDPLATFORM
 # and TARGETARCH. The manual build command is in DOCS.md ("Building the image yourself").
 #
@@ -116,7 +118,7 @@ RUN chmod a+x /etc/s6-overlay/s6-rc.d/toposync-streaming/run /etc/s6-overlay/s6-
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
     CMD ["node", "/usr/local/lib/toposync-streaming/healthcheck.mjs"]
 
-# Supervisor adds the io.hass.* labels (type, name, version, arch) itself at build time.
+# The io.hass.* labels (type, name, version, arch) come from whoever builds: the workflow or Supervisor.
 LABEL \
     org.opencontainers.image.title="Toposync Streaming" \
     org.opencontainers.image.description="Home Assistant add-on: every IP camera playable everywhere, encoding only while somebody watches" \

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # Debian packages the runtime and the tests use: FFmpeg (publishers, stills, fallback), and for
 # the media tests a real RTSP camera (GStreamer's RTSP server through Python) and an RTSP broker;
 # Debian's Chromium for the browser tests (driven by playwright-core, never a downloaded browser);
-# ShellCheck for the add-on packaging tests (s6 scripts, the Dockerfile's RUN steps); and jpegtran
-# for the frame-check tests (progressive and restart-marker JPEGs, which FFmpeg does not write).
+# ShellCheck for the add-on packaging tests (s6 scripts, the Dockerfile's RUN steps, the workflow's
+# run steps); AppArmor's parser for the add-on's profile (apparmor.txt, parsed only, never loaded);
+# and jpegtran for the frame-check tests (progressive and restart-marker JPEGs, which FFmpeg does not write).
 APT_NEEDS=(
   ffmpeg
   libjpeg-turbo-progs
@@ -18,6 +19,7 @@ APT_NEEDS=(
   fonts-dejavu-core
   chromium
   shellcheck
+  apparmor
 )
 
 missing=()

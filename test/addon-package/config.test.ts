@@ -45,7 +45,7 @@ describe('config.yaml', () => {
     expect(config).not.toHaveProperty('watchdog');
   });
 
-  it('is the add-on the issue asks for: amd64 + aarch64, s6 as init, ingress on 8100, HA API, no prebuilt image', () => {
+  it('is the add-on the issue asks for: amd64 + aarch64, s6 as init, ingress on 8100, HA API, a prebuilt image', () => {
     expect(config).toMatchObject({
       slug: 'toposync_streaming',
       arch: expect.arrayContaining(['amd64', 'aarch64']),
@@ -60,8 +60,9 @@ describe('config.yaml', () => {
     // Supervisor's slug and version rules (supervisor/apps/validate.py, RE_SLUG and version_tag).
     expect(config.slug).toMatch(/^[-_.A-Za-z0-9]+$/);
     expect(typeof config.version).toBe('string');
-    // Without `image`, Supervisor builds the Dockerfile on the user's machine.
-    expect(config).not.toHaveProperty('image');
+    // The store pulls the image the builder workflow publishes (test/addon-package/workflow.test.ts
+    // checks the name against the workflow); without `image`, Supervisor would build the Dockerfile.
+    expect(config.image).toMatch(/^ghcr\.io\/[a-z0-9-]+\/[a-z0-9._-]+$/);
     expect(config.map).toContain('addon_config:rw');
   });
 
