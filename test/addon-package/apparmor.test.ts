@@ -142,8 +142,9 @@ describe('apparmor.txt: the server profile (node, MediaMTX, go2rtc, FFmpeg)', ()
     for (const file of files) expect(allows(serverFiles, file, 'x'), file).toBe(false);
   });
 
-  it('reads the placeholder font (the link and the Alpine file behind it), the TLS trust and the name service files', () => {
-    for (const file of [DEFAULT_FONT_PATH, '/usr/share/fonts/dejavu/DejaVuSans.ttf', '/etc/ssl/certs/ca-certificates.crt', '/etc/resolv.conf', '/etc/hosts']) {
+  it("reads node's ICU data, the placeholder font (the link and the Alpine file behind it), the TLS trust and the name service files", () => {
+    const files = ['/usr/share/icu/76.1/icudt76l.dat', DEFAULT_FONT_PATH, '/usr/share/fonts/dejavu/DejaVuSans.ttf', '/etc/ssl/certs/ca-certificates.crt', '/etc/resolv.conf', '/etc/hosts'];
+    for (const file of files) {
       expect(allows(serverFiles, file, 'r'), file).toBe(true);
     }
     expect(readText('Dockerfile')).toMatch(/apk add --no-cache nodejs ffmpeg font-dejavu/);
