@@ -25,7 +25,7 @@ import { createSegmentCache } from './segment-cache.js';
 import type { MediaTokens } from './tokens.js';
 
 export type { HlsProbeReport } from './hls-probe.js';
-export type { HlsRequest, LlHlsParams } from './hls-serve.js';
+export type { HlsRequest, HlsTarget, LlHlsParams } from './hls-serve.js';
 
 export interface HlsProxyOptions {
   tokens: MediaTokens;

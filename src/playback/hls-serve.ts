@@ -16,11 +16,18 @@ import type { Logger } from 'pino';
 import type { EngineManager } from '../engine/engine.js';
 import type { PlannedOutput } from '../runtime/path-plan.js';
 import { ApiError } from '../shared/errors.js';
-import type { HlsTarget } from './hls-playlist.js';
 import { rewriteUpstream, type HlsSessions, type SessionScope } from './hls-sessions.js';
 import { readBytes, readLimited, unlessAborted, UpstreamError, upstreamFailure } from './hls-upstream.js';
 import { singleRange, type CachedSegment, type SegmentCache } from './segment-cache.js';
 import type { MediaTokens } from './tokens.js';
+
+/** What a media URL names, checked by the edge. */
+export interface HlsTarget {
+  /** The engine path (a MediaMTX path name). */
+  path: string;
+  /** The file inside it, e.g. `index.m3u8`, `main_stream.m3u8`, `0a1b2c_main_seg3.ts`. */
+  file: string;
+}
 
 /** The LL-HLS blocking-reload parameters of a media playlist request, validated at the edge. */
 export interface LlHlsParams {

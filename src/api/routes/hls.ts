@@ -3,8 +3,9 @@ import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { ApiError } from '../../shared/errors.js';
 import { issueToError } from '../../shared/schema.js';
-import { parseHlsRequestTarget, type HlsTarget } from '../../playback/hls-playlist.js';
-import { createHlsProxy, type HlsProxy, type HlsProxyOptions, type HlsRequest } from '../../playback/hls-proxy.js';
+import { createHlsProxy, type HlsProxy, type HlsProxyOptions, type HlsRequest, type HlsTarget } from '../../playback/hls-proxy.js';
+import { parseHlsRequestTarget } from '../hls-target.js';
+import { errorResponse } from '../errors.js';
 import { queryWith } from '../validate.js';
 
 /** Either what the proxy needs, or a proxy built elsewhere (shared with other routes or tests). */
@@ -57,11 +58,9 @@ function requestTarget(c: Context): string {
   return start === -1 ? '/' : url.slice(start);
 }
 
-const errorResponse = (c: Context, err: unknown) => {
-  if (err instanceof ApiError) {
-    c.header('cache-control', 'no-store');
-    return c.json(err.toJSON(), err.status);
-  }
+/** Answered here too, so the routes keep their JSON errors when mounted on an app of their own (tests, benches). */
+const refusal = (c: Context, err: unknown) => {
+  if (err instanceof ApiError) return errorResponse(c, err);
   throw err;
 };
 
@@ -72,7 +71,7 @@ const probeHandler = (proxy: HlsProxy) => async (c: Context) => {
     const { output_id } = queryWith(c, probeQuerySchema);
     return c.json(await proxy.probe(c.req.param('id') as string, output_id));
   } catch (err) {
-    return errorResponse(c, err);
+    return refusal(c, err);
   }
 };
 
@@ -90,7 +89,7 @@ export function hlsRoutes(deps: HlsRouteDeps): Hono {
         const outgoing = (c.env as NodeEnv | undefined)?.outgoing;
         return await proxy.serve({ target, ...mediaQuery(target, query), range: c.req.header('range') ?? null, signal: c.req.raw.signal, outgoing });
       } catch (err) {
-        return errorResponse(c, err);
+        return refusal(c, err);
       }
     })
     .get(PROBE_PATH, probeHandler(proxy));
