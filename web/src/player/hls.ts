@@ -3,6 +3,7 @@
  * sync and token renewal); the browser's own HLS only without MSE (iPhone Safari), or when forced.
  */
 import Hls from 'hls.js';
+import { base } from '../base.js';
 import type { HlsEngine } from './plan.js';
 import { withTokenOf } from './plan.js';
 import { emptyVideo, play, seekToLiveEdge, watchVideo, type Attach } from './transport.js';
@@ -31,7 +32,7 @@ const attachHlsJs: Attach = (video, url, cb) => {
     // Catches up with the live edge by playing slightly faster rather than jumping.
     maxLiveSyncPlaybackRate: 1.5,
     xhrSetup: (xhr, requestUrl) => {
-      const fresh = withTokenOf(requestUrl, latest, location.origin);
+      const fresh = withTokenOf(requestUrl, latest, base().origin);
       if (fresh !== requestUrl) xhr.open('GET', fresh, true);
     },
   });
