@@ -18,7 +18,7 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
-import { jsmpegArgs } from '../src/playback/jsmpeg.js';
+import { jsmpegArgs } from '../src/playback/jsmpeg/args.js';
 import { go2rtcStreamName } from '../src/sidecar/config.js';
 import { rigAround } from '../test/browser/rig.js';
 import { spawnMedia } from '../test/media/proc.js';

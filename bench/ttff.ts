@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { generatedTransmissionId } from '../src/domain/ids.js';
-import { jsmpegArgs } from '../src/playback/jsmpeg.js';
+import { jsmpegArgs } from '../src/playback/jsmpeg/args.js';
 import { firstFrameDecoder } from './lib/first-frame.js';
 import { startServerProcess } from './lib/server-process.js';
 

@@ -4,6 +4,9 @@ import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { createRequestGuard } from './api/request-guard.js';
+import { jsmpegUpgradeRoute, mseUpgradeRoute } from './api/ws/media.js';
+import { createUpgradeRouter } from './api/ws/router.js';
+import { writerUpgradeRoute } from './api/ws/writers.js';
 import { engineRoutes } from './api/routes/engine.js';
 import { hlsRoutes } from './api/routes/hls.js';
 import { playbackEventRoutes } from './api/routes/events.js';
@@ -21,7 +24,7 @@ import { createEngineManager, type EngineManager } from './engine/index.js';
 import type { WebrtcHosts } from './engine/config.js';
 import type { SettingsDoc } from './domain/settings.js';
 import { createPlaybackEvents } from './playback/events.js';
-import { createJsmpegSessions } from './playback/jsmpeg.js';
+import { createJsmpegSessions } from './playback/jsmpeg/sessions.js';
 import { createMseRelay } from './playback/mse-relay.js';
 import { createPlaybackService } from './playback/service.js';
 import { createStillService } from './playback/still.js';
@@ -121,8 +124,6 @@ export interface StreamingServer {
   stop(): Promise<void>;
 }
 
-type UpgradeHandler = { handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean };
-
 /** The composition root: every service built once, with its options checked at start-up. */
 export async function createStreamingServer(opts: ServerOptions): Promise<StreamingServer> {
   const { logger, dataDir } = opts;
@@ -154,7 +155,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const stall = opts.outputStallMs === undefined ? {} : { outputStallMs: opts.outputStallMs };
   const publishers = createPublishers({ supervisor, logger, ffmpegPath, registry, placeholders, internalUrl: (p) => engine.internalRtspUrl(p), ...stall });
   const frames = createCameraFrames({ supervisor, logger, ffmpegPath, registry, secretDir: secretInputDir(dataDir), ...(opts.cameraFrames ?? { fps: 2, maxWidth: 1280 }) });
-  const jsmpeg = createJsmpegSessions({ supervisor, logger, ffmpegPath, registry, demand, placeholders, tokens, doc, ...stall });
+  const jsmpeg = createJsmpegSessions({ supervisor, logger, ffmpegPath, registry, demand, placeholders, doc, ...stall });
   // RTSP readers (Home Assistant, VLC) start publishers through MediaMTX's runOnDemand hook.
   const onDemand = createOnDemandListener({
     dir: engineRuntimeDir(dataDir),
@@ -193,7 +194,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     ...(opts.go2rtcBundledPaths ? { bundledPaths: opts.go2rtcBundledPaths } : {}),
   });
   const lookup = (path: string) => runtime.plan().outputs.find((o) => o.path === path) ?? null;
-  const mse = createMseRelay({ tokens, sidecar, lookup, logger, enabled: () => settings().mse.enabled, acquire: (tx) => demand.acquire(tx, { frames: false }) });
+  const mse = createMseRelay({ sidecar, lookup, logger, enabled: () => settings().mse.enabled, acquire: (tx) => demand.acquire(tx, { frames: false }) });
   const still = createStillService({ doc, registry, demand, supervisor, placeholders, plan: () => runtime.plan(), engine, ffmpegPath, logger, ...(demo ? { framesOnDemand: demo.feeds } : {}) });
   const offers = createWebrtcOffers({ doc, engine, logger });
   const events = createPlaybackEvents();
@@ -210,17 +211,23 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const writers = createWriterSocketServer({
     registry,
     logger,
-    apiToken: () => settings().api_token,
-    isTrustedIngress: parts.isTrustedUpgrade ?? (() => false),
     transmissionExists: (id) => {
       const t = store.get().transmissions.find((x) => x.id === id);
       return t ? { exists: true, input: t.input, enabled: t.enabled } : { exists: false };
     },
   });
-  const upgrades: UpgradeHandler[] = [writers, mse, jsmpeg];
   const guard = createRequestGuard({
     allowedHosts: opts.allowedHosts ?? [],
     ingressPeers: parts.ingressPeers ?? [],
+  });
+  const upgrades = createUpgradeRouter({
+    logger,
+    guard,
+    routes: [
+      writerUpgradeRoute({ writers, apiToken: () => settings().api_token, isTrustedIngress: parts.isTrustedUpgrade ?? (() => false) }),
+      mseUpgradeRoute({ relay: mse, tokens }),
+      jsmpegUpgradeRoute({ sessions: jsmpeg, tokens }),
+    ],
   });
 
   const app = createApp({
@@ -279,9 +286,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     demand,
     attach(server, gate) {
       server.on('upgrade', (req, socket, head) => {
-        if (gate && !gate(req, socket)) return;
-        if (!guard.upgradeGate(req, socket)) return;
-        if (!upgrades.some((u) => u.handleUpgrade(req, socket, head))) socket.destroy();
+        if (!upgrades.handle(req, socket, head, gate)) socket.destroy();
       });
     },
     async stop() {

@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
+import { bearerToken, tokenMatches } from '../api/api-token.js';
 import { refuseUpgrade } from '../api/upgrade.js';
 import { ApiError } from '../shared/errors.js';
 import type { MediaTokens } from '../playback/tokens.js';
-import { tokenMatches } from '../runtime/writer-socket.js';
-import { refuse, type UpgradeGate } from './guard.js';
+import type { UpgradeGate } from '../api/ws/router.js';
 
 export interface DirectPortOptions {
   /** The streaming settings' api_token, read on every request (settings may change it). */
@@ -20,11 +20,6 @@ export interface DirectPortGuard {
 
 const STILL_PATH = /^\/api\/streams\/transmissions\/([^/]+)\/still\.jpg$/;
 const HLS_PREFIX = '/api/streams/media/hls/';
-
-function bearerToken(header: string | undefined): string | null {
-  const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m ? (m[1] as string) : null;
-}
 
 const missing = () =>
   new ApiError(401, 'missing_token', 'the direct port needs "Authorization: Bearer <api token>" or the media_token of a stream', 'authorization');
@@ -78,9 +73,8 @@ export function createDirectPortGuard({ apiToken, tokens, logger }: DirectPortOp
           authorizeMedia(c.req.method, c.req.path, media);
         }
       } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
-        log.info({ method: c.req.method, path: c.req.path, status: err.status, code: err.code }, 'direct port refused a request');
-        return refuse(c, err);
+        if (err instanceof ApiError) log.info({ method: c.req.method, path: c.req.path, status: err.status, code: err.code }, 'direct port refused a request');
+        throw err;
       }
       await next();
     },

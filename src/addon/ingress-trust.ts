@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { refuseUpgrade } from '../api/upgrade.js';
 import { ApiError } from '../shared/errors.js';
 import { ingressPrefix } from '../playback/urls.js';
-import { refuse, type UpgradeGate } from './guard.js';
+import type { UpgradeGate } from '../api/ws/router.js';
 import { socketPeer } from '../api/peer.js';
 
 /** Home Assistant's ingress proxy on the Supervisor network, and the same address as an IPv4-mapped IPv6 peer. */
@@ -61,7 +61,7 @@ export function createIngressTrust({ logger, peers = INGRESS_PEERS }: IngressTru
       const peer = socketPeer(c);
       if (peer === undefined || !trusted.has(peer)) {
         logRefusal(peer, { method: c.req.method, path: c.req.path });
-        return refuse(c, refusal());
+        throw refusal();
       }
       const seen = ingressPrefix(c.req.header('x-ingress-path'));
       if (seen) prefix = seen;

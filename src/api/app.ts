@@ -9,6 +9,7 @@ import { createTransmissionService } from '../control/transmissions.js';
 import { createWizardService } from '../control/wizard.js';
 import { ApiError } from '../shared/errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
+import { errorResponse, onApiError } from './errors.js';
 import { createRequestGuard, type RequestGuard } from './request-guard.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { liveViewRoutes } from './routes/live-views.js';
@@ -63,11 +64,7 @@ export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 102
   app.route('/api/streams/live-views', liveViewRoutes(store));
   for (const [prefix, routes] of mount) app.route(prefix, routes);
 
-  app.notFound((c) => c.json(new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
-  app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(err.toJSON(), err.status);
-    logger.error({ err, path: c.req.path }, 'unhandled error');
-    return c.json(new ApiError(500, 'internal_error', 'internal error; see the add-on log').toJSON(), 500);
-  });
+  app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  app.onError(onApiError(logger));
   return app;
 }

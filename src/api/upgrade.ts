@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApiError } from '../shared/errors.js';
+import { errorReply } from './errors.js';
 
 /**
  * Refuses a WebSocket upgrade with the API's JSON error, on the raw socket before any handshake
@@ -8,15 +9,11 @@ import type { ApiError } from '../shared/errors.js';
  */
 export function refuseUpgrade(socket: Duplex, err: ApiError): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify(err.toJSON());
-  const headers = [
-    `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}`,
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Cache-Control: no-store',
-    'Connection: close',
-    ...(err.status === 401 ? ['WWW-Authenticate: Bearer'] : []),
+  const { status, headers, body } = errorReply(err);
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    ...Object.entries({ ...headers, 'content-length': String(Buffer.byteLength(body)), connection: 'close' }).map(([k, v]) => `${k}: ${v}`),
   ];
   socket.once('finish', () => socket.destroy());
-  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }

@@ -13,7 +13,9 @@ import { fixtureOutput, fixtureTransmission } from '../reconcile/fixtures.js';
 import { createDemandTracker } from '../runtime/demand.js';
 import { createPlaceholders } from '../runtime/placeholder.js';
 import { createRuntimeRegistry } from '../runtime/transmission-state.js';
-import { createJsmpegSessions } from './jsmpeg.js';
+import { jsmpegUpgradeRoute } from '../api/ws/media.js';
+import { createUpgradeRouter } from '../api/ws/router.js';
+import { createJsmpegSessions } from './jsmpeg/sessions.js';
 import { createMediaTokens } from './tokens.js';
 
 /**
@@ -38,7 +40,6 @@ const jsmpeg = createJsmpegSessions({
   registry,
   demand: createDemandTracker({ heartbeatTtlMs: 30_000, now: Date.now }),
   placeholders: createPlaceholders({ supervisor }),
-  tokens,
   doc: () => doc,
   pingIntervalMs: 0,
 });
@@ -58,7 +59,8 @@ describe('a JSMpeg session whose encoder is killed from outside', () => {
     const jpeg = await solidJpeg('green', 320, 180);
     feeder = setInterval(() => registry.ensure(TX).update('w1', jpeg), 100);
     server = createServer((_q, res) => res.writeHead(404).end());
-    server.on('upgrade', (req, socket, head) => void (jsmpeg.handleUpgrade(req, socket, head) || socket.destroy()));
+    const router = createUpgradeRouter({ routes: [jsmpegUpgradeRoute({ sessions: jsmpeg, tokens })], logger: log.logger });
+    server.on('upgrade', (req, socket, head) => void (router.handle(req, socket, head) || socket.destroy()));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const token = tokens.issue({ transmission_id: TX, output_id: 'main', path: PATH, transport: 'jsmpeg' });

@@ -12,7 +12,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { captureLogger, waitFor } from '../../test/fixtures/proc-helpers.js';
 import { averageRgb, classifyColor, dominantColor, probe, solidJpeg } from '../../test/media/frames.js';
+import { Hono } from 'hono';
+import { onApiError } from '../api/errors.js';
 import { jsmpegRoutes } from '../api/routes/jsmpeg.js';
+import { jsmpegUpgradeRoute } from '../api/ws/media.js';
+import { createUpgradeRouter } from '../api/ws/router.js';
 import { streamingSettingsSchema, type SettingsDoc } from '../domain/settings.js';
 import type { Output, Transmission } from '../domain/transmission.js';
 import { createSupervisor } from '../process/supervisor.js';
@@ -20,7 +24,10 @@ import { createDemandTracker } from '../runtime/demand.js';
 import { createPlaceholders } from '../runtime/placeholder.js';
 import { startFramePump } from '../runtime/frame-pump.js';
 import { createRuntimeRegistry } from '../runtime/transmission-state.js';
-import { createJsmpegSessions, createOutputGate, JSMPEG_CLOSE, jsmpegArgs, jsmpegOutputSize, type JsmpegSessions } from './jsmpeg.js';
+import { jsmpegArgs, jsmpegOutputSize } from './jsmpeg/args.js';
+import { createOutputGate } from './jsmpeg/gate.js';
+import { createJsmpegSessions, type JsmpegSessions } from './jsmpeg/sessions.js';
+import { JSMPEG_CLOSE } from './jsmpeg/socket.js';
 import { createMediaTokens, type MediaScope } from './tokens.js';
 import { fixtureOutput, fixtureTransmission } from '../reconcile/fixtures.js';
 
@@ -71,11 +78,15 @@ const issue = (sc: MediaScope, ttlMs?: number) => {
 const scope = (tx: string, path: string, transport: MediaScope['transport'] = 'jsmpeg'): MediaScope => ({ transmission_id: tx, output_id: 'main', path, transport });
 const wsUrl = (path: string, token: string | null, at = base) => `${at}/api/streams/media/jsmpeg/${path}/ws${token === null ? '' : `?media_token=${encodeURIComponent(token)}`}`;
 
+/** The API's upgrade edge (token, path) in front of `sessions`. */
+const upgrades = (sessions: JsmpegSessions) => createUpgradeRouter({ routes: [jsmpegUpgradeRoute({ sessions, tokens })], logger: log.logger });
+
 /** An HTTP server on 127.0.0.1 whose upgrades go to `sessions`; returns its ws:// base. */
 async function serve(sessions: JsmpegSessions): Promise<{ server: Server; base: string }> {
   const srv = createServer((_req, res) => res.writeHead(404).end());
+  const router = upgrades(sessions);
   srv.on('upgrade', (req, socket, head) => {
-    if (!sessions.handleUpgrade(req, socket, head)) socket.destroy();
+    if (!router.handle(req, socket, head)) socket.destroy();
   });
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
@@ -84,14 +95,14 @@ async function serve(sessions: JsmpegSessions): Promise<{ server: Server; base: 
 
 /** Another sessions instance on its own server (other options); closed after all tests. */
 async function another(over: Partial<Parameters<typeof createJsmpegSessions>[0]>): Promise<{ sessions: JsmpegSessions; base: string }> {
-  const sessions = createJsmpegSessions({ supervisor, logger: log.logger, registry, demand, placeholders, tokens, doc: () => doc, pingIntervalMs: 0, ...over });
+  const sessions = createJsmpegSessions({ supervisor, logger: log.logger, registry, demand, placeholders, doc: () => doc, pingIntervalMs: 0, ...over });
   const s = await serve(sessions);
   extra.push({ sessions, server: s.server });
   return { sessions, base: s.base };
 }
 
 beforeAll(async () => {
-  jsmpeg = createJsmpegSessions({ supervisor, logger: log.logger, registry, demand, placeholders, tokens, doc: () => doc, pingIntervalMs: 0 });
+  jsmpeg = createJsmpegSessions({ supervisor, logger: log.logger, registry, demand, placeholders, doc: () => doc, pingIntervalMs: 0 });
   ({ server, base } = await serve(jsmpeg));
 });
 
@@ -301,14 +312,14 @@ describe('token and request checks, before the handshake', () => {
   });
 
   it('a plain GET of the WebSocket URL is 426, not 404', async () => {
-    const res = await jsmpegRoutes(jsmpeg).request(`/media/jsmpeg/${PATH_A}/ws`);
+    const res = await new Hono().route('/', jsmpegRoutes(jsmpeg)).onError(onApiError(log.logger)).request(`/media/jsmpeg/${PATH_A}/ws`);
     expect(res.status).toBe(426);
     expect(res.headers.get('upgrade')).toBe('websocket');
   });
 
   it('another URL is left to the caller', () => {
     const fake = { url: '/api/streams/media/mse/x/ws' } as never;
-    expect(jsmpeg.handleUpgrade(fake, new PassThrough(), Buffer.alloc(0))).toBe(false);
+    expect(upgrades(jsmpeg).handle(fake, new PassThrough(), Buffer.alloc(0))).toBe(false);
   });
 
 });

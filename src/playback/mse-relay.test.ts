@@ -378,9 +378,11 @@ describe('MSE relay with a viewer that stops reading (double only: a firehose se
   const HIGH = 256 * 1024;
   const CAP = 1024 * 1024;
   const STALL = 1500;
+  /** The relay's clock: real time, or standing still where a test must not let a busy machine pass the stall limit. */
+  let frozenAt: number | null = null;
   let env: Env;
   beforeAll(async () => {
-    env = await setup({ highWaterBytes: HIGH, lowWaterBytes: 64 * 1024, maxBufferedBytes: CAP, stallTimeoutMs: STALL, closeGraceMs: 5000, mseRequestTimeoutMs: 800 });
+    env = await setup({ highWaterBytes: HIGH, lowWaterBytes: 64 * 1024, maxBufferedBytes: CAP, stallTimeoutMs: STALL, closeGraceMs: 5000, mseRequestTimeoutMs: 800, now: () => frozenAt ?? Date.now() });
     // A firehose: lossless 640x480 as fast as FFmpeg encodes (tens of MB/s).
     await double(env, '/_double/media', { method: 'POST', body: JSON.stringify({ realtime: false, lossless: true, width: 640, height: 480, fps: 30, gop: 30 }) });
   });
@@ -438,25 +440,34 @@ describe('MSE relay with a viewer that stops reading (double only: a firehose se
     const c = connect(mseUrl(env, SUB.path, tokens.issue(SUB)));
     await c.opened;
     c.ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' }));
-    c.ws.pause();
-    await waitFor('the relay drops fragments', () => env.relay.stats().open.find((x) => x.path === SUB.path && x.dropped_fragments > 0));
-    await new Promise((r) => setTimeout(r, STALL / 3));
-    c.ws.resume();
-    const received = c.binaries.length;
-    await new Promise((r) => setTimeout(r, STALL * 1.5));
-    const s = env.relay.stats().open.find((x) => x.path === SUB.path) as MseViewerStats;
-    expect(s).toMatchObject({ state: 'relaying', close_code: null });
-    expect(s.skips).toBeGreaterThanOrEqual(1);
-    expect(s.peak_buffered_bytes).toBeLessThanOrEqual(CAP);
-    expect(c.binaries.length).toBeGreaterThan(received);
+    const viewer = () => env.relay.stats().open.find((x) => x.path === SUB.path);
+    frozenAt = Date.now();
+    try {
+      c.ws.pause();
+      await waitFor('the relay drops fragments', () => (viewer()?.dropped_fragments ?? 0) > 0);
+      frozenAt += STALL / 3; // the hesitation: shorter than the stall limit
+      c.ws.resume();
+      const received = c.binaries.length;
+      await waitFor('the viewer drained and relayed again', () => viewer()?.skipping === false && c.binaries.length > received);
+      frozenAt += STALL * 1.5; // the stall limit passes for a viewer that reads: nothing happens
+      const later = c.binaries.length;
+      await waitFor('more fragments', () => c.binaries.length > later);
+      const s = viewer() as MseViewerStats;
+      expect(s).toMatchObject({ state: 'relaying', close_code: null });
+      expect(s.skips).toBeGreaterThanOrEqual(1);
+      expect(s.peak_buffered_bytes).toBeLessThanOrEqual(CAP);
+      expect(c.binaries.length).toBeGreaterThan(received);
+    } finally {
+      frozenAt = null;
+    }
     c.ws.close();
     await c.closed;
   });
 
   it('closes a viewer that never asks for the stream (4408), releasing its go2rtc connection and demand', async () => {
+    const started = Date.now(); // before the server's timer starts, however late the client sees the open
     const c = connect(mseUrl(env, SUB.path, tokens.issue(SUB)));
     await c.opened;
-    const started = Date.now();
     expect(await c.closed).toEqual({ code: CLOSE_NO_REQUEST, reason: 'no mse request within 800 ms' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
     await waitFor('relay forgot the viewer', () => env.relay.connections() === 0);
@@ -476,9 +487,9 @@ describe('MSE relay with a path that never becomes readable (double only: the do
 
   it("passes go2rtc's error on once readyTimeoutMs has passed, and keeps the socket (double only: it makes go2rtc's dial fail on cue)", async () => {
     await double(env, '/_double/unready', { method: 'POST', body: JSON.stringify({ dials: 1000 }) });
+    const started = Date.now(); // before the relay's ready clock starts (at the connection)
     const c = connect(mseUrl(env, FRONT.path, tokens.issue(FRONT)));
     await c.opened;
-    const started = Date.now();
     c.ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' }));
     await waitFor('the error', () => c.texts.length >= 1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);

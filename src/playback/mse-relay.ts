@@ -1,12 +1,20 @@
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { Logger } from 'pino';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { ENGINE_PATH_RE } from '../domain/engine-path.js';
-import { fragmentKind, parseInit, type InitInfo } from './fmp4.js';
-import { refuseUpgrade } from '../api/upgrade.js';
+import { WebSocket, type RawData } from 'ws';
 import { ApiError } from '../shared/errors.js';
-import type { MediaScope, MediaTokens } from './tokens.js';
+import { clipReason } from './close-reason.js';
+import { fragmentKind, parseInit, type InitInfo } from './fmp4.js';
+import { browserRequest, FRAME_HEADER_MAX, isPermanentError, parseMessage, toBuffer } from './mse-protocol.js';
+import {
+  CLOSE_NO_REQUEST,
+  CLOSE_SIDECAR_UNAVAILABLE,
+  CLOSE_TOO_MANY_VIEWERS,
+  CLOSE_UNKNOWN_PATH,
+  CLOSE_UPSTREAM_CLOSED,
+  CLOSE_VIEWER_TOO_SLOW,
+  type MseRelay,
+  type MseRelayOptions,
+  type MseViewerStats,
+} from './mse-relay-types.js';
+import type { MediaScope } from './tokens.js';
 
 /**
  * MSE relay: the browser's WebSocket for one output, relayed to go2rtc's `/api/ws` MSE protocol.
@@ -16,9 +24,10 @@ import type { MediaScope, MediaTokens } from './tokens.js';
  * The engine path may contain `/`. HA ingress strips its own prefix before forwarding, so the
  * match is exact (no prefix search). Order of checks:
  *
- * 1. Before the handshake, refused with plain HTTP JSON on the raw socket (like the writer API):
- *    400 `invalid_path` (not an engine path), 401 (token missing, forged, malformed, expired),
- *    403 (a valid token for another path or another transport than `mse`), 503 while shutting down.
+ * 1. Before the handshake, refused with plain HTTP JSON on the raw socket by the edge
+ *    (api/ws/media.ts): 400 `invalid_path` (not an engine path), 401 (token missing, forged,
+ *    malformed, expired), 403 (a valid token for another path or another transport than `mse`);
+ *    then {@link MseRelay.admit}: 503 while shutting down.
  * 2. After the handshake (a browser cannot read the HTTP status of a failed upgrade, but it can
  *    read a close code), closed at once with:
  *    - 4404 `unknown path`: no enabled output plays from that path (or it now belongs to another
@@ -67,145 +76,6 @@ import type { MediaScope, MediaTokens } from './tokens.js';
  * and query strings are never logged.
  */
 
-export const MSE_WS_PREFIX = '/api/streams/media/mse/';
-export const MSE_WS_SUFFIX = '/ws';
-
-export const CLOSE_VIEWER_TOO_SLOW = 4008;
-export const CLOSE_UNKNOWN_PATH = 4404;
-export const CLOSE_NO_REQUEST = 4408;
-export const CLOSE_TOO_MANY_VIEWERS = 4429;
-export const CLOSE_UPSTREAM_CLOSED = 4502;
-export const CLOSE_SIDECAR_UNAVAILABLE = 4503;
-
-/** What the relay needs of the go2rtc manager. */
-export interface MseSidecar {
-  /** `ws://127.0.0.1:<port>/api/ws?src=<name>` when go2rtc runs and serves `path`, else null. */
-  wsUrl(path: string): string | null;
-  status(): { state: string; last_error: string | null; binary: { reason: string | null } };
-}
-
-export interface MseRelayOptions {
-  tokens: Pick<MediaTokens, 'verify'>;
-  sidecar: MseSidecar;
-  /** The enabled output playing from an engine path (e.g. from `runtime.plan().outputs`), or null. */
-  lookup: (path: string) => { transmission_id: string; output_id: string } | null;
-  logger: Logger;
-  /** `settings.streaming.mse.enabled`, read per connection. Default: always on. */
-  enabled?: () => boolean;
-  /** Registers demand for a transmission while a viewer is connected; returns its release. */
-  acquire?: (transmissionId: string) => () => void;
-  /** Drop fragments above this many bytes queued for the browser. Default 4 MiB. */
-  highWaterBytes?: number;
-  /** Send again (from the next keyframe) below this. Default a quarter of `highWaterBytes`. */
-  lowWaterBytes?: number;
-  /** Never queue more than this for one browser (closes with 4008 instead). Default 16 MiB. */
-  maxBufferedBytes?: number;
-  /** A viewer that does not drain below `lowWaterBytes` this long while fragments are dropped for it is closed with 4008. Default 10 s. */
-  stallTimeoutMs?: number;
-  /** Concurrent MSE viewers; beyond it 4429. Default 64. */
-  maxConnections?: number;
-  /** go2rtc connection + handshake. Default 5 s. */
-  connectTimeoutMs?: number;
-  /** After sending a close frame, how long the peer gets to answer before the socket is destroyed. Default 3 s. */
-  closeGraceMs?: number;
-  /** A viewer that sends no valid `mse` request this long after connecting is closed with 4408. Default 30 s. */
-  mseRequestTimeoutMs?: number;
-  /** Largest message accepted from go2rtc (one fMP4 fragment); at most `maxBufferedBytes`. Default 16 MiB (or `maxBufferedBytes` when smaller). */
-  maxUpstreamMessageBytes?: number;
-  /** How long after connecting go2rtc's errors before its first `mse` answer are retried instead of passed on (a cold path starting). Default 30 s. */
-  readyTimeoutMs?: number;
-}
-
-export interface MseViewerStats {
-  id: number;
-  path: string;
-  transmission_id: string;
-  output_id: string;
-  opened_at: string;
-  state: 'connecting' | 'relaying' | 'closing' | 'closed';
-  /** Bytes queued for the browser right now / the most ever queued. */
-  buffered_bytes: number;
-  peak_buffered_bytes: number;
-  /** Fragments are being dropped for this viewer right now (it fell behind). */
-  skipping: boolean;
-  /** Times this viewer fell behind, fragments dropped for it, and the time spent dropping. */
-  skips: number;
-  dropped_fragments: number;
-  skipped_ms: number;
-  bytes_to_viewer: number;
-  messages_to_viewer: number;
-  /** go2rtc errors held back while the path was starting, each answered by asking again. */
-  upstream_retries: number;
-  messages_from_viewer: number;
-  /** Set once closed: the code sent to the browser and why. */
-  close_code: number | null;
-  close_reason: string | null;
-}
-
-export interface MseRelay {
-  /** True when the URL is an MSE relay URL and the socket was taken (answered or upgraded); false leaves it to the caller. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
-  /** Closes every viewer (1001) and its go2rtc side, and waits until they are gone. */
-  close(): Promise<void>;
-  /** Open viewer sockets right now. */
-  connections(): number;
-  /** Per open viewer, plus the last closed ones (most recent last). */
-  stats(): { open: MseViewerStats[]; recently_closed: MseViewerStats[] };
-}
-
-/** The engine path of an MSE relay URL path; null when it is not one, `invalid` when the path part is not an engine path. */
-export function parseMsePath(pathname: string): string | null | { invalid: string } {
-  if (!pathname.startsWith(MSE_WS_PREFIX)) return null;
-  let rest = pathname.slice(MSE_WS_PREFIX.length);
-  if (rest.endsWith('/')) rest = rest.slice(0, -1);
-  if (!rest.endsWith(MSE_WS_SUFFIX)) return null;
-  const raw = rest.slice(0, -MSE_WS_SUFFIX.length);
-  let path: string;
-  try {
-    path = decodeURIComponent(raw);
-  } catch {
-    return { invalid: 'the path is not valid percent-encoding' };
-  }
-  if (!ENGINE_PATH_RE.test(path)) return { invalid: 'not an engine path (letters, digits, "_", ".", "-" segments joined by "/")' };
-  return path;
-}
-
-/** A close reason within the protocol's 123 bytes. */
-function clip(reason: string): string {
-  let r = reason;
-  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
-  return r;
-}
-
-/** Largest WebSocket frame header a server sends (no mask): counted so the cap holds to the byte. */
-const FRAME_HEADER_MAX = 10;
-const CODECS_RE = /^[A-Za-z0-9.,_-]{0,512}$/;
-
-/** The `type` and `value` of a go2rtc text message (both null when it is not one). */
-function parseMessage(data: Buffer): { type: unknown; value: unknown } {
-  try {
-    const m = JSON.parse(data.toString('utf8')) as { type?: unknown; value?: unknown } | null;
-    return { type: m?.type ?? null, value: m?.value ?? null };
-  } catch {
-    return { type: null, value: null };
-  }
-}
-
-/**
- * go2rtc errors that asking again cannot fix (go2rtc v1.9.14 wording): the browser's codecs do not
- * match the stream, or its source is of an unknown scheme. "stream not found" is not among them: the relay only
- * asks for streams the go2rtc manager has configured, so it means go2rtc is still taking a change in.
- * Every other error before the first answer is a source that cannot be read yet (DESCRIBE 404 from
- * a path with no publisher, go2rtc's 5 s dial timeout while MediaMTX starts an on-demand source).
- */
-const PERMANENT_ERROR_RE = /codecs not matched|unsupported scheme/;
-
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
 interface Viewer {
   stats: MseViewerStats;
   browser: WebSocket;
@@ -227,7 +97,7 @@ interface Viewer {
 }
 
 export function createMseRelay(options: MseRelayOptions): MseRelay {
-  const { tokens, sidecar, lookup } = options;
+  const { sidecar, lookup } = options;
   const enabled = options.enabled ?? (() => true);
   const acquire = options.acquire ?? (() => () => {});
   const highWater = options.highWaterBytes ?? 4 * 1024 * 1024;
@@ -240,12 +110,11 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
   const mseRequestTimeoutMs = options.mseRequestTimeoutMs ?? 30_000;
   const maxUpstream = options.maxUpstreamMessageBytes ?? Math.min(16 * 1024 * 1024, maxBuffered);
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const now = options.now ?? Date.now;
   if (!(lowWater >= 0 && lowWater < highWater && highWater < maxBuffered)) throw new RangeError('mse relay: need 0 <= lowWaterBytes < highWaterBytes < maxBufferedBytes');
   if (!(maxUpstream <= maxBuffered)) throw new RangeError('mse relay: maxUpstreamMessageBytes must not exceed maxBufferedBytes');
   const log = options.logger.child({ component: 'mse-relay' });
 
-  // Browser messages are small JSON; anything bigger is closed by ws with 1009.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, clientTracking: false });
   const viewers = new Set<Viewer>();
   const closedStats: MseViewerStats[] = [];
   let nextId = 1;
@@ -262,7 +131,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     v.requestTimer = null;
     if (v.retryTimer) clearTimeout(v.retryTimer);
     v.retryTimer = null;
-    if (v.skippingSince !== null) v.stats.skipped_ms += Date.now() - v.skippingSince;
+    if (v.skippingSince !== null) v.stats.skipped_ms += now() - v.skippingSince;
     v.skippingSince = null;
     const up = v.upstream;
     if (up && (up.readyState === WebSocket.OPEN || up.readyState === WebSocket.CONNECTING)) {
@@ -272,7 +141,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     }
     const b = v.browser;
     if (b.readyState === WebSocket.OPEN) {
-      b.close(code, clip(reason));
+      b.close(code, clipReason(reason));
       // A stuck viewer may never read the close frame queued behind its data.
       setTimeout(() => b.terminate(), closeGraceMs).unref();
     } else if (b.readyState === WebSocket.CONNECTING) b.terminate();
@@ -286,20 +155,20 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
 
   /** The viewer fell behind: drop fragments until it drains and a keyframe comes. */
   function startSkipping(v: Viewer): void {
-    v.skippingSince = Date.now();
+    v.skippingSince = now();
     v.stats.skipping = true;
     v.stats.skips += 1;
     // go2rtc's pace may stall too (a camera hiccup): the stall limit is checked on a timer.
     v.poll = setInterval(() => {
       const buffered = v.browser.bufferedAmount;
       v.stats.buffered_bytes = buffered;
-      if (v.skippingSince !== null && buffered > lowWater && Date.now() - v.skippingSince > stallTimeoutMs) slow(v, `${buffered} bytes unread for ${stallTimeoutMs} ms`);
+      if (v.skippingSince !== null && buffered > lowWater && now() - v.skippingSince > stallTimeoutMs) slow(v, `${buffered} bytes unread for ${stallTimeoutMs} ms`);
     }, 100);
   }
 
   function stopSkipping(v: Viewer): void {
     if (v.skippingSince === null) return;
-    v.stats.skipped_ms += Date.now() - v.skippingSince;
+    v.stats.skipped_ms += now() - v.skippingSince;
     v.skippingSince = null;
     v.stats.skipping = false;
     if (v.poll) clearInterval(v.poll);
@@ -327,7 +196,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
    * and the request sent again. True when held.
    */
   function retryCold(v: Viewer): boolean {
-    if (v.request === null || v.retryTimer !== null || Date.now() - v.connectedAt >= readyTimeoutMs) return false;
+    if (v.request === null || v.retryTimer !== null || now() - v.connectedAt >= readyTimeoutMs) return false;
     const delay = Math.min(250 * 2 ** v.stats.upstream_retries, 2000);
     v.stats.upstream_retries += 1;
     log.debug({ viewer: v.stats.id, path: v.stats.path, retry: v.stats.upstream_retries, delay_ms: delay }, 'go2rtc cannot read the path yet; asking again');
@@ -343,7 +212,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     if (v.stats.state !== 'relaying' || v.browser.readyState !== WebSocket.OPEN) return;
     if (!v.answered) {
       const m = isBinary ? null : parseMessage(data);
-      if (m?.type === 'error' && !PERMANENT_ERROR_RE.test(String(m.value)) && retryCold(v)) return;
+      if (m?.type === 'error' && !isPermanentError(m.value) && retryCold(v)) return;
       if (isBinary || m?.type === 'mse') v.answered = true;
     }
     if (isBinary && drops(v, data)) return;
@@ -365,16 +234,9 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     const reply = (value: string) => {
       if (v.browser.readyState === WebSocket.OPEN && v.browser.bufferedAmount < maxBuffered) v.browser.send(JSON.stringify({ type: 'error', value: `relay: ${value}` }));
     };
-    let msg: unknown;
-    try {
-      msg = JSON.parse(toBuffer(data).toString('utf8'));
-    } catch {
-      return reply('messages must be JSON');
-    }
-    const m = msg as { type?: unknown; value?: unknown };
-    if (msg === null || typeof msg !== 'object' || m.type !== 'mse') return reply('only {"type":"mse","value":"<codecs>"} is relayed');
-    if (m.value !== undefined && (typeof m.value !== 'string' || !CODECS_RE.test(m.value))) return reply('mse value must be a comma-separated list of codec names');
-    const text = JSON.stringify(m.value === undefined ? { type: 'mse' } : { type: 'mse', value: m.value });
+    const request = browserRequest(data);
+    if ('refused' in request) return reply(request.refused);
+    const { text } = request;
     if (v.requestTimer) clearTimeout(v.requestTimer);
     v.requestTimer = null;
     v.request = text;
@@ -433,7 +295,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
       close_reason: null,
     };
     let resolveDone!: () => void;
-    const v: Viewer = { stats, browser, upstream: null, queue: [], skippingSince: null, init: null, poll: null, requestTimer: null, request: null, answered: false, connectedAt: Date.now(), retryTimer: null, release: () => {}, done: new Promise((r) => (resolveDone = r)) };
+    const v: Viewer = { stats, browser, upstream: null, queue: [], skippingSince: null, init: null, poll: null, requestTimer: null, request: null, answered: false, connectedAt: now(), retryTimer: null, release: () => {}, done: new Promise((r) => (resolveDone = r)) };
     viewers.add(v);
     browser.on('error', (err) => log.debug({ viewer: stats.id, err: err.message }, 'browser socket error'));
     browser.on('message', (data, isBinary) => fromBrowser(v, data, isBinary));
@@ -470,43 +332,13 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     connectUpstream(v, url);
   }
 
-  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://relay.invalid');
-    } catch {
-      return false;
-    }
-    const parsed = parseMsePath(url.pathname);
-    if (parsed === null) return false;
-    socket.on('error', () => {});
-    if (typeof parsed === 'object') {
-      refuseUpgrade(socket, new ApiError(400, 'invalid_path', parsed.invalid, 'path'));
-      return true;
-    }
-    if (closing) {
-      refuseUpgrade(socket, new ApiError(503, 'shutting_down', 'the server is shutting down'));
-      return true;
-    }
-    let scope: MediaScope;
-    try {
-      scope = tokens.verify(url.searchParams.get('media_token'), { transport: 'mse', path: parsed });
-    } catch (err) {
-      if (err instanceof ApiError) {
-        log.info({ path: parsed, status: err.status, code: err.code, remote: req.socket.remoteAddress }, 'MSE upgrade refused');
-        refuseUpgrade(socket, err);
-      } else {
-        log.error({ path: parsed, err: (err as Error).message }, 'MSE token check failed');
-        refuseUpgrade(socket, new ApiError(500, 'internal_error', 'the MSE connection could not be set up'));
-      }
-      return true;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, scope, parsed));
-    return true;
+  function admit({ path, scope }: { path: string; scope: MediaScope }): { open(ws: WebSocket): void } {
+    if (closing) throw new ApiError(503, 'shutting_down', 'the server is shutting down');
+    return { open: (ws) => onConnection(ws, scope, path) };
   }
 
   return {
-    handleUpgrade,
+    admit,
     connections: () => viewers.size,
     stats: () => ({ open: [...viewers].map((v) => ({ ...v.stats, buffered_bytes: v.browser.bufferedAmount })), recently_closed: [...closedStats] }),
     async close() {
@@ -514,7 +346,6 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
       const all = [...viewers];
       for (const v of all) finish(v, 1001, 'server shutting down');
       await Promise.all(all.map((v) => v.done));
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }

@@ -1,10 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import * as v from 'valibot';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { refuseUpgrade } from '../api/upgrade.js';
+import type { RawData, WebSocket } from 'ws';
 import { ApiError } from '../shared/errors.js';
 import { checkJpeg } from './jpeg.js';
 import type { RuntimeRegistry } from './transmission-state.js';
@@ -15,12 +11,14 @@ import type { RuntimeRegistry } from './transmission-state.js';
  *
  *   GET /api/streams/writers/ws?transmission_id=T&writer_id=W&priority=P   (Upgrade: websocket)
  *
- * - Auth: `Authorization: Bearer <api_token>` or `?token=<api_token>` (the header wins when both
+ * - The edge (api/ws/writers.ts) checks the token and the query, then asks {@link WriterSocketServer.admit}.
+ *   Auth: `Authorization: Bearer <api_token>` or `?token=<api_token>` (the header wins when both
  *   are present), compared in constant time; or a request the add-on trusts as HA ingress. With no
  *   api_token configured only trusted ingress gets in. Refusals are plain HTTP JSON responses on the
  *   raw socket, before any WebSocket handshake: 401 (token), 400 (query, naming the field), 404
- *   (unknown transmission), 409 (a camera-source or disabled transmission), 503 (too many writers).
- *   Auth is checked first, so an anonymous client learns nothing about which transmissions exist.
+ *   (unknown transmission), 409 (a camera-source or disabled transmission), 503 (too many writers,
+ *   shutting down). Auth is checked first, so an anonymous client learns nothing about which
+ *   transmissions exist.
  * - Connecting is an implicit `open` with the query priority (default 0); a disconnect (close or
  *   error) is a `close` of that writer. The server greets with
  *   `{"type":"hello","transmission_id","writer_id","priority","max_frame_bytes"}`.
@@ -38,12 +36,9 @@ import type { RuntimeRegistry } from './transmission-state.js';
  * - The same writer_id connecting again to the same transmission replaces the older connection
  *   (closed with 4000 "replaced"); the writer stays open throughout, so the stream does not blink.
  * - The server pings every `pingIntervalMs`; a peer that misses a pong is terminated (a close).
- * - The token never reaches the log: the query is logged without it.
+ * - The token never reaches the log (the edge logs the query without it).
  */
 
-export const WRITER_WS_PATH = '/api/streams/writers/ws';
-export const WRITER_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
-const TRANSMISSION_ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const PRIORITY_MIN = -1000;
 export const PRIORITY_MAX = 1000;
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -60,9 +55,6 @@ export interface TransmissionLookup {
 export interface WriterSocketOptions {
   registry: RuntimeRegistry;
   logger: Logger;
-  /** The configured api_token, read on every upgrade (settings may change); null: only trusted ingress. */
-  apiToken: () => string | null;
-  isTrustedIngress?: (req: IncomingMessage) => boolean;
   transmissionExists: (id: string) => TransmissionLookup;
   /** Largest accepted message (a frame); larger closes the socket with 1009. Default 4 MiB. */
   maxFrameBytes?: number;
@@ -72,9 +64,20 @@ export interface WriterSocketOptions {
   pingIntervalMs?: number;
 }
 
+/** An authorised writer connection, as the edge validated it. */
+export interface WriterScope {
+  transmissionId: string;
+  writerId: string;
+  priority: number;
+  /** The peer's address, for the log. */
+  remote: string | undefined;
+}
+
 export interface WriterSocketServer {
-  /** True when the path is the writer API and the socket was taken (answered or upgraded); false leaves it to the caller. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Admits a writer (throws ApiError: 503 shutting down or too many writers, 404/409 transmission); `open` takes its socket. */
+  admit(scope: WriterScope): { open(ws: WebSocket): void };
+  /** Largest accepted message (a frame); the edge's handshake closes larger ones with 1009. */
+  maxFrameBytes: number;
   /** Closes every writer socket (1001) and waits until they are gone. */
   close(): Promise<void>;
   /** Open writer sockets right now. */
@@ -91,59 +94,6 @@ const messageSchema = v.variant('type', [
   v.object({ type: v.literal('update') }),
   v.object({ type: v.literal('close') }),
 ]);
-
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-
-/** Constant-time token check: both sides hashed to equal-length digests, so not even the length leaks. */
-export function tokenMatches(given: string | null, expected: string | null): boolean {
-  if (given === null || expected === null || expected === '') return false;
-  return timingSafeEqual(sha256(given), sha256(expected));
-}
-
-function bearer(req: IncomingMessage): string | null {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string') return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m ? m[1]! : null;
-}
-
-/** The query as it may be logged: without the token (or anything that looks like a secret). */
-export function loggableQuery(params: URLSearchParams): string {
-  const safe = new URLSearchParams();
-  for (const [k, val] of params) {
-    if (/token|secret|password|auth/i.test(k)) safe.append(k, '[redacted]');
-    else safe.append(k, val.slice(0, 128));
-  }
-  const s = safe.toString();
-  return s ? `?${s}` : '';
-}
-
-interface Query {
-  transmissionId: string;
-  writerId: string;
-  priority: number;
-}
-
-function parseQuery(params: URLSearchParams): Query {
-  const transmissionId = params.get('transmission_id');
-  if (transmissionId === null || transmissionId === '') throw new ApiError(400, 'invalid_query', 'transmission_id: required', 'transmission_id');
-  if (!TRANSMISSION_ID_RE.test(transmissionId)) throw new ApiError(400, 'invalid_query', 'transmission_id: not a valid transmission id', 'transmission_id');
-  const writerId = params.get('writer_id');
-  if (writerId === null || writerId === '') throw new ApiError(400, 'invalid_query', 'writer_id: required', 'writer_id');
-  if (!WRITER_ID_RE.test(writerId)) {
-    throw new ApiError(400, 'invalid_query', 'writer_id: must be 1-64 letters, digits, "_", ".", ":" or "-"', 'writer_id');
-  }
-  const raw = params.get('priority');
-  let priority = 0;
-  if (raw !== null) {
-    const n = /^[+-]?\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isInteger(n) || n < PRIORITY_MIN || n > PRIORITY_MAX) {
-      throw new ApiError(400, 'invalid_query', `priority: must be an integer from ${PRIORITY_MIN} to ${PRIORITY_MAX}`, 'priority');
-    }
-    priority = n;
-  }
-  return { transmissionId, writerId, priority };
-}
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -169,15 +119,13 @@ interface Conn {
 const REFUSAL_LOG_EVERY_MS = 60_000;
 
 export function createWriterSocketServer(options: WriterSocketOptions): WriterSocketServer {
-  const { registry, apiToken, transmissionExists } = options;
-  const isTrustedIngress = options.isTrustedIngress ?? (() => false);
+  const { registry, transmissionExists } = options;
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const maxConnections = options.maxConnections ?? 256;
   const pingIntervalMs = options.pingIntervalMs ?? 15_000;
   if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 1024) throw new RangeError('writer socket: maxFrameBytes must be an integer >= 1024');
   const log = options.logger.child({ component: 'writer-socket' });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: false });
   const all = new Set<Conn>();
   const byKey = new Map<string, Conn>();
   let closing = false;
@@ -252,7 +200,7 @@ export function createWriterSocketServer(options: WriterSocketOptions): WriterSo
     }
   }
 
-  function onConnection(ws: WebSocket, q: Query, query: string, remote: string | undefined): void {
+  function onConnection(ws: WebSocket, q: WriterScope): void {
     const key = `${q.transmissionId}\u0000${q.writerId}`;
     const c: Conn = { ws, key, transmissionId: q.transmissionId, writerId: q.writerId, priority: q.priority, alive: true, replaced: false, frames: 0, refused: 0, loggedRefusal: null };
     all.add(c);
@@ -264,7 +212,7 @@ export function createWriterSocketServer(options: WriterSocketOptions): WriterSo
       previous.ws.close(CLOSE_REPLACED, 'replaced');
       log.info({ transmission_id: q.transmissionId, writer_id: q.writerId }, 'writer connection replaced by a newer one');
     }
-    log.info({ transmission_id: q.transmissionId, writer_id: q.writerId, priority: q.priority, query, remote }, 'writer connected');
+    log.info({ transmission_id: q.transmissionId, writer_id: q.writerId, priority: q.priority, remote: q.remote }, 'writer connected');
 
     ws.on('message', (data, isBinary) => onMessage(c, data, isBinary));
     ws.on('pong', () => (c.alive = true));
@@ -282,56 +230,21 @@ export function createWriterSocketServer(options: WriterSocketOptions): WriterSo
     send(c, { type: 'hello', transmission_id: q.transmissionId, writer_id: q.writerId, priority: q.priority, max_frame_bytes: maxFrameBytes });
   }
 
-  function authorize(req: IncomingMessage, params: URLSearchParams): void {
-    if (isTrustedIngress(req)) return;
-    const expected = apiToken();
-    const given = bearer(req) ?? params.get('token');
-    if (!tokenMatches(given, expected)) {
-      const message =
-        expected === null || expected === ''
-          ? 'the writer API needs an api_token: set one in the streaming settings and send it as a Bearer token'
-          : given === null
-            ? 'missing token: send "Authorization: Bearer <api_token>" or ?token='
-            : 'invalid token';
-      throw new ApiError(401, 'unauthorized', message);
+  function admit(q: WriterScope): { open(ws: WebSocket): void } {
+    if (closing) throw new ApiError(503, 'shutting_down', 'the server is shutting down');
+    const found = transmissionExists(q.transmissionId);
+    if (!found.exists) throw new ApiError(404, 'not_found', `transmission "${q.transmissionId}" does not exist`, 'transmission_id');
+    if (found.input === 'camera_source') {
+      throw new ApiError(409, 'not_writable', 'this transmission is fed by its camera source, not by writers', 'transmission_id');
     }
-  }
-
-  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://writer.invalid');
-    } catch {
-      return false;
-    }
-    if (url.pathname !== WRITER_WS_PATH && url.pathname !== `${WRITER_WS_PATH}/`) return false;
-    // A reset connection before the handshake must not become an uncaught error.
-    socket.on('error', () => {});
-    const query = loggableQuery(url.searchParams);
-    const remote = req.socket.remoteAddress;
-    try {
-      if (closing) throw new ApiError(503, 'shutting_down', 'the server is shutting down');
-      authorize(req, url.searchParams);
-      const q = parseQuery(url.searchParams);
-      const found = transmissionExists(q.transmissionId);
-      if (!found.exists) throw new ApiError(404, 'not_found', `transmission "${q.transmissionId}" does not exist`, 'transmission_id');
-      if (found.input === 'camera_source') {
-        throw new ApiError(409, 'not_writable', 'this transmission is fed by its camera source, not by writers', 'transmission_id');
-      }
-      if (found.enabled === false) throw new ApiError(409, 'transmission_disabled', 'this transmission is disabled', 'transmission_id');
-      if (all.size >= maxConnections) throw new ApiError(503, 'too_many_writers', `at most ${maxConnections} writer connections`);
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, q, query, remote));
-    } catch (caught) {
-      if (!(caught instanceof ApiError)) log.error({ err: caught instanceof Error ? caught.message : String(caught), query }, 'writer upgrade failed');
-      const err = caught instanceof ApiError ? caught : new ApiError(500, 'internal_error', 'the writer connection could not be set up');
-      log[err.status === 401 ? 'warn' : 'info']({ status: err.status, code: err.code, field: err.field, query, remote }, 'writer upgrade refused');
-      refuseUpgrade(socket, err);
-    }
-    return true;
+    if (found.enabled === false) throw new ApiError(409, 'transmission_disabled', 'this transmission is disabled', 'transmission_id');
+    if (all.size >= maxConnections) throw new ApiError(503, 'too_many_writers', `at most ${maxConnections} writer connections`);
+    return { open: (ws) => onConnection(ws, q) };
   }
 
   return {
-    handleUpgrade,
+    admit,
+    maxFrameBytes,
     connections: () => all.size,
     disconnectTransmission(transmissionId, reason = 'transmission removed') {
       let n = 0;
@@ -355,7 +268,6 @@ export function createWriterSocketServer(options: WriterSocketOptions): WriterSo
           }),
       );
       await Promise.all(gone);
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }

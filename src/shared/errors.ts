@@ -1,7 +1,10 @@
+/** The HTTP statuses the app answers errors with (426: a WebSocket URL requested without the upgrade). */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 426 | 429 | 500 | 502 | 503;
+
 /** The one error type of the API. `field` names the offending input when there is one. */
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503,
+    readonly status: ErrorStatus,
     readonly code: string,
     message: string,
     readonly field: string | null = null,
