@@ -25,10 +25,10 @@ describe('rtsp-receiver fixture (ffmpeg -rtsp_flags listen)', () => {
       expect(rx.codec()).toBe('h264');
       expect(rx.fps()).toBeGreaterThan(9);
       expect(rx.fps()).toBeLessThan(11);
-      // Frames arrive in real time too (-re): 20 intervals take about 2 s of wall clock.
+      // Frames arrive in real time too (-re): 20 intervals take at least about 2 s of wall clock (a busy
+      // machine only makes it longer; no upper bound).
       const wall = (frames[20]!.receivedAtMs - frames[0]!.receivedAtMs) / 1000;
       expect(wall).toBeGreaterThan(1.4);
-      expect(wall).toBeLessThan(3);
       // testsrc2 is colourful, never a solid colour.
       expect(['red', 'green', 'blue', 'black', 'white']).not.toContain(classifyColor(rx.latest()!));
       expect(rx.latestFrame()?.pixels?.length).toBe(320 * 240 * 3);
@@ -85,9 +85,7 @@ describe('rtsp-receiver fixture (ffmpeg -rtsp_flags listen)', () => {
   it('reports a timeout (with ffmpeg stderr) when nobody publishes', async () => {
     const rx = await startRtspReceiver({ path: 'nobody' });
     try {
-      const t0 = Date.now();
       await expect(rx.waitForFrames(1, 500)).rejects.toThrow(/timed out after 500 ms/);
-      expect(Date.now() - t0).toBeLessThan(2_000);
     } finally {
       await rx.stop();
     }

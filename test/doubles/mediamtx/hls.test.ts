@@ -56,7 +56,6 @@ describe('MediaMTX double: HLS like MediaMTX v1.20.1 (mpegts variant), media fro
     expect(first.headers['set-cookie']).toEqual(['cookieCheck=1; HttpOnly; Secure; SameSite=None; Partitioned']);
     expect(first.body.length).toBe(0);
 
-    const started = Date.now();
     const mv = await get(`${hls}/cam/a/index.m3u8?cookieCheck=1`);
     expect(mv.status).toBe(200);
     expect(mv.headers['content-type']).toBe('application/vnd.apple.mpegurl');
@@ -79,7 +78,6 @@ describe('MediaMTX double: HLS like MediaMTX v1.20.1 (mpegts variant), media fro
     expect(body.body[0]).toBe(0x47);
     expect(body.body[188]).toBe(0x47);
     expect(h264CodecFromTs(body.body)).toMatch(/^avc1\./);
-    expect(Date.now() - started).toBeLessThan(10_000);
 
     // A single range (MediaMTX itself would send the whole segment).
     const part = await get(`${hls}/cam/a/${seg}`, { range: 'bytes=188-375' });
