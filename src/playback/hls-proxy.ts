@@ -22,13 +22,11 @@ import { createHlsServe, type HlsRequest } from './hls-serve.js';
 import { createHlsSessions } from './hls-sessions.js';
 import { createHlsUpstream } from './hls-upstream.js';
 import { createSegmentCache } from './segment-cache.js';
-import type { MediaTokens } from './tokens.js';
 
 export type { HlsProbeReport } from './hls-probe.js';
 export type { HlsRequest, HlsTarget, LlHlsParams } from './hls-serve.js';
 
 export interface HlsProxyOptions {
-  tokens: MediaTokens;
   engine: Pick<EngineManager, 'internalHttpBase' | 'status'>;
   /** The planned outputs (`runtime.plan().outputs`): the only engine paths the proxy serves. */
   outputs: () => readonly PlannedOutput[];
@@ -51,7 +49,7 @@ export interface HlsProxyOptions {
 }
 
 export interface HlsProxy {
-  /** Answers one media request; throws ApiError (401/403 token, 404, 400, 502, 503). */
+  /** Answers one media request; throws ApiError (403 token scope, 404, 400, 502, 503). */
   serve(request: HlsRequest): Promise<Response>;
   /** Fetches the playlist and first segment of a transmission's HLS output, server-side. */
   probe(transmissionId: string, outputId?: string): Promise<HlsProbeReport>;
@@ -62,7 +60,7 @@ export interface HlsProxy {
 }
 
 export function createHlsProxy(options: HlsProxyOptions): HlsProxy {
-  const { tokens, engine, outputs } = options;
+  const { engine, outputs } = options;
   const logger = options.logger?.child({ component: 'hls-proxy' });
   const playlistTimeoutMs = options.playlistTimeoutMs ?? 20_000;
   const now = options.now ?? Date.now;
@@ -70,7 +68,7 @@ export function createHlsProxy(options: HlsProxyOptions): HlsProxy {
   const sessions = createHlsSessions({ upstream, playlistTimeoutMs, ttlMs: options.sessionTtlMs ?? 25_000, max: options.maxSessions ?? 1000, now, logger });
   const segments = createSegmentCache({ maxBytes: options.segmentCacheBytes ?? 32 * 1024 * 1024, maxAgeMs: options.segmentCacheMaxAgeMs ?? 60_000, now });
   return {
-    serve: createHlsServe({ tokens, engine, outputs, sessions, segments, playlistTimeoutMs, segmentTimeoutMs: options.segmentTimeoutMs ?? 10_000, now, logger }),
+    serve: createHlsServe({ engine, outputs, sessions, segments, playlistTimeoutMs, segmentTimeoutMs: options.segmentTimeoutMs ?? 10_000, now, logger }),
     probe: createHlsProbe({ engine, outputs, upstream, timeoutMs: options.probeTimeoutMs ?? 10_000, now }),
     sessionCount: () => sessions.size(),
     segmentCacheStats: () => segments.stats(),

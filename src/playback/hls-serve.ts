@@ -19,7 +19,7 @@ import { ApiError } from '../shared/errors.js';
 import { rewriteUpstream, type HlsSessions, type SessionScope } from './hls-sessions.js';
 import { readBytes, readLimited, unlessAborted, UpstreamError, upstreamFailure } from './hls-upstream.js';
 import { singleRange, type CachedSegment, type SegmentCache } from './segment-cache.js';
-import type { MediaTokens } from './tokens.js';
+import type { MediaScope } from './tokens.js';
 
 /** What a media URL names, checked by the edge. */
 export interface HlsTarget {
@@ -36,11 +36,13 @@ export interface LlHlsParams {
   _HLS_skip?: string | undefined;
 }
 
-/** One browser request, already parsed and validated by the route. */
+/** One browser request, already parsed and validated by the route, its token verified. */
 export interface HlsRequest {
   target: HlsTarget;
-  /** The `media_token` query parameter (given at most once), or null. */
-  token: string | null;
+  /** The `media_token` (the playlists' URIs carry it on). */
+  token: string;
+  /** What the token, verified for transport `hls`, opens. */
+  scope: MediaScope;
   /** For a media playlist: the LL-HLS parameters passed on to MediaMTX. */
   llhls?: LlHlsParams | undefined;
   range: string | null;
@@ -91,7 +93,6 @@ function cachedAnswer(segment: CachedSegment, range: string | null, outgoing: Se
 }
 
 export interface HlsServeOptions {
-  tokens: MediaTokens;
   engine: Pick<EngineManager, 'internalHttpBase' | 'status'>;
   outputs: () => readonly PlannedOutput[];
   sessions: HlsSessions;
@@ -103,7 +104,7 @@ export interface HlsServeOptions {
 }
 
 export function createHlsServe(options: HlsServeOptions): (req: HlsRequest) => Promise<Response> {
-  const { tokens, engine, outputs, sessions, segments, playlistTimeoutMs, segmentTimeoutMs, now } = options;
+  const { engine, outputs, sessions, segments, playlistTimeoutMs, segmentTimeoutMs, now } = options;
   const log = options.logger;
 
   function engineBase(): string {
@@ -113,9 +114,8 @@ export function createHlsServe(options: HlsServeOptions): (req: HlsRequest) => P
     throw new ApiError(503, 'engine_not_running', `the streaming engine (MediaMTX) is ${state}; HLS needs it running`, null, { engine_state: state });
   }
 
-  /** Resolves the request's output and checks the token against it. */
-  function authorize(target: HlsTarget, token: string | null): PlannedOutput {
-    const scope = tokens.verify(token, { transport: 'hls' });
+  /** Resolves the request's output and checks the token's scope against it. */
+  function authorize(target: HlsTarget, scope: MediaScope): PlannedOutput {
     const out = outputs().find((o) => o.path === target.path);
     if (!out) throw new ApiError(404, 'not_found', `no stream is published on engine path "${target.path}"`, 'path');
     if (scope.path !== out.path) throw new ApiError(403, 'token_scope', 'media_token is not valid for this path', 'media_token');
@@ -192,9 +192,8 @@ export function createHlsServe(options: HlsServeOptions): (req: HlsRequest) => P
 
   return async function serve(req: HlsRequest): Promise<Response> {
     const { target, token } = req;
-    authorize(target, token);
-    // authorize() refused a missing token.
-    const scope: SessionScope = { base: engineBase(), path: target.path, token: token as string };
+    authorize(target, req.scope);
+    const scope: SessionScope = { base: engineBase(), path: target.path, token };
     const started = now();
     try {
       if (target.file === 'index.m3u8') return playlistResponse((await sessions.open(scope, req.signal)).playlist.text);

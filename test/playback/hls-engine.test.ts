@@ -131,11 +131,11 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
     for (const p of paths) {
       await waitFor(`${p} ready`, async () => ((await (await fetch(`${api}/v3/paths/get/${p}`)).json()) as { ready?: boolean }).ready === true);
     }
-    proxy = createHlsProxy({ tokens, engine, outputs: () => outputs, logger });
+    proxy = createHlsProxy({ engine, outputs: () => outputs, logger });
     const app = new Hono();
     app.get('/player', (c) => c.html('<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script src="/hls.js"></script></body></html>'));
     app.get('/hls.js', async (c) => c.body(await readFile(HLS_JS, 'utf8'), 200, { 'content-type': 'text/javascript' }));
-    app.route(PREFIX, hlsRoutes({ proxy }));
+    app.route(PREFIX, hlsRoutes({ proxy, tokens }));
     http = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
     await new Promise<void>((r) => (http.listening ? r() : http.once('listening', () => r())));
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;

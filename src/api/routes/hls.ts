@@ -4,12 +4,13 @@ import * as v from 'valibot';
 import { ApiError } from '../../shared/errors.js';
 import { issueToError } from '../../shared/schema.js';
 import { createHlsProxy, type HlsProxy, type HlsProxyOptions, type HlsRequest, type HlsTarget } from '../../playback/hls-proxy.js';
+import type { MediaTokens } from '../../playback/tokens.js';
 import { parseHlsRequestTarget } from '../hls-target.js';
 import { errorResponse } from '../errors.js';
 import { queryWith } from '../validate.js';
 
-/** Either what the proxy needs, or a proxy built elsewhere (shared with other routes or tests). */
-export type HlsRouteDeps = HlsProxyOptions | { proxy: HlsProxy };
+/** The media tokens, and either what the proxy needs or a proxy built elsewhere (shared with other routes or tests). */
+export type HlsRouteDeps = { tokens: Pick<MediaTokens, 'verify'> } & (HlsProxyOptions | { proxy: HlsProxy });
 
 const probeQuerySchema = v.object({
   output_id: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200))),
@@ -30,7 +31,7 @@ const mediaQuerySchema = v.object({
 });
 
 /** The token and LL-HLS parameters of a media request; 400 naming the parameter otherwise. */
-function mediaQuery(target: HlsTarget, query: URLSearchParams): Pick<HlsRequest, 'token' | 'llhls'> {
+function mediaQuery(target: HlsTarget, query: URLSearchParams): { token: string | null; llhls: HlsRequest['llhls'] } {
   const mediaPlaylist = target.file !== 'index.m3u8' && target.file.endsWith('.m3u8');
   const value = (k: string) => (mediaPlaylist ? (query.get(k) ?? undefined) : undefined);
   const parsed = v.safeParse(mediaQuerySchema, { media_token: query.getAll('media_token'), _HLS_msn: value('_HLS_msn'), _HLS_part: value('_HLS_part'), _HLS_skip: value('_HLS_skip') });
@@ -86,8 +87,11 @@ export function hlsRoutes(deps: HlsRouteDeps): Hono {
     .get('/api/streams/media/hls/*', async (c) => {
       try {
         const { target, query } = parseHlsRequestTarget(requestTarget(c));
+        const { token, llhls } = mediaQuery(target, query);
+        const scope = deps.tokens.verify(token, { transport: 'hls' });
         const outgoing = (c.env as NodeEnv | undefined)?.outgoing;
-        return await proxy.serve({ target, ...mediaQuery(target, query), range: c.req.header('range') ?? null, signal: c.req.raw.signal, outgoing });
+        // verify() refused a missing token.
+        return await proxy.serve({ target, token: token as string, scope, llhls, range: c.req.header('range') ?? null, signal: c.req.raw.signal, outgoing });
       } catch (err) {
         return refusal(c, err);
       }
