@@ -72,7 +72,7 @@ describe('a JSMpeg session whose encoder is killed from outside', () => {
     await once(ws, 'open');
 
     const encoder = () => jsmpeg.sessions()[0]?.encoder ?? null;
-    await waitFor(() => bytes > 0, 10_000, 'first bytes');
+    await waitFor(() => bytes > 0, 30_000, 'first bytes');
     const killed: number[] = [];
     for (let i = 0; i < KILLS; i++) {
       const running = encoder();
@@ -81,10 +81,10 @@ describe('a JSMpeg session whose encoder is killed from outside', () => {
       process.kill(pid, 'SIGKILL');
       killed.push(pid);
       // A new encoder process, and TS bytes from it (the old one's pipe may still drain: count from the new start).
-      await waitFor(() => closed !== null || (encoder()?.pid != null && encoder()!.pid !== pid && encoder()!.state === 'running'), 10_000, `encoder back after kill ${i + 1}`);
+      await waitFor(() => closed !== null || (encoder()?.pid != null && encoder()!.pid !== pid && encoder()!.state === 'running'), 30_000, `encoder back after kill ${i + 1}`);
       expect(closed).toBeNull();
       const at = bytes;
-      await waitFor(() => closed !== null || bytes > at, 10_000, `bytes after kill ${i + 1}`);
+      await waitFor(() => closed !== null || bytes > at, 30_000, `bytes after kill ${i + 1}`);
       expect(closed).toBeNull();
     }
     expect(ws.readyState).toBe(WebSocket.OPEN);
@@ -93,6 +93,6 @@ describe('a JSMpeg session whose encoder is killed from outside', () => {
     expect(jsmpeg.counters.encoder_failures).toBe(0);
     ws.close();
     await once(ws, 'close');
-    await waitFor(() => supervisor.count('jsmpeg:') === 0, 10_000, 'encoder gone after close');
+    await waitFor(() => supervisor.count('jsmpeg:') === 0, 30_000, 'encoder gone after close');
   });
 });
