@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { binaryResolver, releasePlatformFor, type ExecutableResolution, type ExecutableSource, type ReleasePlatform } from '../managed/executable.js';
+import { binaryResolver, releasePlatformFor, type BinaryLookup, type ExecutableResolution, type ExecutableSource, type ReleasePlatform } from '../managed/executable.js';
 
 /** The one MediaMTX release this server is written and tested against. */
 export const MEDIAMTX_VERSION = 'v1.20.1';
@@ -22,8 +22,8 @@ export const versionCacheDir = (dataDir: string) => join(engineRuntimeDir(dataDi
 /** `<dataDir>/runtime/streaming/mediamtx/v1.20.1/<platform>/mediamtx`. */
 export const cachedBinaryPath = (dataDir: string, platform: ReleasePlatform) => join(versionCacheDir(dataDir), platform, 'mediamtx');
 
-/** Finds the MediaMTX binary: TOPOSYNC_STREAMING_MEDIAMTX_PATH, the image's paths, the download cache. */
-export const resolveBinary = binaryResolver({
+/** Where the MediaMTX binary is looked for: TOPOSYNC_STREAMING_MEDIAMTX_PATH, the image's paths, the download cache. */
+export const MEDIAMTX_LOOKUP: BinaryLookup = {
   product: 'MediaMTX',
   version: MEDIAMTX_VERSION,
   envVar: 'TOPOSYNC_STREAMING_MEDIAMTX_PATH',
@@ -31,4 +31,6 @@ export const resolveBinary = binaryResolver({
   cachedPath: cachedBinaryPath,
   missingTail: (allowDownload, platform) =>
     allowDownload ? `it will be downloaded (${MEDIAMTX_VERSION}, ${platform}) on start` : 'automatic download is disabled (settings.engine.allow_download=false)',
-});
+};
+
+export const resolveBinary = binaryResolver(MEDIAMTX_LOOKUP);

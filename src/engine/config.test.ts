@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { streamingSettingsSchema, type StreamingSettings } from '../domain/settings.js';
 import { loadConfig } from '../../test/doubles/mediamtx/config.js';
 import { loadReference } from '../../test/doubles/mediamtx/reference.js';
-import { childLogLevel } from '../managed/child-log-level.js';
+import { childLogLevel } from '../managed/child-config.js';
 import { configPath, hashCredential, mediamtxConfig, renderMediamtxConfig, writeMediamtxConfig } from './config.js';
 import type { PortPlan } from './ports.js';
 import { REFERENCE_DIR } from '../../test/reference-dir.js';

@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { writeFileAtomic } from '../store/atomic-file.js';
 import type { StreamingSettings } from '../domain/settings.js';
-import { childLogLevel } from '../managed/child-log-level.js';
+import { childLogLevel, renderYaml, writeConfigFile } from '../managed/child-config.js';
 import { engineRuntimeDir } from './binary.js';
 import type { PortPlan } from './ports.js';
 
@@ -138,21 +135,10 @@ export function mediamtxConfig({ settings, ports, logLevel, webrtcHosts = [] }: 
   };
 }
 
-/**
- * The YAML text of {@link mediamtxConfig}, produced by the `yaml` library. Every string is
- * double-quoted: MediaMTX reads unquoted `yes`/`no`/`on`/`off` as booleans (legacy YAML 1.1), so a
- * plain `rtspEncryption: no` or a LAN user called `no` would not load.
- */
-export function renderMediamtxConfig(options: RenderOptions): string {
-  return stringify(mediamtxConfig(options), { lineWidth: 0, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
-}
+/** The YAML text of {@link mediamtxConfig} (every string double-quoted). */
+export const renderMediamtxConfig = (options: RenderOptions): string => renderYaml(mediamtxConfig(options));
 
 export const configPath = (dataDir: string) => join(engineRuntimeDir(dataDir), 'mediamtx.yml');
 
 /** Writes the rendered config atomically, mode 0600 (it may hold hashed credentials). Returns its path. */
-export async function writeMediamtxConfig(dataDir: string, yamlText: string): Promise<string> {
-  await mkdir(engineRuntimeDir(dataDir), { recursive: true, mode: 0o700 });
-  const target = configPath(dataDir);
-  await writeFileAtomic(target, yamlText, { backup: false });
-  return target;
-}
+export const writeMediamtxConfig = (dataDir: string, yamlText: string): Promise<string> => writeConfigFile(configPath(dataDir), yamlText);

@@ -1,8 +1,8 @@
 import { dirname } from 'node:path';
 import * as v from 'valibot';
-import { createManagedBinary } from '../managed/managed-binary.js';
+import { createManagedBinary, type ManagedBinaryControls } from '../managed/managed-binary.js';
 import { checkOptions, functionOption, managedOptionEntries, type ManagedBinaryOptions } from '../managed/options.js';
-import { MEDIAMTX_VERSION, DEFAULT_BUNDLED_PATHS, cachedBinaryPath, releasePlatform, resolveBinary, type BinarySource } from './binary.js';
+import { MEDIAMTX_LOOKUP, MEDIAMTX_VERSION, type BinarySource } from './binary.js';
 import { createMediamtxClient, encodePathName, type MediamtxClient } from './client.js';
 import { renderMediamtxConfig, writeMediamtxConfig, type WebrtcHosts } from './config.js';
 import { DEFAULT_DOWNLOAD_BASE_URL, downloadMediamtx } from './download.js';
@@ -45,18 +45,8 @@ export interface EngineManagerOptions extends ManagedBinaryOptions {
   webrtcHosts?: () => Promise<WebrtcHosts>;
 }
 
-export interface EngineManager {
-  status(): EngineStatus;
-  /** Re-checks the binary when no engine process exists, then returns the status. */
-  inspect(): Promise<EngineStatus>;
-  /** Never throws: failures end in state `missing` or `failed` with the reason. */
-  start(): Promise<EngineStatus>;
-  /** `start()` when `settings.engine.auto_start` is on (server start-up), otherwise only looks for the binary. */
-  autoStart(): Promise<EngineStatus>;
-  stop(): Promise<EngineStatus>;
-  restart(): Promise<EngineStatus>;
-  /** Fetches and verifies the release into the cache; ApiError 409 when not allowed, 502 when refused. */
-  download(): Promise<EngineStatus>;
+/** `autoStart()` follows `settings.engine.auto_start`; a start downloads a missing binary when `engine.allow_download` is on. */
+export interface EngineManager extends ManagedBinaryControls<EngineStatus> {
   /** Makes the engine's runtime paths equal `desired`; remembered and re-applied after every (re)start. */
   syncPaths(desired: ReadonlyMap<string, PathConf>): Promise<SyncResult>;
   /** Readers of a path excluding MediaMTX's hidden ones; null when not running or the path does not exist. */
@@ -67,7 +57,6 @@ export interface EngineManager {
   internalRtspUrl(path: string): string;
   /** `http://127.0.0.1:<port>` of the engine's loopback HLS or WebRTC (WHEP) listener, null when not running. */
   internalHttpBase(listener: 'hls' | 'webrtc'): string | null;
-  running(): boolean;
   rtspPort(): number;
 }
 
@@ -103,18 +92,14 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
   let generation = 0;
 
   const core = createManagedBinary<EngineStatus>({
-    label: 'MediaMTX',
+    lookup: MEDIAMTX_LOOKUP,
     childName: 'mediamtx',
-    version: MEDIAMTX_VERSION,
-    supervisor: options.supervisor,
+    options,
     log,
-    startTimeoutMs: options.startTimeoutMs ?? 15_000,
-    find: () => resolveBinary({ envPath: options.mediamtxPath, bundledPaths: options.bundledPaths ?? [...DEFAULT_BUNDLED_PATHS], dataDir, allowDownload: settings().engine.allow_download }),
+    envPath: options.mediamtxPath,
     release: {
       allowed: () => settings().engine.allow_download,
       setting: 'engine.allow_download',
-      platform: () => releasePlatform(),
-      cachedPath: (platform) => cachedBinaryPath(dataDir, platform),
       baseUrl: downloadBaseUrl,
       fetch: (platform) => downloadMediamtx({ dataDir, platform, baseUrl: downloadBaseUrl, fetch: fetchImpl }),
       onStart: true,
@@ -128,7 +113,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
     status,
   });
 
-  const running = () => core.state() === 'running';
+  const { running } = core.controls;
   const paths = createPathSync({ log, client: () => (running() ? client : null), now: options.now ?? Date.now });
 
   function status(): EngineStatus {
@@ -249,13 +234,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
   const rtspPort = () => (core.service() && ports ? ports.rtsp.actual : settings().engine.rtsp_port);
 
   return {
-    status,
-    inspect: core.inspect,
-    start: core.start,
-    autoStart: core.autoStart,
-    stop: core.stop,
-    restart: core.restart,
-    download: core.download,
+    ...core.controls,
     syncPaths: paths.sync,
     async readers(path) {
       const c = client;
@@ -280,7 +259,6 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
     },
     internalRtspUrl: (path) => `rtsp://127.0.0.1:${rtspPort()}/${encodePathName(path)}`,
     internalHttpBase: (listener) => (core.service() && ports && running() ? `http://127.0.0.1:${ports[listener].actual}` : null),
-    running,
     rtspPort,
   };
 }

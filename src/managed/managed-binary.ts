@@ -1,23 +1,37 @@
 import type { Logger } from 'pino';
 import { ApiError } from '../shared/errors.js';
 import { createChangeGate } from '../process/lines.js';
-import type { ChildSpec, Supervisor } from '../process/types.js';
-import { executableProblem, type ExecutableResolution, type ExecutableSource, type ReleasePlatform } from './executable.js';
+import type { ChildSpec } from '../process/types.js';
+import { binaryResolver, executableProblem, releasePlatformFor, type BinaryLookup, type ExecutableResolution, type ExecutableSource, type ReleasePlatform } from './executable.js';
 import { binaryStatus, createDownloadJob, createSerialQueue, createStartTracker } from './lifecycle.js';
+import type { ManagedBinaryOptions } from './options.js';
 import { DownloadError } from './release-download.js';
 import { ServiceStartError, serviceState, startService, type Service, type ServiceOptions } from './service.js';
 
 /** A managed binary as its status reports it (a manager may map these onto its own words). */
 export type ManagedState = 'missing' | 'stopped' | 'starting' | 'running' | 'crashed' | 'failed';
 
+/** What the API and the server do with any managed binary; each manager's interface extends it. */
+export interface ManagedBinaryControls<S> {
+  status(): S;
+  /** Re-checks the binary when no process exists, then returns the status. */
+  inspect(): Promise<S>;
+  /** Never throws: failures end in state `missing` or `failed` with the reason. */
+  start(): Promise<S>;
+  /** Server start-up: `start()` when its setting says so, otherwise only looks for the binary. */
+  autoStart(): Promise<S>;
+  stop(): Promise<S>;
+  restart(): Promise<S>;
+  /** Fetches and verifies the release into the cache; ApiError 409 when not allowed (or not pinned), 502 when refused. */
+  download(): Promise<S>;
+  running(): boolean;
+}
+
 export interface ReleaseSpec {
   /** Whether downloading is allowed now. */
   allowed: () => boolean;
   /** The setting that allows it, named by the 409 when it is off (`engine.allow_download`). */
   setting: string;
-  /** The release asset suffix for this machine, or why there is none. */
-  platform: () => { platform: ReleasePlatform } | { reason: string };
-  cachedPath: (platform: ReleasePlatform) => string;
   /** For the log line. */
   baseUrl: string;
   /** Fetches and verifies the release into the cache; resolves with its path, rejects with a DownloadError. */
@@ -27,16 +41,15 @@ export interface ReleaseSpec {
 }
 
 export interface ManagedBinarySpec<S> {
-  /** Product name for messages: "MediaMTX", "go2rtc". */
-  label: string;
+  /** The product (its name labels every message), its version and where its binary is looked for. */
+  lookup: BinaryLookup;
   /** The supervisor's child name. */
   childName: string;
-  version: string;
-  supervisor: Supervisor;
+  /** The manager's options (supervisor, data directory, bundled paths, start timeout). */
+  options: ManagedBinaryOptions;
   log: Logger;
-  startTimeoutMs: number;
-  /** Looks for the binary (override path, the image's paths, the download cache). */
-  find: () => Promise<ExecutableResolution>;
+  /** The override path (TOPOSYNC_STREAMING_…_PATH), read by the caller. */
+  envPath: string | undefined;
   release: ReleaseSpec;
   /** Warned, once per reason, when a start finds no binary. */
   missing: string;
@@ -72,7 +85,10 @@ export type ManagedBinary<S> = ReturnType<typeof createManagedBinary<S>>;
  * `serve()` from its `launch`.
  */
 export function createManagedBinary<S>(spec: ManagedBinarySpec<S>) {
-  const { label, log, release } = spec;
+  const { lookup, log, release, options } = spec;
+  const label = lookup.product;
+  const resolve = binaryResolver(lookup);
+  const platform = () => releasePlatformFor(label, lookup.version);
   let binary: ExecutableResolution | null = null;
   let service: Service | null = null;
   /** Stopped through the API: settings changes do not start it again. */
@@ -107,7 +123,7 @@ export function createManagedBinary<S>(spec: ManagedBinarySpec<S>) {
   }
 
   async function refreshBinary(): Promise<ExecutableResolution> {
-    binary = await spec.find();
+    binary = await resolve({ envPath: spec.envPath, bundledPaths: options.bundledPaths, dataDir: options.dataDir, allowDownload: release.allowed() });
     return binary;
   }
 
@@ -116,11 +132,11 @@ export function createManagedBinary<S>(spec: ManagedBinarySpec<S>) {
     log,
     label,
     run: async () => {
-      const rp = release.platform();
+      const rp = platform();
       if ('reason' in rp) throw new DownloadError('unsupported_platform', rp.reason);
-      const target = release.cachedPath(rp.platform);
+      const target = lookup.cachedPath(options.dataDir, rp.platform);
       if ((await executableProblem(target)) === null) return target;
-      log.info({ version: spec.version, platform: rp.platform, base_url: release.baseUrl }, `downloading ${label}`);
+      log.info({ version: lookup.version, platform: rp.platform, base_url: release.baseUrl }, `downloading ${label}`);
       const path = await release.fetch(rp.platform);
       log.info({ path }, `${label} downloaded and verified`);
       return path;
@@ -174,13 +190,13 @@ export function createManagedBinary<S>(spec: ManagedBinarySpec<S>) {
   async function serve(o: ServeOptions): Promise<Service | null> {
     try {
       service = await startService({
-        supervisor: spec.supervisor,
+        supervisor: options.supervisor,
         log,
         label,
         spec: { name: spec.childName, ...o.child, restart: 'on-crash', stop: { signal: 'SIGTERM', timeoutMs: 5000 } },
         probe: o.probe,
         probeName: o.probeName,
-        startTimeoutMs: spec.startTimeoutMs,
+        startTimeoutMs: options.startTimeoutMs ?? 15_000,
         onSpawn: o.onSpawn,
         onRecovered: o.onRecovered,
         onCrash: (message) => {
@@ -213,53 +229,58 @@ export function createManagedBinary<S>(spec: ManagedBinarySpec<S>) {
     startNow,
     stopNow,
     serve,
-    /** Re-checks the binary when no process exists, then returns the status. */
-    async inspect(): Promise<S> {
-      // Not behind the lifecycle queue: a status poll must not wait for a start in progress.
-      if (!service && !start.starting()) await refreshBinary();
-      return spec.status();
-    },
-    start: () =>
-      serially(() => {
-        stoppedByHand = false;
-        return startNow();
-      }),
-    async autoStart(): Promise<S> {
-      if (spec.autoStart()) return serially(startNow);
-      await refreshBinary();
-      return spec.status();
-    },
-    stop: () =>
-      serially(async () => {
-        stoppedByHand = true;
-        await stopNow();
-        start.stopped();
-        log.info(`${label} stopped`);
+    /** The managers' common public operations (spread into each manager's object). */
+    controls: {
+      status: spec.status,
+      running: () => state() === 'running',
+      /** Re-checks the binary when no process exists, then returns the status. */
+      async inspect(): Promise<S> {
+        // Not behind the lifecycle queue: a status poll must not wait for a start in progress.
+        if (!service && !start.starting()) await refreshBinary();
         return spec.status();
-      }),
-    restart: () =>
-      serially(async () => {
-        stoppedByHand = false;
-        await stopNow();
-        return startNow();
-      }),
-    /** Fetches and verifies the release into the cache; ApiError 409 when not allowed (or not pinned), 502 when refused. */
-    async download(): Promise<S> {
-      if (!release.allowed()) {
-        throw new ApiError(409, 'download_disabled', `downloading ${label} is disabled; set ${release.setting} to true to allow it`, release.setting);
-      }
-      const rp = release.platform();
-      if ('reason' in rp) throw new ApiError(409, 'unsupported_platform', rp.reason);
-      try {
-        await download.ensure();
-      } catch (err) {
-        const e = err as Error;
-        const kind = e instanceof DownloadError ? e.kind : 'unknown';
-        if (kind === 'checksum_not_pinned') throw new ApiError(409, 'checksum_not_pinned', e.message, null, { download_error: kind });
-        throw new ApiError(502, kind === 'checksum_mismatch' ? 'checksum_mismatch' : 'download_failed', e.message, null, { download_error: kind });
-      }
-      if (!service) await refreshBinary();
-      return spec.status();
-    },
+      },
+      start: () =>
+        serially(() => {
+          stoppedByHand = false;
+          return startNow();
+        }),
+      async autoStart(): Promise<S> {
+        if (spec.autoStart()) return serially(startNow);
+        await refreshBinary();
+        return spec.status();
+      },
+      stop: () =>
+        serially(async () => {
+          stoppedByHand = true;
+          await stopNow();
+          start.stopped();
+          log.info(`${label} stopped`);
+          return spec.status();
+        }),
+      restart: () =>
+        serially(async () => {
+          stoppedByHand = false;
+          await stopNow();
+          return startNow();
+        }),
+      /** Fetches and verifies the release into the cache; ApiError 409 when not allowed (or not pinned), 502 when refused. */
+      async download(): Promise<S> {
+        if (!release.allowed()) {
+          throw new ApiError(409, 'download_disabled', `downloading ${label} is disabled; set ${release.setting} to true to allow it`, release.setting);
+        }
+        const rp = platform();
+        if ('reason' in rp) throw new ApiError(409, 'unsupported_platform', rp.reason);
+        try {
+          await download.ensure();
+        } catch (err) {
+          const e = err as Error;
+          const kind = e instanceof DownloadError ? e.kind : 'unknown';
+          if (kind === 'checksum_not_pinned') throw new ApiError(409, 'checksum_not_pinned', e.message, null, { download_error: kind });
+          throw new ApiError(502, kind === 'checksum_mismatch' ? 'checksum_mismatch' : 'download_failed', e.message, null, { download_error: kind });
+        }
+        if (!service) await refreshBinary();
+        return spec.status();
+      },
+    } satisfies ManagedBinaryControls<S>,
   };
 }

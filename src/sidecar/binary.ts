@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { binaryResolver, releasePlatformFor, type ExecutableResolution, type ExecutableSource, type ReleasePlatform } from '../managed/executable.js';
+import { binaryResolver, releasePlatformFor, type BinaryLookup, type ExecutableResolution, type ExecutableSource, type ReleasePlatform } from '../managed/executable.js';
 
 /** The one go2rtc release this server is written and tested against (tag name). */
 export const GO2RTC_VERSION = 'v1.9.14';
@@ -23,8 +23,8 @@ export const go2rtcVersionCacheDir = (dataDir: string) => join(dataDir, 'runtime
 /** `<dataDir>/runtime/streaming/go2rtc-bin/v1.9.14/<platform>/go2rtc`. */
 export const cachedGo2rtcPath = (dataDir: string, platform: Go2rtcPlatform) => join(go2rtcVersionCacheDir(dataDir), platform, 'go2rtc');
 
-/** Finds the go2rtc binary: TOPOSYNC_STREAMING_GO2RTC_PATH, the image's path, the download cache. */
-export const resolveGo2rtcBinary = binaryResolver({
+/** Where the go2rtc binary is looked for: TOPOSYNC_STREAMING_GO2RTC_PATH, the image's path, the download cache. */
+export const GO2RTC_LOOKUP: BinaryLookup = {
   product: 'go2rtc',
   version: GO2RTC_VERSION,
   envVar: 'TOPOSYNC_STREAMING_GO2RTC_PATH',
@@ -32,7 +32,9 @@ export const resolveGo2rtcBinary = binaryResolver({
   cachedPath: cachedGo2rtcPath,
   missingTail: (allowDownload, platform) =>
     allowDownload ? `download it with POST /api/streams/mse/download (${GO2RTC_VERSION}, ${platform})` : 'downloading is disabled (settings streaming.mse.allow_download=false)',
-});
+};
+
+export const resolveGo2rtcBinary = binaryResolver(GO2RTC_LOOKUP);
 
 /**
  * Whether go2rtc's reported version is the release this server is tested with. A build from the

@@ -1,9 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { writeFileAtomic } from '../store/atomic-file.js';
 import { ENGINE_PATH_RE } from '../domain/engine-path.js';
-import { childLogLevel } from '../managed/child-log-level.js';
+import { childLogLevel, renderYaml, writeConfigFile } from '../managed/child-config.js';
 import { sidecarRuntimeDir } from './binary.js';
 
 /**
@@ -105,17 +102,10 @@ export function go2rtcConfig({ apiPort, rtspPort, paths, logLevel }: Go2rtcRende
   };
 }
 
-/** The YAML text of {@link go2rtcConfig} (the `yaml` library; every string double-quoted). */
-export function renderGo2rtcConfig(options: Go2rtcRenderOptions): string {
-  return stringify(go2rtcConfig(options), { lineWidth: 0, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
-}
+/** The YAML text of {@link go2rtcConfig} (every string double-quoted). */
+export const renderGo2rtcConfig = (options: Go2rtcRenderOptions): string => renderYaml(go2rtcConfig(options));
 
 export const go2rtcConfigPath = (dataDir: string) => join(sidecarRuntimeDir(dataDir), 'go2rtc.yaml');
 
-/** Writes the rendered config atomically, mode 0600 (it may hold hashed credentials). Returns its path. */
-export async function writeGo2rtcConfig(dataDir: string, yamlText: string): Promise<string> {
-  await mkdir(sidecarRuntimeDir(dataDir), { recursive: true, mode: 0o700 });
-  const target = go2rtcConfigPath(dataDir);
-  await writeFileAtomic(target, yamlText, { backup: false });
-  return target;
-}
+/** Writes the rendered config atomically, mode 0600. Returns its path. */
+export const writeGo2rtcConfig = (dataDir: string, yamlText: string): Promise<string> => writeConfigFile(go2rtcConfigPath(dataDir), yamlText);

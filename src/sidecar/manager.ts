@@ -1,20 +1,11 @@
 import { dirname } from 'node:path';
 import * as v from 'valibot';
 import { backoffDelay, DEFAULT_BACKOFF } from '../process/backoff.js';
-import { createManagedBinary } from '../managed/managed-binary.js';
+import { createManagedBinary, type ManagedBinaryControls } from '../managed/managed-binary.js';
 import { checkOptions, functionOption, managedOptionEntries, type ManagedBinaryOptions } from '../managed/options.js';
 import { pickLoopbackPort } from '../managed/port-probe.js';
 import { createGo2rtcApi } from './api.js';
-import {
-  DEFAULT_GO2RTC_BUNDLED_PATHS,
-  GO2RTC_VERSION,
-  cachedGo2rtcPath,
-  go2rtcPlatform,
-  isTestedGo2rtcVersion,
-  resolveGo2rtcBinary,
-  type Go2rtcBinarySource,
-  type Go2rtcPlatform,
-} from './binary.js';
+import { GO2RTC_LOOKUP, GO2RTC_VERSION, go2rtcPlatform, isTestedGo2rtcVersion, type Go2rtcBinarySource, type Go2rtcPlatform } from './binary.js';
 import { DEFAULT_GO2RTC_DOWNLOAD_BASE_URL, downloadGo2rtc } from './download.js';
 import { GO2RTC_SHA256, SHA256_HEX_RE } from './pins.js';
 import { createStreamSet } from './streams.js';
@@ -58,20 +49,10 @@ export interface Go2rtcManagerOptions extends ManagedBinaryOptions {
   downloadPins?: Readonly<Record<Go2rtcPlatform, string | null>>;
 }
 
-export interface Go2rtcManager {
-  status(): SidecarStatus;
-  /** Re-checks the binary when no process exists, then returns the status. */
-  inspect(): Promise<SidecarStatus>;
-  /** Never throws: failures end in `missing`/`failed` with the reason; with MSE disabled it stays `disabled`. */
-  start(): Promise<SidecarStatus>;
-  /** Server start-up: `start()` when `mse.enabled`, otherwise only looks for the binary. */
-  autoStart(): Promise<SidecarStatus>;
-  stop(): Promise<SidecarStatus>;
-  restart(): Promise<SidecarStatus>;
+/** State `disabled` while `mse.enabled` is off (a start then only looks for the binary); `autoStart()` follows `mse.enabled`. */
+export interface Go2rtcManager extends ManagedBinaryControls<SidecarStatus> {
   /** After a settings change: stops go2rtc when MSE was disabled; starts it when re-enabled (unless stopped by hand). */
   applySettings(): Promise<SidecarStatus>;
-  /** Fetches and verifies the release into the cache. ApiError 409 when not allowed or not pinned, 502 when refused. */
-  download(): Promise<SidecarStatus>;
   /**
    * The engine paths to serve (every enabled output). Remembered; when go2rtc runs and the rendered
    * stream map (names, or MediaMTX's RTSP port) differs from its config, go2rtc is restarted with
@@ -82,7 +63,6 @@ export interface Go2rtcManager {
   wsUrl(path: string): string | null;
   /** Whether the running go2rtc's config has a stream for `path`. */
   hasStream(path: string): boolean;
-  running(): boolean;
 }
 
 const optionsSchema = v.object({
@@ -128,18 +108,14 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
   const enabled = () => settings().mse.enabled;
 
   const core = createManagedBinary<SidecarStatus>({
-    label: 'go2rtc',
+    lookup: GO2RTC_LOOKUP,
     childName: 'go2rtc',
-    version: GO2RTC_VERSION,
-    supervisor: options.supervisor,
+    options,
     log,
-    startTimeoutMs: options.startTimeoutMs ?? 15_000,
-    find: () => resolveGo2rtcBinary({ envPath: options.go2rtcPath, bundledPaths: options.bundledPaths ?? [...DEFAULT_GO2RTC_BUNDLED_PATHS], dataDir, allowDownload: settings().mse.allow_download }),
+    envPath: options.go2rtcPath,
     release: {
       allowed: () => settings().mse.allow_download,
       setting: 'mse.allow_download',
-      platform: () => go2rtcPlatform(),
-      cachedPath: (platform) => cachedGo2rtcPath(dataDir, platform),
       baseUrl: downloadBaseUrl,
       fetch: (platform) => downloadGo2rtc({ dataDir, platform, baseUrl: downloadBaseUrl, fetch: fetchImpl, pins }),
       onStart: false,
@@ -205,15 +181,10 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
     log.info({ pid: service.handle.status().pid, binary: found.path, source: found.source, api_port: picked.port, streams: Object.keys(loading).length, version: runningVersion }, 'go2rtc running');
   }
 
-  const running = () => state() === 'running';
+  const { running } = core.controls;
 
   return {
-    status,
-    inspect: core.inspect,
-    start: core.start,
-    autoStart: core.autoStart,
-    stop: core.stop,
-    restart: core.restart,
+    ...core.controls,
     applySettings: () =>
       core.serially(async () => {
         if (!enabled()) {
@@ -233,7 +204,6 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
         }
         return st;
       }),
-    download: core.download,
     syncStreams(paths) {
       streams.want(paths);
       return core.serially(async () => {
@@ -255,6 +225,5 @@ export function createGo2rtcManager(options: Go2rtcManagerOptions): Go2rtcManage
       return `ws://127.0.0.1:${apiPort}/api/ws?src=${encodeURIComponent(name)}`;
     },
     hasStream: (path) => core.service() !== null && streams.loadedName(path) !== null,
-    running,
   };
 }
