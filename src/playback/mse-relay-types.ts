@@ -12,7 +12,7 @@ export const CLOSE_UPSTREAM_CLOSED = 4502;
 export const CLOSE_SIDECAR_UNAVAILABLE = 4503;
 
 /** What the relay needs of the go2rtc manager. */
-export interface MseSidecar {
+interface MseSidecar {
   /** `ws://127.0.0.1:<port>/api/ws?src=<name>` when go2rtc runs and serves `path`, else null. */
   wsUrl(path: string): string | null;
   status(): { state: string; last_error: string | null; binary: { reason: string | null } };

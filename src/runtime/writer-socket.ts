@@ -41,12 +41,12 @@ import type { RuntimeRegistry } from './transmission-state.js';
 
 export const PRIORITY_MIN = -1000;
 export const PRIORITY_MAX = 1000;
-export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Close codes sent by the server. */
 export const CLOSE_REPLACED = 4000;
-export const CLOSE_TRANSMISSION_GONE = 4004;
+const CLOSE_TRANSMISSION_GONE = 4004;
 
-export interface TransmissionLookup {
+interface TransmissionLookup {
   exists: boolean;
   input?: 'writers' | 'camera_source';
   enabled?: boolean;

@@ -10,14 +10,14 @@ import { refuseUpgrade } from '../upgrade.js';
 export type UpgradeGate = (req: IncomingMessage, socket: Duplex) => boolean;
 
 /** What a service answers to an authorised upgrade: how it takes the socket once the handshake is done. */
-export interface Admitted {
+interface Admitted {
   open(ws: WebSocket): void;
   /** The client went away before the handshake completed (a slot taken for it is given back). */
   abandon?(): void;
 }
 
 /** An upgrade request as a route sees it. */
-export interface UpgradeRequest {
+interface UpgradeRequest {
   req: IncomingMessage;
   /** The part of the path the route captured. */
   param: string;
@@ -51,7 +51,7 @@ export interface UpgradeRouter {
 }
 
 /** The query as it may be logged: without the token (or anything that looks like a secret). */
-export function loggableQuery(params: URLSearchParams): string {
+function loggableQuery(params: URLSearchParams): string {
   const safe = new URLSearchParams();
   for (const [k, val] of params) {
     if (/token|secret|password|auth/i.test(k)) safe.append(k, '[redacted]');

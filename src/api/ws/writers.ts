@@ -6,7 +6,7 @@ import { bearerToken, tokenMatches } from '../api-token.js';
 import type { UpgradeRoute } from './router.js';
 
 /** The frame writer API (see runtime/writer-socket.ts for the protocol). */
-export const WRITER_WS_PATH = '/api/streams/writers/ws';
+const WRITER_WS_PATH = '/api/streams/writers/ws';
 
 const WRITER_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const TRANSMISSION_ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;

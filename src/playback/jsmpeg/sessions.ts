@@ -88,7 +88,7 @@ export interface JsmpegSessionsOptions {
   now?: () => number;
 }
 
-export interface JsmpegSessionInfo {
+interface JsmpegSessionInfo {
   id: number;
   name: string;
   transmission_id: string;
@@ -113,7 +113,7 @@ export interface JsmpegSessionInfo {
   output: OutputActivity;
 }
 
-export interface JsmpegCounters {
+interface JsmpegCounters {
   accepted: number;
   refused: number;
   limited: number;
@@ -305,7 +305,9 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
 
   return {
     admit,
-    noteRefused: () => void counters.refused++,
+    noteRefused: () => {
+      counters.refused++;
+    },
     counters,
     count,
     sessions(): JsmpegSessionInfo[] {
