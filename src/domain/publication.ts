@@ -2,12 +2,10 @@ import * as v from 'valibot';
 import { ROLES, slugSchema } from './ids.js';
 import { qualityPolicySchema } from './quality.js';
 
-export const transportPolicySchema = v.strictObject({
+const transportPolicySchema = v.strictObject({
   enable_webrtc: v.optional(v.boolean()),
   prefer: v.optional(v.picklist(['hls', 'mse', 'webrtc', 'jsmpeg'])),
 });
-export type TransportPolicy = v.InferOutput<typeof transportPolicySchema>;
-
 export const serverIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, "_", "." or "-"'));
 
 export const publicationSchema = v.object({

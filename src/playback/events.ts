@@ -20,8 +20,8 @@ export const EVENT_TRANSPORTS = ['mse', 'hls', 'webrtc', 'jsmpeg'] as const;
 export type EventTransport = (typeof EVENT_TRANSPORTS)[number];
 /** Player kinds of the plan (`web`, `app`, `ha_ingress`, `ha_entity`) and of demand heartbeats (`pip`, `ptz`). */
 export const EVENT_CLIENTS = ['web', 'app', 'pip', 'ptz', 'ha_ingress', 'ha_entity'] as const;
-export type EventClient = (typeof EVENT_CLIENTS)[number];
-export const DEFAULT_EVENT_CAPACITY = 1000;
+type EventClient = (typeof EVENT_CLIENTS)[number];
+const DEFAULT_EVENT_CAPACITY = 1000;
 
 export interface PlaybackEvent {
   at: string;
@@ -58,7 +58,7 @@ export interface PlaybackEventInput {
   session_id?: string | null | undefined;
 }
 
-export interface TransportSummary {
+interface TransportSummary {
   events: Record<PlaybackEventKind, number>;
   ttff_ms: { count: number; p50: number | null; p95: number | null };
 }

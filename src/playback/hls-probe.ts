@@ -10,7 +10,7 @@ import type { RewrittenPlaylist } from './hls-playlist.js';
 import { openSession, rewriteUpstream, sessionRequest, type SessionScope, type UpstreamSession } from './hls-sessions.js';
 import { readLimited, UpstreamError, upstreamFailure, type HlsUpstream } from './hls-upstream.js';
 
-export interface HlsProbeStage {
+interface HlsProbeStage {
   ok: boolean;
   /** MediaMTX's HTTP status; null when nothing answered. */
   status: number | null;

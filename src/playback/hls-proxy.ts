@@ -24,7 +24,7 @@ import { createHlsUpstream } from './hls-upstream.js';
 import { createSegmentCache } from './segment-cache.js';
 
 export type { HlsProbeReport } from './hls-probe.js';
-export type { HlsRequest, HlsTarget, LlHlsParams } from './hls-serve.js';
+export type { HlsRequest, HlsTarget } from './hls-serve.js';
 
 export interface HlsProxyOptions {
   engine: Pick<EngineManager, 'internalHttpBase' | 'status'>;

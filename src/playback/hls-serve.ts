@@ -30,7 +30,7 @@ export interface HlsTarget {
 }
 
 /** The LL-HLS blocking-reload parameters of a media playlist request, validated at the edge. */
-export interface LlHlsParams {
+interface LlHlsParams {
   _HLS_msn?: string | undefined;
   _HLS_part?: string | undefined;
   _HLS_skip?: string | undefined;
@@ -60,7 +60,7 @@ const SEGMENT_TYPES: Record<string, string> = { ts: 'video/mp2t', mp4: 'video/mp
 const PASSED_SEGMENT_HEADERS = ['content-length', 'content-range', 'accept-ranges'] as const;
 const SEGMENT_HEADERS = { 'cache-control': 'private, no-cache', 'x-content-type-options': 'nosniff' } as const;
 const LLHLS_KEYS = ['_HLS_msn', '_HLS_part', '_HLS_skip'] as const;
-export const segmentType = (file: string) => SEGMENT_TYPES[file.slice(file.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
+const segmentType = (file: string) => SEGMENT_TYPES[file.slice(file.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
 const isPlaylist = (file: string) => file.endsWith('.m3u8');
 
 const playlistResponse = (text: string) =>

@@ -81,9 +81,9 @@ export class UpstreamError extends Error {
   }
 }
 
-export const MAX_PLAYLIST_BYTES = 1024 * 1024;
+const MAX_PLAYLIST_BYTES = 1024 * 1024;
 
-export interface UpstreamGet {
+interface UpstreamGet {
   headers?: Record<string, string>;
   signal?: AbortSignal | undefined;
   /** Upper bound for the response headers (the body then comes as long as it takes). */

@@ -98,9 +98,3 @@ export function hlsRoutes(deps: HlsRouteDeps): Hono {
     })
     .get(PROBE_PATH, probeHandler(proxy));
 }
-
-/** The probe alone (same path as in {@link hlsRoutes}), for a lead that mounts it separately. */
-export function hlsProbeRoute(deps: HlsRouteDeps): Hono {
-  const proxy = 'proxy' in deps ? deps.proxy : createHlsProxy(deps);
-  return new Hono().get(PROBE_PATH, probeHandler(proxy));
-}

@@ -26,9 +26,8 @@ const stillQuerySchema = v.object({
  * The still image as an HTTP response: `image/jpeg`, never cached by clients (`no-store`: the
  * server has its own short cache), `x-still-source: frame|grab|placeholder`, `x-frame-age-ms` (age
  * of the picture now; absent for a placeholder) and, for a placeholder, `x-still-reason`.
- * Shared with the token-checked variant for Home Assistant.
  */
-export function stillResponse(c: Context, still: Still, ageMs: number | null): Response {
+function stillResponse(c: Context, still: Still, ageMs: number | null): Response {
   c.header('content-type', 'image/jpeg');
   c.header('cache-control', 'no-store');
   c.header('x-still-source', still.source);
