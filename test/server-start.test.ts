@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from './support/ports.js';
 import { makeDataDir } from './support/data-dir.js';
+import { waitFor } from './support/wait.js';
 
 const entry = ['--import', 'tsx', 'src/main.ts'];
 let dirs: string[] = [];
@@ -33,11 +34,10 @@ describe('server entry', () => {
       env: { TOPOSYNC_STREAMING_PORT: String(port), TOPOSYNC_STREAMING_DATA_DIR: dataDir, TOPOSYNC_STREAMING_LOG_LEVEL: 'info' },
       reject: false,
     });
-    let body: unknown = null;
-    for (let i = 0; i < 100 && body === null; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      body = await fetch(`http://127.0.0.1:${port}/api/streams/settings`).then((r) => r.json()).catch(() => null);
-    }
+    const body = await waitFor('the server answers', () => fetch(`http://127.0.0.1:${port}/api/streams/settings`).then((r) => r.json() as Promise<unknown>).catch(() => null), 30_000, {
+      intervalMs: 100,
+      abort: () => (child.exitCode !== null ? `the server exited (${child.exitCode})` : undefined),
+    });
     expect(body).toMatchObject({ schema_version: 1, store: { loaded_from: 'new' } });
     child.kill('SIGTERM');
     const res = await child;

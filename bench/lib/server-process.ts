@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/support/ports.js';
 import { makeDataDir, removeDataDir } from '../../test/support/data-dir.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MEDIAMTX_DOUBLE = join(ROOT, 'test/doubles/mediamtx/mediamtx');
@@ -91,11 +92,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return text ? JSON.parse(text) : null;
   };
-  for (let i = 0; ; i++) {
-    if (i > 150) throw new Error('server did not start');
-    if (await fetch(`${base}/api/streams/settings`).then((r) => r.ok, () => false)) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor('the server to start', () => fetch(`${base}/api/streams/settings`).then((r) => r.ok, () => false), 30_000, { intervalMs: 100 });
   return {
     base,
     pid: child.pid!,

@@ -29,6 +29,7 @@ import { createHlsProxy, type HlsProxy, type HlsProbeReport } from './hls-proxy.
 import { createMediaTokens, type MediaScope } from './tokens.js';
 import { freePort } from '../../test/support/ports.js';
 import { makeDataDir, removeDataDir } from '../../test/support/data-dir.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const output = (id: string, path: string, enable_hls = true): Output => ({
   id,
@@ -434,10 +435,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     it('evicts the least recently used segment beyond its byte bound', async () => {
       const probe = await viewer(await serveProxy(createHlsProxy({ engine, outputs: () => outputs })), FRONT, frontToken());
       // The muxer lists only what it muxed since it started: wait for a second segment.
-      for (let i = 0; i < 50 && probe.segments.length < 2; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        probe.segments = await probe.list();
-      }
+      await waitFor('a second segment', async () => (probe.segments = await probe.list()).length >= 2, 30_000, { intervalMs: 100 });
       const [urlA, urlB] = probe.segments as [string, string];
       const [sizeA, sizeB] = [(await get(urlA)).body.length, (await get(urlB)).body.length];
       // Room for either segment alone, not for both.

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readYaml, ROOT } from './helpers.js';
 import { freePort } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 
 const SERVICE = join(ROOT, 'rootfs/etc/s6-overlay/s6-rc.d/toposync-streaming');
 const RUN = join(SERVICE, 'run');
@@ -139,12 +140,7 @@ describe('s6 run script: the compiled server, started the way s6 starts it', () 
   }
 
   it('starts and answers GET /api/streams/engine/status on the port the script passed', async () => {
-    let res: Awaited<ReturnType<typeof get>> = null;
-    for (let i = 0; i < 150 && res === null; i++) {
-      if (server?.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
-      res = await get('/api/streams/engine/status');
-    }
+    let res = await waitFor('the server answers', () => get('/api/streams/engine/status'), 30_000, { intervalMs: 100, abort: () => (server?.exitCode !== null ? 'the server exited' : undefined) }).catch((): Awaited<ReturnType<typeof get>> => null);
     expect(res, `server did not answer; exit ${server?.exitCode}; stderr:\n${stderr}\nstdout:\n${stdout}`).not.toBeNull();
     // Add-on mode: the ingress port answers only Home Assistant's ingress proxy, not this loopback peer.
     expect(res?.status).toBe(403);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { canariesIn, descendants, sweepProcesses } from './process-table.js';
+import { waitFor } from '../support/wait.js';
 
 describe('process-table sweep (the secrets tests rely on it finding what is there)', () => {
   it('finds a canary in base64 at every alignment, raw and URL-encoded; nothing in unrelated text', () => {
@@ -20,11 +21,10 @@ describe('process-table sweep (the secrets tests rely on it finding what is ther
     // sh -> sh -> sleep: the inner shell is a grandchild, with the canary in its argv and its environment.
     const child = spawn('/bin/sh', ['-c', "sh -c 'sleep 30; : CANARY-ARGV' & wait"], { env: { PATH: process.env.PATH ?? '', X: 'CANARY-ENV' }, stdio: 'ignore' });
     try {
-      let sweep = sweepProcesses(['CANARY-ARGV', 'CANARY-ENV']);
-      for (let i = 0; i < 500 && sweep.findings.length < 4; i++) {
-        await new Promise((r) => setTimeout(r, 10));
-        sweep = sweepProcesses(['CANARY-ARGV', 'CANARY-ENV']);
-      }
+      const sweep = await waitFor('both shells in the sweep', () => {
+        const found = sweepProcesses(['CANARY-ARGV', 'CANARY-ENV']);
+        return found.findings.length >= 4 && found;
+      }, 30_000, { intervalMs: 10 });
       expect(descendants()).toContain(child.pid);
       // Both shells: argv and environment.
       expect(sweep.findings.filter((f) => f.includes('CANARY-ARGV')).length).toBe(2);

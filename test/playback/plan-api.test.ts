@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedTransmissionId } from '../../src/domain/ids.js';
 import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from '../runtime/server-harness.js';
+import { waitFor } from '../support/wait.js';
 
 let server: LiveServer;
 const tx = generatedTransmissionId('camera:front:main');
@@ -104,7 +105,7 @@ describe('following the plan through the server', () => {
   it('the HLS URL of the plan plays under the ingress prefix: playlist, variant, segment', async () => {
     const api = server.streaming.engine.status().api_url!;
     // Writes make the runtime sync engine paths at once; wait until the engine knows this one.
-    for (let i = 0; i < 50 && (await fetch(`${api}/v3/config/paths/get/cam/front/main`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the engine knows the path', async () => (await fetch(`${api}/v3/config/paths/get/cam/front/main`)).status === 200, 30_000, { intervalMs: 100 });
     // The double serves FFmpeg-made HLS for the camera's engine path (MediaMTX would pull the camera).
     expect((await fetch(`${api}/_double/paths/cam/front/main/hls`, { method: 'POST', body: JSON.stringify({ source: 'testsrc' }), headers: { 'content-type': 'application/json' } })).ok).toBe(true);
     const plan = (await get(`/api/streams/transmissions/${tx}/playback-plan?client=ha_ingress&context=large`, { 'x-ingress-path': PREFIX })).json;
