@@ -220,15 +220,10 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     allowedHosts: opts.allowedHosts ?? [],
     ingressPeers: parts.ingressPeers ?? [],
   });
-  const upgrades = createUpgradeRouter({
-    logger,
-    guard,
-    routes: [
-      writerUpgradeRoute({ writers, apiToken: () => settings().api_token, isTrustedIngress: parts.isTrustedUpgrade ?? (() => false) }),
-      mseUpgradeRoute({ relay: mse, tokens }),
-      jsmpegUpgradeRoute({ sessions: jsmpeg, tokens }),
-    ],
-  });
+  const writersRoute = writerUpgradeRoute({ writers, apiToken: () => settings().api_token, isTrustedIngress: parts.isTrustedUpgrade ?? (() => false) });
+  const mseRoute = mseUpgradeRoute({ relay: mse, tokens });
+  const jsmpegRoute = jsmpegUpgradeRoute({ sessions: jsmpeg, tokens });
+  const upgrades = createUpgradeRouter({ logger, guard, routes: [writersRoute, mseRoute, jsmpegRoute] });
 
   const app = createApp({
     store,
