@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { binaryResolver, releasePlatformFor, type BinaryLookup, type ExecutableResolution, type ExecutableSource, type ReleasePlatform } from '../managed/executable.js';
+import { binaryResolver, releasePlatformFor, type BinaryLookup, type ExecutableSource, type ReleasePlatform } from '../managed/executable.js';
 
 /** The one MediaMTX release this server is written and tested against. */
 export const MEDIAMTX_VERSION = 'v1.20.1';
@@ -8,7 +8,6 @@ export const DEFAULT_BUNDLED_PATHS: readonly string[] = ['/usr/local/bin/mediamt
 
 export type { ReleasePlatform } from '../managed/executable.js';
 export type BinarySource = ExecutableSource;
-export type BinaryResolution = ExecutableResolution;
 
 /** The release asset suffix for this machine, or why there is none. */
 export const releasePlatform = (platform?: string, arch?: string) => releasePlatformFor('MediaMTX', MEDIAMTX_VERSION, platform, arch);

@@ -13,7 +13,7 @@ import { logMediamtxStdout } from './stdout-log.js';
 
 export type EngineState = 'missing' | 'stopped' | 'starting' | 'running' | 'crashed' | 'failed';
 
-export interface PortStatus {
+interface PortStatus {
   preferred: number;
   /** The port MediaMTX listens on; null while no engine process exists. */
   actual: number | null;

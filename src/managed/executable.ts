@@ -32,7 +32,7 @@ export async function executableProblem(path: string): Promise<string | null> {
   return null;
 }
 
-export interface FindExecutableOptions {
+interface FindExecutableOptions {
   product: string;
   version: string;
   /** The environment variable that overrides the lookup, for messages. */
@@ -51,7 +51,7 @@ export interface FindExecutableOptions {
  * an error, not a reason to silently run another binary), then the image's paths, then the
  * download cache of this version and platform. A missing binary is a reason, never a throw.
  */
-export async function findExecutable(o: FindExecutableOptions): Promise<ExecutableResolution> {
+async function findExecutable(o: FindExecutableOptions): Promise<ExecutableResolution> {
   if (o.envPath !== undefined && o.envPath !== '') {
     const problem = await executableProblem(o.envPath);
     if (problem === null) return { path: o.envPath, source: 'env' };

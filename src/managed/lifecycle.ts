@@ -59,8 +59,6 @@ export function createStartTracker({ log, label }: { log: Logger; label: string 
   };
 }
 
-export type StartTracker = ReturnType<typeof createStartTracker>;
-
 /** One download at a time: callers during a download share it; its last failure is kept for the status. */
 export function createDownloadJob({ log, label, run }: { log: Logger; label: string; run: () => Promise<string> }) {
   let job: Promise<string> | null = null;

@@ -27,7 +27,7 @@ export interface ManagedBinaryControls<S> {
   running(): boolean;
 }
 
-export interface ReleaseSpec {
+interface ReleaseSpec {
   /** Whether downloading is allowed now. */
   allowed: () => boolean;
   /** The setting that allows it, named by the 409 when it is off (`engine.allow_download`). */
@@ -73,8 +73,6 @@ export type ServeOptions = Pick<ServiceOptions, 'probe' | 'probeName' | 'onSpawn
   /** The failure as the status says it, from the supervisor's message (e.g. naming a port someone took). */
   explainFailure?: (message: string) => Promise<string>;
 };
-
-export type ManagedBinary<S> = ReturnType<typeof createManagedBinary<S>>;
 
 /**
  * The shape MediaMTX and go2rtc share: a supervised binary of one pinned version, found on disk

@@ -32,7 +32,7 @@ export class ServiceStartError extends Error {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function describeExit(label: string, h: ChildHandle, exit: ExitInfo | null): string {
+function describeExit(label: string, h: ChildHandle, exit: ExitInfo | null): string {
   const st = h.status();
   const how = exit ? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`) : 'unknown';
   return `${label} exited (${how})${st.last_error_line ? `: ${st.last_error_line}` : ''}`;

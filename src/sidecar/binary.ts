@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { binaryResolver, releasePlatformFor, type BinaryLookup, type ExecutableResolution, type ExecutableSource, type ReleasePlatform } from '../managed/executable.js';
+import { binaryResolver, releasePlatformFor, type BinaryLookup, type ExecutableSource, type ReleasePlatform } from '../managed/executable.js';
 
 /** The one go2rtc release this server is written and tested against (tag name). */
 export const GO2RTC_VERSION = 'v1.9.14';
@@ -9,7 +9,6 @@ export const DEFAULT_GO2RTC_BUNDLED_PATHS: readonly string[] = ['/usr/local/bin/
 
 export type Go2rtcPlatform = ReleasePlatform;
 export type Go2rtcBinarySource = ExecutableSource;
-export type Go2rtcBinaryResolution = ExecutableResolution;
 
 /** The release asset suffix for this machine, or why there is none. */
 export const go2rtcPlatform = (platform?: string, arch?: string) => releasePlatformFor('go2rtc', GO2RTC_VERSION, platform, arch);

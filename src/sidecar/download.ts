@@ -24,7 +24,7 @@ export interface Go2rtcDownloadOptions {
 export const go2rtcAssetName = (platform: Go2rtcPlatform) => `go2rtc_${platform}`;
 
 /** The asset's URL under a base (`…/releases/download`). */
-export const go2rtcAssetUrl = (baseUrl: string, platform: Go2rtcPlatform) => `${baseUrl.replace(/\/+$/, '')}/${GO2RTC_VERSION}/${go2rtcAssetName(platform)}`;
+const go2rtcAssetUrl = (baseUrl: string, platform: Go2rtcPlatform) => `${baseUrl.replace(/\/+$/, '')}/${GO2RTC_VERSION}/${go2rtcAssetName(platform)}`;
 
 /**
  * Fetches the raw release asset, hashing it while it streams into a temporary file beside the

@@ -10,7 +10,7 @@ import { DEFAULT_GO2RTC_DOWNLOAD_BASE_URL, downloadGo2rtc } from './download.js'
 import { GO2RTC_SHA256, SHA256_HEX_RE } from './pins.js';
 import { createStreamSet } from './streams.js';
 
-export type SidecarState = 'disabled' | 'missing' | 'stopped' | 'starting' | 'running' | 'failed';
+type SidecarState = 'disabled' | 'missing' | 'stopped' | 'starting' | 'running' | 'failed';
 
 export interface SidecarStatus {
   state: SidecarState;
@@ -30,7 +30,7 @@ export interface SidecarStatus {
   streams: { desired: number; configured: number; restart_pending: boolean };
 }
 
-export interface SyncStreamsResult {
+interface SyncStreamsResult {
   /** go2rtc was restarted to load the new stream set. */
   restarted: boolean;
   /** Nothing to do to a process: MSE is disabled or go2rtc is not running (the set is kept for the next start). */
