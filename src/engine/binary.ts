@@ -10,7 +10,7 @@ export type { ReleasePlatform } from '../managed/executable.js';
 export type BinarySource = ExecutableSource;
 
 /** The release asset suffix for this machine, or why there is none. */
-export const releasePlatform = (platform?: string, arch?: string) => releasePlatformFor('MediaMTX', MEDIAMTX_VERSION, platform, arch);
+export const releasePlatform = (platform?: string, arch?: string) => releasePlatformFor({ product: 'MediaMTX', version: MEDIAMTX_VERSION }, { platform, arch });
 
 /** `<dataDir>/runtime/streaming/mediamtx` (rendered config, cache). */
 export const engineRuntimeDir = (dataDir: string) => join(dataDir, 'runtime', 'streaming', 'mediamtx');

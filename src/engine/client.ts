@@ -101,49 +101,40 @@ export function createMediamtxClient({ baseUrl, fetch: fetchImpl = fetch, timeou
     return { status: res.status, json };
   }
 
-  function fail(method: string, path: string, status: number, json: unknown): never {
-    const parsed = v.safeParse(errorSchema, json);
-    const why = parsed.success ? parsed.output.error : `unexpected answer`;
-    throw new MediamtxApiError(status, `${method} ${path}: HTTP ${status}: ${why}`);
-  }
-
-  function expect<T extends v.GenericSchema>(schema: T, method: string, path: string, json: unknown): v.InferOutput<T> {
+  /** The body of a 200 answer that matches `schema`; otherwise a MediamtxApiError naming the request (`GET /v3/info`). */
+  function answer<T extends v.GenericSchema>(schema: T, request: string, { status, json }: { status: number; json: unknown }): v.InferOutput<T> {
+    if (status !== 200) {
+      const refused = v.safeParse(errorSchema, json);
+      throw new MediamtxApiError(status, `${request}: HTTP ${status}: ${refused.success ? refused.output.error : 'unexpected answer'}`);
+    }
     const parsed = v.safeParse(schema, json);
     if (!parsed.success) {
       const issue = parsed.issues[0];
-      throw new MediamtxApiError(200, `${method} ${path}: answer does not match the MediaMTX API (${v.getDotPath(issue) ?? 'body'}: ${issue.message})`);
+      throw new MediamtxApiError(200, `${request}: answer does not match the MediaMTX API (${v.getDotPath(issue) ?? 'body'}: ${issue.message})`);
     }
     return parsed.output;
   }
 
   async function okCall(method: string, path: string, body?: unknown): Promise<void> {
-    const { status, json } = await call(method, path, body);
-    if (status !== 200) fail(method, path, status, json);
-    expect(okSchema, method, path, json);
+    answer(okSchema, `${method} ${path}`, await call(method, path, body));
   }
 
   async function getPath(name: string): Promise<EnginePath | null> {
     const path = `/v3/paths/get/${encodePathName(name)}`;
-    const { status, json } = await call('GET', path);
-    if (status === 404) return null;
-    if (status !== 200) fail('GET', path, status, json);
-    return expect(pathSchema, 'GET', path, json);
+    const res = await call('GET', path);
+    return res.status === 404 ? null : answer(pathSchema, `GET ${path}`, res);
   }
 
   return {
     baseUrl,
     async info() {
-      const { status, json } = await call('GET', '/v3/info');
-      if (status !== 200) fail('GET', '/v3/info', status, json);
-      return expect(infoSchema, 'GET', '/v3/info', json);
+      return answer(infoSchema, 'GET /v3/info', await call('GET', '/v3/info'));
     },
     async listPathConfigs() {
       const items: ReportedPathConf[] = [];
       for (let page = 0; ; page++) {
         const path = `/v3/config/paths/list?itemsPerPage=${ITEMS_PER_PAGE}&page=${page}`;
-        const { status, json } = await call('GET', path);
-        if (status !== 200) fail('GET', path, status, json);
-        const list = expect(pathConfListSchema, 'GET', path, json);
+        const list = answer(pathConfListSchema, `GET ${path}`, await call('GET', path));
         items.push(...(list.items as ReportedPathConf[]));
         if (page + 1 >= list.pageCount || list.items.length === 0) break;
       }

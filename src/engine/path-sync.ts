@@ -56,7 +56,7 @@ export function createPathSync({ log, client, now }: PathSyncOptions) {
   }
 
   /** Sends one path, unless the same config was refused a moment ago; records a refusal's back-off. */
-  async function put(c: MediamtxClient, name: string, conf: PathConf, exists: boolean, result: SyncResult): Promise<void> {
+  async function put(result: SyncResult, { c, name, conf, exists }: { c: MediamtxClient; name: string; conf: PathConf; exists: boolean }): Promise<void> {
     const key = JSON.stringify(conf);
     const before = refused.get(name);
     if (before && before.conf === key && now() < before.retryAt) {
@@ -96,7 +96,7 @@ export function createPathSync({ log, client, now }: PathSyncOptions) {
       }
       const have = current.get(name);
       if (have && samePathConf(conf, have)) refused.delete(name);
-      else await put(c, name, conf, have !== undefined, result);
+      else await put(result, { c, name, conf, exists: have !== undefined });
     }
     for (const name of refused.keys()) if (!want.has(name)) refused.delete(name);
     for (const name of current.keys()) {

@@ -25,7 +25,7 @@ export type PortPlan = Record<PortName, PortAssignment> & {
  * (the node server proxies them). A port must be free on every protocol listed: MediaMTX binds them all
  * and exits when one bind fails.
  */
-export const BIND: Record<PortName, { protos: readonly Proto[]; host: string | null }> = {
+export const BIND: Record<PortName, Bind> = {
   rtsp: { protos: ['tcp'], host: null },
   hls: { protos: ['tcp'], host: '127.0.0.1' },
   webrtc: { protos: ['tcp'], host: '127.0.0.1' },
@@ -36,19 +36,22 @@ export const BIND: Record<PortName, { protos: readonly Proto[]; host: string | n
 /** Listeners the server calls with fetch(). */
 const FETCHED: ReadonlySet<PortName> = new Set(['api', 'webrtc']);
 
-/** Whether `port` is unused by the plan so far and can be bound now on every protocol in `protos`. */
-async function usable(protos: readonly Proto[], port: number, host: string | null, used: Record<Proto, Set<number>>): Promise<boolean> {
+type Bind = { protos: readonly Proto[]; host: string | null };
+
+/** Whether `port` is unused by the plan so far and can be bound now on every protocol of `bind`. */
+async function usable({ protos, host }: Bind, port: number, used: Record<Proto, Set<number>>): Promise<boolean> {
   for (const proto of protos) if (used[proto].has(port) || !(await portFree(proto, port, host))) return false;
   return true;
 }
 
 /** A port that is free on `host` (and on 127.0.0.1) for every protocol in `protos`, chosen by the OS, unused by the plan. */
-async function freePort(protos: readonly Proto[], host: string | null, used: Record<Proto, Set<number>>): Promise<number> {
+async function freePort(bind: Bind, used: Record<Proto, Set<number>>): Promise<number> {
+  const { protos } = bind;
   const [first] = protos as [Proto, ...Proto[]];
   for (let attempt = 0; attempt < 50; attempt++) {
     const candidate = await probe(first, 0, '127.0.0.1');
     if (candidate === null) continue;
-    if (await usable(protos, candidate, host, used)) return candidate;
+    if (await usable(bind, candidate, used)) return candidate;
   }
   throw new Error(`no free ${protos.map((p) => p.toUpperCase()).join('+')} port found`);
 }
@@ -75,11 +78,11 @@ export async function resolvePorts(preferred: Record<PortName, number>): Promise
   const used: Record<Proto, Set<number>> = { tcp: new Set(), udp: new Set() };
   const out: Partial<PortPlan> = {};
   for (const name of PORT_NAMES) {
-    const { protos, host } = BIND[name];
+    const bind = BIND[name];
     const want = preferred[name];
     const callable = !(FETCHED.has(name) && FETCH_BAD_PORTS.has(want));
-    const actual = callable && (await usable(protos, want, host, used)) ? want : await freePort(protos, host, used);
-    for (const proto of protos) used[proto].add(actual);
+    const actual = callable && (await usable(bind, want, used)) ? want : await freePort(bind, used);
+    for (const proto of bind.protos) used[proto].add(actual);
     out[name] = { preferred: want, actual, changed: actual !== want };
   }
   const [rtp, rtcp] = await rtpPair(used.udp);

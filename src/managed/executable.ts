@@ -7,7 +7,10 @@ export type ExecutableSource = 'env' | 'bundled' | 'cache';
 export type ExecutableResolution = { path: string; source: ExecutableSource } | { path: null; reason: string };
 
 /** The release asset suffix for this machine, or why there is none. */
-export function releasePlatformFor(product: string, version: string, platform: string = process.platform, arch: string = process.arch): { platform: ReleasePlatform } | { reason: string } {
+export function releasePlatformFor(
+  { product, version }: { product: string; version: string },
+  { platform = process.platform, arch = process.arch }: { platform?: string | undefined; arch?: string | undefined } = {},
+): { platform: ReleasePlatform } | { reason: string } {
   if (platform !== 'linux') return { reason: `${product} release binaries are used on Linux only (this is ${platform}/${arch})` };
   if (arch === 'x64') return { platform: 'linux_amd64' };
   if (arch === 'arm64') return { platform: 'linux_arm64' };
@@ -63,7 +66,7 @@ async function findExecutable(o: FindExecutableOptions): Promise<ExecutableResol
     if (problem === null) return { path: candidate, source: 'bundled' };
     if (problem !== 'does not exist') notes.push(`${candidate} ${problem}`);
   }
-  const rp = releasePlatformFor(o.product, o.version, o.platform, o.arch);
+  const rp = releasePlatformFor(o, o);
   if ('reason' in rp) {
     return { path: null, reason: `${o.product} is not bundled (${o.bundledPaths.join(', ') || 'no bundled paths'}) and cannot be downloaded: ${rp.reason}` };
   }

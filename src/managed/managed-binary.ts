@@ -86,7 +86,7 @@ export function createManagedBinary<S>(spec: ManagedBinarySpec<S>) {
   const { lookup, log, release, options } = spec;
   const label = lookup.product;
   const resolve = binaryResolver(lookup);
-  const platform = () => releasePlatformFor(label, lookup.version);
+  const platform = () => releasePlatformFor(lookup);
   let binary: ExecutableResolution | null = null;
   let service: Service | null = null;
   /** Stopped through the API: settings changes do not start it again. */

@@ -11,7 +11,7 @@ export type Go2rtcPlatform = ReleasePlatform;
 export type Go2rtcBinarySource = ExecutableSource;
 
 /** The release asset suffix for this machine, or why there is none. */
-export const go2rtcPlatform = (platform?: string, arch?: string) => releasePlatformFor('go2rtc', GO2RTC_VERSION, platform, arch);
+export const go2rtcPlatform = (platform?: string, arch?: string) => releasePlatformFor({ product: 'go2rtc', version: GO2RTC_VERSION }, { platform, arch });
 
 /** `<dataDir>/runtime/streaming/go2rtc` (the rendered config; go2rtc's working directory). */
 export const sidecarRuntimeDir = (dataDir: string) => join(dataDir, 'runtime', 'streaming', 'go2rtc');
