@@ -255,7 +255,9 @@ export function createMp4FrameCounter(onFrames = () => {}) {
       }
       rest = Buffer.from(buf.subarray(at));
     },
-    end() {},
+    end() {
+      // A fragment is counted when its mdat arrives: nothing is left to flush.
+    },
     get frames() {
       return frames;
     },

@@ -6,19 +6,19 @@ import { PUBLISH_NODE_TYPE, pipelineInputSchema, type PipelineInput } from '../d
 import { QUALITY_PROFILES } from '../domain/quality.js';
 import { isFirstStart, type SettingsStore } from '../store/settings-store.js';
 
-export const DEMO_PIPELINE_NAME = 'demo';
-export const DEMO_NODE_ID = 'video';
+const DEMO_PIPELINE_NAME = 'demo';
+const DEMO_NODE_ID = 'video';
 /** The generated transmission of the demo's publish node (a name-based id: the same on every start). */
 export const DEMO_TRANSMISSION_ID = generatedTransmissionId(pipelinePublicationId(DEMO_PIPELINE_NAME, DEMO_NODE_ID));
 export const DEMO_WRITER_ID = 'demo';
 /** The lowest writer priority: frames a real writer pushes into the demo stream win over the test pattern. */
 export const DEMO_WRITER_PRIORITY = -1000;
 /** 640x360 at 10 fps: what the demo renders and what its output publishes. */
-export const DEMO_QUALITY_PROFILE = 'sd';
+const DEMO_QUALITY_PROFILE = 'sd';
 export const DEMO_FRAMES = QUALITY_PROFILES[DEMO_QUALITY_PROFILE]!;
 
 /** The demo pipeline as `PUT /api/streams/pipelines/demo` would receive it, defaults filled in by the API's schema. */
-export function demoPipelineInput(): PipelineInput {
+function demoPipelineInput(): PipelineInput {
   return v.parse(pipelineInputSchema, {
     description: 'Demo: a test pattern generated on this server, so the panel shows moving video before any camera is added. Delete this pipeline to remove it.',
     nodes: [

@@ -13,14 +13,14 @@ import { resolveQuality } from '../domain/quality.js';
 import type { Output, Transmission } from '../domain/transmission.js';
 import { liveViewIdOf } from './publications.js';
 
-export const GENERATED_OUTPUT_ID = 'default';
+const GENERATED_OUTPUT_ID = 'default';
 /** Writers push frames of any size; without a quality policy their stream is 720p at 15 fps. */
 const WRITER_DEFAULT = { width: 1280, height: 720, fps: 15 };
 
 /** Generated names combine user strings; they are clipped to the stored limits rather than refused. */
 const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 
-export function metaOf(pub: Publication): GeneratedMeta {
+function metaOf(pub: Publication): GeneratedMeta {
   return {
     generated_by: 'stream_publication',
     publication_id: pub.id,

@@ -10,7 +10,7 @@ export interface PipelineWarning {
 const DETECTION_TYPE = /(^|\.)(detect|detector|detection|track|tracker|tracking)(\.|_|$)/;
 
 /** Gates drop frames between events; event-only detectors/trackers emit only when something happens. */
-export function interruptsVideo(node: PipelineNode): boolean {
+function interruptsVideo(node: PipelineNode): boolean {
   if (node.type.endsWith('.gate') || node.type.includes('gate.') || node.type.endsWith('_gate')) return true;
   if (!DETECTION_TYPE.test(node.type)) return false;
   const mode = node.config.mode ?? node.config.output_mode;

@@ -8,8 +8,8 @@ import type { Transmission } from '../domain/transmission.js';
 import { enginePathFor, generatedTransmission, implicitPipeline, liveViews } from './artifacts.js';
 import { cameraPublications, pipelinePublications, publishConfig } from './publications.js';
 
-export type ArtifactKind = 'publication' | 'transmission' | 'pipeline' | 'live_view';
-export interface ArtifactRef {
+type ArtifactKind = 'publication' | 'transmission' | 'pipeline' | 'live_view';
+interface ArtifactRef {
   kind: ArtifactKind;
   id: string;
 }
@@ -89,7 +89,7 @@ const cameraMemo = new WeakMap<StoredCamera, Generated & { host: string }>();
 
 function cameraArtifacts(camera: StoredCamera, previous: Previous, host: string): Generated {
   const memo = cameraMemo.get(camera);
-  if (memo && memo.host === host && memo.pubs.every((p) => previous.pubs.get(p.id) === p)) return memo;
+  if (memo?.host === host && memo.pubs.every((p) => previous.pubs.get(p.id) === p)) return memo;
   const pubs = cameraPublications([camera], previous.pubs, host).map((p) => keep(previous.pubs.get(p.id), p));
   const txs: Transmission[] = [];
   const pipes: Pipeline[] = [];
@@ -130,16 +130,16 @@ function keep<T>(previous: T | undefined, next: T): T {
  */
 function writeBackTransmissionId(pipeline: Pipeline): Pipeline {
   let nodes: Pipeline['nodes'] | null = null;
-  pipeline.nodes.forEach((node, i) => {
-    if (node.type !== PUBLISH_NODE_TYPE) return;
+  for (const [i, node] of pipeline.nodes.entries()) {
+    if (node.type !== PUBLISH_NODE_TYPE) continue;
     const cfg = publishConfig(node.config);
-    if (!cfg) return;
+    if (!cfg) continue;
     const generated = generatedTransmissionId(pipelinePublicationId(pipeline.name, node.id));
     const target = cfg.publication_enabled ? generated : cfg.transmission_id === generated ? '' : cfg.transmission_id;
-    if (target === cfg.transmission_id) return;
+    if (target === cfg.transmission_id) continue;
     nodes ??= [...pipeline.nodes];
     nodes[i] = { ...node, config: { ...node.config, transmission_id: target } };
-  });
+  }
   return nodes ? { ...pipeline, nodes } : pipeline;
 }
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 const FILE_MODE = 0o600;
 
 /** Every temporary file of `file` starts with this; none of them is ever the truth. */
-export const tempPrefix = (file: string) => `${file}.tmp-`;
+const tempPrefix = (file: string) => `${file}.tmp-`;
 export const backupPath = (file: string) => `${file}.bak`;
 
 let tempCounter = 0;

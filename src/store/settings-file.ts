@@ -11,7 +11,7 @@ export type ReadOutcome = { kind: 'missing' } | { kind: 'ok'; doc: SettingsDoc }
  */
 export function describeIssues(issues: readonly v.BaseIssue<unknown>[], max = 5): string {
   const lines = issues.slice(0, max).map((issue) => {
-    const where = issue.path?.map((item) => String(item.key)).join('.') || '(document)';
+    const where = issue.path?.length ? issue.path.map((item) => String(item.key)).join('.') : '(document)';
     return issue.expected ? `${where}: expected ${issue.expected}` : `${where}: failed ${issue.type}`;
   });
   if (issues.length > max) lines.push(`${issues.length - max} more`);

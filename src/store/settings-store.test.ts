@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { SCHEMA_VERSION, emptyDoc, type SettingsDoc } from '../domain/settings.js';
 import { PASSWORD, cameraWithPassword, captureLogger, leaksPassword, silentLogger, tempDirs } from '../../test/fixtures/store-helpers.js';
-import { isFirstStart, openSettingsStore, type SettingsStore } from './settings-store.js';
+import { isFirstStart, openSettingsStore } from './settings-store.js';
 import { readSettingsFile } from './settings-file.js';
 
 const tempDir = tempDirs();
@@ -242,7 +242,7 @@ describe('loading', () => {
   });
 });
 
-const corruptions: Array<[string, (valid: string) => string]> = [
+const corruptions: [string, (valid: string) => string][] = [
   ['garbage', () => `${PASSWORD} \u0000\u0001 not json`],
   ['truncated JSON', (valid) => valid.slice(0, valid.indexOf(PASSWORD) + PASSWORD.length + 5)],
   ['an empty file', () => ''],
@@ -339,11 +339,16 @@ describe('recovery', () => {
     const { logger, lines } = captureLogger();
     const store = await open(dir, logger);
     await store.update((d) => void d.cameras.push(cameraWithPassword()));
-    const invalid = await store.update((d) => void (d.cameras[0]!.sources[0]!.role = PASSWORD as 'main')).catch((err: Error) => err);
+    const refusal = await store.update((d) => void (d.cameras[0]!.sources[0]!.role = PASSWORD as 'main')).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await store.close();
 
-    expect(String(invalid)).toMatch(/cameras\.0\.sources\.0\.role: expected/);
-    expect(leaksPassword(String(invalid))).toBe(false);
+    expect(refusal).toBeInstanceOf(Error);
+    const invalid = String(refusal);
+    expect(invalid).toMatch(/cameras\.0\.sources\.0\.role: expected/);
+    expect(leaksPassword(invalid)).toBe(false);
     expect(lines.length).toBeGreaterThan(0);
     expect(leaksPassword(lines.join(''))).toBe(false);
   });

@@ -7,7 +7,7 @@ import { illFormed, illFormedMessage } from '../domain/unicode.js';
 import { backupPath, moveAside, removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import { describeIssues, readSettingsFile } from './settings-file.js';
 
-export type LoadedFrom = 'primary' | 'backup' | 'new';
+type LoadedFrom = 'primary' | 'backup' | 'new';
 export interface StoreStatus {
   path: string;
   loaded_from: LoadedFrom;
@@ -19,7 +19,7 @@ export interface StoreStatus {
 }
 /** True when no settings file (nor its backup) existed when the store opened: the very first start, not a recovery. */
 export const isFirstStart = (status: Pick<StoreStatus, 'loaded_from' | 'recovered'>) => status.loaded_from === 'new' && !status.recovered;
-export interface UpdateResult<T> {
+interface UpdateResult<T> {
   doc: SettingsDoc;
   result: T;
   changed: boolean;
@@ -96,7 +96,8 @@ async function load(file: string, log: Logger): Promise<Loaded> {
   return { doc: emptyDoc(), from: 'new', recovered: true, problems };
 }
 
-function checkOptions(opts: SettingsStoreOptions): string {
+// Typed loosely on purpose: it refuses what a JavaScript caller or a bad test can still pass.
+function checkOptions(opts: Partial<SettingsStoreOptions> | undefined): string {
   if (typeof opts?.dataDir !== 'string' || opts.dataDir.trim() === '') throw new Error('settings store: dataDir must be a non-empty path');
   if (typeof opts.logger?.error !== 'function') throw new Error('settings store: logger is required');
   for (const hook of ['initialize', 'normalize'] as const) {
