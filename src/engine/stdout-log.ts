@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createLineSplitter, createRedactor, createRepeatLimiter } from '../process/lines.js';
+import { createRedactor, createRepeatLimiter, readLines } from '../process/lines.js';
 import type { ChildHandle } from '../process/types.js';
 
 /**
@@ -19,13 +19,11 @@ export function logMediamtxStdout(h: ChildHandle, log: Logger): void {
     else if (/\bDEB\b/.test(line)) log.debug(fields, text);
     else log.info(fields, text);
   };
-  const splitter = createLineSplitter((raw) => {
-    if (raw.trim() !== '') repeats.offer(redact(raw)).forEach(emit);
-  });
-  out.on('data', (chunk: Buffer) => splitter.push(chunk));
-  out.on('end', () => {
-    splitter.end();
-    repeats.flush().forEach(emit);
-  });
-  out.on('error', () => undefined);
+  readLines(
+    out,
+    (raw) => {
+      if (raw.trim() !== '') repeats.offer(redact(raw)).forEach(emit);
+    },
+    () => repeats.flush().forEach(emit),
+  );
 }

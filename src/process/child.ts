@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { backoffDelay, streakBefore } from './backoff.js';
 import { signalGroup, signalProcess } from './groups.js';
-import { createLineSplitter, createRedactor, createRepeatLimiter, looksLikeError, looksLikeWarning, type RepeatEntry, type RepeatLimiter } from './lines.js';
+import { createRedactor, readLines, createRepeatLimiter, looksLikeError, looksLikeWarning, type RepeatEntry, type RepeatLimiter } from './lines.js';
 import { spawnChild, type Spawned } from './spawn.js';
 import type { BackoffOptions, ChildHandle, ChildSpec, ChildState, ChildStatus, ExitInfo, ExitKind } from './types.js';
 
@@ -218,12 +218,7 @@ export class SupervisedChild implements ChildHandle {
     proc.stdout?.on('error', (err: NodeJS.ErrnoException) => {
       this.log.debug({ pid: proc.pid, code: err.code }, 'stdout error (ignored)');
     });
-    if (proc.stderr) {
-      const splitter = createLineSplitter((line) => this.onStderrLine(proc.pid, line));
-      proc.stderr.on('data', (chunk: Buffer) => splitter.push(chunk));
-      proc.stderr.on('end', () => splitter.end());
-      proc.stderr.on('error', () => {});
-    }
+    if (proc.stderr) readLines(proc.stderr, (line) => this.onStderrLine(proc.pid, line));
 
     proc.spawned.then(
       (pid) => {

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { redactAuthorization, redactUrls } from '../shared/logger.js';
 
@@ -41,6 +42,20 @@ export interface LineSplitter {
   push(chunk: Buffer | string): void;
   /** Flushes a last unterminated line. */
   end(): void;
+}
+
+/**
+ * Reads a child's output stream line by line; `onEnd` runs after the last line. A stream error
+ * (the child died mid-write) ends nothing here: the exit is what the supervisor reports.
+ */
+export function readLines(stream: Readable, onLine: (line: string) => void, onEnd?: () => void): void {
+  const splitter = createLineSplitter(onLine);
+  stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+  stream.on('end', () => {
+    splitter.end();
+    onEnd?.();
+  });
+  stream.on('error', () => undefined);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { signalGroup } from './groups.js';
-import { createLineSplitter, createRedactor, Tail } from './lines.js';
+import { createRedactor, readLines, Tail } from './lines.js';
 import { spawnChild } from './spawn.js';
 import type { ChildStatus, ExitInfo, ExitKind, RunResult, RunSpec } from './types.js';
 
@@ -77,15 +77,12 @@ export function startRun(spec: RunSpec, logger: Logger, register: (run: ActiveRu
   proc.stdout?.on('error', () => {});
 
   if (proc.stderr) {
-    const splitter = createLineSplitter((raw) => {
+    readLines(proc.stderr, (raw) => {
       if (raw.trim() === '') return;
       const line = redact(raw);
       tail.push(line);
       log.debug({ pid, stream: 'stderr' }, line);
     });
-    proc.stderr.on('data', (chunk: Buffer) => splitter.push(chunk));
-    proc.stderr.on('end', () => splitter.end());
-    proc.stderr.on('error', () => {});
   }
 
   if (proc.stdin) {

@@ -1,5 +1,6 @@
 import type { EngineStatus, SidecarStatus } from '../../../src/api/contract.js';
 import { api } from '../api/client.js';
+import { fetchStatuses } from './services.js';
 import { createStore, type Fetcher, type Store } from './store.js';
 
 /** What the streams view reads of the engine status: its state, why the binary is missing, whether a download may fetch it. */
@@ -24,18 +25,13 @@ export const engineMissing = (s: EngineState): boolean => s.engine?.state === 'm
 
 /** Both statuses at once; one failing does not hide the other. Never throws; an abort changes nothing. */
 export async function refreshEngine(store: Store<EngineState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
-  const [engine, mse] = await Promise.allSettled([
-    fetcher<EngineStatus>('api/streams/engine/status', { signal }),
-    fetcher<SidecarStatus>('api/streams/mse/status', { signal }),
-  ]);
-  if (signal.aborted) return;
+  const statuses = await fetchStatuses(signal, fetcher);
+  if (!statuses) return;
+  const { engine, mse } = statuses;
   // Only the fields read here are kept: the full statuses carry sync times that change every poll.
   const next: EngineState = {
-    engine:
-      engine.status === 'fulfilled'
-        ? { state: engine.value.state, binary: { reason: engine.value.binary.reason }, download: { allowed: engine.value.download.allowed } }
-        : null,
-    mse: mse.status === 'fulfilled' ? { state: mse.value.state } : null,
+    engine: engine ? { state: engine.state, binary: { reason: engine.binary.reason }, download: { allowed: engine.download.allowed } } : null,
+    mse: mse ? { state: mse.state } : null,
   };
   // The same answer keeps the same state object, so a poll does not re-render the view.
   store.set((prev) => (JSON.stringify(prev) === JSON.stringify(next) ? prev : next));

@@ -28,18 +28,17 @@ export const createServicesStore = (): Store<ServicesState> => createStore<Servi
 
 export const servicesStore = createServicesStore();
 
-/** Both statuses; one failing does not hide the other. Never throws; an abort changes nothing. */
+/** Both statuses at once, each null when its request failed (one failing does not hide the other); null when aborted. */
+export async function fetchStatuses(signal: AbortSignal, fetcher: Fetcher = api): Promise<{ [S in Service]: Statuses[S] | null } | null> {
+  const [engine, mse] = await Promise.allSettled([fetcher<EngineStatus>('api/streams/engine/status', { signal }), fetcher<SidecarStatus>('api/streams/mse/status', { signal })]);
+  if (signal.aborted) return null;
+  return { engine: engine.status === 'fulfilled' ? engine.value : null, mse: mse.status === 'fulfilled' ? mse.value : null };
+}
+
+/** Both statuses. Never throws; an abort changes nothing. */
 export async function refreshServices(store: Store<ServicesState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
-  const [engine, mse] = await Promise.allSettled([
-    fetcher<EngineStatus>('api/streams/engine/status', { signal }),
-    fetcher<SidecarStatus>('api/streams/mse/status', { signal }),
-  ]);
-  if (signal.aborted) return;
-  store.set((prev) => ({
-    ...prev,
-    engine: engine.status === 'fulfilled' ? engine.value : null,
-    mse: mse.status === 'fulfilled' ? mse.value : null,
-  }));
+  const statuses = await fetchStatuses(signal, fetcher);
+  if (statuses) store.set((prev) => ({ ...prev, ...statuses }));
 }
 
 /**
