@@ -1,11 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { createRequestGuard } from './api/request-guard.js';
 import { jsmpegUpgradeRoute, mseUpgradeRoute } from './api/ws/media.js';
-import { createUpgradeRouter } from './api/ws/router.js';
+import { createUpgradeRouter, type UpgradeGate } from './api/ws/router.js';
 import { writerUpgradeRoute } from './api/ws/writers.js';
 import { engineRoutes } from './api/routes/engine.js';
 import { hlsRoutes } from './api/routes/hls.js';
@@ -106,9 +105,6 @@ export interface IntegrationParts {
   /** For the writer API: an upgrade the platform's proxy vouched for needs no token. */
   isTrustedUpgrade?(req: IncomingMessage): boolean;
 }
-
-/** Decides a WebSocket upgrade before the handlers see it: true lets it through, false means it refused the socket. */
-export type UpgradeGate = (req: IncomingMessage, socket: Duplex) => boolean;
 
 export interface StreamingServer {
   app: ReturnType<typeof createApp>;
