@@ -1,4 +1,4 @@
-import type { MachineView } from './machine.js';
+import type { MachineView } from './machine-types.js';
 
 /** The player's `data-state`. */
 export type DataState = 'idle' | 'loading' | 'still' | 'playing' | 'error';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deadline, DEFAULT_OPTIONS, initialState, step, view, type Candidate, type Effect, type MachineEvent, type MachineState } from './machine.js';
+import { deadline, initialState, step, view } from './machine.js';
+import { DEFAULT_OPTIONS, type Candidate, type Effect, type MachineEvent, type MachineState } from './machine-types.js';
 import type { Transport } from '../../../src/api/contract.js';
 
 const ok = (transport: Transport): Candidate => ({ transport, available: true, url: `/media/${transport}`, outputId: 'o1', blocked: null });

@@ -4,7 +4,7 @@
  * ingress prefix and the media token already in them.
  */
 import type { PlanClient as ServerPlanClient, PlaybackPlan, PlayContext, Transport } from '../../../src/api/contract.js';
-import type { Candidate } from './machine.js';
+import type { Candidate } from './machine-types.js';
 
 /** The clients this page plays as (the server knows more: apps, Home Assistant entities). */
 export type PlanClient = Extract<ServerPlanClient, 'web' | 'ha_ingress'>;
