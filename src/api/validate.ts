@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { illFormed, illFormedMessage } from '../domain/unicode.js';
 import { ApiError, invalid } from '../shared/errors.js';
-import { issueToError, parseWith } from '../shared/schema.js';
+import { parseWith } from '../shared/schema.js';
 
 /**
  * Reads a JSON document: 400 when it is not JSON at all, 422 naming the first string or key that is

@@ -27,7 +27,7 @@ describe('media tokens', () => {
   });
 
   it.each([
-    ['missing', (t: string) => '', {}, 401, 'missing_token'],
+    ['missing', () => '', {}, 401, 'missing_token'],
     ['garbage', () => 'abc', {}, 401, 'invalid_token'],
     ['forged signature', (t: string) => `${t.split('.')[0]}.${Buffer.alloc(32, 1).toString('base64url')}`, {}, 401, 'invalid_token'],
     ['payload swapped under a valid signature', (t: string) => `${Buffer.from(JSON.stringify({ t: 'tx2', o: 'default', p: 'x', x: 'hls', e: 9e9 })).toString('base64url')}.${t.split('.')[1]}`, {}, 401, 'invalid_token'],

@@ -1,4 +1,4 @@
-import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import * as v from 'valibot';
 import { ApiError } from '../shared/errors.js';
 import { loadOrCreateSecret } from '../store/secrets.js';

@@ -1,5 +1,4 @@
 import type { Writable } from 'node:stream';
-import type { Logger } from 'pino';
 import type { PlaceholderReason, Placeholders } from './placeholder.js';
 import type { FrameView, TransmissionRuntimeState } from './transmission-state.js';
 

@@ -3,7 +3,7 @@
  * probe streams and measure frame rates.
  */
 import type { Readable } from 'node:stream';
-import { averageRgb, fpsFromPts, startDecoder, type DecodedFrame, type Rgb } from './decoder.js';
+import { averageRgb, fpsFromPts, startDecoder, type Rgb } from './decoder.js';
 import { FFMPEG, FFPROBE, runToBuffer } from './proc.js';
 
 export { averageRgb, startDecoder, fpsFromPts };
