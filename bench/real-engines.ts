@@ -136,7 +136,7 @@ try {
         decodeFrom((dec) => {
           const input = jsmpegOut.indexOf('-an');
           const enc = execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-probesize', '32', '-analyzeduration', '0', '-rtsp_transport', 'tcp', '-i', rtsp, ...jsmpegOut.slice(input)], { stdout: 'pipe', reject: false, buffer: false });
-          enc.stdout!.on('data', (b: Buffer) => dec.write(b));
+          enc.stdout.on('data', (b: Buffer) => dec.write(b));
           return () => enc.kill('SIGKILL');
         }),
     },

@@ -55,7 +55,7 @@ for (const script of chosen) {
   const child = execa(command, { shell: true, preferLocal: true, cwd: ROOT, stdin: 'ignore', stdout: 'pipe', stderr: 'inherit', reject: false });
   let stdout = '';
   // Lines are shown as they come: a long benchmark is not silent for minutes.
-  for await (const line of createInterface({ input: child.stdout! })) {
+  for await (const line of createInterface({ input: child.stdout })) {
     stdout += `${line}\n`;
     console.log(line);
   }

@@ -21,13 +21,13 @@ async function bare(): Promise<number> {
   const dec = firstFrameDecoder();
   const t0 = performance.now();
   const enc = execa('ffmpeg', jsmpegArgs({ width: 640, height: 360, fps: FPS }), { stdin: 'pipe', stdout: 'pipe', reject: false, buffer: false });
-  enc.stdin!.on('error', () => undefined);
-  enc.stdout!.on('data', (b: Buffer) => dec.write(b));
+  enc.stdin.on('error', () => undefined);
+  enc.stdout.on('data', (b: Buffer) => dec.write(b));
   // The same pacing as the server's pump: the first picture twice at once (so the encoder emits it
   // without waiting for a second one), then one per interval.
-  enc.stdin!.write(jpeg);
-  enc.stdin!.write(jpeg);
-  const timer = setInterval(() => enc.stdin!.write(jpeg), 1000 / FPS);
+  enc.stdin.write(jpeg);
+  enc.stdin.write(jpeg);
+  const timer = setInterval(() => enc.stdin.write(jpeg), 1000 / FPS);
   const t = (await dec.firstFrame) - t0;
   clearInterval(timer);
   enc.kill('SIGKILL');

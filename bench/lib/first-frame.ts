@@ -11,9 +11,9 @@ export function firstFrameDecoder() {
     reject: false,
     buffer: false,
   });
-  const firstFrame = new Promise<number>((resolve) => dec.stdout!.once('data', () => resolve(performance.now())));
-  dec.stdin!.on('error', () => undefined);
-  return { write: (b: Buffer) => dec.stdin!.write(b), firstFrame, stop: () => (dec.kill('SIGKILL'), dec.catch(() => undefined)) };
+  const firstFrame = new Promise<number>((resolve) => dec.stdout.once('data', () => resolve(performance.now())));
+  dec.stdin.on('error', () => undefined);
+  return { write: (b: Buffer) => dec.stdin.write(b), firstFrame, stop: () => (dec.kill('SIGKILL'), dec.catch(() => undefined)) };
 }
 
 export const median = (xs: readonly number[]) => {

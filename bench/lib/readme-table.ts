@@ -50,7 +50,7 @@ const num = (d: BenchLine, key: string): number => {
 const nums = (d: BenchLine, key: string): number[] => {
   const v = d[key];
   if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number')) throw new MissingField(key);
-  return v as number[];
+  return v;
 };
 const signed = (x: number) => (x > 0 ? `+${x}` : `${x}`);
 const range = (xs: number[]) => `${signed(Math.min(...xs))} to ${signed(Math.max(...xs))}`;
@@ -253,7 +253,7 @@ export function renderBenchSection(runs: readonly ScriptRun[], meta: RunMeta): s
 export function replaceBetweenMarkers(readme: string, section: string): string {
   const begin = readme.indexOf(BEGIN_MARKER);
   const end = readme.indexOf(END_MARKER);
-  if (begin === -1 || end === -1 || end < begin || readme.indexOf(BEGIN_MARKER, begin + 1) !== -1 || readme.indexOf(END_MARKER, end + 1) !== -1) {
+  if (begin === -1 || end === -1 || end < begin || readme.includes(BEGIN_MARKER, begin + 1) || readme.includes(END_MARKER, end + 1)) {
     throw new Error(`README.md needs exactly one ${BEGIN_MARKER} followed by one ${END_MARKER}`);
   }
   return `${readme.slice(0, begin + BEGIN_MARKER.length)}\n${section}\n${readme.slice(end)}`;

@@ -48,7 +48,7 @@ export function createDirectPortGuard({ apiToken, tokens, logger }: DirectPortOp
   function authorizeMedia(method: string, path: string, token: string): void {
     if (method !== 'GET' && method !== 'HEAD') throw outOfScope();
     const still = STILL_PATH.exec(path);
-    const transmission = still ? decoded(still[1] as string) : null;
+    const transmission = still ? decoded(still[1]!) : null;
     if (transmission !== null) {
       tokens.verify(token, { transmission_id: transmission, transport: 'still' });
       return;

@@ -115,7 +115,7 @@ export function createProvisioner({ supervisor, cameras, store, logger, framerat
   }
 
   async function run(camera: HaCamera): Promise<ProvisionReport> {
-    const secrets = [store.get().streaming.lan_reader.password, new URL(camera.still_image_url as string).searchParams.get('media_token')].filter((s): s is string => !!s);
+    const secrets = [store.get().streaming.lan_reader.password, new URL(camera.still_image_url!).searchParams.get('media_token')].filter((s): s is string => !!s);
     const scrub = (s: string) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), redactUrls(s));
     const steps: ProvisionStep[] = [];
     let flowId: string | null = null;
@@ -130,7 +130,7 @@ export function createProvisioner({ supervisor, cameras, store, logger, framerat
       const parsed = v.safeParse(flowResultSchema, res.body);
       if (!parsed.success) throw fail(step, 'the answer is not a config flow result');
       const r = parsed.output;
-      (steps.at(-1) as ProvisionStep).result = r.type === 'form' ? `form ${r.step_id ?? '?'}` : r.type === 'abort' ? `abort: ${r.reason ?? '?'}` : r.type;
+      (steps.at(-1)!).result = r.type === 'form' ? `form ${r.step_id ?? '?'}` : r.type === 'abort' ? `abort: ${r.reason ?? '?'}` : r.type;
       return r;
     };
 
@@ -217,7 +217,7 @@ export function createProvisioner({ supervisor, cameras, store, logger, framerat
     // 404: removed in Home Assistant already; forgetting it here is all that is left.
     if (res.status !== 200 && res.status !== 404) throw fail('remove_entry', refusal(res, redactUrls));
     const parsed = v.safeParse(removeResultSchema, res.body);
-    (steps[0] as ProvisionStep).result = res.status === 404 ? 'already removed' : 'removed';
+    (steps[0]!).result = res.status === 404 ? 'already removed' : 'removed';
     await store.update((draft) => {
       draft.home_assistant.entries = draft.home_assistant.entries.filter((e) => e.entry_id !== entryId);
     });

@@ -32,7 +32,7 @@ export function parseHlsTarget(rest: string): HlsTarget {
   }
   const segments = rest.split('/');
   if (segments.some((s) => s === '' || s === '.' || s === '..')) throw badPath('empty, "." and ".." segments are not allowed in an HLS URL');
-  const file = segments.pop() as string;
+  const file = segments.pop()!;
   if (segments.length === 0) throw noFile('an HLS URL is /api/streams/media/hls/<engine path>/<file>');
   if (!HLS_FILE_RE.test(file)) throw noFile(`"${file}" is not an HLS playlist or segment name`);
   const path = segments.join('/');

@@ -42,7 +42,7 @@ export interface ServerConfig {
 export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
   const o = parseEnv(envSchema, env);
   return {
-    port: o.TOPOSYNC_STREAMING_PORT as number,
+    port: o.TOPOSYNC_STREAMING_PORT,
     host: o.TOPOSYNC_STREAMING_HOST,
     dataDir: o.TOPOSYNC_STREAMING_DATA_DIR,
     logLevel: o.TOPOSYNC_STREAMING_LOG_LEVEL,

@@ -23,7 +23,7 @@ export const releaseAssetName = (platform: ReleasePlatform) => `mediamtx_${MEDIA
 export function checksumFor(listing: string, fileName: string): string | null {
   for (const line of listing.split(/\r?\n/)) {
     const m = /^([0-9a-fA-F]{64})\s+\*?(.+?)\s*$/.exec(line);
-    if (m && m[2] === fileName) return (m[1] as string).toLowerCase();
+    if (m && m[2] === fileName) return (m[1]!).toLowerCase();
   }
   return null;
 }

@@ -19,8 +19,8 @@ export function parseGoDuration(input: string): number | null {
   }
   if (s !== '') {
     let sign = 1;
-    if (s[0] === '-' || s[0] === '+') {
-      if (s[0] === '-') sign = -1;
+    if (s.startsWith('-') || s.startsWith('+')) {
+      if (s.startsWith('-')) sign = -1;
       s = s.slice(1);
     }
     if (s === '0') return 0;
@@ -32,7 +32,7 @@ export function parseGoDuration(input: string): number | null {
     while (rest !== '') {
       const m = re.exec(rest);
       if (!m || m[1] === '' || m[1] === '.') return null;
-      sum += Number(m[1]) * (units[m[2] as string] as number);
+      sum += Number(m[1]) * (units[m[2]!]!);
       rest = rest.slice(m[0].length);
     }
     total += sign * sum;
@@ -42,7 +42,7 @@ export function parseGoDuration(input: string): number | null {
 
 const duration = v.pipe(
   v.string(),
-  v.check((s) => parseGoDuration(s) !== null && (parseGoDuration(s) as number) > 0, 'must be a positive Go duration such as "10s" or "1m30s"'),
+  v.check((s) => parseGoDuration(s) !== null && (parseGoDuration(s)!) > 0, 'must be a positive Go duration such as "10s" or "1m30s"'),
 );
 
 /** Keys of MediaMTX's PathConf whose values are durations (compared by value, not by spelling). */

@@ -117,7 +117,7 @@ export function createPathSync({ log, client, now }: PathSyncOptions) {
       log.info(
         {
           added: result.added,
-          replaced: result.replaced.map((p) => ({ path: p, conf: redactPathConf(want.get(p) as PathConf) })),
+          replaced: result.replaced.map((p) => ({ path: p, conf: redactPathConf(want.get(p)!) })),
           deleted: result.deleted,
           errors: result.errors,
         },

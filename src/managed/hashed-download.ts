@@ -20,7 +20,7 @@ export async function saveHashed(
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
-      if (bytes > opts.maxBytes) return done((tooLarge = opts.fail('too_large', `${opts.asset} is larger than ${opts.maxBytes} bytes`)));
+      if (bytes > opts.maxBytes) { done((tooLarge = opts.fail('too_large', `${opts.asset} is larger than ${opts.maxBytes} bytes`))); return; }
       hash.update(chunk);
       done(null, chunk);
     },

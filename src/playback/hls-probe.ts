@@ -134,7 +134,7 @@ export function createHlsProbe(options: HlsProbeOptions) {
     report.playlist.ms = now() - t0;
     t0 = now();
     try {
-      await segmentStage(scope, found.session, found.media.lines[0] as string, report);
+      await segmentStage(scope, found.session, found.media.lines[0]!, report);
     } catch (err) {
       report.segment.status = statusOf(err) ?? report.segment.status;
       report.segment.error = describe(err);

@@ -163,7 +163,7 @@ export function createHlsServe(options: HlsServeOptions): (req: HlsRequest) => P
         segments.load(cacheKey, () => fetchSegment(scope, target.file)),
         req.signal,
       );
-      if (fetched) return cachedAnswer(fetched, null, req.outgoing) as Response;
+      if (fetched) return cachedAnswer(fetched, null, req.outgoing)!;
     }
     const { res } = await sessions.get(scope, { file: target.file, headers: range ? { range } : {}, signal: req.signal, timeoutMs: segmentTimeoutMs });
     if (res.status !== 200 && res.status !== 206 && res.status !== 416) throw await upstreamFailure(res, target.file);

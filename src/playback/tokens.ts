@@ -100,7 +100,7 @@ export function createMediaTokens({ key, ttlMs = 10 * 60_000, now = Date.now, ca
       let scope = verified.get(digest);
       if (!scope) {
         scope = Object.freeze(checkMac(token));
-        if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string);
+        if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
         verified.set(digest, scope);
       }
       if (scope.exp * 1000 <= now()) {

@@ -58,8 +58,8 @@ export function spawnChild(req: SpawnRequest): Spawned {
 
   const pid = sub.pid;
   if (pid !== undefined) trackGroup(pid);
-  const stdin = (sub.stdin as Writable | null) ?? null;
-  const stdout = (sub.stdout as Readable | null) ?? null;
+  const stdin = (sub.stdin) ?? null;
+  const stdout = (sub.stdout) ?? null;
   const stderr = (sub.stderr as Readable | null) ?? null;
 
   let spawnError: string | null = null;

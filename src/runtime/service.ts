@@ -31,7 +31,7 @@ export interface RuntimeServiceOptions {
   /** Other loops that run on whatever they throw (the settings follower), by name: their current failure. */
   loops?: Record<string, () => LoopFailure | null>;
   /** The JSMpeg fallback sessions (`JsmpegSessions.sessions`): their encoders' output activity. */
-  jsmpegSessions?: () => ReadonlyArray<{ transmission_id: string; output: OutputActivity }>;
+  jsmpegSessions?: () => readonly { transmission_id: string; output: OutputActivity }[];
   now?: () => number;
 }
 

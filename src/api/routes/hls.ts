@@ -45,7 +45,7 @@ function mediaQuery(target: HlsTarget, query: URLSearchParams): { token: string 
 }
 
 /** What @hono/node-server puts in `c.env`; absent under app.request() and other runtimes. */
-type NodeEnv = { incoming?: { url?: unknown }; outgoing?: ServerResponse };
+interface NodeEnv { incoming?: { url?: unknown }; outgoing?: ServerResponse }
 
 /**
  * The request-target exactly as the client sent it (before any URL normalisation resolved `..` or
@@ -70,7 +70,7 @@ const PROBE_PATH = '/api/streams/transmissions/:id/hls/probe';
 const probeHandler = (proxy: HlsProxy) => async (c: Context) => {
   try {
     const { output_id } = queryWith(c, probeQuerySchema);
-    return c.json(await proxy.probe(c.req.param('id') as string, output_id));
+    return c.json(await proxy.probe(c.req.param('id')!, output_id));
   } catch (err) {
     return refusal(c, err);
   }
@@ -91,7 +91,7 @@ export function hlsRoutes(deps: HlsRouteDeps): Hono {
         const scope = deps.tokens.verify(token, { transport: 'hls' });
         const outgoing = (c.env as NodeEnv | undefined)?.outgoing;
         // verify() refused a missing token.
-        return await proxy.serve({ target, token: token as string, scope, llhls, range: c.req.header('range') ?? null, signal: c.req.raw.signal, outgoing });
+        return await proxy.serve({ target, token: token!, scope, llhls, range: c.req.header('range') ?? null, signal: c.req.raw.signal, outgoing });
       } catch (err) {
         return refusal(c, err);
       }

@@ -38,7 +38,7 @@ export function createOutputGate(opts: OutputGateOptions) {
     source?.resume();
   };
   const check = () => {
-    if (opts.socket.bufferedAmount <= low) return resume();
+    if (opts.socket.bufferedAmount <= low) { resume(); return; }
     if (!slowReported && now() - pausedSince >= opts.tooSlowMs) {
       slowReported = true;
       opts.onTooSlow();
