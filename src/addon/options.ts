@@ -15,7 +15,7 @@ const int = (min: number, max: number) => {
  * this server does not know means config.yaml and the server disagree, which must stop start-up.
  * Limits are the server's own (src/domain/settings.ts), so an accepted option is always a valid setting.
  */
-export const addonOptionsSchema = v.strictObject({
+const addonOptionsSchema = v.strictObject({
   log_level: v.optional(v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`)),
   rtsp_reader_username: v.optional(
     v.pipe(

@@ -20,12 +20,18 @@ export interface SupervisorClientOptions {
   now?: () => number;
 }
 
+/** A command of Home Assistant Core's WebSocket API: its `type` and the command's own fields. */
+interface CoreCommand {
+  type: string;
+  [field: string]: unknown;
+}
+
 export interface SupervisorResponse {
   status: number;
   body: unknown;
 }
 
-export interface CoreApiStatus {
+interface CoreApiStatus {
   reachable: boolean;
   status: number | null;
   reason: string | null;
@@ -38,7 +44,7 @@ export interface SupervisorClient {
   /** One JSON request to Supervisor (`/core/api/...` reaches Home Assistant Core); any HTTP status resolves. */
   request(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<SupervisorResponse>;
   /** One command on Home Assistant Core's WebSocket API (through Supervisor): its `result`, or a thrown error. */
-  coreCommand(command: Record<string, unknown>): Promise<unknown>;
+  coreCommand(command: CoreCommand): Promise<unknown>;
   /** The add-on's host name on the Supervisor network, as Home Assistant Core reaches it. */
   addonHost(): Promise<{ host: string; source: 'supervisor' | 'fallback' }>;
   /** Whether Home Assistant Core's API answers (cached a few seconds). */
@@ -128,7 +134,7 @@ export function createSupervisorClient(opts: SupervisorClientOptions): Superviso
     return { status: res.status, body: parsed };
   }
 
-  function coreCommand(command: Record<string, unknown>): Promise<unknown> {
+  function coreCommand(command: CoreCommand): Promise<unknown> {
     if (token === null) return Promise.reject(new SupervisorUnavailable('no SUPERVISOR_TOKEN: not running as a Home Assistant add-on'));
     const url = `${baseUrl.replace(/^http/, 'ws')}/core/websocket`;
     return new Promise((resolve, reject) => {
@@ -148,7 +154,8 @@ export function createSupervisorClient(opts: SupervisorClientOptions): Superviso
       ws.on('message', (data) => {
         let msg: v.InferOutput<typeof wsMessageSchema>;
         try {
-          msg = v.parse(wsMessageSchema, JSON.parse(String(data)));
+          // ws's default binaryType: a message arrives as one Buffer.
+          msg = v.parse(wsMessageSchema, JSON.parse((data as Buffer).toString('utf8')));
         } catch {
           finish(new Error(`WebSocket ${command.type}: a message that is not Home Assistant's protocol`));
           return;

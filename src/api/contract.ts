@@ -5,7 +5,7 @@
  * only: nothing here exists at run time.
  */
 import type * as v from 'valibot';
-import type { cameraInputSchema, PublicCamera, PublicSource, sourceInputSchema } from '../domain/camera.js';
+import type { cameraInputSchema, PublicCamera, sourceInputSchema } from '../domain/camera.js';
 import type { GeneratedMeta } from '../domain/generated.js';
 import type { Role } from '../domain/ids.js';
 import type { CameraLiveView, Variant } from '../domain/live-view.js';
@@ -21,7 +21,7 @@ import type { RuntimeService } from '../runtime/service.js';
 import type { SidecarStatus } from '../sidecar/manager.js';
 
 /** `GET api/cameras` (a list), `POST`/`PUT api/cameras/{id}`: credentials reduced to `has_credentials`. */
-export type { PublicCamera as Camera, PublicSource as CameraSource, Role };
+export type { PublicCamera as Camera, Role };
 /** The `POST`/`PUT api/cameras` body: an omitted credential keeps the stored one, null clears it. */
 export type CameraBody = v.InferInput<typeof cameraInputSchema>;
 export type SourceBody = v.InferInput<typeof sourceInputSchema>;
@@ -30,7 +30,7 @@ export type SourceBody = v.InferInput<typeof sourceInputSchema>;
 export type { CameraLiveView as LiveView, Variant as LiveViewVariant };
 
 /** `GET api/streams/transmissions` (a list), `POST`/`PUT api/streams/transmissions/{id}`. */
-export type { GeneratedMeta, Output, Transmission };
+export type { GeneratedMeta, Transmission };
 export type Codec = Output['codec'];
 
 /** `GET api/streams/runtime/health`: one entry per transmission. */

@@ -7,7 +7,7 @@ import { commit } from './commit.js';
 import { readTlsFingerprint, tlsEndpoint, usesTls } from './tls-fingerprint.js';
 
 /** What the API shows of a camera: credentials are reduced to `has_credentials`. */
-export function publicCamera(camera: StoredCamera): PublicCamera {
+function publicCamera(camera: StoredCamera): PublicCamera {
   return {
     id: camera.id,
     name: camera.name,
@@ -80,7 +80,7 @@ function toStoredSources(inputs: SourceInput[], previous: readonly StoredSource[
     const before = previous.find((s) => s.id === id);
     // Omitted keeps what is stored, null clears, a string replaces; credentials in the URL count as given.
     const pick = (given: string | null | undefined, inUrl: string | null, stored: string | null | undefined) =>
-      given !== undefined ? given : inUrl !== null ? inUrl : (stored ?? null);
+      given !== undefined ? given : (inUrl ?? stored ?? null);
     return {
       id,
       role: input.role,

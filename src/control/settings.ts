@@ -7,7 +7,7 @@ import { commit } from './commit.js';
 const FETCHED_PORTS = ['api_port', 'webrtc_port'] as const;
 
 /** Secrets are reported as present or not, never shown. */
-export function publicStreaming(s: StreamingSettings) {
+function publicStreaming(s: StreamingSettings) {
   const { api_token, lan_reader, ...rest } = s;
   return { ...rest, lan_reader: { username: lan_reader.username, has_password: lan_reader.password !== null }, has_api_token: api_token !== null };
 }
@@ -23,7 +23,7 @@ export interface SettingsView {
 /** Deep merge of plain objects: a patch names only what it changes. */
 function merge<T extends object>(base: T, patch: object): T {
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(patch)) {
+  for (const [k, v] of Object.entries(patch) as [string, unknown][]) {
     const cur = out[k];
     out[k] = v !== null && typeof v === 'object' && cur !== null && typeof cur === 'object' ? merge(cur, v) : v;
   }

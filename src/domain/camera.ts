@@ -7,7 +7,7 @@ import { ROLES, slugSchema } from './ids.js';
  * `udp+rtp://`, `unix+...` (sockets this machine listens on, some needing an SDP), `moqt://` (MoQ is
  * off), `rpiCamera`, `redirect`, `publisher`.
  */
-export const CAMERA_URL_SCHEMES = ['rtsp', 'rtsps', 'rtsp+http', 'rtsps+http', 'rtsp+ws', 'rtsps+ws', 'rtmp', 'rtmps', 'http', 'https', 'srt', 'whep', 'wheps'] as const;
+const CAMERA_URL_SCHEMES = ['rtsp', 'rtsps', 'rtsp+http', 'rtsps+http', 'rtsp+ws', 'rtsps+ws', 'rtmp', 'rtmps', 'http', 'https', 'srt', 'whep', 'wheps'] as const;
 const SCHEME_PROTOCOLS = new Set(CAMERA_URL_SCHEMES.map((s) => `${s}:`));
 
 const cameraUrl = v.pipe(
@@ -28,7 +28,7 @@ const cameraUrl = v.pipe(
  * `openssl x509 -fingerprint` print it), stored lowercase without them, as MediaMTX's
  * `sourceFingerprint` wants it.
  */
-export const fingerprintSchema = v.pipe(
+const fingerprintSchema = v.pipe(
   v.string(),
   v.maxLength(200),
   v.transform((s) => s.replace(/[\s:]/g, '').toLowerCase()),
@@ -38,7 +38,7 @@ export const fingerprintSchema = v.pipe(
 const credential = v.pipe(v.string(), v.maxLength(256));
 
 /** A camera source as stored: credentials are kept apart from the URL and never leave the server. */
-export const storedSourceSchema = v.object({
+const storedSourceSchema = v.object({
   id: slugSchema,
   role: v.picklist(ROLES),
   label: v.pipe(v.string(), v.maxLength(120)),
@@ -83,7 +83,7 @@ export const cameraInputSchema = v.strictObject({
 });
 export type CameraInput = v.InferOutput<typeof cameraInputSchema>;
 
-export interface PublicSource {
+interface PublicSource {
   id: string;
   role: StoredSource['role'];
   label: string;

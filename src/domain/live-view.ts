@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { ROLES } from './ids.js';
 import { generatedMetaSchema } from './generated.js';
 
-export const variantSchema = v.object({
+const variantSchema = v.object({
   publication_id: v.string(),
   owner_kind: v.picklist(['camera_source', 'pipeline_output']),
   role: v.picklist(ROLES),

@@ -50,7 +50,7 @@ const jsonConfig = v.pipe(
   ),
 );
 
-export const nodeSchema = v.object({
+const nodeSchema = v.object({
   id: slugSchema,
   type: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/, 'must be a dotted operator name such as "stream.publish_video"')),
   inputs: v.array(slugSchema),
@@ -68,7 +68,7 @@ export const pipelineSchema = v.object({
 });
 export type Pipeline = v.InferOutput<typeof pipelineSchema>;
 
-export const nodeInputSchema = v.strictObject({
+const nodeInputSchema = v.strictObject({
   id: slugSchema,
   type: nodeSchema.entries.type,
   inputs: v.optional(v.pipe(v.array(slugSchema), v.maxLength(16)), []),

@@ -64,7 +64,7 @@ export type StreamingSettings = v.InferOutput<typeof streamingSettingsSchema>;
 export const SCHEMA_VERSION = 1;
 
 /** A Home Assistant config entry (a Generic Camera) this add-on created, kept so it can offer to remove it. */
-export const homeAssistantEntrySchema = v.object({
+const homeAssistantEntrySchema = v.object({
   entry_id: v.string(),
   publication_id: v.string(),
   title: v.string(),

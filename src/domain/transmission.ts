@@ -4,7 +4,7 @@ import { GENERATED_PATH_PREFIXES, slugSchema } from './ids.js';
 import { generatedMetaSchema } from './generated.js';
 import { serverIdSchema } from './publication.js';
 
-export const CODECS = ['copy', 'h264', 'h265'] as const;
+const CODECS = ['copy', 'h264', 'h265'] as const;
 
 const enginePath = v.pipe(
   v.string(),
@@ -13,7 +13,7 @@ const enginePath = v.pipe(
 );
 const dimension = (max: number) => v.nullable(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(max)));
 
-export const outputSchema = v.object({
+const outputSchema = v.object({
   id: slugSchema,
   name: v.pipe(v.string(), v.maxLength(120)),
   enabled: v.boolean(),

@@ -33,10 +33,10 @@ const pathSchema = v.looseObject({
   tracks2: v.optional(v.array(v.looseObject({ codec: v.optional(v.string()) }))),
 });
 
-export type MediamtxInfo = v.InferOutput<typeof infoSchema>;
-export type EnginePath = v.InferOutput<typeof pathSchema>;
+type MediamtxInfo = v.InferOutput<typeof infoSchema>;
+type EnginePath = v.InferOutput<typeof pathSchema>;
 /** A path config as MediaMTX reports it: every PathConf field, `name` included. */
-export type ReportedPathConf = Record<string, unknown> & { name: string };
+type ReportedPathConf = Record<string, unknown> & { name: string };
 
 export interface MediamtxClient {
   readonly baseUrl: string;
@@ -59,7 +59,7 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-export const ITEMS_PER_PAGE = 1000;
+const ITEMS_PER_PAGE = 1000;
 
 /**
  * Path names go into the URL with their slashes as they are (`/v3/config/paths/add/cam/front/main`):
@@ -92,7 +92,7 @@ export function createMediamtxClient({ baseUrl, fetch: fetchImpl = fetch, timeou
       throw new MediamtxApiError(null, `${method} ${path}: ${why}`);
     }
     const text = await res.text();
-    let json: unknown = null;
+    let json: unknown;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {

@@ -39,10 +39,10 @@ export interface RenderOptions {
  * about 0.2 s for both on a warm muxer, and a live latency of 0.9 s against 3.1 s, with no frame
  * dropped as hls.js plays parts and blocking playlist reloads.
  */
-export const HLS_VARIANT = 'lowLatency';
+const HLS_VARIANT = 'lowLatency';
 
 /** Segments the HLS playlist keeps: MediaMTX's Low-Latency HLS refuses fewer than 7. */
-export const HLS_SEGMENT_COUNT = 7;
+const HLS_SEGMENT_COUNT = 7;
 
 /**
  * Reader lifetimes (issue 11, 4g), measured with the real MediaMTX v1.20.1 (`npm run

@@ -46,7 +46,7 @@ const duration = v.pipe(
 );
 
 /** Keys of MediaMTX's PathConf whose values are durations (compared by value, not by spelling). */
-export const DURATION_KEYS = new Set(['sourceOnDemandStartTimeout', 'sourceOnDemandCloseAfter', 'runOnDemandStartTimeout', 'runOnDemandCloseAfter']);
+const DURATION_KEYS = new Set(['sourceOnDemandStartTimeout', 'sourceOnDemandCloseAfter', 'runOnDemandStartTimeout', 'runOnDemandCloseAfter']);
 
 /**
  * The subset of MediaMTX's PathConf this server sets at runtime through the control API. Unknown
@@ -59,7 +59,7 @@ export const DURATION_KEYS = new Set(['sourceOnDemandStartTimeout', 'sourceOnDem
 const SOURCE_RE = /^(rtsps?|rtsps?\+http|rtsps?\+ws|rtmps?|https?|srt|wheps?):\/\/[^/\s]+/;
 const SOURCE_MESSAGE = 'must be "publisher" or a pull URL (rtsp(s), rtsp(s)+http, rtsp(s)+ws, rtmp(s), http(s), srt, whep(s))';
 
-export const pathConfSchema = v.strictObject({
+const pathConfSchema = v.strictObject({
   /** `publisher`, or a pull URL (`rtsp://user:pass@cam/...`, `rtsp://127.0.0.1:<rtsp>/<path>` for an alias). */
   source: v.pipe(
     v.string(),
@@ -107,7 +107,8 @@ function normalize(key: string, value: unknown): unknown {
  * compared (the engine reports every PathConf field), durations by value ("60s" == "1m0s").
  */
 export function samePathConf(desired: PathConf, actual: Record<string, unknown>): boolean {
-  for (const [key, value] of Object.entries(desired)) {
+  // Optional keys may be present and undefined, which entries() does not type.
+  for (const [key, value] of Object.entries(desired) as [string, unknown][]) {
     if (value === undefined) continue;
     if (!(key in actual)) return false;
     if (normalize(key, value) !== normalize(key, actual[key])) return false;

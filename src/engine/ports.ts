@@ -5,7 +5,7 @@ import { portFree, probePort as probe, type Proto } from '../managed/port-probe.
 export type PortName = 'rtsp' | 'hls' | 'webrtc' | 'webrtc_udp' | 'api';
 export const PORT_NAMES: readonly PortName[] = ['rtsp', 'hls', 'webrtc', 'webrtc_udp', 'api'];
 
-export interface PortAssignment {
+interface PortAssignment {
   preferred: number;
   actual: number;
   /** The preferred port was taken and another free one is used instead. */
@@ -25,7 +25,7 @@ export type PortPlan = Record<PortName, PortAssignment> & {
  * (the node server proxies them). A port must be free on every protocol listed: MediaMTX binds them all
  * and exits when one bind fails.
  */
-export const BIND: Record<PortName, Bind> = {
+const BIND: Record<PortName, Bind> = {
   rtsp: { protos: ['tcp'], host: null },
   hls: { protos: ['tcp'], host: '127.0.0.1' },
   webrtc: { protos: ['tcp'], host: '127.0.0.1' },

@@ -8,7 +8,7 @@ export type Context = (typeof CONTEXTS)[number];
 export type PlayerTransport = 'mse' | 'hls' | 'webrtc' | 'jsmpeg';
 
 /** Why a transport cannot be used; each names what to fix. */
-export type BlockedReason =
+type BlockedReason =
   | 'transmission_disabled'
   | 'no_output'
   | 'engine_missing'
@@ -42,7 +42,7 @@ export interface PlanFacts {
   webrtcLanUnknown?: boolean;
 }
 
-export interface TransportCandidate {
+interface TransportCandidate {
   transport: PlayerTransport;
   rank: number;
   available: boolean;
@@ -64,7 +64,7 @@ export interface Plan {
  * Order of preference. Web passive views: MSE, HLS, JSMpeg (WebRTC only for PTZ); app and HA
  * ingress: HLS first; PTZ: WebRTC first. Every transport is listed, blocked ones with a reason.
  */
-export function transportOrder(client: Client, context: Context): PlayerTransport[] {
+function transportOrder(client: Client, context: Context): PlayerTransport[] {
   const ptz = context === 'ptz';
   if (client === 'web') return ptz ? ['webrtc', 'mse', 'hls', 'jsmpeg'] : ['mse', 'hls', 'jsmpeg', 'webrtc'];
   if (client === 'app') return ptz ? ['webrtc', 'hls', 'mse', 'jsmpeg'] : ['hls', 'mse', 'jsmpeg', 'webrtc'];

@@ -38,7 +38,7 @@ import type { RuntimeRegistry } from '../runtime/transmission-state.js';
 export const STILL_MIN_SIDE = 16;
 export const STILL_MAX_SIDE = 3840;
 /** Placeholder size when neither the request nor the output says one. */
-export const DEFAULT_STILL_SIZE = { width: 1280, height: 720 } as const;
+const DEFAULT_STILL_SIZE = { width: 1280, height: 720 } as const;
 /** A camera source gets this long to deliver its first frame before its placeholder says `offline`. */
 export const CAMERA_WARMUP_MS = 10_000;
 
@@ -65,7 +65,7 @@ export interface Still {
   cached: boolean;
 }
 
-export interface StillCounters {
+interface StillCounters {
   requests: number;
   cache_hits: number;
   from_frame: number;
@@ -196,7 +196,7 @@ export function createStillService(opts: StillServiceOptions) {
     if (output) {
       const planned = p.outputs.find((o) => o.transmission_id === txId && o.output_id === output.id);
       if (planned && (planned.feed.kind === 'camera_pull' || planned.feed.kind === 'alias')) return planned.path;
-      if (planned && planned.feed.kind === 'transcode') return planned.feed.from;
+      if (planned?.feed.kind === 'transcode') return planned.feed.from;
     }
     return p.sources.find((s) => s.transmission_ids.includes(txId))?.path ?? null;
   }

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { ApiError } from '../shared/errors.js';
 import { loadOrCreateSecret } from '../store/secrets.js';
 
-export const TRANSPORTS = ['hls', 'mse', 'jsmpeg', 'webrtc', 'still'] as const;
+const TRANSPORTS = ['hls', 'mse', 'jsmpeg', 'webrtc', 'still'] as const;
 export type MediaTransport = (typeof TRANSPORTS)[number];
 
 /** What a media token grants: one transport of one output of one transmission, until `exp`. */

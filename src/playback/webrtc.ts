@@ -29,14 +29,13 @@ import { CONTEXTS } from './plan.js';
  * when the peer connection closes.
  */
 
-export const DEFAULT_MAX_SDP_BYTES = 64 * 1024;
+const DEFAULT_MAX_SDP_BYTES = 64 * 1024;
 
 export const offerBodySchema = v.strictObject({
   sdp: v.string(),
   output_id: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be an output id (a-z, 0-9, "_" or "-")'))),
   context: v.optional(v.picklist(CONTEXTS)),
 });
-export type OfferBody = v.InferOutput<typeof offerBodySchema>;
 
 export interface WebrtcAnswer {
   type: 'answer';
@@ -59,7 +58,7 @@ export interface WebrtcOfferOptions {
 }
 
 /** Throws 422 naming `sdp` unless the text looks like an SDP offer. */
-export function checkSdpOffer(sdp: unknown, maxBytes = DEFAULT_MAX_SDP_BYTES): string {
+function checkSdpOffer(sdp: unknown, maxBytes = DEFAULT_MAX_SDP_BYTES): string {
   if (typeof sdp !== 'string') throw new ApiError(422, 'invalid_field', 'sdp: expected a string (an SDP offer)', 'sdp');
   if (Buffer.byteLength(sdp) > maxBytes) throw new ApiError(422, 'invalid_field', `sdp: an SDP offer is at most ${maxBytes} bytes`, 'sdp');
   if (!/^v=0\r?\n/.test(sdp)) throw new ApiError(422, 'invalid_field', 'sdp: an SDP offer starts with "v=0"', 'sdp');

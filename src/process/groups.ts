@@ -61,7 +61,7 @@ export function signalProcess(pid: number, signal: NodeJS.Signals | 0): boolean 
  * pid and waits for its new parent (PID 1) to reap it, which some init processes do lazily.
  * Returns null when /proc is not available.
  */
-export function liveGroupMembers(pgid: number): number[] | null {
+function liveGroupMembers(pgid: number): number[] | null {
   let entries: string[];
   try {
     entries = readdirSync('/proc');

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { redactAuthorization, redactUrls } from '../shared/logger.js';
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /**
  * Builds a redactor: URL credentials (`scheme://user:pass@`) and Authorization header values are always removed, then every secret string

@@ -4,7 +4,7 @@ import { createRedactor, readLines, Tail } from './lines.js';
 import { spawnChild } from './spawn.js';
 import type { ChildStatus, ExitInfo, ExitKind, RunResult, RunSpec } from './types.js';
 
-export const DEFAULT_MAX_STDOUT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_STDOUT_BYTES = 64 * 1024 * 1024;
 const STDERR_TAIL_LINES = 20;
 
 /** A one-shot run while it is alive (visible in `list()`/`count()`, killable by `stopAll()`). */
@@ -15,7 +15,7 @@ export interface ActiveRun {
   kill(): Promise<void>;
 }
 
-export function validateRunSpec(spec: RunSpec): void {
+function validateRunSpec(spec: RunSpec): void {
   if (!spec || typeof spec !== 'object') throw new TypeError('run spec must be an object');
   if (typeof spec.name !== 'string' || spec.name.length === 0) throw new TypeError('run spec name must be a non-empty string');
   if (typeof spec.command !== 'string' || spec.command.length === 0) throw new TypeError(`run "${spec.name}": command must be a non-empty string`);

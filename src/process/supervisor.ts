@@ -4,7 +4,7 @@ import { SupervisedChild } from './child.js';
 import { startRun, type ActiveRun } from './run.js';
 import type { BackoffOptions, ChildHandle, ChildSpec, ChildStatus, RunResult, RunSpec, Supervisor } from './types.js';
 
-export interface SupervisorDefaults {
+interface SupervisorDefaults {
   /** Graceful stop timeout before SIGKILL. Default 5000. */
   stopTimeoutMs?: number;
   /** Default DEFAULT_BACKOFF (backoff.ts): 500 ms initial, x2, capped at 30 s, reset after 60 s of good running or a healthy mark. */
@@ -18,7 +18,7 @@ export interface SupervisorOptions {
   now?: () => number;
 }
 
-export const DEFAULT_STOP_TIMEOUT_MS = 5000;
+const DEFAULT_STOP_TIMEOUT_MS = 5000;
 
 const SIGNAL_RE = /^SIG[A-Z0-9]+$/;
 

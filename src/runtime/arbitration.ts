@@ -81,12 +81,12 @@ export function isFresh(w: Pick<WriterView, 'lastFrameAt'>, now: number, staleAf
   return w.lastFrameAt !== null && now - w.lastFrameAt < staleAfterMs;
 }
 
-export function isEligible(w: WriterView, now: number, staleAfterMs: number): boolean {
+function isEligible(w: WriterView, now: number, staleAfterMs: number): boolean {
   return w.state === 'open' && isFresh(w, now, staleAfterMs);
 }
 
 /** Priority first, then the earliest opened, then the id: a total order (negative when `a` is better). */
-export function compareWriters(a: WriterView, b: WriterView): number {
+function compareWriters(a: WriterView, b: WriterView): number {
   if (a.priority !== b.priority) return b.priority - a.priority;
   if (a.openedAt !== b.openedAt) return a.openedAt - b.openedAt;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -112,7 +112,7 @@ function isStable(w: WriterView, stickyWindowMs: number): boolean {
   return w.lastFrameAt !== null && w.lastFrameAt - since >= stickyWindowMs;
 }
 
-export function fallbackReason(writers: readonly WriterView[], now: number, staleAfterMs: number): FallbackReason {
+function fallbackReason(writers: readonly WriterView[], now: number, staleAfterMs: number): FallbackReason {
   if (writers.length === 0) return 'no_writer';
   const open = writers.filter((w) => w.state === 'open');
   if (open.length === 0) return 'all_writers_closed';

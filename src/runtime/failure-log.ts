@@ -35,4 +35,3 @@ export function createFailureLog(logger: Logger, what: string, now: () => number
     current: (): LoopFailure | null => (current ? { ...current } : null),
   };
 }
-export type FailureLog = ReturnType<typeof createFailureLog>;

@@ -26,7 +26,7 @@ import type { OnDemandHook } from './path-plan.js';
  */
 
 /** The notifier MediaMTX runs (CommonJS, no dependencies): its first argument is the socket, MTX_PATH the path. */
-export const NOTIFIER_SCRIPT = `'use strict';
+const NOTIFIER_SCRIPT = `'use strict';
 // Written by the Toposync streaming server: MediaMTX runs this when an RTSP reader wants a path.
 const socket = require('node:net').connect(process.argv[2]);
 socket.on('connect', () => socket.write(String(process.env.MTX_PATH || '') + '\\n'));
@@ -39,7 +39,7 @@ const parent = process.ppid;
 setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500);
 `;
 
-export const NOTIFIER_FILE = 'on-demand-notify.cjs';
+const NOTIFIER_FILE = 'on-demand-notify.cjs';
 export const SOCKET_FILE = 'on-demand.sock';
 
 /**
@@ -149,9 +149,9 @@ export function createOnDemandListener({ dir, logger, acquire, nodePath = proces
  * runtime tick, FFmpeg's start and its first keyframe, on a busy machine. A reader with less
  * patience (go2rtc gives up after 5 s) simply asks again and finds the publisher running.
  */
-export const ON_DEMAND_START_TIMEOUT = '20s';
+const ON_DEMAND_START_TIMEOUT = '20s';
 /** How long after the last reader left MediaMTX stops the notifier (its demand then ends after the debounce). */
-export const ON_DEMAND_CLOSE_AFTER = ENGINE_IDLE_TIMEOUTS.runOnDemandCloseAfter;
+const ON_DEMAND_CLOSE_AFTER = ENGINE_IDLE_TIMEOUTS.runOnDemandCloseAfter;
 
 /** The path-plan hook for a started listener's command (null: publisher paths keep no hook). */
 export function onDemandHook(command: string | null): OnDemandHook | null {

@@ -4,7 +4,7 @@ import type { Output, Transmission } from '../domain/transmission.js';
 import { isWellFormed } from '../domain/unicode.js';
 
 /** The subset of MediaMTX's PathConf the server sets. */
-export interface PlannedPathConf {
+interface PlannedPathConf {
   source: string;
   sourceOnDemand?: boolean;
   rtspTransport?: 'tcp' | 'udp' | 'automatic';
@@ -32,7 +32,7 @@ export interface OnDemandHook {
  * - `transcode`: an FFmpeg publisher reads the camera's engine path and publishes another size/rate/codec, only with demand;
  * - `writers`: an FFmpeg publisher encodes the frames writers push (or the placeholder), only with demand.
  */
-export type OutputFeed =
+type OutputFeed =
   | { kind: 'camera_pull'; camera_id: string; source_id: string }
   | { kind: 'alias'; from: string }
   | { kind: 'transcode'; from: string }
@@ -58,7 +58,7 @@ export interface CameraSourceRead {
 }
 
 /** A camera source that cannot be read (its transmissions get no outputs); `problem` never holds a secret. */
-export interface UnusableSource {
+interface UnusableSource {
   camera_id: string;
   source_id: string;
   problem: string;
@@ -73,7 +73,7 @@ export interface EnginePlan {
 }
 
 /** A camera source's own engine path when none of its outputs is a plain copy. */
-export const cameraSourcePath = (cameraId: string, sourceId: string) => `cam/${cameraId}/${sourceId}/src`;
+const cameraSourcePath = (cameraId: string, sourceId: string) => `cam/${cameraId}/${sourceId}/src`;
 
 /**
  * `rtsp://host/x` + credentials, escaped; the engine and a direct reader need them in the URL. Never

@@ -23,7 +23,7 @@ export type PlaceholderReason = FallbackReason | 'engine_missing' | 'offline';
 export const PLACEHOLDER_REASONS: readonly PlaceholderReason[] = [...FALLBACK_REASONS, 'engine_missing', 'offline'];
 
 /** The text of each placeholder: a bilingual title, then the detail in Portuguese and in English. */
-export const PLACEHOLDER_TEXT: Record<PlaceholderReason, { title: string; pt: string; en: string }> = {
+const PLACEHOLDER_TEXT: Record<PlaceholderReason, { title: string; pt: string; en: string }> = {
   no_writer: { title: 'Sem sinal · No signal', pt: 'Nenhuma pipeline está alimentando esta transmissão.', en: 'No pipeline is feeding this stream.' },
   warming_up: { title: 'Iniciando · Starting', pt: 'Aguardando o primeiro quadro.', en: 'Waiting for the first frame.' },
   writers_stale: { title: 'Sinal parado · Signal stalled', pt: 'Nenhum quadro novo recebido.', en: 'No new frames are arriving.' },

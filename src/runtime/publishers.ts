@@ -21,7 +21,7 @@ export interface PublisherOptions {
   now?: () => number;
 }
 
-export interface PublisherCounters {
+interface PublisherCounters {
   started: number;
   stopped: number;
   frames_written: number;

@@ -7,7 +7,7 @@ import { planEngine, type EnginePlan, type OnDemandHook, type PlannedOutput } fr
 import type { Publishers } from './publishers.js';
 
 /** What the runtime needs of the engine manager. */
-export interface EngineView {
+interface EngineView {
   running(): boolean;
   /** The engine's actual RTSP port (preferred when not running). */
   rtspPort(): number;

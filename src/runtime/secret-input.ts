@@ -43,4 +43,3 @@ export function createSecretInputs(dir: string) {
     },
   };
 }
-export type SecretInputs = ReturnType<typeof createSecretInputs>;

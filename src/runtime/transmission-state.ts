@@ -52,7 +52,7 @@ export interface FrameView {
   seq: number;
 }
 
-export interface WriterHealth {
+interface WriterHealth {
   id: string;
   priority: number;
   state: 'open' | 'closed';

@@ -12,14 +12,14 @@ import { sidecarRuntimeDir } from './binary.js';
  * Everything else (webrtc, srtp, homekit, exec, echo, ffmpeg, hls, ...) is never initialised:
  * `src=` on `/api/ws` cannot create `exec:`/`ffmpeg:`/`echo:` streams, nothing else listens.
  */
-export const GO2RTC_MODULES = ['api', 'ws', 'mp4', 'rtsp'] as const;
+const GO2RTC_MODULES = ['api', 'ws', 'mp4', 'rtsp'] as const;
 
 /**
  * The only HTTP paths go2rtc registers (`api.allow_paths`): liveness, the stream list and the
  * WebSocket. `/api/config` (rewrites the file), `/api/exit`, `/api/restart`, `/api/log`,
  * `/api/streams.dot`, `/api/preload`, `/api/schemes` and the mp4 file endpoints do not exist.
  */
-export const GO2RTC_ALLOW_PATHS = ['/api', '/api/streams', '/api/ws'] as const;
+const GO2RTC_ALLOW_PATHS = ['/api', '/api/streams', '/api/ws'] as const;
 
 /**
  * go2rtc stream name of an engine path: the path with every `/` replaced by `~`
@@ -47,7 +47,7 @@ export function enginePathOfStream(name: string): string | null {
  * credentials exist to leak). `#backchannel=0`: go2rtc otherwise asks for an ONVIF audio
  * backchannel on the first DESCRIBE and reconnects without it; nothing here sends audio back.
  */
-export function internalSource(rtspPort: number, enginePath: string): string {
+function internalSource(rtspPort: number, enginePath: string): string {
   if (!ENGINE_PATH_RE.test(enginePath)) throw new Error(`not an engine path: ${JSON.stringify(enginePath)}`);
   if (!Number.isInteger(rtspPort) || rtspPort < 1 || rtspPort > 65535) throw new Error(`invalid RTSP port ${rtspPort}`);
   return `rtsp://127.0.0.1:${rtspPort}/${enginePath}#backchannel=0`;
@@ -85,7 +85,7 @@ export function go2rtcStreams(rtspPort: number, paths: Iterable<string>): Record
  * - `streams`: only `rtsp://127.0.0.1:<MediaMTX RTSP>/<engine path>` built here from engine paths,
  *   never a camera URL or a credential.
  */
-export function go2rtcConfig({ apiPort, rtspPort, paths, logLevel }: Go2rtcRenderOptions): Record<string, unknown> {
+function go2rtcConfig({ apiPort, rtspPort, paths, logLevel }: Go2rtcRenderOptions): Record<string, unknown> {
   if (!Number.isInteger(apiPort) || apiPort < 1 || apiPort > 65535) throw new Error(`invalid go2rtc API port ${apiPort}`);
   return {
     app: { modules: [...GO2RTC_MODULES] },

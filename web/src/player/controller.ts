@@ -26,7 +26,7 @@ const events = createEventSink({
   send: (batch) => api('api/streams/runtime/playback-events', { method: 'POST', body: batch }),
 });
 
-export interface PlanNotes {
+interface PlanNotes {
   hlsWarnings: string[];
   webrtcWarnings: string[];
   /** Every transport the plan or this browser ruled out, with why. */

@@ -2,7 +2,7 @@
 import type { PlaybackEventKind, Transport } from '../../../src/api/contract.js';
 
 export type Slot = 'a' | 'b';
-export type Phase = 'idle' | 'planning' | 'starting' | 'playing' | 'error';
+type Phase = 'idle' | 'planning' | 'starting' | 'playing' | 'error';
 
 /** What the user is told; the view translates it. */
 export type PlayerError =

@@ -17,7 +17,7 @@ const KEEP_BEHIND_S = 10;
 /** Bytes waiting for the SourceBuffer beyond which the browser is not keeping up. */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
-export const mseCodecs = (): string => VIDEO_CODECS.filter((c) => MediaSource.isTypeSupported(`video/mp4; codecs="${c}"`)).join(',');
+const mseCodecs = (): string => VIDEO_CODECS.filter((c) => MediaSource.isTypeSupported(`video/mp4; codecs="${c}"`)).join(',');
 
 export const mseSupported = (): boolean => typeof MediaSource !== 'undefined' && mseCodecs() !== '';
 

@@ -78,7 +78,7 @@ export function parseGrid(raw: string | null): GridState {
 }
 
 /** localStorage when the browser lets the page use it (private modes and sandboxed frames may throw on access). */
-export function browserStorage(): Pick<Storage, 'getItem' | 'setItem'> | null {
+function browserStorage(): Pick<Storage, 'getItem' | 'setItem'> | null {
   try {
     const s = globalThis.localStorage;
     s.getItem(GRID_STORAGE_KEY);

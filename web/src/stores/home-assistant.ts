@@ -16,9 +16,9 @@ export type AddonStatus = Pick<ApiAddonStatus, 'mode' | 'home_assistant_api'> & 
 /** One camera of the list as the tab keeps it: `stream_source` with the password, `still_image_url` with the token, replaced by {@link MASK}. */
 export type HaCamera = Pick<ApiHaCamera, 'publication_id' | 'camera_id' | 'name' | 'role' | 'label' | 'stream_source' | 'still_image_url' | 'entry'>;
 
-export type HaCameraList = Omit<ApiHaCameraList, 'cameras' | 'orphaned_entries'> & { cameras: HaCamera[]; orphaned_entries: HaEntry[] };
+type HaCameraList = Omit<ApiHaCameraList, 'cameras' | 'orphaned_entries'> & { cameras: HaCamera[]; orphaned_entries: HaEntry[] };
 
-export type HaAction = 'provision' | 'remove';
+type HaAction = 'provision' | 'remove';
 
 /** A refused action: the server's code and message, and for Home Assistant's own errors the failing step and every step made. */
 export interface HaFailure {
@@ -54,7 +54,7 @@ export const createHomeAssistantStore = (): Store<HomeAssistantState> => createS
 /** Module-wide, so the last action's report is still there when the tab is opened again. */
 export const homeAssistantStore = createHomeAssistantStore();
 
-export const MASK = '•••';
+const MASK = '•••';
 
 /** `rtsp://user:password@host/...` → `rtsp://user:•••@host/...`: the reader's password stays out of the page. */
 export const maskStreamSource = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#]*@/i, `$1:${MASK}@`);
@@ -65,7 +65,7 @@ export const maskStillUrl = (url: string): string => url.replace(/([?&]media_tok
 const entryOf = (e: HaEntry): HaEntry => ({ entry_id: e.entry_id, publication_id: e.publication_id, title: e.title, created_at: e.created_at });
 
 /** Only what the tab shows (the server's answer carries more), secrets masked before anything can render them. */
-export function toHaCameraList(answer: ApiHaCameraList): HaCameraList {
+function toHaCameraList(answer: ApiHaCameraList): HaCameraList {
   return {
     addon_host: answer.addon_host,
     addon_host_source: answer.addon_host_source,

@@ -56,7 +56,7 @@ export function useLoadOnce(task: (signal: AbortSignal) => Promise<unknown>): vo
  * The item open in an editor. Every `open` gets a new key, so the editor remounts and its own
  * state starts over from the item even when the same one is opened again.
  */
-export function useEditor<F>() {
+function useEditor<F>() {
   const [state, setState] = useState<{ form: F | null; key: number }>({ form: null, key: 0 });
   return {
     ...state,

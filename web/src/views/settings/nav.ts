@@ -1,7 +1,7 @@
 import { createStore } from '../../stores/store.js';
 
 export const SETTINGS_TABS = ['cameras', 'streaming', 'transmissions', 'home-assistant'] as const;
-export type SettingsTab = (typeof SETTINGS_TABS)[number];
+type SettingsTab = (typeof SETTINGS_TABS)[number];
 
 export interface SettingsNav {
   tab: SettingsTab;

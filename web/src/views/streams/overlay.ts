@@ -13,7 +13,7 @@ export const OVERLAY_HIDE_MS = 3000;
  */
 export const OVERLAY_ACTIVITY_RESOLUTION_MS = 250;
 
-export type OverlayPin = 'hover' | 'select';
+type OverlayPin = 'hover' | 'select';
 
 export interface OverlayState {
   visible: boolean;
