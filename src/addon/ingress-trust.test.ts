@@ -50,7 +50,7 @@ describe('ingress trust (peer injected through the connection info)', () => {
     expect(logs.filter((l) => l.includes('write by a Home Assistant user'))).toEqual([]);
     const res = await from('172.30.32.2', '/api/cameras', { method: 'POST', headers: user });
     expect(res.status).toBe(201);
-    const line = JSON.parse(logs.find((l) => l.includes('write by a Home Assistant user')) as string);
+    const line = JSON.parse(logs.find((l) => l.includes('write by a Home Assistant user'))!);
     expect(line).toMatchObject({ method: 'POST', path: '/api/cameras', status: 201, user_id: 'u-1', user_name: 'ana', user_display_name: `Ana Silva${'x'.repeat(119)}` });
   });
 

@@ -164,7 +164,7 @@ describe(`alias paths (4j) against the ${engineTarget('mediamtx')}`, () => {
     expect((await env.engine.syncPaths(plan.paths)).errors).toEqual([]);
     expect(await probe(env.engine.internalRtspUrl('m/gate/copy'))).toEqual({ codec: 'h264' });
     // The alias's own read of cam/gate/main is an RTSP session of the engine: over TCP.
-    const api = env.engine.status().api_url as string;
+    const api = env.engine.status().api_url!;
     const sessions = (await (await fetch(`${api}/v3/rtspsessions/list`)).json()) as { items: { path: string; transport: string | null }[] };
     const aliasRead = sessions.items.filter((s) => s.path === 'cam/gate/main');
     expect(aliasRead.length).toBeGreaterThan(0);

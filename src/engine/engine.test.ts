@@ -131,7 +131,7 @@ describe(`engine manager with the ${engineTarget('mediamtx')} under the supervis
   it('re-applies the desired paths after MediaMTX crashes and the supervisor restarts it', async () => {
     const before = env.engine.status();
     const log0 = env.calls.length;
-    process.kill(before.pid as number, 'SIGKILL');
+    process.kill(before.pid!, 'SIGKILL');
     await waitFor('crash noticed', () => env.engine.status().pid !== before.pid);
     const after = await waitFor('running again', () => {
       const s = env.engine.status();
@@ -149,12 +149,12 @@ describe(`engine manager with the ${engineTarget('mediamtx')} under the supervis
 
   it('killed from outside again and again after answering its API: back after the first backoff delay each time', async () => {
     const handle = env.supervisor.get('mediamtx')!;
-    const scheduled: Array<number | null> = [];
+    const scheduled: (number | null)[] = [];
     const off = handle.onExit(() => scheduled.push(handle.status().restart_delay_ms));
     try {
       for (let i = 0; i < 4; i++) {
         const before = await waitFor('running', () => (env.engine.status().state === 'running' ? env.engine.status() : null));
-        process.kill(before.pid as number, 'SIGKILL');
+        process.kill(before.pid!, 'SIGKILL');
         await waitFor('exit seen', () => scheduled.length === i + 1);
         expect(env.engine.status().state).toBe('crashed'); // the fault shows while it lasts
       }

@@ -75,7 +75,7 @@ describe('rewritePlaylist', () => {
     expect(r.text).not.toMatch(/session=|cookieCheck|_HLS_|127\.0\.0\.1|\/cam\//);
     // Every URI is relative: resolved against the browser's playlist URL it stays under its prefix.
     const page = 'https://ha.local/api/hassio_ingress/abc123/api/streams/media/hls/cam/front/main/index.m3u8?media_token=x';
-    const uris = [...r.text.matchAll(/URI="([^"]+)"/g)].map((m) => m[1] as string).concat(r.text.split('\n').filter((l) => l && !l.startsWith('#')));
+    const uris = [...r.text.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]!).concat(r.text.split('\n').filter((l) => l && !l.startsWith('#')));
     expect(uris.length).toBeGreaterThan(0);
     for (const u of uris) {
       const resolved = new URL(u, page);

@@ -98,7 +98,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     expect((await engine.start()).state).toBe('running');
     const sync = await engine.syncPaths(new Map([FRONT, BACK, NOHLS].map((p) => [p, { source: 'publisher' }])));
     expect(sync.errors).toEqual([]);
-    api = engine.status().api_url as string;
+    api = engine.status().api_url!;
     for (const p of [FRONT, BACK]) expect((await fetch(`${api}/_double/paths/${p}/hls`, { method: 'POST', body: '{"source":"testsrc"}' })).status).toBe(200);
 
     proxy = createHlsProxy({ engine, outputs: () => outputs, logger });
@@ -132,7 +132,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     const mvText = await mv.text();
     expect(mvText).toMatch(/^#EXTM3U\n/);
     expect(mvText).not.toMatch(/session|cookieCheck|127\.0\.0\.1/);
-    const variantUri = mvText.trim().split('\n').pop() as string;
+    const variantUri = mvText.trim().split('\n').pop()!;
     expect(variantUri).toBe(`video1_stream.m3u8?media_token=${encodeURIComponent(token)}`);
 
     const variantUrl = new URL(variantUri, playlistUrl);
@@ -144,9 +144,9 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     expect(mediaText).toMatch(/#EXT-X-TARGETDURATION:1\n/);
     expect(mediaText).not.toMatch(/session/);
     // Low-Latency HLS: seven gap entries come before a new muxer's first segment.
-    const segmentUri = mediaText.split('\n').find((l) => l !== '' && !l.startsWith('#') && !l.startsWith('gap.mp4')) as string;
+    const segmentUri = mediaText.split('\n').find((l) => l !== '' && !l.startsWith('#') && !l.startsWith('gap.mp4'))!;
     expect(segmentUri).toMatch(/^[0-9a-f]{12}_video1_seg\d+\.mp4\?media_token=/);
-    const initUri = /#EXT-X-MAP:URI="([^"]+)"/.exec(mediaText)?.[1] as string;
+    const initUri = /#EXT-X-MAP:URI="([^"]+)"/.exec(mediaText)?.[1]!;
     expect(initUri).toMatch(/^[0-9a-f]{12}_video1_init\.mp4\?media_token=/);
     const init = await fetch(new URL(initUri, variantUrl), { redirect: 'manual', headers: browserHeaders });
     expect(init.status).toBe(200);
@@ -308,7 +308,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
   });
 
   it('answers 502 when the engine runs but its HLS listener does not answer', async () => {
-    const dead = createHlsProxy({ engine: { internalHttpBase: () => `http://127.0.0.1:${1}`, status: () => engine.status() }, outputs: () => outputs });
+    const dead = createHlsProxy({ engine: { internalHttpBase: () => `http://127.0.0.1:1`, status: () => engine.status() }, outputs: () => outputs });
     const token = tokens.issue(scope());
     const err = await dead.serve({ target: { path: FRONT, file: 'index.m3u8' }, token, scope: tokens.verify(token, { transport: 'hls' }), range: null }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
@@ -337,7 +337,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     async function viewer(root: string, path: string, token: string) {
       const mv = await fetch(`${root}/${path}/index.m3u8?media_token=${encodeURIComponent(token)}`);
       expect(mv.status).toBe(200);
-      const media = new URL((await mv.text()).trim().split('\n').pop() as string, mv.url);
+      const media = new URL((await mv.text()).trim().split('\n').pop()!, mv.url);
       const list = async () => {
         const res = await fetch(media);
         expect(res.status).toBe(200);
@@ -351,7 +351,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
       return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
     };
     const upstreamOf = async (file: string) => (await hlsLog()).filter((r) => r.path.endsWith(`/${file}`));
-    const fileOf = (url: string) => new URL(url).pathname.split('/').pop() as string;
+    const fileOf = (url: string) => new URL(url).pathname.split('/').pop()!;
     const frontToken = () => tokens.issue(scope(), 120_000 + Math.floor(Math.random() * 60_000));
 
     it('serves every viewer of a path the first fetch: identical bytes, one upstream request; a Range from the cached body', async () => {
@@ -359,8 +359,8 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
       const root = await serveProxy(p);
       const a = await viewer(root, FRONT, frontToken());
       const b = await viewer(root, FRONT, frontToken());
-      const segA = a.segments[0] as string;
-      const segB = b.segments.find((u) => fileOf(u) === fileOf(segA)) as string;
+      const segA = a.segments[0]!;
+      const segB = b.segments.find((u) => fileOf(u) === fileOf(segA))!;
       expect(segB).toBeDefined();
       await clearLog();
       const first = await get(segA);
@@ -387,7 +387,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     it('passes a Range request for a segment not cached on to MediaMTX, and caches nothing from it', async () => {
       const p = createHlsProxy({ engine, outputs: () => outputs });
       const v = await viewer(await serveProxy(p), FRONT, frontToken());
-      const seg = v.segments.at(-1) as string;
+      const seg = v.segments.at(-1)!;
       await clearLog();
       const part = await get(seg, { range: 'bytes=0-187' });
       expect(part.status).toBe(206);
@@ -400,9 +400,9 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     it('makes one upstream request for concurrent misses of a segment', async () => {
       const root = await serveProxy(createHlsProxy({ engine, outputs: () => outputs }));
       const viewers = await Promise.all([1, 2, 3].map(() => viewer(root, FRONT, frontToken())));
-      const file = fileOf(viewers[0]?.segments.at(-1) as string);
+      const file = fileOf(viewers[0]?.segments.at(-1)!);
       await clearLog();
-      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => get((viewers[i % 3]?.segments.find((u) => fileOf(u) === file)) as string)));
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => get(viewers[i % 3]?.segments.find((u) => fileOf(u) === file)!)));
       for (const a of answers) {
         expect(a.status).toBe(200);
         expect(a.body.equals((answers[0] as { body: Buffer }).body)).toBe(true);
@@ -415,13 +415,13 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
       await fetch(`${api}/_double/hls/sessions`, { method: 'DELETE' });
       await clearLog();
       const viewers = await Promise.all([1, 2, 3].map(() => viewer(root, FRONT, frontToken())));
-      const file = fileOf(viewers[0]?.segments[0] as string);
-      const segmentOf = (v: { segments: string[] }) => v.segments.find((u) => fileOf(u) === file) as string;
+      const file = fileOf(viewers[0]?.segments[0]!);
+      const segmentOf = (v: { segments: string[] }) => v.segments.find((u) => fileOf(u) === file)!;
       for (const v of viewers) expect((await get(segmentOf(v))).status).toBe(200);
       // Later: every viewer refreshes its media playlist and fetches the segment again.
       for (const v of viewers) {
         v.segments = await v.list();
-        expect((await get(segmentOf(v) ?? (v.segments[0] as string))).status).toBe(200);
+        expect((await get(segmentOf(v) ?? (v.segments[0]!))).status).toBe(200);
       }
       const log = await hlsLog();
       const mediaSessions = log.filter((r) => r.path === `/${FRONT}/video1_stream.m3u8` && r.status === 200).map((r) => r.query.session);
@@ -441,7 +441,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
       // Room for either segment alone, not for both.
       const p = createHlsProxy({ engine, outputs: () => outputs, segmentCacheBytes: Math.max(sizeA, sizeB) });
       const v = await viewer(await serveProxy(p), FRONT, frontToken());
-      const [a, b] = [v.segments.find((u) => fileOf(u) === fileOf(urlA)) as string, v.segments.find((u) => fileOf(u) === fileOf(urlB)) as string];
+      const [a, b] = [v.segments.find((u) => fileOf(u) === fileOf(urlA))!, v.segments.find((u) => fileOf(u) === fileOf(urlB))!];
       await clearLog();
       for (const url of [a, b, a]) expect((await get(url)).status).toBe(200);
       expect(await upstreamOf(fileOf(a))).toHaveLength(2);
@@ -468,8 +468,8 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     it("never answers a path with another path's cached segment", async () => {
       const root = await serveProxy(createHlsProxy({ engine, outputs: () => outputs }));
       const front = await viewer(root, FRONT, frontToken());
-      const file = fileOf(front.segments[0] as string);
-      expect((await get(front.segments[0] as string)).status).toBe(200);
+      const file = fileOf(front.segments[0]!);
+      expect((await get(front.segments[0]!)).status).toBe(200);
       const backToken = tokens.issue(scope({ transmission_id: 't-back', path: BACK }));
       await viewer(root, BACK, backToken);
       await clearLog();

@@ -18,7 +18,7 @@ import type { LoggedRequest, SessionInfo, Violation } from '../../test/doubles/g
 import { mseUpgradeRoute } from '../api/ws/media.js';
 import { createUpgradeRouter } from '../api/ws/router.js';
 import { createMseRelay } from './mse-relay.js';
-import { CLOSE_NO_REQUEST, CLOSE_SIDECAR_UNAVAILABLE, CLOSE_UNKNOWN_PATH, CLOSE_UPSTREAM_CLOSED, CLOSE_VIEWER_TOO_SLOW, type MseRelay, type MseRelayOptions, type MseViewerStats } from './mse-relay-types.js';
+import { CLOSE_NO_REQUEST, CLOSE_SIDECAR_UNAVAILABLE, CLOSE_UNKNOWN_PATH, CLOSE_UPSTREAM_CLOSED, CLOSE_VIEWER_TOO_SLOW, type MseRelay, type MseRelayOptions } from './mse-relay-types.js';
 import { createMediaTokens, type MediaScope } from './tokens.js';
 import { captureLogger } from '../../test/fixtures/proc-helpers.js';
 import { freePort } from '../../test/support/ports.js';
@@ -198,7 +198,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     expect(initBoxes).toContain('moov');
     expect(fragments.length).toBeGreaterThanOrEqual(7);
     for (const f of fragments) expect(listBoxes(f).map((b) => b.type)).toEqual(['moof', 'mdat']);
-    expect(fragmentStartsWithKeyframe(fragments[0] as Buffer, trexDefaultFlags(init))).toBe(true);
+    expect(fragmentStartsWithKeyframe(fragments[0]!, trexDefaultFlags(init))).toBe(true);
 
     // Real media: FFmpeg decodes what the browser got; the first frame is a keyframe and the
     // announced codec string is the stream's profile and level.
@@ -219,10 +219,10 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     // What go2rtc saw: no Origin (its origin check would refuse a foreign one), no browser header,
     // no token, `src` = the stream name of the token's path, and the message as the browser sent it.
     const sessions = await double<SessionInfo[]>(env, '/_double/sessions');
-    const session = sessions.at(-1) as SessionInfo;
+    const session = sessions.at(-1)!;
     expect(session).toMatchObject({ src: 'cam~front~main', origin: null, init_sent: true, first_fragment_keyframe: true });
     expect(session.received).toEqual([{ type: 'mse', value: 'avc1.640029,avc1.64002A,hvc1.1.6.L153.B0,mp4a.40.2,opus' }]);
-    const upgrade = (await double<LoggedRequest[]>(env, '/_double/requests')).filter((r) => r.websocket).at(-1) as LoggedRequest;
+    const upgrade = (await double<LoggedRequest[]>(env, '/_double/requests')).filter((r) => r.websocket).at(-1)!;
     expect(upgrade.query).toEqual({ src: ['cam~front~main'] });
     for (const h of ['origin', 'cookie', 'x-ingress-path', 'x-forwarded-for', 'user-agent', 'authorization']) expect(upgrade.headers[h]).toBeUndefined();
     expect(JSON.stringify(upgrade)).not.toContain('media_token');
@@ -236,7 +236,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     expect(gone).toMatchObject({ closed_by: 'client', close_code: 1000 });
     await waitFor('relay forgot the viewer', () => env.relay.connections() === 0);
     expect(env.demand.get('tx-front')).toBe(0);
-    const closed = env.relay.stats().recently_closed.at(-1) as MseViewerStats;
+    const closed = env.relay.stats().recently_closed.at(-1)!;
     expect(closed).toMatchObject({ path: FRONT.path, close_code: 1000, messages_from_viewer: 1 });
     expect(closed.bytes_to_viewer).toBeGreaterThan(0);
   });
@@ -246,7 +246,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     await c.opened;
     c.ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' }));
     await waitFor('media flowing', () => c.binaries.length >= 2);
-    const session = (await double<SessionInfo[]>(env, '/_double/sessions')).find((s) => s.src === 'cam~front~sub' && s.closed_at === null) as SessionInfo;
+    const session = (await double<SessionInfo[]>(env, '/_double/sessions')).find((s) => s.src === 'cam~front~sub' && s.closed_at === null)!;
     await double(env, `/_double/sessions/${session.id}/close`, { method: 'POST', body: JSON.stringify({ code: 1000 }) });
     const closed = await c.closed;
     expect(closed.code).toBe(CLOSE_UPSTREAM_CLOSED);
@@ -277,7 +277,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     c.ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' }));
     await waitFor('media after the retries', () => c.binaries.length >= 2);
     expect(c.texts.map((t) => (t as { type: string }).type)).toEqual(['mse']);
-    const session = (await double<SessionInfo[]>(env, '/_double/sessions')).at(-1) as SessionInfo;
+    const session = (await double<SessionInfo[]>(env, '/_double/sessions')).at(-1)!;
     expect(session.received).toHaveLength(4); // the first ask and three more
     expect(env.relay.stats().open.find((s) => s.path === SUB.path)?.upstream_retries).toBe(3);
     expect(await double<Violation[]>(env, '/_double/violations')).toEqual([]);
@@ -289,7 +289,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     const c = connect(mseUrl(env, FRONT.path, tokens.issue(FRONT)));
     await c.opened;
     await waitFor('relaying', () => env.relay.stats().open.at(-1)?.state === 'relaying');
-    const before = (await double<SessionInfo[]>(env, '/_double/sessions')).at(-1) as SessionInfo;
+    const before = (await double<SessionInfo[]>(env, '/_double/sessions')).at(-1)!;
     c.ws.send('not json');
     c.ws.send(JSON.stringify({ type: 'webrtc/offer', value: 'v=0...' }));
     c.ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029"; rm -rf' }));
@@ -301,7 +301,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     ]);
     c.ws.send(Buffer.from([1, 2, 3]));
     expect((await c.closed).code).toBe(1003);
-    const after = (await double<SessionInfo[]>(env, '/_double/sessions')).find((s) => s.id === before.id) as SessionInfo;
+    const after = (await double<SessionInfo[]>(env, '/_double/sessions')).find((s) => s.id === before.id)!;
     expect(after.received).toEqual([]);
     expect(await double<Violation[]>(env, '/_double/violations')).toEqual([]);
   });
@@ -413,7 +413,7 @@ describe('MSE relay with a viewer that stops reading (double only: a firehose se
     expect(closing()).toBe(true);
     const s = env.relay.stats().open.find((x) => x.path === SUB.path) ?? env.relay.stats().recently_closed.find((x) => x.path === SUB.path);
     expect(s).toBeDefined();
-    const stats = s as MseViewerStats;
+    const stats = s!;
     expect(stats.skips).toBeGreaterThanOrEqual(1);
     expect(stats.dropped_fragments).toBeGreaterThanOrEqual(1);
     expect(stats.peak_buffered_bytes).toBeGreaterThan(HIGH);
@@ -455,7 +455,7 @@ describe('MSE relay with a viewer that stops reading (double only: a firehose se
         const later = c.binaries.length;
         await waitFor('more fragments', () => c.binaries.length > later);
       }
-      const s = viewer() as MseViewerStats;
+      const s = viewer()!;
       expect(s).toMatchObject({ state: 'relaying', close_code: null });
       expect(s.skips).toBeGreaterThanOrEqual(1);
       expect(s.peak_buffered_bytes).toBeLessThanOrEqual(CAP);

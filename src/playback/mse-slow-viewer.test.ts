@@ -114,7 +114,7 @@ async function slowViewer(url: URL, request: string, phases: { ms: number; bytes
   sock.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
   const mask = randomBytes(4);
   const payload = Buffer.from(request);
-  const masked = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] as number)));
+  const masked = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4]!)));
   sock.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]));
   let got = Buffer.alloc(0);
   for (const phase of phases) {
@@ -136,8 +136,8 @@ async function slowViewer(url: URL, request: string, phases: { ms: number; bytes
   let at = head + 4;
   for (;;) {
     if (got.length - at < 2) break;
-    const opcode = (got[at] as number) & 0x0f;
-    let len = (got[at + 1] as number) & 0x7f;
+    const opcode = (got[at]!) & 0x0f;
+    let len = (got[at + 1]!) & 0x7f;
     let hdr = 2;
     if (len === 126) {
       if (got.length - at < 4) break;
@@ -184,11 +184,11 @@ describe(`a slow MSE viewer (${engineTarget('go2rtc')})`, () => {
     // fragments, or go2rtc dropped packets and the next sample's duration spans them).
     const times = fragments.map(timing).filter((t) => t !== null);
     const steps = times.slice(1).map((t, i) => t.dts - (times[i] as { dts: number }).dts);
-    const usual = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)] as number;
+    const usual = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)]!;
     const afterGap: string[] = [];
     for (let i = 1; i < fragments.length; i++) {
-      const [a, b] = [timing(fragments[i - 1] as Buffer), timing(fragments[i] as Buffer)];
-      if (a && b && b.dts - a.dts > 2 * usual) afterGap.push(fragmentKind(fragments[i] as Buffer, info!));
+      const [a, b] = [timing(fragments[i - 1]!), timing(fragments[i]!)];
+      if (a && b && b.dts - a.dts > 2 * usual) afterGap.push(fragmentKind(fragments[i]!, info!));
     }
     // The viewer is live again after catching up: the fragments it got span most of the 33 s
     // (a relay that stops reading go2rtc's socket freezes it: go2rtc's write times out and it

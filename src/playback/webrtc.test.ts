@@ -169,11 +169,11 @@ describe('WHEP relay', () => {
     expect(recorded).toHaveLength(0);
   });
 
-  it.each([
-    ['404 from MediaMTX', 'not_found' as Mode, 404, "no stream is available on path 'cam/front/zoom'"],
-    ['500 from MediaMTX', 'error500' as Mode, 500, 'boom'],
-    ['an answer that is not SDP', 'garbage' as Mode, 201, 'hello'],
-    ['no answer in time', 'hang' as Mode, null, null],
+  it.each<[string, Mode, number | null, string | null]>([
+    ['404 from MediaMTX', 'not_found', 404, "no stream is available on path 'cam/front/zoom'"],
+    ['500 from MediaMTX', 'error500', 500, 'boom'],
+    ['an answer that is not SDP', 'garbage', 201, 'hello'],
+    ['no answer in time', 'hang', null, null],
   ])('502 on %s, with the upstream status', async (_name, m, status, detail) => {
     mode = m;
     const res = await postJson(TX, { sdp: OFFER });

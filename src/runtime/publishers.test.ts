@@ -35,7 +35,7 @@ describe('a publisher killed from outside', () => {
     const publishers = createPublishers({ supervisor, logger: log.logger, ffmpegPath: 'ffmpeg', registry, placeholders: createPlaceholders({ supervisor }), internalUrl: () => receiver!.url });
     publishers.ensure({ transmission_id: 'tx', output_id: 'main', path: PATH, feed: { kind: 'writers' }, output: fixtureOutput('main', PATH, { width: 320, height: 180, fps: 10 }) });
     const handle = supervisor.get(`publisher:${PATH}`)!;
-    const scheduled: Array<number | null> = [];
+    const scheduled: (number | null)[] = [];
     handle.onExit(() => scheduled.push(handle.status().restart_delay_ms));
 
     for (let i = 0; i < KILLS; i++) {

@@ -101,8 +101,8 @@ describe('go2rtc config', () => {
   });
 
   it('maps the log level and writes the file atomically with mode 0600', async () => {
-    expect((parse(renderGo2rtcConfig({ apiPort: 1, rtspPort: RTSP, paths: [], logLevel: 'trace' })) as any).log.level).toBe('debug');
-    expect((parse(renderGo2rtcConfig({ apiPort: 1, rtspPort: RTSP, paths: [], logLevel: 'fatal' })) as any).log.level).toBe('error');
+    expect((parse(renderGo2rtcConfig({ apiPort: 1, rtspPort: RTSP, paths: [], logLevel: 'trace' }))).log.level).toBe('debug');
+    expect((parse(renderGo2rtcConfig({ apiPort: 1, rtspPort: RTSP, paths: [], logLevel: 'fatal' }))).log.level).toBe('error');
     const dir = await mkdtemp(join(tmpdir(), 'go2rtc-conf-'));
     try {
       const file = await writeGo2rtcConfig(dir, text);

@@ -192,7 +192,7 @@ describe(`go2rtc manager with the ${engineTarget('go2rtc')} under the supervisor
     expect(info.config_path).toBe(join(env.dataDir, 'runtime', 'streaming', 'go2rtc', 'go2rtc.yaml'));
     expect(Object.keys(await api<Record<string, unknown>>(env, '/api/streams')).sort()).toEqual(['cam~front~main', 'cam~front~sub']);
     expect(env.sidecar.running()).toBe(true);
-    expect(env.sidecar.wsUrl('cam/front/main')).toBe(`ws://127.0.0.1:${new URL(st.api_url as string).port}/api/ws?src=cam~front~main`);
+    expect(env.sidecar.wsUrl('cam/front/main')).toBe(`ws://127.0.0.1:${new URL(st.api_url!).port}/api/ws?src=cam~front~main`);
     expect(env.sidecar.wsUrl('cam/other')).toBeNull();
     expect(await env.sidecar.start()).toMatchObject({ state: 'running', pid: st.pid });
     expect(await doubleViolations(env)).toEqual([]);
@@ -226,7 +226,7 @@ describe(`go2rtc manager with the ${engineTarget('go2rtc')} under the supervisor
 
   it('comes back after a crash (supervisor restart) and answers again', async () => {
     const before = env.sidecar.status();
-    process.kill(before.pid as number, 'SIGKILL');
+    process.kill(before.pid!, 'SIGKILL');
     const after = await waitFor('running again', () => {
       const s = env.sidecar.status();
       return s.state === 'running' && s.pid !== before.pid ? s : null;
@@ -237,7 +237,7 @@ describe(`go2rtc manager with the ${engineTarget('go2rtc')} under the supervisor
   });
 
   it('stops through the supervisor: no go2rtc process left', async () => {
-    const pid = env.sidecar.status().pid as number;
+    const pid = env.sidecar.status().pid!;
     const st = await env.sidecar.stop();
     expect(st).toMatchObject({ state: 'stopped', pid: null, api_url: null });
     expect(env.supervisor.count('go2rtc')).toBe(0);

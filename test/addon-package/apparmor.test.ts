@@ -5,15 +5,15 @@ import { SOCKET_FILE } from '../../src/runtime/on-demand.js';
 import { DEFAULT_FONT_PATH } from '../../src/runtime/placeholder.js';
 import { secretInputDir } from '../../src/runtime/secret-input.js';
 import { DEFAULT_GO2RTC_BUNDLED_PATHS, sidecarRuntimeDir } from '../../src/sidecar/binary.js';
-import { allows, fileRules, globToRegExp, readProfiles, runParser, type Profile } from './apparmor.js';
+import { allows, fileRules, globToRegExp, readProfiles, runParser } from './apparmor.js';
 import { parseDockerfile } from './dockerfile.js';
 import { readText, readYaml } from './helpers.js';
 
 const text = readText('apparmor.txt');
 const slug = readYaml('config.yaml').slug as string;
 const profiles = readProfiles(text);
-const outer = profiles[0] as Profile;
-const server = profiles.find((p) => p.name === `${slug}//server`) as Profile;
+const outer = profiles[0]!;
+const server = profiles.find((p) => p.name === `${slug}//server`)!;
 const serverFiles = fileRules(server);
 const runScript = readText('rootfs/etc/s6-overlay/s6-rc.d/toposync-streaming/run');
 const { stages } = parseDockerfile(readText('Dockerfile'));
@@ -126,7 +126,7 @@ describe('apparmor.txt: the server profile (node, MediaMTX, go2rtc, FFmpeg)', ()
   });
 
   it('reads and writes its data: options, settings, secrets, rendered configs, secret inputs, the on-demand socket', () => {
-    const data = runDefault('TOPOSYNC_STREAMING_DATA_DIR') as string;
+    const data = runDefault('TOPOSYNC_STREAMING_DATA_DIR')!;
     expect(data).toBe('/data');
     const files = [
       `${data}/options.json`,
@@ -191,7 +191,7 @@ describe('apparmor.txt: no broad rules', () => {
     const broad = readProfiles('profile x {\n  /** rwix,\n  capability,\n  profile y {\n    file,\n  }\n}\n');
     expect(broad.map((p) => p.name)).toEqual(['x', 'x//y']);
     expect(broad[0]?.rules).toEqual(['/** rwix', 'capability']);
-    expect(allows(fileRules(broad[0] as Profile), '/etc/shadow', 'rw')).toBe(true);
+    expect(allows(fileRules(broad[0]!), '/etc/shadow', 'rw')).toBe(true);
     expect(globToRegExp('@{PROC}/@{pid}/{cgroup,fd/}').test('/proc/12/fd/')).toBe(true);
     expect(globToRegExp('/run/{s6,s6-rc*,service}/**').test('/run/s6-rc:s6-rc-init:x/servicedirs/y')).toBe(true);
     expect(globToRegExp('/data/*').test('/data/a/b')).toBe(false);

@@ -23,7 +23,7 @@ export function readProfiles(text: string): Profile[] {
     const open = /^profile\s+(\S+).*\{$/.exec(line);
     if (open) {
       const parent = stack[stack.length - 1];
-      const profile = { name: parent ? `${parent.name}//${open[1] as string}` : (open[1] as string), rules: [] };
+      const profile = { name: parent ? `${parent.name}//${open[1]!}` : (open[1]!), rules: [] };
       profiles.push(profile);
       stack.push(profile);
     } else if (line === '}') {
@@ -48,7 +48,7 @@ export interface FileRule {
 export function fileRules(profile: Profile): FileRule[] {
   return profile.rules.flatMap((rule) => {
     const m = /^(?:(?:owner|audit)\s+)*([/@]\S*)\s+([a-zA-Z]+)(?:\s*->\s*(\S+))?$/.exec(rule);
-    return m ? [{ glob: m[1] as string, perms: m[2] as string, target: m[3] ?? null }] : [];
+    return m ? [{ glob: m[1]!, perms: m[2]!, target: m[3] ?? null }] : [];
   });
 }
 
@@ -59,7 +59,7 @@ const VARIABLES: Record<string, string> = { PROC: '/proc', sys: '/sys', pid: '[1
 export function globToRegExp(glob: string): RegExp {
   let out = '';
   for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
+    const c = glob[i]!;
     if (c === '@' && glob[i + 1] === '{') {
       const end = glob.indexOf('}', i);
       const name = glob.slice(i + 2, end);
@@ -103,7 +103,7 @@ export function runParser(args: string[], profile: string): SpawnSyncReturns<str
     res = spawnSync(parser, ['-Q', '-K', ...args], { input: profile, encoding: 'utf8' });
     if ((res.error as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') break;
   }
-  const r = res as SpawnSyncReturns<string>;
+  const r = res!;
   const messages = (r.stderr ?? '')
     .split('\n')
     .filter((l) => l.trim() !== '' && !l.startsWith('Cache read/write disabled'))

@@ -83,7 +83,7 @@ describe('config.yaml', () => {
       const q = pattern.split('/').filter(Boolean);
       if (q.length > p.length) return false;
       const glob = (s: string) => new RegExp(`^${s.replace(/[.+^${}()|\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]')}$`);
-      return q.every((part, i) => glob(part).test(p[p.length - q.length + i] as string));
+      return q.every((part, i) => glob(part).test(p[p.length - q.length + i]!));
     };
     const excluded = (path: string) => (config.backup_exclude as string[]).some((pattern) => match(path, pattern));
     const data = '/data/addons/data/0a1b2c3d_toposync_streaming';

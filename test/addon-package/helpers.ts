@@ -12,7 +12,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export { REFERENCE_DIR };
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-export type JsonObject = { [k: string]: Json };
+export type JsonObject = Record<string, Json>;
 
 export const readText = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
 export const readYaml = (rel: string) => parse(readText(rel)) as JsonObject;
@@ -67,7 +67,7 @@ export function keysAtDefault(schema: JsonObject, instance: Json, path = ''): st
     const extra = schema.additionalProperties;
     if (extra && typeof extra === 'object' && !Array.isArray(extra)) {
       for (const [key, value] of Object.entries(instance)) {
-        if (!(key in props)) found.push(...keysAtDefault(extra as JsonObject, value, `${path}${key}.`));
+        if (!(key in props)) found.push(...keysAtDefault(extra, value, `${path}${key}.`));
       }
     }
   }

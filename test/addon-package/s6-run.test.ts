@@ -22,8 +22,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
  * arguments is faithful. Nothing else of the script is replaced.
  */
 function shebang(file: string): { interpreter: string; args: string[] } {
-  const [interpreter, ...args] = (readFileSync(file, 'utf8').split('\n', 1)[0] as string).slice(2).trim().split(/\s+/);
-  return { interpreter: interpreter as string, args };
+  const [interpreter, ...args] = (readFileSync(file, 'utf8').split('\n', 1)[0]!).slice(2).trim().split(/\s+/);
+  return { interpreter: interpreter!, args };
 }
 
 function stubBin(name: string, files: Record<string, string>): string {
@@ -61,7 +61,7 @@ describe('s6 run script: the command line it executes', () => {
       node: `#!/bin/sh\nexec "${process.execPath}" -e 'require("fs").writeFileSync(process.env.NODE_CALL_OUT, JSON.stringify({ cwd: process.cwd(), argv: process.argv.slice(1), env: process.env }))' -- "$@"\n`,
     });
     const appDir = mkdtempSync(join(work, 'app-'));
-    const res = spawnSync(viaShebang(RUN)[0] as string, viaShebang(RUN).slice(1), {
+    const res = spawnSync(viaShebang(RUN)[0]!, viaShebang(RUN).slice(1), {
       encoding: 'utf8',
       env: { PATH: `${fakeNode}:/usr/bin:/bin`, SUPERVISOR_TOKEN: 'test', NODE_CALL_OUT: out, TOPOSYNC_STREAMING_APP_DIR: appDir },
     });
@@ -106,7 +106,7 @@ describe('s6 run script: the compiled server, started the way s6 starts it', () 
     port = await freePort();
     dataDir = fakeData({ log_level: 'debug' });
     const [cmd, ...args] = viaShebang(RUN);
-    server = spawn(cmd as string, args, {
+    server = spawn(cmd!, args, {
       env: {
         PATH: process.env.PATH,
         SUPERVISOR_TOKEN: 'test',
@@ -196,7 +196,7 @@ describe('s6 finish script', () => {
     writeFileSync(halt, `#!/bin/sh\ntouch "${dir}/halted"\n`);
     chmodSync(halt, 0o755);
     const [cmd, ...args] = viaShebang(FINISH);
-    const res = spawnSync(cmd as string, [...args, String(code), String(signal)], {
+    const res = spawnSync(cmd!, [...args, String(code), String(signal)], {
       encoding: 'utf8',
       env: { PATH: '/usr/bin:/bin', TOPOSYNC_S6_RESULTS_DIR: dir, TOPOSYNC_S6_HALT: halt },
     });

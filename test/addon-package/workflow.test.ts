@@ -57,7 +57,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Runs the workflow's "Split the image name" step the way the runner does (bash, GITHUB_OUTPUT). */
 function splitImage(env: { IMAGE: string; EVENT: string; OWNER: string }) {
-  const script = steps.find((s) => s.id === 'image')?.run as string;
+  const script = steps.find((s) => s.id === 'image')?.run!;
   const output = join(work, `output-${Math.random().toString(36).slice(2)}`);
   writeFileSync(output, '');
   const res = spawnSync('bash', ['-e', '-c', script], { env: { PATH: process.env.PATH, ...env, GITHUB_OUTPUT: output }, encoding: 'utf8' });
@@ -71,7 +71,7 @@ function splitImage(env: { IMAGE: string; EVENT: string; OWNER: string }) {
 }
 
 /** The owner in repository.yaml's GitHub URL, lower-cased the way ghcr.io names it. */
-const owner = (new URL(repository.url as string).pathname.split('/')[1] as string).toLowerCase();
+const owner = (new URL(repository.url as string).pathname.split('/')[1]!).toLowerCase();
 
 describe('.github/workflows/builder.yaml: actionlint', () => {
   it('finds nothing to report', async () => {
@@ -88,7 +88,7 @@ describe('.github/workflows/builder.yaml: actionlint', () => {
     const runs = steps.filter((s) => s.run !== undefined);
     expect(runs.length).toBeGreaterThan(0);
     for (const s of runs) {
-      const body = (s.run as string).replace(/\$\{\{[^}]*\}\}/g, 'EXPR');
+      const body = (s.run!).replace(/\$\{\{[^}]*\}\}/g, 'EXPR');
       const res = spawnSync('shellcheck', ['-s', 'bash', '--format', 'gcc', '-'], { input: body, encoding: 'utf8' });
       expect(res.error, 'shellcheck is missing: bash scripts/setup.sh installs it').toBeUndefined();
       expect(res.stdout, s.name).toBe('');
@@ -149,8 +149,8 @@ describe('config.yaml image = what the workflow publishes', () => {
   it('splits into the registry prefix and name the builder actions push (per arch and the manifest)', () => {
     const { status, outputs } = splitImage({ IMAGE: image, EVENT: 'push', OWNER: owner });
     expect(status).toBe(0);
-    const prefix = outputs['registry-prefix'] as string;
-    const name = outputs['image-name'] as string;
+    const prefix = outputs['registry-prefix']!;
+    const name = outputs['image-name']!;
     // publish-multi-arch-manifest pushes <prefix>/<name>; build-image pushes <prefix>/<arch>-<name>
     // (prepare-multi-arch-matrix's naming), which config.yaml's `{arch}` form would also reach.
     expect(`${prefix}/${name}`).toBe(image);

@@ -74,7 +74,7 @@ describe('a media token opens only its own stream', () => {
   });
 
   it("another transmission's still with that token: 403", async () => {
-    const token = new URL(front.still_image_url).searchParams.get('media_token') as string;
+    const token = new URL(front.still_image_url).searchParams.get('media_token')!;
     const res = await call(s.direct, 'GET', `/api/streams/transmissions/${yard.transmission_id}/still.jpg?media_token=${encodeURIComponent(token)}`);
     expect(res.status).toBe(403);
     expect(res.json).toMatchObject({ error: { code: 'token_scope' } });
@@ -83,7 +83,7 @@ describe('a media token opens only its own stream', () => {
   });
 
   it('the rest of the API, writes and other transports: 403', async () => {
-    const q = `media_token=${encodeURIComponent(new URL(front.still_image_url).searchParams.get('media_token') as string)}`;
+    const q = `media_token=${encodeURIComponent(new URL(front.still_image_url).searchParams.get('media_token')!)}`;
     for (const [method, path] of [
       ['GET', `/api/cameras?${q}`],
       ['GET', `/api/streams/transmissions/${front.transmission_id}/playback-plan?${q}`],

@@ -55,7 +55,7 @@ export async function startAddonServer(addon: AddonConfig): Promise<AddonServer>
     directPort: directPort ?? 0,
     dataDir,
     logs,
-    apiToken: () => streaming.store.get().streaming.api_token as string,
+    apiToken: () => streaming.store.get().streaming.api_token!,
     async close() {
       for (const s of [listening.ingress, listening.direct]) s?.closeAllConnections();
       listening.close();

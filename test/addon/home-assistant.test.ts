@@ -76,7 +76,7 @@ describe('GET /api/streams/home-assistant/cameras', () => {
     const front = (await list()).cameras[0];
     const url = new URL(front.still_image_url);
     expect(`${url.origin}${url.pathname}`).toBe(`http://127.0.0.1:${s.directPort}/api/streams/transmissions/${front.transmission_id}/still.jpg`);
-    const payload = JSON.parse(Buffer.from((url.searchParams.get('media_token') as string).split('.')[0] as string, 'base64url').toString());
+    const payload = JSON.parse(Buffer.from((url.searchParams.get('media_token')!).split('.')[0]!, 'base64url').toString());
     expect(payload).toMatchObject({ t: front.transmission_id, x: 'still' });
     expect(payload.e * 1000 - Date.now()).toBeGreaterThan(5 * 365 * 24 * 3600 * 1000);
     const still = await call(front.still_image_url, 'GET', '');

@@ -123,7 +123,7 @@ describe('Home Assistant entities from the settings UI (add-on mode)', () => {
     await page.click(`[data-testid="ha-remove-entry"][data-entry="${entryId}"]`);
     await page.waitForSelector('[data-testid="ha-result"][data-outcome="removed"]', { timeout: 10_000 });
     expect(double.requests.at(-1)).toMatchObject({ method: 'DELETE', path: `/core/api/config/config_entries/entry/${entryId}`, authorization: `Bearer ${SUPERVISOR_TOKEN}` });
-    expect(double.entries.has(entryId as string)).toBe(false);
+    expect(double.entries.has(entryId!)).toBe(false);
     expect(await page.isVisible(orphan)).toBe(false);
     expect(server.streaming.store.get().home_assistant.entries).toEqual([]);
 

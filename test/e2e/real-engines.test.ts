@@ -50,7 +50,7 @@ interface Viewer {
 describe(`one camera watched on every transport at once (${engineTarget('mediamtx')}, ${engineTarget('go2rtc')})`, () => {
   let camera: RtspCamera;
   let server: LiveServer;
-  let rig: Rig<LiveServer>;
+  let rig: Rig;
   let cameraTx: string;
   let cameraPath: string;
   const viewers = new Map<string, Viewer>();
@@ -201,7 +201,7 @@ describe(`one camera watched on every transport at once (${engineTarget('mediamt
     ws.on('message', (data: Buffer, binary: boolean) => {
       if (binary && data.includes(Buffer.from('moof'))) fragments++;
     });
-    closers.unshift(async () => void ws.close());
+    closers.unshift(async () => ws.close());
     await waitFor('fMP4 fragments from HA\'s go2rtc', () => fragments >= 3, MEDIA_WAIT_MS);
     const streams = (await (await fetch(`${haApi}/api/streams`)).json()) as Record<string, { producers?: { url?: string; medias?: string[] }[] }>;
     const producer = streams[name]?.producers?.[0];

@@ -41,7 +41,7 @@ export const jsonBody = (kind: string, value: unknown): Body => ({ kind, text: t
 
 /** Mostly `valid`, now and then `invalid`. */
 export const field = <T>(valid: fc.Arbitrary<T>, invalid: fc.Arbitrary<unknown>, invalidWeight = 1): fc.Arbitrary<unknown> =>
-  fc.oneof({ weight: 12, arbitrary: valid as fc.Arbitrary<unknown> }, { weight: invalidWeight, arbitrary: invalid });
+  fc.oneof({ weight: 12, arbitrary: valid }, { weight: invalidWeight, arbitrary: invalid });
 
 // ---------------------------------------------------------------------------------------------
 // Strings

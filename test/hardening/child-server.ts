@@ -120,7 +120,7 @@ export async function startChildServer(dataDir: string): Promise<ChildServer> {
     port,
     directPort,
     dataDir,
-    pid: child.pid as number,
+    pid: child.pid!,
     alive,
     exitsWithin,
     note(what) {

@@ -161,7 +161,7 @@ describe('faults: children killed from outside', () => {
           pid,
           async () => {
             const [status, health] = await Promise.all([get('/api/streams/engine/status'), get('/api/streams/runtime/health')]);
-            const row = (health as Array<{ transmission_id: string; problems: string[] }>).find((h) => h.transmission_id === TX);
+            const row = (health as { transmission_id: string; problems: string[] }[]).find((h) => h.transmission_id === TX);
             return status.state !== 'running' && row !== undefined && row.problems.some((p) => /^engine_(crashed|starting)/.test(p));
           },
           () => engine.status().state === 'running' && engine.status().pid !== pid,
@@ -199,7 +199,7 @@ describe('faults: children killed from outside', () => {
       };
       const pidOf = async () => {
         const d = await get('/api/streams/runtime/diagnostics');
-        const p = (d.publisher.running as Array<{ path: string; pid: number | null; state: string }>).find((r) => r.path === PATH);
+        const p = (d.publisher.running as { path: string; pid: number | null; state: string }[]).find((r) => r.path === PATH);
         return p?.state === 'running' ? (p.pid ?? undefined) : undefined;
       };
       for (let i = 0; i < KILLS; i++) {
@@ -211,7 +211,7 @@ describe('faults: children killed from outside', () => {
           'publisher',
           pid,
           async () => {
-            const health = (await get('/api/streams/runtime/health')) as Array<{ transmission_id: string; problems: string[] }>;
+            const health = (await get('/api/streams/runtime/health')) as { transmission_id: string; problems: string[] }[];
             return health.find((h) => h.transmission_id === TX)?.problems.some((p) => p.startsWith(`publisher_restarting: ${PATH}`)) ?? false;
           },
           async () => {
@@ -230,7 +230,7 @@ describe('faults: children killed from outside', () => {
     `a fallback session: its encoder killed ${KILLS} times, the viewer keeps its socket and gets bytes again`,
     async () => {
       const plan = await get(`/api/streams/transmissions/${TX}/playback-plan?client=web&context=grid`);
-      const url = (plan.transports as Array<{ transport: string; url: string | null }>).find((t) => t.transport === 'jsmpeg')!.url!;
+      const url = (plan.transports as { transport: string; url: string | null }[]).find((t) => t.transport === 'jsmpeg')!.url!;
       const ws = new WebSocket(server!.base.replace(/^http/, 'ws') + url);
       let bytes = 0;
       let closed: { code: number; reason: string } | null = null;
@@ -306,7 +306,7 @@ describe('faults: children killed from outside', () => {
           'frame_decoder',
           running.pid!,
           async () => {
-            const health = (await get('/api/streams/runtime/health')) as Array<{ transmission_id: string; problems: string[] }>;
+            const health = (await get('/api/streams/runtime/health')) as { transmission_id: string; problems: string[] }[];
             return health.find((h) => h.transmission_id === tx)?.problems.some((p) => p.startsWith('camera_frames_restarting:')) ?? false;
           },
           async () => {

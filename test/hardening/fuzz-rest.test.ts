@@ -70,7 +70,7 @@ describe('bad input: REST', () => {
         const describeCase = (c: Case) =>
           `${c.method} ${clip(c.target, 300)} via ${c.via}\n  body (${c.body.kind}): ${typeof c.body.text === 'string' ? clip(c.body.text, 300) : c.body.text === undefined ? '(none)' : `bytes ${c.body.text.toString('hex').slice(0, 200)}`}\n  headers: ${JSON.stringify(toSent(c, server.port).headers).slice(0, 400)}`;
         const crashed = () => new Error(`the server died\n${server.postmortem()}`);
-        const codeOf = (res: Answer): string | null => res.json?.error?.code ?? (res.status === 503 && !UI_BUILT && /has not been built/.test(res.text) ? 'ui_not_built' : null);
+        const codeOf = (res: Answer): string | null => res.json?.error?.code ?? (res.status === 503 && !UI_BUILT && res.text.includes('has not been built') ? 'ui_not_built' : null);
 
         /** Sends one case and checks the answer; returns its status. */
         async function run(c: Case, where: string): Promise<number> {

@@ -39,7 +39,7 @@ describe('bad input: WebSockets', () => {
     const source = await readFile(SERVER_TS, 'utf8');
     const list = /createUpgradeRouter\(\{[^}]*routes: \[([^\]]*)\]/.exec(source)?.[1];
     expect(list, 'src/server.ts no longer lists its upgrade routes as `createUpgradeRouter({ ..., routes: [xRoute, ...] })`: update this check').toBeDefined();
-    const hooked = (list as string).split(',').map((s) => s.trim().replace(/Route$/, '')).filter(Boolean).sort();
+    const hooked = (list!).split(',').map((s) => s.trim().replace(/Route$/, '')).filter(Boolean).sort();
     const fuzzed = wsEndpoints({ hls: '/h?media_token=t', mse: '/m?media_token=t', jsmpeg: '/j?media_token=t' }, Buffer.alloc(0)).map((e) => e.name).sort();
     expect(hooked, 'an upgrade handler is hooked but not fuzzed: add it to test/hardening/ws-cases.ts').toEqual(fuzzed);
   });

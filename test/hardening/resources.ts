@@ -18,7 +18,7 @@ function readProc(pid: number): Proc | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-    return { pid, ppid: Number(ppid), state: state as string, cmdline };
+    return { pid, ppid: Number(ppid), state: state!, cmdline };
   } catch {
     return null; // it ended while we looked
   }

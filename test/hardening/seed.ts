@@ -98,13 +98,13 @@ export async function seedServer(api: Api): Promise<Seeded> {
 export async function resetSeed(api: Api, seeded: Seeded): Promise<void> {
   const list = async (target: string) => (await expectOk(api, json('GET', target), 'reset')).json as { id?: string; name?: string; metadata?: unknown }[];
   for (const t of await list('/api/streams/transmissions')) {
-    if (t.metadata === null && t.id !== SEED.manualTx) await expectOk(api, json('DELETE', `/api/streams/transmissions/${encodeURIComponent(t.id as string)}`), 'reset');
+    if (t.metadata === null && t.id !== SEED.manualTx) await expectOk(api, json('DELETE', `/api/streams/transmissions/${encodeURIComponent(t.id!)}`), 'reset');
   }
   for (const p of await list('/api/streams/pipelines')) {
-    if (p.metadata === null && p.name !== SEED.pipeline) await expectOk(api, json('DELETE', `/api/streams/pipelines/${encodeURIComponent(p.name as string)}`), 'reset');
+    if (p.metadata === null && p.name !== SEED.pipeline) await expectOk(api, json('DELETE', `/api/streams/pipelines/${encodeURIComponent(p.name!)}`), 'reset');
   }
   for (const c of await list('/api/cameras')) {
-    if (c.id !== SEED.camera) await expectOk(api, json('DELETE', `/api/cameras/${encodeURIComponent(c.id as string)}`), 'reset');
+    if (c.id !== SEED.camera) await expectOk(api, json('DELETE', `/api/cameras/${encodeURIComponent(c.id!)}`), 'reset');
   }
   const put = async (target: string, create: string, body: unknown) => {
     if ((await api(json('PUT', target, body))).status === 404) await expectOk(api, json('POST', create, body), 'reset');

@@ -190,7 +190,7 @@ describe('the check inside the add-on: the direct port with the API token', () =
 });
 
 describe('frame counting, against FFmpeg-made media and ffprobe', () => {
-  type Counter = { push(b: Buffer): void; end(): void; frames: number; completeBytes: number; fragments?: number };
+  interface Counter { push(b: Buffer): void; end(): void; frames: number; completeBytes: number; fragments?: number }
   let lib: {
     createTsFrameCounter(onFrames?: (n: number) => void): Counter;
     createMp4FrameCounter(onFrames?: (n: number) => void): Counter;
@@ -249,10 +249,10 @@ describe('frame counting, against FFmpeg-made media and ffprobe', () => {
 });
 
 describe('WebRTC frames in Chromium', () => {
-  type Lib = {
+  interface Lib {
     launchBrowser(): Promise<{ browser: Browser | null; reason: string | null }>;
     webrtcFrames(browser: Browser, sendOffer: (sdp: string) => Promise<{ ok: boolean; status: number; text: string }>, opts: { frames: number; timeoutMs: number }): Promise<{ frames: number; firstFrameMs: number | null; error: string | null }>;
-  };
+  }
   let lib: Lib;
   let browser: Browser;
   beforeAll(async () => {

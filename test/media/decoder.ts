@@ -136,7 +136,7 @@ export function startDecoder(o: DecoderOptions, name = 'ffmpeg-decoder'): FrameD
       notify();
       return;
     }
-    if (/^Output #0/.test(line)) inOutput = true;
+    if (line.startsWith("Output #0")) inOutput = true;
     if (/^\s*Stream #\d+:\d+.*: Video: /.test(line)) {
       if (!inOutput) {
         codec ??= /Video: (\w+)/.exec(line)?.[1];
@@ -201,7 +201,7 @@ export function startDecoder(o: DecoderOptions, name = 'ffmpeg-decoder'): FrameD
   function waitForChange(timeoutMs: number, cond: () => boolean, what: string): Promise<void> {
     // The timeout message carries the frame count and FFmpeg's stderr too.
     return changes.wait(what, cond, timeoutMs, () => why()).catch((e: Error) => {
-      if (!exitedFlag.v && /timed out/.test(e.message)) {
+      if (!exitedFlag.v && e.message.includes('timed out')) {
         throw new Error(`${e.message} (${frames.length} frames)\n${proc.stderrTail()}`);
       }
       throw e;

@@ -111,7 +111,7 @@ export interface GrabResult {
   width: number;
   height: number;
   codec: string | undefined;
-  frames: Array<{ pts: number; avg: Rgb }>;
+  frames: { pts: number; avg: Rgb }[];
   /** ms from spawning FFmpeg to the first decoded frame. */
   firstFrameMs: number;
 }
@@ -193,7 +193,7 @@ export async function probe(
   const r = await runToBuffer(FFPROBE, args, { timeoutMs: opts.timeoutMs ?? 15_000 });
   if (r.timedOut) throw new Error(`probe(${urlOrFile}) timed out`);
   if (r.exitCode !== 0) throw new Error(`probe(${urlOrFile}) failed (${r.exitCode}): ${r.stderr.slice(-2000)}`);
-  const json = JSON.parse(r.stdout.toString('utf8')) as { streams?: Array<Record<string, unknown>> };
+  const json = JSON.parse(r.stdout.toString('utf8')) as { streams?: Record<string, unknown>[] };
   const s = json.streams?.[0];
   if (!s) throw new Error(`probe(${urlOrFile}): no video stream`);
   return {

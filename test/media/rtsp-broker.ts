@@ -68,8 +68,8 @@ async function startOnce(opts: RtspBrokerOptions): Promise<RtspBroker> {
     if (log.length < 200_000) log += line + '\n';
     let m: RegExpExecArray | null;
     if (/(Source|Client) server started/.test(line)) started++;
-    else if (/^Client connection from/.test(line)) readers++;
-    else if (/^Source connection from/.test(line)) sources++;
+    else if (line.startsWith("Client connection from")) readers++;
+    else if (line.startsWith("Source connection from")) sources++;
     else if ((m = /^Got record for mountpoint (\S+)/.exec(line))) publishing.add(m[1]!);
     else if ((m = /^Unmounting (\S+)/.exec(line))) publishing.delete(m[1]!);
     changes.notify();

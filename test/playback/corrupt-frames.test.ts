@@ -172,7 +172,7 @@ describe('a corrupt frame never freezes viewers silently', () => {
     }
 
     // The session restarted its encoder: a new process, and video flows again on the same socket.
-    await waitFor('video after the encoder restart', () => [null, pid].includes(runningPid(`jsmpeg:${PATH}:`)) === false && v.bytes() - frozenAt > 5_000);
+    await waitFor('video after the encoder restart', () => ![null, pid].includes(runningPid(`jsmpeg:${PATH}:`)) && v.bytes() - frozenAt > 5_000);
     expect(v.ws.readyState).toBe(WebSocket.OPEN);
     const after = await health();
     const activity = after.output_activity.find((o: { name: string }) => o.name === session.name);

@@ -63,7 +63,7 @@ const planned = (path: string): PlannedOutput => ({ transmission_id: path, outpu
 /** The URI lines and `URI="..."` attributes of a playlist, in order. */
 const uris = (text: string) => ({
   lines: text.split('\n').filter((l) => l !== '' && !l.startsWith('#')),
-  attr: (tag: string) => text.split('\n').filter((l) => l.startsWith(`#${tag}:`)).map((l) => /URI="([^"]+)"/.exec(l)?.[1] as string),
+  attr: (tag: string) => text.split('\n').filter((l) => l.startsWith(`#${tag}:`)).map((l) => /URI="([^"]+)"/.exec(l)?.[1]!),
 });
 
 /** Codec names and decoded video frames of an fMP4 init + media file, by ffprobe. */
@@ -96,7 +96,7 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
     const mv = await get(url(path, 'index.m3u8'));
     expect(mv.status, mv.body.toString()).toBe(200);
     const mvText = mv.body.toString();
-    const variant = new URL(uris(mvText).lines[0] as string, url(path, 'index.m3u8')).href;
+    const variant = new URL(uris(mvText).lines[0]!, url(path, 'index.m3u8')).href;
     const media = await get(variant);
     expect(media.status, media.body.toString()).toBe(200);
     return { mvText, variant, text: media.body.toString() };
@@ -116,14 +116,14 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
     });
     engine = createEngineManager({ supervisor, logger, dataDir, settings: () => settings, logLevel: 'info', mediamtxPath: ENGINE_BINS.mediamtx, bundledPaths: [], startTimeoutMs: 20_000 });
     expect((await engine.start()).state).toBe('running');
-    const api = engine.status().api_url as string;
+    const api = engine.status().api_url!;
     const paths = [HEVC, OPUS, AVC];
-    const sync = await engine.syncPaths(new Map(paths.map((p, i) => [p, { source: (cameras[i] as RtspCamera).bareUrl }])));
+    const sync = await engine.syncPaths(new Map(paths.map((p, i) => [p, { source: (cameras[i]!).bareUrl }])));
     expect(sync.errors).toEqual([]);
     if (!REAL_ENGINES.mediamtx) {
       // The double pulls no RTSP source by itself: it is told to remux the same camera with FFmpeg.
       for (const [i, p] of paths.entries()) {
-        const res = await fetch(`${api}/_double/paths/${p}/hls`, { method: 'POST', body: JSON.stringify({ source: 'rtsp', url: (cameras[i] as RtspCamera).bareUrl }) });
+        const res = await fetch(`${api}/_double/paths/${p}/hls`, { method: 'POST', body: JSON.stringify({ source: 'rtsp', url: (cameras[i]!).bareUrl }) });
         expect(res.status, await res.text()).toBe(200);
       }
     }
@@ -153,12 +153,12 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
   it('an H.265 camera: playlists answer 200, the init segment (EXT-X-MAP) and a part decode as HEVC', async () => {
     const { mvText, variant, text } = await mediaPlaylist(HEVC);
     expect(mvText).toMatch(/CODECS="(hvc1|hev1)\./);
-    const map = uris(text).attr('EXT-X-MAP')[0] as string;
+    const map = uris(text).attr('EXT-X-MAP')[0]!;
     const parts = uris(text).attr('EXT-X-PART');
     expect(parts.length).toBeGreaterThan(0);
     // The first independent part: decodable on its own after the init segment.
-    const independent = text.split('\n').find((l) => l.startsWith('#EXT-X-PART:') && l.includes('INDEPENDENT=YES')) as string;
-    const part = /URI="([^"]+)"/.exec(independent)?.[1] as string;
+    const independent = text.split('\n').find((l) => l.startsWith('#EXT-X-PART:') && l.includes('INDEPENDENT=YES'))!;
+    const part = /URI="([^"]+)"/.exec(independent)?.[1]!;
     for (const u of [map, part]) expect(u).toMatch(/^[A-Za-z0-9_.-]+\.mp4\?media_token=[^&]+$/);
     const init = await get(new URL(map, variant).href);
     const media = await get(new URL(part, variant).href);
@@ -171,8 +171,8 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
 
   it('an H.264 camera with Opus audio: playlists answer 200, video decodes as H.264, the Opus rendition (EXT-X-MEDIA) as Opus', async () => {
     const { mvText, variant, text } = await mediaPlaylist(OPUS);
-    const map = uris(text).attr('EXT-X-MAP')[0] as string;
-    const segment = uris(text).lines.find((l) => !l.startsWith('gap.mp4')) as string;
+    const map = uris(text).attr('EXT-X-MAP')[0]!;
+    const segment = uris(text).lines.find((l) => !l.startsWith('gap.mp4'))!;
     const init = await get(new URL(map, variant).href);
     const media = await get(new URL(segment, variant).href);
     expect([init.status, media.status]).toEqual([200, 200]);
@@ -180,12 +180,12 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
     expect(video.codecs).toEqual(['h264']);
     expect(video.frames).toBeGreaterThan(0);
     expect(mvText).toMatch(/CODECS="avc1\.[0-9a-f]{6},opus"/);
-    const rendition = new URL(uris(mvText).attr('EXT-X-MEDIA')[0] as string, url(OPUS, 'index.m3u8')).href;
+    const rendition = new URL(uris(mvText).attr('EXT-X-MEDIA')[0]!, url(OPUS, 'index.m3u8')).href;
     const audio = await get(rendition);
     expect(audio.status).toBe(200);
     const aText = audio.body.toString();
-    const aInit = await get(new URL(uris(aText).attr('EXT-X-MAP')[0] as string, rendition).href);
-    const aSeg = await get(new URL(uris(aText).lines.find((l) => !l.startsWith('gap.mp4')) as string, rendition).href);
+    const aInit = await get(new URL(uris(aText).attr('EXT-X-MAP')[0]!, rendition).href);
+    const aSeg = await get(new URL(uris(aText).lines.find((l) => !l.startsWith('gap.mp4'))!, rendition).href);
     expect((await probeMp4(dataDir, 'opus.mp4', Buffer.concat([aInit.body, aSeg.body]))).codecs).toEqual(['opus']);
   });
 
@@ -226,7 +226,7 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
 
   it('the preload hint blocks until its part exists; the segment cache then serves that part to every viewer', async () => {
     const { variant, text } = await mediaPlaylist(AVC);
-    const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)?.[1] as string;
+    const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)?.[1]!;
     const before = proxy.segmentCacheStats().entries;
     const first = await get(new URL(hint, variant).href);
     expect(first.status).toBe(200);
@@ -234,7 +234,7 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
     expect(proxy.segmentCacheStats().entries).toBeGreaterThan(before);
     // Another viewer (another token, another engine session) gets the same bytes from the cache.
     const other = await mediaPlaylist(AVC);
-    const name = new URL(hint, variant).pathname.split('/').pop() as string;
+    const name = new URL(hint, variant).pathname.split('/').pop()!;
     const entries = proxy.segmentCacheStats().entries;
     const second = await get(new URL(`${name}?media_token=${new URL(other.variant).searchParams.get('media_token')}`, other.variant).href);
     expect(second.status).toBe(200);

@@ -51,7 +51,7 @@ describe('one bad stored item never takes the server down', () => {
     const get = (path: string) => fetch(base + path).then(async (r) => ({ status: r.status, text: await r.text() }));
     const ticks = async () => JSON.parse((await get('/runtime/observability')).text).runtime.ticks as number;
     const exitReason = () =>
-      exited ? `the server exited (${exited.exitCode}): ${String(exited.stderr).split('\n').find((l) => /Error/.test(l)) ?? String(exited.stderr).slice(-300)}` : undefined;
+      exited ? `the server exited (${exited.exitCode}): ${String(exited.stderr).split('\n').find((l) => l.includes('Error')) ?? String(exited.stderr).slice(-300)}` : undefined;
     /** Polls `ok` until it holds; fails at once, with the child's stderr, if the server exits. */
     const until = (what: string, ok: () => Promise<boolean>) => waitFor(what, () => ok().catch(() => false), 60_000, { intervalMs: 100, abort: exitReason });
     try {

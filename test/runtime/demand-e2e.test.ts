@@ -137,7 +137,7 @@ describe('one connection per camera source', () => {
 
     // Ask the engine what it was told: exactly one path pulls the camera.
     const api = server.streaming.engine.status().api_url!;
-    type PathList = { items: { name: string; source: string }[] };
+    interface PathList { items: { name: string; source: string }[] }
     const list = async () => (await (await fetch(`${api}/v3/config/paths/list?itemsPerPage=1000`)).json()) as PathList;
     await waitFor('all three paths synced', async () => (await list()).items.length === 3);
     const paths = await list();

@@ -35,7 +35,7 @@ const READER = { username: 'hass', password: 'reader-pass-4f-Xy9' };
 /** MediaMTX's splitting of a command line (go-shellquote), for the single-quoted words we write. */
 function splitWords(cmd: string): string[] {
   const words: string[] = [];
-  for (const m of cmd.matchAll(/'((?:[^']|'\\'')*)'/g)) words.push((m[1] as string).replaceAll(`'\\''`, "'"));
+  for (const m of cmd.matchAll(/'((?:[^']|'\\'')*)'/g)) words.push((m[1]!).replaceAll(`'\\''`, "'"));
   return words;
 }
 
@@ -56,14 +56,14 @@ describe('the on-demand notifier', () => {
     const command = await listener.start();
     cleanups.push(() => listener.close());
     expect(command).not.toBeNull();
-    const [file, ...args] = splitWords(command as string);
+    const [file, ...args] = splitWords(command!);
     expect(args).toHaveLength(2);
 
-    const child = spawn(file as string, args, { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'pipe/a/out' }, stdio: 'ignore', detached: true });
+    const child = spawn(file!, args, { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'pipe/a/out' }, stdio: 'ignore', detached: true });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     await waitFor('demand held', () => held.get('pipe/a/out') === 1);
     expect(listener.active()).toBe(1);
-    process.kill(-(child.pid as number), 'SIGINT'); // MediaMTX stops the command's process group
+    process.kill(-(child.pid!), 'SIGINT'); // MediaMTX stops the command's process group
     expect(await exited).toBe(0);
     await waitFor('demand released', () => held.get('pipe/a/out') === 0 && listener.active() === 0);
 
@@ -74,7 +74,7 @@ describe('the on-demand notifier', () => {
     await waitFor('demand released after the parent died', () => held.get('pipe/a/out') === 0 && listener.active() === 0);
 
     // A path no output plays from: refused, the notifier ends, nothing held.
-    const stray = spawn(file as string, args, { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'not/ours' }, stdio: 'ignore' });
+    const stray = spawn(file!, args, { env: { PATH: process.env.PATH ?? '', MTX_PATH: 'not/ours' }, stdio: 'ignore' });
     expect(await new Promise((r) => stray.on('exit', (code) => r(code)))).toBe(0);
     expect([...held.keys()]).toEqual(['pipe/a/out']);
   });

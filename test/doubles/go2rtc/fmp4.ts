@@ -115,7 +115,7 @@ export function avcCodecString(init: Buffer): string | null {
   const at = init.indexOf('avcC', 0, 'latin1');
   if (at < 0 || at + 8 > init.length) return null;
   const hex = (n: number) => n.toString(16).padStart(2, '0');
-  return `avc1.${hex(init[at + 5] as number)}${hex(init[at + 6] as number)}${hex(init[at + 7] as number)}`;
+  return `avc1.${hex(init[at + 5]!)}${hex(init[at + 6]!)}${hex(init[at + 7]!)}`;
 }
 
 /** `trex.default_sample_flags` of the init segment (0 when absent). */

@@ -11,7 +11,7 @@ import { REFERENCE_DIR as SHARED_REFERENCE } from '../../reference-dir.js';
 export const REFERENCE_DIR = process.env.GO2RTC_DOUBLE_REFERENCE_DIR ?? SHARED_REFERENCE;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type Schema = { [k: string]: Json };
+type Schema = Record<string, Json>;
 
 export interface Go2rtcReference {
   /** `go2rtc.yaml` validator (draft-07, as published). */

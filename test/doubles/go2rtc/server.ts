@@ -404,7 +404,7 @@ export function createDoubleCore(ref: Go2rtcReference, config: DoubleConfig, out
       const video = names.filter((n) => n === H264 || n === H265);
       const audio = names.filter((n) => n in AUDIO);
       if ((video.length > 0 || audio.length > 0) && !video.includes(H264)) {
-        const cons = [...video.map(() => 'video:H265'), ...audio.map((a) => AUDIO[a] as string)].join(', ');
+        const cons = [...video.map(() => 'video:H265'), ...audio.map((a) => AUDIO[a]!)].join(', ');
         return sendError(`mse: streams: codecs not matched: video:H264 => ${cons}`);
       }
       let producer = producers.get(src);

@@ -61,7 +61,7 @@ describe('MediaMTX double as a process', () => {
     await writeFile(file, ref.replace(/^api: false$/m, 'api: true').replace(/^apiAddress: :9997$/m, `apiAddress: 127.0.0.1:${port}`).replace(/^hlsAddress: :8888$/m, `hlsAddress: 127.0.0.1:${await freePort()}`));
     const child = spawn(BIN, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const info = await waitFor('the double answers', () => fetch(`http://127.0.0.1:${port}/v3/info`).then((r) => r.json() as Promise<unknown>, () => null), 30_000, { intervalMs: 100 });
+    const info = await waitFor('the double answers', () => fetch(`http://127.0.0.1:${port}/v3/info`).then((r) => r.json(), () => null), 30_000, { intervalMs: 100 });
     expect(info).toMatchObject({ version: 'v1.20.1' });
     // The reference config has the all_others path: listed with every PathConf field.
     const list = (await (await fetch(`http://127.0.0.1:${port}/v3/config/paths/list`)).json()) as { items: { name: string }[] };

@@ -9,8 +9,8 @@ const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, 
 export function goParseDuration(input: string): number {
   let s = input;
   let neg = false;
-  if (s[0] === '-' || s[0] === '+') {
-    neg = s[0] === '-';
+  if (s.startsWith('-') || s.startsWith('+')) {
+    neg = s.startsWith('-');
     s = s.slice(1);
   }
   if (s === '0') return 0;
@@ -22,8 +22,8 @@ export function goParseDuration(input: string): number {
     if (!m[2]) throw new Error(`time: missing unit in duration "${input}"`);
     const unit = /^(ns|us|µs|μs|ms|s|m|h)/.exec(m[2]);
     if (!unit) throw new Error(`time: unknown unit "${m[2]}" in duration "${input}"`);
-    total += Number(m[1]) * (UNITS[unit[1] as string] as number);
-    s = s.slice((m[1] as string).length + (unit[1] as string).length);
+    total += Number(m[1]) * (UNITS[unit[1]!]!);
+    s = s.slice((m[1]!).length + (unit[1]!).length);
   }
   return neg ? -total : total;
 }
@@ -106,8 +106,8 @@ export function credentialError(value: string): string | null {
 /** conf.IsValidPathName. */
 export function pathNameError(name: string): string | null {
   if (name === '') return 'cannot be empty';
-  if (name[0] === '/') return "can't begin with a slash";
-  if (name[name.length - 1] === '/') return "can't end with a slash";
+  if (name.startsWith('/')) return "can't begin with a slash";
+  if (name.endsWith('/')) return "can't end with a slash";
   if (!/^[0-9a-zA-Z_\-/.]+$/.test(name)) return 'can contain only alphanumeric characters, underscore, dot, minus, slash';
   if (name.split('/').some((s) => s === '.' || s === '..')) return "can't contain dot path segments";
   return null;
@@ -119,5 +119,5 @@ export function splitHostPort(address: string): { host: string; port: number } |
   if (!m) return null;
   const port = Number(m[2]);
   if (port > 65535) return null;
-  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+  return { host: (m[1]!).replace(/^\[|\]$/g, ''), port };
 }

@@ -79,14 +79,14 @@ export function parseInit(init: Buffer): InitInfo | null {
   const inner = [...boxes(init, entry.start + 78, entry.end)];
   const hex = (b: number) => b.toString(16).padStart(2, '0');
   const avcC = inner.find((b) => b.type === 'avcC');
-  if (avcC) return { timescale, width, height, name: 'h264', codec: `avc1.${hex(init[avcC.start + 1] as number)}${hex(init[avcC.start + 2] as number)}${hex(init[avcC.start + 3] as number)}` };
+  if (avcC) return { timescale, width, height, name: 'h264', codec: `avc1.${hex(init[avcC.start + 1]!)}${hex(init[avcC.start + 2]!)}${hex(init[avcC.start + 3]!)}` };
   const hvcC = inner.find((b) => b.type === 'hvcC');
   if (hvcC) {
     const s = hvcC.start;
-    const b1 = init[s + 1] as number;
+    const b1 = init[s + 1]!;
     const constraints = [...init.subarray(s + 6, s + 12)];
     while (constraints.length > 1 && constraints[constraints.length - 1] === 0) constraints.pop();
-    const codec = `hvc1.${b1 & 0x1f}.${reverse32(init.readUInt32BE(s + 2)).toString(16)}.${b1 & 0x20 ? 'H' : 'L'}${init[s + 12] as number}.${constraints.map((c) => c.toString(16)).join('.')}`;
+    const codec = `hvc1.${b1 & 0x1f}.${reverse32(init.readUInt32BE(s + 2)).toString(16)}.${b1 & 0x20 ? 'H' : 'L'}${init[s + 12]!}.${constraints.map((c) => c.toString(16)).join('.')}`;
     return { timescale, width, height, name: 'hevc', codec };
   }
   return { timescale, width, height, name: entry.type, codec: entry.type };
@@ -221,7 +221,7 @@ export function createFmp4Muxer(o: Fmp4MuxerOptions) {
     segments.push(done);
     files.set(done.name, bytes);
     if (segments.length > o.segmentCount) {
-      const gone = segments.shift() as MuxSegment;
+      const gone = segments.shift()!;
       if (gone.id !== null) {
         files.delete(gone.name);
         for (const p of gone.parts) files.delete(p.name);

@@ -24,7 +24,7 @@ export const SESSION_QUERY_PARAM = 'session';
 export const SESSION_CLOSE_AFTER_MS = 30_000;
 const SESSION_CLEANUP_PERIOD_MS = SESSION_CLOSE_AFTER_MS / 3;
 
-type Reply = { status: number; body: unknown };
+interface Reply { status: number; body: unknown }
 
 export interface HlsLoggedRequest {
   at: string;
@@ -218,9 +218,9 @@ const remoteIp = (req: IncomingMessage) => (req.socket.remoteAddress ?? '').repl
 /** `avc1.PPCCLL` from the first SPS NAL unit found in an MPEG-TS segment (gohlslib codecparams). */
 export function h264CodecFromTs(ts: Buffer): string | null {
   for (let i = 0; i + 7 < ts.length; i++) {
-    if (ts[i] === 0 && ts[i + 1] === 0 && ts[i + 2] === 1 && ((ts[i + 3] as number) & 0x1f) === 7) {
+    if (ts[i] === 0 && ts[i + 1] === 0 && ts[i + 2] === 1 && ((ts[i + 3]!) & 0x1f) === 7) {
       const hex = (b: number) => b.toString(16).padStart(2, '0');
-      return `avc1.${hex(ts[i + 4] as number)}${hex(ts[i + 5] as number)}${hex(ts[i + 6] as number)}`;
+      return `avc1.${hex(ts[i + 4]!)}${hex(ts[i + 5]!)}${hex(ts[i + 6]!)}`;
     }
   }
   return null;
@@ -372,10 +372,10 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     const avg = durations > 0 ? Math.floor((8 * sizes) / durations) : 0;
     const src = m.source;
     if (m.fmp4) {
-      const info = src.initInfo as InitInfo;
+      const info = src.initInfo!;
       const q = rawQuery !== '' ? `?${rawQuery}` : '';
       const rate = src.fps > 0 ? `,FRAME-RATE=${src.fps.toFixed(3)}` : '';
-      const audio = m.audio ? (src.audio?.info as InitInfo) : null;
+      const audio = m.audio ? (src.audio?.info!) : null;
       return (
         '#EXTM3U\n#EXT-X-VERSION:10\n#EXT-X-INDEPENDENT-SEGMENTS\n\n' +
         (audio ? `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="audio2",AUTOSELECT=YES,DEFAULT=YES,URI="audio2_stream.m3u8${q}"\n\n` : '') +
@@ -443,7 +443,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     const [w, h] = size.split('x').map(Number) as [number, number];
     const dir = mkdtempSync(join(tmpdir(), 'mtx-double-hls-'));
     const listSize = Math.max(6, config.segmentCount);
-    const input = opts.source === 'rtsp' ? ['-rtsp_transport', 'tcp', '-i', opts.url as string] : ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}`];
+    const input = opts.source === 'rtsp' ? ['-rtsp_transport', 'tcp', '-i', opts.url!] : ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}`];
     // fMP4 variants: fragmented MP4 on fd 4 (stdout carries the watchdog's pid line), one fragment per
     // keyframe or hlsPartDuration, which the double cuts into parts and segments as gohlslib does.
     const fmp4Out = ['-f', 'mp4', '-movflags', 'empty_moov+default_base_moof+frag_keyframe', '-frag_duration', String(config.partDurationMs * 1000), 'pipe:4'];
@@ -610,7 +610,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     if (path === '/_double/hls/sources' && method === 'GET') return Promise.resolve({ status: 200, body: [...sources.keys()].sort().map(sourceStatus) });
     const m = /^\/_double\/paths\/(.+)\/hls$/.exec(path);
     if (!m) return null;
-    const name = m[1] as string;
+    const name = m[1]!;
     const bad = pathNameError(name);
     if (bad) return Promise.resolve({ status: 400, body: { status: 'error', error: `invalid path name '${name}': ${bad}` } });
     if (method === 'GET') return Promise.resolve({ status: 200, body: sourceStatus(name) });
@@ -631,7 +631,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
       if (!config.enabled) return Promise.resolve({ status: 409, body: { status: 'error', error: 'HLS is disabled in the configuration' } });
       if (sources.has(name)) return Promise.resolve({ status: 409, body: { status: 'error', error: `'${name}' already has an HLS source` } });
       if (b.source === 'rtsp') {
-        const url = b.url as string;
+        const url = b.url!;
         return cameraHasAudio(url).then((audio) => {
           if (sources.has(name)) return { status: 409, body: { status: 'error', error: `'${name}' already has an HLS source` } };
           startSource(name, { source: 'rtsp', url, audio });
@@ -733,7 +733,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     const mux = [m.fmp4, m.audio].find((x) => x && (x.file(fname) || x.isHint(fname)));
     if (!mux) return ginNotFound(res);
     if (mux.isHint(fname)) {
-      const id = mux.partId(fname) as number;
+      const id = mux.partId(fname)!;
       if (!(await waitFor(m, res, () => mux.nextPartId() > id))) return emptyAnswer(res, 500);
     }
     const body = mux.file(fname);

@@ -12,7 +12,7 @@ import { REFERENCE_DIR as SHARED_REFERENCE } from '../../reference-dir.js';
 export const REFERENCE_DIR = process.env.MEDIAMTX_DOUBLE_REFERENCE_DIR ?? SHARED_REFERENCE;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type Schema = { [k: string]: Json };
+type Schema = Record<string, Json>;
 
 export interface Operation {
   operationId: string;
@@ -58,7 +58,7 @@ function convert(node: Json): Json {
     out[k] = k === 'properties' ? Object.fromEntries(Object.entries(val as Schema).map(([p, s]) => [p, convert(s)])) : convert(val);
   }
   if (out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
-  if ((node as Schema).nullable === true) return { anyOf: [{ type: 'null' }, out] };
+  if ((node).nullable === true) return { anyOf: [{ type: 'null' }, out] };
   return out;
 }
 
@@ -89,7 +89,7 @@ export function loadReference(dir = REFERENCE_DIR): Reference {
   };
   const ajv = createAjv();
   const schemas = Object.fromEntries(Object.entries(api.components.schemas).map(([k, s]) => [k, convert(s)]));
-  ajv.addSchema({ $id: 'mediamtx', components: { schemas } } as Schema, 'mediamtx');
+  ajv.addSchema({ $id: 'mediamtx', components: { schemas } }, 'mediamtx');
   const byRef = (schema: Json): ValidateFunction => {
     const ref = (schema as Schema).$ref;
     if (typeof ref === 'string' && ref.startsWith('#/')) {
@@ -109,7 +109,7 @@ export function loadReference(dir = REFERENCE_DIR): Reference {
         .map((seg, i) => {
           const m = /^\{(\w+)\}$/.exec(seg);
           if (!m) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-          params.push(m[1] as string);
+          params.push(m[1]!);
           // gin catch-all (`*name`) when last: path names contain slashes.
           return i === segments.length - 1 ? '(.+)' : '([^/]+)';
         })
@@ -165,7 +165,7 @@ export function matchOperation(ref: Reference, method: string, path: string): { 
     if (!m) continue;
     const params: Record<string, string> = {};
     op.params.forEach((p, i) => {
-      params[p] = m[i + 1] as string;
+      params[p] = m[i + 1]!;
     });
     return { op, params };
   }

@@ -42,7 +42,7 @@ interface RuntimePath {
   sourceId: string;
 }
 
-type Reply = { status: number; body: unknown };
+interface Reply { status: number; body: unknown }
 
 const ok = (): Reply => ({ status: 200, body: { status: 'ok' } });
 const err = (status: number, message: string): Reply => ({ status, body: { status: 'error', error: message } });
@@ -159,7 +159,7 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
   for (const name of optional.keys()) if (isStatic(name)) runtime.set(name, freshRuntime());
 
   const apiPath = (name: string): Record<string, unknown> => {
-    const rt = runtime.get(name) as RuntimePath;
+    const rt = runtime.get(name)!;
     const conf = fullConf(name);
     const source = String(conf.source);
     const pulled = /^rtsps?/.test(source);
@@ -193,7 +193,7 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
     for (const key of PATH_DURATION_KEYS) {
       if (typeof body[key] !== 'string') continue;
       try {
-        confParseDuration(body[key] as string);
+        confParseDuration(body[key]);
       } catch (e) {
         return (e as Error).message;
       }
@@ -234,9 +234,9 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
       if (typeof page === 'string') return err(400, page);
       return { status: 200, body: { itemCount: items.length, pageCount: page.pageCount, items: page.items } };
     },
-    configPathsGet: (p) => (optional.has(p.name as string) ? { status: 200, body: fullConf(p.name as string) } : err(404, 'path configuration not found')),
+    configPathsGet: (p) => (optional.has(p.name!) ? { status: 200, body: fullConf(p.name!) } : err(404, 'path configuration not found')),
     configPathsAdd: (p, _q, body) => {
-      const name = p.name as string;
+      const name = p.name!;
       const bad = decodeDurations(body as Record<string, unknown>);
       if (bad) return err(400, bad);
       if (optional.has(name)) return err(400, 'path already exists');
@@ -244,7 +244,7 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
       return problem ? err(400, problem) : ok();
     },
     configPathsPatch: (p, _q, body) => {
-      const name = p.name as string;
+      const name = p.name!;
       const bad = decodeDurations(body as Record<string, unknown>);
       if (bad) return err(400, bad);
       const current = optional.get(name);
@@ -256,12 +256,12 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
     configPathsReplace: (p, _q, body) => {
       const bad = decodeDurations(body as Record<string, unknown>);
       if (bad) return err(400, bad);
-      const problem = commit(p.name as string, { ...(body as Record<string, unknown>) });
+      const problem = commit(p.name!, { ...(body as Record<string, unknown>) });
       return problem ? err(400, problem) : ok();
     },
     configPathsDelete: (p) => {
-      if (!optional.has(p.name as string)) return err(404, 'path not found');
-      commit(p.name as string, null);
+      if (!optional.has(p.name!)) return err(404, 'path not found');
+      commit(p.name!, null);
       return ok();
     },
     pathsList: (_p, q) => {
@@ -270,7 +270,7 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
       if (typeof page === 'string') return err(400, page);
       return { status: 200, body: { itemCount: items.length, pageCount: page.pageCount, items: page.items } };
     },
-    pathsGet: (p) => (runtime.has(p.name as string) ? { status: 200, body: apiPath(p.name as string) } : err(404, 'path not found')),
+    pathsGet: (p) => (runtime.has(p.name!) ? { status: 200, body: apiPath(p.name!) } : err(404, 'path not found')),
   };
 
   function violation(v: Omit<Violation, 'at'>) {
@@ -334,7 +334,7 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
     }
     const m = /^\/_double\/paths\/(.+)\/(readers|online)$/.exec(path);
     if (method === 'POST' && m) {
-      const name = m[1] as string;
+      const name = m[1]!;
       const rt = runtime.get(name);
       if (!rt) return err(404, `path '${name}' is not configured`);
       if (m[2] === 'readers') {

@@ -153,7 +153,7 @@ function validate(fields: SerializedField[], input: Record<string, unknown>, pre
 
 /** Sections flattened, as the generic flow reads its input. */
 const flat = (input: Record<string, unknown>): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(input).flatMap(([k, v]) => (v !== null && typeof v === 'object' ? Object.entries(v as object) : [[k, v]])));
+  Object.fromEntries(Object.entries(input).flatMap(([k, v]) => (v !== null && typeof v === 'object' ? Object.entries(v) : [[k, v]])));
 
 const id = () => randomBytes(16).toString('hex');
 
@@ -204,7 +204,7 @@ export async function startSupervisorDouble(opts: SupervisorDoubleOptions): Prom
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] as string;
+    const path = (req.url ?? '/').split('?')[0]!;
     const m = (re: RegExp) => re.exec(path);
     if (req.method === 'GET' && path === '/addons/self/info') {
       if (state.hostname === null) return send(res, 500, { result: 'error', message: 'Supervisor is busy' });
@@ -228,7 +228,7 @@ export async function startSupervisorDouble(opts: SupervisorDoubleOptions): Prom
     }
     let hit = m(/^\/core\/api\/config\/config_entries\/flow\/([^/]+)$/);
     if (hit) {
-      const flowId = decodeURIComponent(hit[1] as string);
+      const flowId = decodeURIComponent(hit[1]!);
       const flow = flows.get(flowId);
       if (!flow) return message(res, 404, 'Invalid flow specified');
       if (req.method === 'DELETE') {
@@ -255,7 +255,7 @@ export async function startSupervisorDouble(opts: SupervisorDoubleOptions): Prom
         return send(res, 200, form(flowId, 'user'));
       }
       // async_create_entry(title=slug(host of the still URL)), as _prepare_config_flow_result_json sends it.
-      const options = flow.input as Record<string, unknown>;
+      const options = flow.input!;
       const stillHost = new URL(String(flat(options).still_image_url)).hostname;
       const entry: Entry = { entry_id: id().slice(0, 26).toUpperCase(), domain: 'generic', title: stillHost.toLowerCase().replace(/[^a-z0-9]+/g, '_'), options };
       entries.set(entry.entry_id, entry);
@@ -275,7 +275,7 @@ export async function startSupervisorDouble(opts: SupervisorDoubleOptions): Prom
     }
     hit = m(/^\/core\/api\/config\/config_entries\/entry\/([^/]+)$/);
     if (hit && req.method === 'DELETE') {
-      const entryId = decodeURIComponent(hit[1] as string);
+      const entryId = decodeURIComponent(hit[1]!);
       if (!entries.delete(entryId)) return message(res, 404, 'Invalid entry specified');
       return send(res, 200, { require_restart: false });
     }

@@ -432,7 +432,7 @@ describe('purity', () => {
         apply({ type: 'start', now });
         for (const [e, dt] of list) {
           now += dt;
-          apply({ ...e, now } as MachineEvent);
+          apply({ ...e, now });
         }
         apply({ type: 'shutdown' });
         expect(running.size).toBe(0);

@@ -27,7 +27,7 @@ describe('streaming settings form', () => {
     expect(values['jsmpeg.enabled']).toBe(true);
     expect(values['lan_reader.username']).toBe('viewer');
     expect(values['lan_reader.password']).toBe('');
-    expect(values['api_token']).toBe('');
+    expect(values.api_token).toBe('');
   });
 
   it('the PATCH names only what changed, nested like the schema, numbers as numbers', () => {
