@@ -9,8 +9,6 @@ import { REFERENCE_DIR } from '../reference-dir.js';
 /** The repository root, which is also the add-on folder Supervisor builds. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export { REFERENCE_DIR };
-
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = Record<string, Json>;
 
@@ -35,7 +33,7 @@ export function validatorFor(schema: JsonObject) {
 }
 
 /** Python's `==` on JSON values, which is what the linter compares with (`True == 1`, `0 == 0.0`). */
-export function pyEqual(a: Json | undefined, b: Json | undefined): boolean {
+function pyEqual(a: Json | undefined, b: Json | undefined): boolean {
   const num = (v: unknown) => (typeof v === 'boolean' ? Number(v) : v);
   if ((typeof a === 'number' || typeof a === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) return num(a) === num(b);
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => pyEqual(v, b[i]));
@@ -111,7 +109,7 @@ export function linterFindings(config: JsonObject): string[] {
  * Supervisor's option type grammar, `RE_SCHEMA_ELEMENT` of supervisor/apps/options.py
  * (home-assistant/supervisor), with Python's `(?P<name>` spelled for JavaScript.
  */
-export const RE_SCHEMA_ELEMENT = new RegExp(
+const RE_SCHEMA_ELEMENT = new RegExp(
   '^(?:' +
     '|bool' +
     '|email' +

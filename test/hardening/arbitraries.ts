@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { ROLES, generatedTransmissionId, implicitPipelineName } from '../../src/domain/ids.js';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** A request body: `text` is sent as is (undefined: no body at all). */
 export interface Body {
@@ -37,7 +37,7 @@ export function toText(value: unknown): string {
   });
 }
 
-export const jsonBody = (kind: string, value: unknown): Body => ({ kind, text: toText(value) });
+const jsonBody = (kind: string, value: unknown): Body => ({ kind, text: toText(value) });
 
 /** Mostly `valid`, now and then `invalid`. */
 export const field = <T>(valid: fc.Arbitrary<T>, invalid: fc.Arbitrary<unknown>, invalidWeight = 1): fc.Arbitrary<unknown> =>
@@ -52,7 +52,7 @@ export const repeat = (unit: string, n: number) => unit.repeat(Math.max(0, Math.
 const BOUNDARY_LENGTHS = [0, 1, 7, 8, 62, 63, 64, 65, 100, 118, 119, 120, 121, 127, 128, 129, 157, 158, 159, 160, 161, 199, 200, 201, 255, 256, 257, 999, 1000, 1001, 2047, 2048, 2049, 5000];
 
 /** Strings of a length at or near a schema limit, in ASCII, multi-byte or combining characters. */
-export const boundaryString = fc
+const boundaryString = fc
   .tuple(fc.constantFrom(...BOUNDARY_LENGTHS), fc.constantFrom('a', 'Ab1-', 'é', '😀', 'e\u0301', ' ', 'ção '))
   .map(([n, unit]) => repeat(unit, n));
 
@@ -105,10 +105,10 @@ export const weirdString = fc.oneof(
 );
 
 /** Not a string at all. */
-export const notString = fc.constantFrom(null, true, 0, 1, -1, [], {}, ['a'], { a: 'a' });
+const notString = fc.constantFrom(null, true, 0, 1, -1, [], {}, ['a'], { a: 'a' });
 
 const SLUGS = ['main', 'sub', 'zoom', 'front', 'yard', 'out1', 'default', 'a', '0', 'x_y-z', 'new-one'];
-export const validSlug = fc.oneof(
+const validSlug = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...SLUGS) },
   { weight: 2, arbitrary: fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,62}$/) },
   { weight: 1, arbitrary: fc.constant(repeat('a', 63)) },
@@ -118,10 +118,9 @@ export const invalidSlug = fc.oneof(
   weirdString,
   notString,
 );
-export const slugish = field(validSlug, invalidSlug, 2);
 
 /** A free text field limited to `max` characters; `trimmed` fields may be padded with blanks. */
-export function validText(max: number, trimmed = false): fc.Arbitrary<string> {
+function validText(max: number, trimmed = false): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 3, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 24 }) },
     { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }) },
@@ -130,12 +129,12 @@ export function validText(max: number, trimmed = false): fc.Arbitrary<string> {
     { weight: trimmed ? 1 : 0, arbitrary: fc.constantFrom(` ${repeat('n', max)} `, `\t${repeat('n', max)}\n`) },
   );
 }
-export const invalidText = (max: number) =>
+const invalidText = (max: number) =>
   fc.oneof(fc.constantFrom(repeat('a', max + 1), repeat('😀', max), repeat('é', max + 1)), boundaryString, weirdString, notString);
-export const text = (max: number, trimmed = false) => field(validText(max, trimmed), invalidText(max), 2);
+const text = (max: number, trimmed = false) => field(validText(max, trimmed), invalidText(max), 2);
 
 const SERVER_IDS = ['local', 'other-host', 'srv.2', 'A_b-c.d', repeat('s', 64)];
-export const serverIdish = field(fc.constantFrom(...SERVER_IDS), fc.oneof(fc.constantFrom(repeat('s', 65), '', 'a b', 'a/b', 'a:b', 'é'), weirdString, notString));
+const serverIdish = field(fc.constantFrom(...SERVER_IDS), fc.oneof(fc.constantFrom(repeat('s', 65), '', 'a b', 'a/b', 'a:b', 'é'), weirdString, notString));
 
 // ---------------------------------------------------------------------------------------------
 // URLs
@@ -161,7 +160,7 @@ const validCredentials = fc.oneof(
   { weight: 3, arbitrary: fc.constant('') },
   { weight: 2, arbitrary: fc.tuple(userinfo, fc.option(userinfo, { nil: undefined })).map(([u, p]) => (p === undefined ? `${u}@` : `${u}:${p}@`)) },
 );
-export const validRtspUrl = fc.oneof(
+const validRtspUrl = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('rtsp://192.0.2.10:554/stream1', 'rtsp://192.0.2.10:554/stream2', 'rtsps://cam.local/live', 'rtsp://admin:pw@192.0.2.10/1') },
   {
     weight: 4,
@@ -170,7 +169,7 @@ export const validRtspUrl = fc.oneof(
       .map(([scheme, creds, h, p, path]) => `${scheme}${creds}${h}${p}${path}`),
   },
 );
-export const invalidRtspUrl = fc.oneof(
+const invalidRtspUrl = fc.oneof(
   fc
     .tuple(fc.constantFrom('rtsp:', 'rtsp:/', 'rtsp:///', 'http://', 'file://', '', 'rtsp//'), fc.constantFrom('', 'u:p@'), validHost, validPath)
     .map(([s, c, h, p]) => `${s}${c}${h}${p}`),
@@ -179,12 +178,12 @@ export const invalidRtspUrl = fc.oneof(
   weirdString,
   notString,
 );
-export const rtspUrlish = field(validRtspUrl, invalidRtspUrl, 3);
+const rtspUrlish = field(validRtspUrl, invalidRtspUrl, 3);
 
 // ---------------------------------------------------------------------------------------------
 // Numbers
 
-export const edgeNumber = fc.oneof(
+const edgeNumber = fc.oneof(
   fc.constantFrom(0, -0, 1, -1, 1.5, 0.1, 15, 16, 59.999, 60, 60.0001, 63, 64, 65, 100, 160, 1000, 1001, -1000, -1001, 1920, 1921, 3600, 3601, 4320, 4321, 7680, 7681, 50_000, 50_001, 60_000, 60_001, 65_535, 65_536, 2 ** 31, 2 ** 53, -(2 ** 53), Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
@@ -198,10 +197,10 @@ export const intIn = (min: number, max: number) =>
     fc.oneof(fc.constantFrom(min - 1, max + 1, min + 0.5, `${min}`), edgeNumber, fc.constantFrom(rawNumber(`${max}.0`), rawNumber(`${min}e0`))),
     2,
   );
-export const numberIn = (min: number, max: number) =>
+const numberIn = (min: number, max: number) =>
   field(fc.oneof(fc.double({ min, max, noNaN: true }), fc.constantFrom(min, max)), fc.oneof(fc.constantFrom(min - 0.001, max + 0.001, `${max}`), edgeNumber), 2);
 
-export const bool = field(fc.boolean(), fc.constantFrom(0, 1, 'true', 'false', null, [true]), 1);
+const bool = field(fc.boolean(), fc.constantFrom(0, 1, 'true', 'false', null, [true]), 1);
 export const picklist = (values: readonly string[], invalid: string[] = []) =>
   field(fc.constantFrom(...values), fc.oneof(fc.constantFrom(...invalid, ...values.map((v) => v.toUpperCase()), `${values[0]} `), weirdString, notString), 1);
 const nullable = (a: fc.Arbitrary<unknown>) => fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 3, arbitrary: a });
@@ -209,11 +208,11 @@ const nullable = (a: fc.Arbitrary<unknown>) => fc.oneof({ weight: 1, arbitrary: 
 // ---------------------------------------------------------------------------------------------
 // Any bad value, for mutating a field of a valid document
 
-export const anyJson = fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>;
+const anyJson = fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>;
 /** Nesting deep enough to overflow recursive code (JSON.stringify, structuredClone, deep equality). */
-export const deepJson = fc.constantFrom(100, 1_000, 2_000, 3_000, 10_000, 100_000).chain((d) => fc.constantFrom(deepArray(d), deepObject(d)));
+const deepJson = fc.constantFrom(100, 1_000, 2_000, 3_000, 10_000, 100_000).chain((d) => fc.constantFrom(deepArray(d), deepObject(d)));
 
-export const badValue: fc.Arbitrary<unknown> = fc.oneof(
+const badValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(null, true, false, 0, 1, -1, '', 'x', [], {}, [null], { '': null }, ['main'], { id: 'main' }) },
   { weight: 2, arbitrary: edgeNumber },
   { weight: 2, arbitrary: boundaryString },
@@ -297,7 +296,7 @@ function applyMutation(root: unknown, m: Mutation): unknown {
 }
 
 /** A valid-shaped document with 1-3 fields replaced, removed, wrapped or added. */
-export function nearValid(base: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+function nearValid(base: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
   return base.chain((doc) => {
     const values = valuePaths(doc);
     const objects = objectPaths(doc);

@@ -32,7 +32,7 @@ export function descendants(root: number = process.pid): number[] {
   return out;
 }
 
-export interface ProcessTexts {
+interface ProcessTexts {
   pid: number;
   /** argv joined with spaces (NUL separators replaced). */
   cmdline: string;
@@ -40,7 +40,7 @@ export interface ProcessTexts {
 }
 
 /** A process's argv and environment as text; null when it ended before we could read them. */
-export function processTexts(pid: number): ProcessTexts | null {
+function processTexts(pid: number): ProcessTexts | null {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').replaceAll('\0', '\n');
@@ -55,7 +55,7 @@ export function processTexts(pid: number): ProcessTexts | null {
  * base64/base64url at each of the three alignments it can have inside a longer encoded text (an
  * HTTP Basic header encodes `user:password`, so the password starts at any offset).
  */
-export function secretForms(secret: string): string[] {
+function secretForms(secret: string): string[] {
   const forms = new Set<string>([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]);
   const bytes = Buffer.from(secret, 'utf8');
   for (let shift = 0; shift < 3; shift++) {

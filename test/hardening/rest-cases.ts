@@ -11,8 +11,8 @@ import { METHODS, strayTarget, type RestRoute } from './rest-routes.js';
 import { API_TOKEN } from './seed.js';
 import type { Sent } from './wire.js';
 
-export type OriginKind = 'none' | 'same' | 'foreign' | 'other-port' | 'null';
-export type HostKind = 'default' | 'localhost' | 'v6' | 'rebound' | 'empty' | 'huge';
+type OriginKind = 'none' | 'same' | 'foreign' | 'other-port' | 'null';
+type HostKind = 'default' | 'localhost' | 'v6' | 'rebound' | 'empty' | 'huge';
 
 export interface Case {
   route: RestRoute | null;

@@ -18,7 +18,7 @@ export type Action =
   | { kind: 'raw'; bytes: Buffer; what: string; desync?: boolean }
   | { kind: 'wait'; ms: number };
 
-export type Ending = 'close' | 'close-twice' | 'destroy' | 'half-close' | 'cut-mid-frame';
+type Ending = 'close' | 'close-twice' | 'destroy' | 'half-close' | 'cut-mid-frame';
 
 export interface WsCase {
   endpoint: string;
@@ -151,7 +151,7 @@ export function wsEndpoints(media: MediaUrls, jpeg: Buffer): WsEndpoint[] {
   ];
 }
 
-export interface Bent {
+interface Bent {
   what: string;
   headers: (port: number) => Record<string, string>;
   /** Why the final contract requires a refusal on the ingress port, if it does. */

@@ -92,7 +92,7 @@ export function averageRgb(rgb: Uint8Array): Rgb {
 const SHOWINFO = /Parsed_showinfo.*\bn:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:\s*(-?[\d.e+-]+)/;
 const SIZE = /, (\d{1,5})x(\d{1,5})(?=[ ,\[]|$)/;
 
-export function buildDecoderArgs(o: DecoderOptions): string[] {
+function buildDecoderArgs(o: DecoderOptions): string[] {
   const args = ['-hide_banner', '-nostats', '-nostdin', '-loglevel', 'info'];
   if (o.stdin) args.splice(args.indexOf('-nostdin'), 1);
   const extra = o.inputArgs ?? [];

@@ -6,8 +6,8 @@ import type { Readable } from 'node:stream';
 import { averageRgb, fpsFromPts, startDecoder, type Rgb } from './decoder.js';
 import { FFMPEG, FFPROBE, runToBuffer } from './proc.js';
 
-export { averageRgb, startDecoder, fpsFromPts };
-export type { DecodedFrame, FrameDecoder, DecoderOptions, Rgb } from './decoder.js';
+export { averageRgb, startDecoder };
+export type { Rgb } from './decoder.js';
 
 export type ColorClass = 'red' | 'green' | 'blue' | 'black' | 'white' | 'gray' | 'other';
 
@@ -163,7 +163,7 @@ export interface ProbeResult {
   raw: Record<string, unknown>;
 }
 
-export function parseRate(rate: unknown): number {
+function parseRate(rate: unknown): number {
   if (typeof rate !== 'string') return Number.NaN;
   const [n, d] = rate.split('/').map(Number);
   if (n === undefined || !Number.isFinite(n)) return Number.NaN;

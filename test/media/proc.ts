@@ -115,10 +115,6 @@ export async function stopAllMediaProcesses(): Promise<void> {
   await Promise.all([...live].map((p) => p.stop()));
 }
 
-export function liveMediaProcesses(): number {
-  return live.size;
-}
-
 /** Whether something LISTENs on 127.0.0.1:port (read from /proc/net/tcp, without connecting). */
 export async function isTcpListening(port: number): Promise<boolean> {
   const hex = ':' + port.toString(16).toUpperCase().padStart(4, '0');

@@ -28,7 +28,7 @@ export interface Publisher {
   stop(): Promise<void>;
 }
 
-export function publisherArgs(o: PublisherOptions): string[] {
+function publisherArgs(o: PublisherOptions): string[] {
   const w = o.width ?? 320;
   const h = o.height ?? 240;
   const fps = o.fps ?? 10;

@@ -7,7 +7,7 @@ import { onLines, spawnMedia, type MediaProcess } from './proc.js';
 import { freePort, freeUdpRange, LOOPBACK } from '../support/ports.js';
 import { Changes } from '../support/wait.js';
 
-export const RTSP_SERVER_PERL = '/usr/bin/rtsp-server-perl';
+const RTSP_SERVER_PERL = '/usr/bin/rtsp-server-perl';
 
 export interface RtspBrokerOptions {
   /** Port readers pull from (default: free port). */

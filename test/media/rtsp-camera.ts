@@ -8,8 +8,8 @@ import { onLines, spawnMedia, type MediaProcess } from './proc.js';
 import { LOOPBACK } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 
-export const PYTHON = '/usr/bin/python3';
-export const CAMERA_SCRIPT = fileURLToPath(new URL('./rtsp-camera.py', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+const CAMERA_SCRIPT = fileURLToPath(new URL('./rtsp-camera.py', import.meta.url));
 
 export interface RtspCameraOptions {
   /** 0 or absent: the server binds a free port and reports it. */

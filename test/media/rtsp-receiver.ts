@@ -10,8 +10,6 @@ import { isTcpListening } from './proc.js';
 import { freePort, LOOPBACK } from '../support/ports.js';
 import { Changes, sleep, waitFor } from '../support/wait.js';
 
-export { startRtspBroker, type RtspBroker, type RtspBrokerOptions } from './rtsp-broker.js';
-
 export interface RtspReceiverOptions {
   /** Default: a free port. */
   port?: number;

@@ -14,7 +14,7 @@ export interface Box {
 }
 
 /** Header of the box at `offset`, or null when the buffer does not hold the whole box yet. */
-export function readBoxHeader(buf: Buffer, offset: number): { type: string; size: number; header: number } | null {
+function readBoxHeader(buf: Buffer, offset: number): { type: string; size: number; header: number } | null {
   if (buf.length - offset < 8) return null;
   let size = buf.readUInt32BE(offset);
   const type = buf.toString('latin1', offset + 4, offset + 8);
@@ -49,7 +49,7 @@ export function listBoxes(buf: Buffer, from = 0, to = buf.length): Box[] {
 const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'mvex', 'moof', 'traf', 'edts', 'dinf']);
 
 /** The first box with this path of types (e.g. `['moov','mvex','trex']`), searching containers only. */
-export function findBox(buf: Buffer, path: readonly string[], from = 0, to = buf.length): Box | null {
+function findBox(buf: Buffer, path: readonly string[], from = 0, to = buf.length): Box | null {
   const [head, ...rest] = path;
   for (const b of listBoxes(buf, from, to)) {
     if (b.type !== head) continue;

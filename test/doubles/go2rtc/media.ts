@@ -17,7 +17,7 @@ export interface MediaOptions {
 
 export const DEFAULT_MEDIA: MediaOptions = { width: 320, height: 240, fps: 15, realtime: true, lossless: false, gop: 15 };
 
-export function ffmpegArgs(o: MediaOptions): string[] {
+function ffmpegArgs(o: MediaOptions): string[] {
   return [
     '-hide_banner',
     '-loglevel',

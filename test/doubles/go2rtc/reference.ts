@@ -8,7 +8,7 @@ import { REFERENCE_DIR as SHARED_REFERENCE } from '../../reference-dir.js';
  * The go2rtc v1.9.14 contract the double enforces, loaded from the reference copies of upstream's
  * `www/schema.json` (config) and `api/openapi.yaml` (HTTP API). Never copied into the project.
  */
-export const REFERENCE_DIR = process.env.GO2RTC_DOUBLE_REFERENCE_DIR ?? SHARED_REFERENCE;
+const REFERENCE_DIR = process.env.GO2RTC_DOUBLE_REFERENCE_DIR ?? SHARED_REFERENCE;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Schema = Record<string, Json>;

@@ -6,7 +6,7 @@
 const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** time.ParseDuration, in nanoseconds; throws Go's message on bad input. */
-export function goParseDuration(input: string): number {
+function goParseDuration(input: string): number {
   let s = input;
   let neg = false;
   if (s.startsWith('-') || s.startsWith('+')) {

@@ -101,7 +101,7 @@ export interface Fragment {
 }
 
 /** Decode time and first-sample sync flag of a moof (first traf). */
-export function parseMoof(buf: Buffer, moof: Box): { baseTime: number; independent: boolean } {
+function parseMoof(buf: Buffer, moof: Box): { baseTime: number; independent: boolean } {
   const traf = child(buf, moof, ['traf']);
   const tfdt = traf && child(buf, traf, ['tfdt']);
   const tfhd = traf && child(buf, traf, ['tfhd']);
@@ -167,7 +167,7 @@ export interface MuxPart {
   independent: boolean;
 }
 
-export interface MuxSegment {
+interface MuxSegment {
   /** null for the initial gaps of Low-Latency HLS (`#EXT-X-GAP`, `gap.mp4`). */
   id: number | null;
   name: string;

@@ -19,9 +19,9 @@ import { pathNameError } from './go.js';
 import { createFmp4Muxer, createFmp4Splitter, parseInit, type Fmp4Muxer, type Fragment, type InitInfo } from './hls-fmp4.js';
 
 /** MediaMTX constants (internal/servers/hls/muxer_instance.go). */
-export const SESSION_COOKIE_NAME = 'hlsSession';
-export const SESSION_QUERY_PARAM = 'session';
-export const SESSION_CLOSE_AFTER_MS = 30_000;
+const SESSION_COOKIE_NAME = 'hlsSession';
+const SESSION_QUERY_PARAM = 'session';
+const SESSION_CLOSE_AFTER_MS = 30_000;
 const SESSION_CLEANUP_PERIOD_MS = SESSION_CLOSE_AFTER_MS / 3;
 
 interface Reply { status: number; body: unknown }

@@ -30,7 +30,7 @@ export interface LoggedRequest {
   status: number;
 }
 
-export interface Reader {
+interface Reader {
   type: string;
   id: string;
 }

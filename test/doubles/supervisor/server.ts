@@ -13,7 +13,7 @@ import { WebSocketServer } from 'ws';
  * `components/generic/config_flow.py`; Supervisor `api/addons.py`), noted where used.
  */
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   authorization: string | null;
@@ -21,7 +21,7 @@ export interface RecordedRequest {
 }
 
 /** A voluptuous_serialize field (`required`/`optional`, `default`, a section's `schema`). */
-export interface SerializedField {
+interface SerializedField {
   name: string;
   type: string;
   required?: boolean;
@@ -48,7 +48,7 @@ export interface SupervisorDoubleOptions {
 }
 
 /** One interface of Supervisor's `GET /network/info` (supervisor/api/network.py interface_struct). */
-export interface NetworkInterface {
+interface NetworkInterface {
   interface: string;
   type: 'ethernet' | 'wireless' | 'vlan';
   enabled: boolean;
@@ -76,7 +76,7 @@ const DEFAULT_INTERFACES: NetworkInterface[] = [
   },
 ];
 
-export interface Entry {
+interface Entry {
   entry_id: string;
   domain: string;
   title: string;
