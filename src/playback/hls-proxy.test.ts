@@ -16,6 +16,7 @@ import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HlsLoggedRequest } from '../../test/doubles/mediamtx/hls.js';
 import { DOUBLE_BIN } from '../../test/doubles/mediamtx/release.js';
+import { onApiError } from '../api/errors.js';
 import { hlsRoutes } from '../api/routes/hls.js';
 import { streamingSettingsSchema } from '../domain/settings.js';
 import type { Output } from '../domain/transmission.js';
@@ -102,7 +103,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     for (const p of [FRONT, BACK]) expect((await fetch(`${api}/_double/paths/${p}/hls`, { method: 'POST', body: '{"source":"testsrc"}' })).status).toBe(200);
 
     proxy = createHlsProxy({ engine, outputs: () => outputs, logger });
-    const app = new Hono();
+    const app = new Hono().onError(onApiError(null));
     app.route(PREFIX, hlsRoutes({ proxy, tokens }));
     app.route('/', hlsRoutes({ proxy, tokens }));
     http = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
@@ -146,7 +147,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     // Low-Latency HLS: seven gap entries come before a new muxer's first segment.
     const segmentUri = mediaText.split('\n').find((l) => l !== '' && !l.startsWith('#') && !l.startsWith('gap.mp4'))!;
     expect(segmentUri).toMatch(/^[0-9a-f]{12}_video1_seg\d+\.mp4\?media_token=/);
-    const initUri = /#EXT-X-MAP:URI="([^"]+)"/.exec(mediaText)?.[1]!;
+    const initUri = /#EXT-X-MAP:URI="([^"]+)"/.exec(mediaText)![1]!;
     expect(initUri).toMatch(/^[0-9a-f]{12}_video1_init\.mp4\?media_token=/);
     const init = await fetch(new URL(initUri, variantUrl), { redirect: 'manual', headers: browserHeaders });
     expect(init.status).toBe(200);
@@ -326,7 +327,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     });
     /** A server of its own around `p`, so that each test starts with an empty cache. */
     async function serveProxy(p: HlsProxy) {
-      const app = new Hono();
+      const app = new Hono().onError(onApiError(null));
       app.route('/', hlsRoutes({ proxy: p, tokens }));
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
       servers.push(s);
@@ -400,9 +401,9 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     it('makes one upstream request for concurrent misses of a segment', async () => {
       const root = await serveProxy(createHlsProxy({ engine, outputs: () => outputs }));
       const viewers = await Promise.all([1, 2, 3].map(() => viewer(root, FRONT, frontToken())));
-      const file = fileOf(viewers[0]?.segments.at(-1)!);
+      const file = fileOf(viewers[0]!.segments.at(-1)!);
       await clearLog();
-      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => get(viewers[i % 3]?.segments.find((u) => fileOf(u) === file)!)));
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => get(viewers[i % 3]!.segments.find((u) => fileOf(u) === file)!)));
       for (const a of answers) {
         expect(a.status).toBe(200);
         expect(a.body.equals((answers[0] as { body: Buffer }).body)).toBe(true);
@@ -415,7 +416,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
       await fetch(`${api}/_double/hls/sessions`, { method: 'DELETE' });
       await clearLog();
       const viewers = await Promise.all([1, 2, 3].map(() => viewer(root, FRONT, frontToken())));
-      const file = fileOf(viewers[0]?.segments[0]!);
+      const file = fileOf(viewers[0]!.segments[0]!);
       const segmentOf = (v: { segments: string[] }) => v.segments.find((u) => fileOf(u) === file)!;
       for (const v of viewers) expect((await get(segmentOf(v))).status).toBe(200);
       // Later: every viewer refreshes its media playlist and fetches the segment again.

@@ -21,6 +21,7 @@ import { execa } from 'execa';
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onApiError } from '../../src/api/errors.js';
 import { hlsRoutes } from '../../src/api/routes/hls.js';
 import type { Output } from '../../src/domain/transmission.js';
 import { streamingSettingsSchema } from '../../src/domain/settings.js';
@@ -132,7 +133,7 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
       await waitFor(`${p} ready`, async () => ((await (await fetch(`${api}/v3/paths/get/${p}`)).json()) as { ready?: boolean }).ready === true);
     }
     proxy = createHlsProxy({ engine, outputs: () => outputs, logger });
-    const app = new Hono();
+    const app = new Hono().onError(onApiError(null));
     app.get('/player', (c) => c.html('<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script src="/hls.js"></script></body></html>'));
     app.get('/hls.js', async (c) => c.body(await readFile(HLS_JS, 'utf8'), 200, { 'content-type': 'text/javascript' }));
     app.route(PREFIX, hlsRoutes({ proxy, tokens }));

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { HlsProxy, HlsRequest } from '../../playback/hls-proxy.js';
 import { createMediaTokens } from '../../playback/tokens.js';
+import { onApiError } from '../errors.js';
 import { hlsRoutes } from './hls.js';
 
 const tokens = createMediaTokens({ key: randomBytes(32) });
@@ -20,7 +22,8 @@ const proxy: HlsProxy = {
   sessionCount: () => 0,
   segmentCacheStats: () => ({ entries: 0, bytes: 0, inFlight: 0 }),
 };
-const app = hlsRoutes({ proxy, tokens });
+// Mounted as the app mounts it: its errors go through the one error writer.
+const app = new Hono().route('/', hlsRoutes({ proxy, tokens })).onError(onApiError(null));
 const get = async (query: string, file = 'main_stream.m3u8') => {
   seen.length = 0;
   const res = await app.request(`/api/streams/media/hls/cam/front/main/${file}?${query}`);

@@ -6,7 +6,6 @@ import { issueToError } from '../../shared/schema.js';
 import { createHlsProxy, type HlsProxy, type HlsProxyOptions, type HlsRequest, type HlsTarget } from '../../playback/hls-proxy.js';
 import type { MediaTokens } from '../../playback/tokens.js';
 import { parseHlsRequestTarget } from '../hls-target.js';
-import { errorResponse } from '../errors.js';
 import { queryWith } from '../validate.js';
 
 /** The media tokens, and either what the proxy needs or a proxy built elsewhere (shared with other routes or tests). */
@@ -59,21 +58,11 @@ function requestTarget(c: Context): string {
   return start === -1 ? '/' : url.slice(start);
 }
 
-/** Answered here too, so the routes keep their JSON errors when mounted on an app of their own (tests, benches). */
-const refusal = (c: Context, err: unknown) => {
-  if (err instanceof ApiError) return errorResponse(c, err);
-  throw err;
-};
-
 const PROBE_PATH = '/api/streams/transmissions/:id/hls/probe';
 
 const probeHandler = (proxy: HlsProxy) => async (c: Context) => {
-  try {
-    const { output_id } = queryWith(c, probeQuerySchema);
-    return c.json(await proxy.probe(c.req.param('id')!, output_id));
-  } catch (err) {
-    return refusal(c, err);
-  }
+  const { output_id } = queryWith(c, probeQuerySchema);
+  return c.json(await proxy.probe(c.req.param('id')!, output_id));
 };
 
 /**
@@ -85,16 +74,12 @@ export function hlsRoutes(deps: HlsRouteDeps): Hono {
   const proxy = 'proxy' in deps ? deps.proxy : createHlsProxy(deps);
   return new Hono()
     .get('/api/streams/media/hls/*', async (c) => {
-      try {
-        const { target, query } = parseHlsRequestTarget(requestTarget(c));
-        const { token, llhls } = mediaQuery(target, query);
-        const scope = deps.tokens.verify(token, { transport: 'hls' });
-        const outgoing = (c.env as NodeEnv | undefined)?.outgoing;
-        // verify() refused a missing token.
-        return await proxy.serve({ target, token: token!, scope, llhls, range: c.req.header('range') ?? null, signal: c.req.raw.signal, outgoing });
-      } catch (err) {
-        return refusal(c, err);
-      }
+      const { target, query } = parseHlsRequestTarget(requestTarget(c));
+      const { token, llhls } = mediaQuery(target, query);
+      const scope = deps.tokens.verify(token, { transport: 'hls' });
+      const outgoing = (c.env as NodeEnv | undefined)?.outgoing;
+      // verify() refused a missing token.
+      return proxy.serve({ target, token: token!, scope, llhls, range: c.req.header('range') ?? null, signal: c.req.raw.signal, outgoing });
     })
     .get(PROBE_PATH, probeHandler(proxy));
 }
