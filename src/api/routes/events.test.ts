@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createPlaybackEvents, type PlaybackEvents } from '../../playback/events.js';
 import { ApiError } from '../../shared/errors.js';
+import { onApiError } from '../errors.js';
 import { parsePlaybackEvents, playbackEventRoutes } from './events.js';
 
 const ev = (over: Record<string, unknown> = {}) => ({ transmission_id: 'tx-1', client: 'web', event: 'chosen', transport: 'mse', ...over });
@@ -17,7 +18,7 @@ const fieldOf = (fn: () => unknown): string | null => {
 };
 
 const app = (events: PlaybackEvents) =>
-  new Hono().route('/api/streams', playbackEventRoutes(events)).onError((err, c) => (err instanceof ApiError ? c.json(err.toJSON(), err.status) : c.json({ error: String(err) }, 500)));
+  new Hono().route('/api/streams', playbackEventRoutes(events)).onError(onApiError(null));
 
 describe('validation: 422 naming the field', () => {
   it.each([
