@@ -31,7 +31,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GO2RTC_DOUBLE = join(ROOT, 'test/doubles/go2rtc/go2rtc');
+// eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- an empty variable means unset
 const REAL_MEDIAMTX = process.env.TOPOSYNC_STREAMING_MEDIAMTX_PATH || null;
+// eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- an empty variable means unset
 const REAL_GO2RTC = process.env.TOPOSYNC_STREAMING_GO2RTC_PATH || null;
 const TARGET = `${REAL_MEDIAMTX ? 'real MediaMTX' : 'MediaMTX double'}, ${REAL_GO2RTC ? 'real go2rtc' : 'go2rtc double'}`;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN;
@@ -177,7 +179,8 @@ try {
   const mse = await server.request('GET', '/api/streams/mse/status');
   if (mse.state !== 'running') throw new Error(`go2rtc double not running: ${JSON.stringify(mse)}`);
   const mplan = await server.request('GET', `/api/streams/transmissions/${tx}/playback-plan?client=web&context=grid`);
-  const mseUrl = server.base.replace('http', 'ws') + mplan.transports.find((t: { transport: string }) => t.transport === 'mse').url;
+  const msePath: string = mplan.transports.find((t: { transport: string }) => t.transport === 'mse').url;
+  const mseUrl = server.base.replace('http', 'ws') + msePath;
   const seqOf = (b: Buffer) => (b.length > 24 && b.toString('latin1', 4, 8) === 'moof' && b.toString('latin1', 12, 16) === 'mfhd' ? b.readUInt32BE(20) : null);
   function viewer(url: string) {
     const arrivals = new Map<number, number>();

@@ -83,7 +83,7 @@ const RENDERERS: Record<string, (d: BenchLine) => Row[]> = {
   ],
   writers: (d) => [
     {
-      benchmark: `${num(d, 'writers')} writers x ${String(d.input ?? '')} into one transmission, ${num(d, 'seconds')} s`,
+      benchmark: `${num(d, 'writers')} writers x ${typeof d.input === 'string' ? d.input : ''} into one transmission, ${num(d, 'seconds')} s`,
       figure: `${num(d, 'fps_out')} fps out, ${num(d, 'dropped_selected_writer')} dropped, ${num(d, 'skipped_by_backpressure')} skipped, server ${num(d, 'server_cpu_percent_of_core')}% of a core, RSS ${num(d, 'server_rss_mb')} MB`,
       goal: `${num(d, 'goal_fps_out')} fps (rounded), ${num(d, 'goal_dropped')} dropped, < ${num(d, 'goal_cpu_percent')}% of a core`,
       met:

@@ -20,6 +20,7 @@ export function addonEnv(env: NodeJS.ProcessEnv, corePort: number): AddonEnv {
   const o = parseEnv(envSchema, env);
   const directPort = o.TOPOSYNC_STREAMING_DIRECT_PORT ?? null;
   if (directPort === corePort) throw new ConfigError(`TOPOSYNC_STREAMING_DIRECT_PORT must differ from TOPOSYNC_STREAMING_PORT (both ${corePort})`);
+  // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- a blank token is no token
   const supervisorToken = env.SUPERVISOR_TOKEN?.trim() || null;
   return { mode: resolveMode(o.TOPOSYNC_STREAMING_MODE, supervisorToken), supervisorToken, directPort };
 }

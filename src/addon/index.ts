@@ -71,7 +71,7 @@ export function createAddon(config: AddonConfig, { logger }: { logger: Logger })
     ingress: {
       enforced: trust !== null,
       trusted_peers: trust ? [...peers] : [],
-      prefix_seen: ingressPrefix(ingressPath) || trust?.lastPrefix() || null,
+      prefix_seen: ingressPrefix(ingressPath) || (trust?.lastPrefix() ?? null),
     },
     direct_port: { enabled: directPort !== null, port: directPort },
     supervisor: { url: supervisor.baseUrl, token_present: supervisor.available },

@@ -86,9 +86,9 @@ export function createProvisioner({ supervisor, cameras, store, logger, framerat
   /** What Home Assistant said about a refused request, in one line. */
   function refusal(res: SupervisorResponse, scrub: (s: string) => string): string {
     const b = res.body as { message?: unknown; errors?: unknown } | string | null;
-    const said = typeof b === 'string' ? b : b && typeof b.message === 'string' ? b.message : b && b.errors !== undefined ? JSON.stringify(b.errors) : JSON.stringify(b);
+    const said = typeof b === 'string' ? b : typeof b?.message === 'string' ? b.message : b?.errors !== undefined ? JSON.stringify(b.errors) : JSON.stringify(b);
     const hint = res.status === 401 || res.status === 403 ? ' (Supervisor refused the add-on token: is homeassistant_api on?)' : '';
-    return `HTTP ${res.status}: ${scrub(String(said)).slice(0, 300)}${hint}`;
+    return `HTTP ${res.status}: ${scrub(said).slice(0, 300)}${hint}`;
   }
 
   async function provision(publicationId: string): Promise<ProvisionReport> {

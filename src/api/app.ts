@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { createCameraService } from '../control/cameras.js';
@@ -54,7 +54,8 @@ export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 102
     },
   });
   // GET and HEAD carry no body; skipping the check spares every media segment a request copy.
-  app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next)));
+  const limitBodies: MiddlewareHandler = (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next));
+  app.use('/api/*', limitBodies);
 
   app.route('/api/cameras', cameraRoutes(createCameraService(store)));
   app.route('/api/streams', publicationRoutes(createPublicationService(store)));

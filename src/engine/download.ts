@@ -23,7 +23,7 @@ export const releaseAssetName = (platform: ReleasePlatform) => `mediamtx_${MEDIA
 export function checksumFor(listing: string, fileName: string): string | null {
   for (const line of listing.split(/\r?\n/)) {
     const m = /^([0-9a-fA-F]{64})\s+\*?(.+?)\s*$/.exec(line);
-    if (m && m[2] === fileName) return (m[1]!).toLowerCase();
+    if (m?.[2] === fileName) return m[1]!.toLowerCase();
   }
   return null;
 }
@@ -31,7 +31,7 @@ export function checksumFor(listing: string, fileName: string): string | null {
 /** Extracts only the `mediamtx` file at the archive's root into `dir`; its path. */
 async function extractBinary(tarball: string, asset: string, dir: string): Promise<string> {
   await mkdir(dir);
-  let found = false;
+  let found = false as boolean; // set by the filter callback, which TypeScript's narrowing does not see
   try {
     await tar.x({
       file: tarball,

@@ -59,7 +59,7 @@ export function createPathSync({ log, client, now }: PathSyncOptions) {
   async function put(result: SyncResult, { c, name, conf, exists }: { c: MediamtxClient; name: string; conf: PathConf; exists: boolean }): Promise<void> {
     const key = JSON.stringify(conf);
     const before = refused.get(name);
-    if (before && before.conf === key && now() < before.retryAt) {
+    if (before?.conf === key && now() < before.retryAt) {
       result.errors.push({ path: name, error: before.error });
       return;
     }
@@ -71,7 +71,7 @@ export function createPathSync({ log, client, now }: PathSyncOptions) {
     } catch (err) {
       const error = redactUrls((err as Error).message);
       result.errors.push({ path: name, error });
-      const attempts = before && before.conf === key ? before.attempts + 1 : 1;
+      const attempts = before?.conf === key ? before.attempts + 1 : 1;
       refused.set(name, { conf: key, error, attempts, retryAt: now() + Math.min(REFUSED_RETRY_MS.max, REFUSED_RETRY_MS.initial * 2 ** (attempts - 1)) });
     }
   }

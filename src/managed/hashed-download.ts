@@ -16,7 +16,7 @@ export async function saveHashed(
 ): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
-  let tooLarge: Error | null = null;
+  let tooLarge = null as Error | null; // set by the transform, which TypeScript's narrowing does not see
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;

@@ -74,9 +74,9 @@ export function createDownloadJob({ log, label, run }: { log: Logger; label: str
         () => {
           lastError = null;
         },
-        (err: Error) => {
-          lastError = err.message;
-          log.warn({ error: err.message }, `${label} download refused`);
+        (err: unknown) => {
+          lastError = (err as Error).message;
+          log.warn({ error: lastError }, `${label} download refused`);
         },
       );
       void current

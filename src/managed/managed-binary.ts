@@ -104,7 +104,7 @@ export function createManagedBinary<S>(spec: ManagedBinarySpec<S>) {
     }
     if (start.starting()) return 'starting';
     if (start.failed()) return 'failed';
-    if (binary && binary.path === null) return 'missing';
+    if (binary?.path === null) return 'missing';
     return 'stopped';
   }
 
@@ -212,7 +212,7 @@ export function createManagedBinary<S>(spec: ManagedBinarySpec<S>) {
   }
 
   // First look at the binary, so the status says `missing` before anyone starts anything.
-  void refreshBinary().catch((err: Error) => log.warn({ error: err.message }, `could not look for the ${label} binary`));
+  void refreshBinary().catch((err: unknown) => log.warn({ error: (err as Error).message }, `could not look for the ${label} binary`));
 
   return {
     state,

@@ -14,8 +14,8 @@ export interface ServiceOptions {
   startTimeoutMs: number;
   /** After every spawn, first and restarts (e.g. to read the child's stdout). */
   onSpawn?: (handle: ChildHandle) => void;
-  /** After a crash restart, once the API answers again (e.g. to re-apply runtime config). */
-  onRecovered?: () => Promise<unknown> | unknown;
+  /** After a crash restart, once the API answers again (e.g. to re-apply runtime config); a promise it returns is awaited. */
+  onRecovered?: () => unknown;
   /** Every crash, with a message naming the exit and the child's last error line. */
   onCrash: (message: string) => void;
 }
@@ -91,7 +91,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       h.markHealthy();
       o.log.info({ pid }, `${o.label} restarted after a crash and answers again`);
       await o.onRecovered?.();
-    })().catch((err: Error) => o.log.warn({ error: err.message }, `${o.label}: recovering after a restart failed`));
+    })().catch((err: unknown) => o.log.warn({ error: (err as Error).message }, `${o.label}: recovering after a restart failed`));
   }
 
   const unsubscribe = [

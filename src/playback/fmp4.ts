@@ -81,7 +81,7 @@ export function parseInit(init: Buffer): InitInfo | null {
  */
 export function fragmentKind(fragment: Buffer, init: InitInfo): 'key' | 'delta' | 'other' {
   const moof = boxes(fragment, 0, fragment.length)?.[0];
-  if (!moof || moof.type !== 'moof') return 'other';
+  if (moof?.type !== 'moof') return 'other';
   const traf = child(fragment, moof, 'traf');
   const tfhd = traf && child(fragment, traf, 'tfhd');
   const trun = traf && child(fragment, traf, 'trun');

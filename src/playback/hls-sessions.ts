@@ -73,13 +73,13 @@ export async function openSession(upstream: HlsUpstream, scope: SessionScope, in
     if (res.status >= 300 && res.status < 400) {
       await res.discard();
       const location = res.headers.get('location');
-      let next: URL | null = null;
+      let next: URL | null;
       try {
         next = location ? new URL(location, url) : null;
       } catch {
         next = null;
       }
-      if (hop >= 2 || !next || next.origin !== origin || next.pathname !== `/${path}/index.m3u8`) {
+      if (hop >= 2 || next?.origin !== origin || next.pathname !== `/${path}/index.m3u8`) {
         throw new UpstreamError(new ApiError(502, 'hls_upstream_failed', 'MediaMTX redirected the playlist somewhere unexpected'), res.status);
       }
       url = next.href;

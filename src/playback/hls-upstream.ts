@@ -102,13 +102,18 @@ function unreachable(err: unknown, timedOut: boolean, timeoutMs: number): Upstre
   );
 }
 
+/** Why a signal aborted, as an Error: @hono/node-server aborts a request's signal with a string. */
+function abortError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
 export function createHlsUpstream(): HlsUpstream {
   // Keep-alive connections to MediaMTX's loopback listener; idle ones are closed before MediaMTX would.
   const agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 256, timeout: 5000, scheduling: 'lifo' });
 
   function get(url: string, init: UpstreamGet, retried = false): Promise<UpstreamResponse> {
     const signal = init.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     return new Promise<UpstreamResponse>((resolve, reject) => {
       let settled = false;
       let timedOut = false;
@@ -122,7 +127,7 @@ export function createHlsUpstream(): HlsUpstream {
         if (settled) return;
         done();
         req.destroy();
-        reject(signal?.reason);
+        reject(abortError(signal?.reason));
       };
       const timer = setTimeout(() => {
         if (settled) return;
@@ -155,7 +160,7 @@ export function createHlsUpstream(): HlsUpstream {
 /** Reads a body up to `limit` bytes, within `timeoutMs` if given; null (the rest unread) when it is larger. */
 export async function readBytes(res: UpstreamResponse, limit: number, timeoutMs?: number): Promise<Buffer | null> {
   const reader = res.body.getReader();
-  let timedOut = false;
+  let timedOut = false as boolean; // set by the timer, which TypeScript's narrowing does not see
   const timer =
     timeoutMs === undefined
       ? null
@@ -230,8 +235,8 @@ export function unlessAborted<T>(job: Promise<T>, signal: AbortSignal | undefine
   return Promise.race([
     job,
     new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      if (signal.aborted) reject(abortError(signal.reason));
+      signal.addEventListener('abort', () => reject(abortError(signal.reason)), { once: true });
     }),
   ]);
 }

@@ -241,7 +241,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     v.requestTimer = null;
     v.request = text;
     const up = v.upstream;
-    if (up && up.readyState === WebSocket.OPEN) up.send(text);
+    if (up?.readyState === WebSocket.OPEN) up.send(text);
     else if (v.queue.length < 4) v.queue.push(text);
     else reply('too many messages before go2rtc answered');
   }
@@ -315,7 +315,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     if (viewers.size > maxConnections) return finish(v, CLOSE_TOO_MANY_VIEWERS, `at most ${maxConnections} MSE viewers`);
     if (!enabled()) return finish(v, CLOSE_SIDECAR_UNAVAILABLE, 'MSE is disabled in the streaming settings');
     const output = lookup(path);
-    if (!output || output.transmission_id !== scope.transmission_id || output.output_id !== scope.output_id) {
+    if (output?.transmission_id !== scope.transmission_id || output.output_id !== scope.output_id) {
       return finish(v, CLOSE_UNKNOWN_PATH, `no MSE stream for ${path}`);
     }
     const st = sidecar.status();

@@ -53,5 +53,6 @@ export function lanRtspUrl(host: string, port: number, path: string, reader: Rea
 export function hostOf(hostHeader: string | undefined): string {
   if (!hostHeader) return '127.0.0.1';
   if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
+  // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- ':8080' has an empty host name
   return hostHeader.split(':')[0] || '127.0.0.1';
 }

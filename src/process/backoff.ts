@@ -30,9 +30,10 @@ export const MEDIA_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
 
 /**
  * Merges partial backoff options over a base and validates the result (throws RangeError on nonsense:
- * negative or non-finite delays, a factor below 1, a cap below the first delay).
+ * negative or non-finite delays, a factor below 1, a cap below the first delay; TypeError on a partial that is
+ * not an object, which an untyped caller may pass).
  */
-export function resolveBackoff(base: BackoffOptions, partial?: Partial<BackoffOptions>, where = 'backoff'): BackoffOptions {
+export function resolveBackoff(base: BackoffOptions, partial?: Partial<BackoffOptions> | null, where = 'backoff'): BackoffOptions {
   const merged: BackoffOptions = { ...base };
   if (partial !== undefined) {
     if (partial === null || typeof partial !== 'object') throw new TypeError(`${where} must be an object`);

@@ -194,6 +194,7 @@ export type RepeatLimiter = ReturnType<typeof createRepeatLimiter>;
  * For states found again on every tick (a missing binary): true when `value` differs from the last one
  * given, so the state is logged when it changes, not each time it is looked at.
  */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T makes the gate refuse values of another type
 export function createChangeGate<T>(): (value: T) => boolean {
   let last: { value: T } | null = null;
   return (value) => {

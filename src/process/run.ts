@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { signalGroup } from './groups.js';
 import { createRedactor, readLines, Tail } from './lines.js';
 import { spawnChild } from './spawn.js';
-import type { ChildStatus, ExitInfo, ExitKind, RunResult, RunSpec } from './types.js';
+import type { ChildStatus, ExitInfo, ExitKind, RunResult, RunSpec, Timers } from './types.js';
 
 const DEFAULT_MAX_STDOUT_BYTES = 64 * 1024 * 1024;
 const STDERR_TAIL_LINES = 20;
@@ -15,7 +15,8 @@ export interface ActiveRun {
   kill(): Promise<void>;
 }
 
-function validateRunSpec(spec: RunSpec): void {
+/** Checked, not assumed: an untyped caller may pass anything. */
+function validateRunSpec(spec: RunSpec | null | undefined): void {
   if (!spec || typeof spec !== 'object') throw new TypeError('run spec must be an object');
   if (typeof spec.name !== 'string' || spec.name.length === 0) throw new TypeError('run spec name must be a non-empty string');
   if (typeof spec.command !== 'string' || spec.command.length === 0) throw new TypeError(`run "${spec.name}": command must be a non-empty string`);
@@ -35,7 +36,15 @@ function validateRunSpec(spec: RunSpec): void {
  * the timeout, of too much stdout or of `stopAll()` → `forced`. Its stderr lines are logged at debug level
  * (a still grab runs often); a run that did not end `expected` is logged at warn with its stderr tail.
  */
-export function startRun(spec: RunSpec, logger: Logger, register: (run: ActiveRun) => () => void): Promise<RunResult> {
+export interface RunContext {
+  logger: Logger;
+  /** Schedules the kill at `spec.timeoutMs`. */
+  timers: Timers;
+  /** Makes the run visible to `list()`/`count()`/`stopAll()` while alive; returns its removal. */
+  register: (run: ActiveRun) => () => void;
+}
+
+export function startRun(spec: RunSpec, { logger, timers, register }: RunContext): Promise<RunResult> {
   validateRunSpec(spec);
   const log = logger.child({ child: spec.name });
   const redact = createRedactor(spec.secrets);
@@ -90,14 +99,14 @@ export function startRun(spec: RunSpec, logger: Logger, register: (run: ActiveRu
     proc.stdin.end(spec.input);
   }
 
-  const timer = setTimeout(() => killNow(`timed out after ${spec.timeoutMs} ms`), spec.timeoutMs);
+  const timer = timers.setTimer(() => killNow(`timed out after ${spec.timeoutMs} ms`), spec.timeoutMs);
   let exitCode: number | null = null;
   let exitSignal: string | null = null;
   void proc.exited.then(({ code, signal }) => {
     leaderExited = true;
     exitCode = code;
     exitSignal = signal;
-    clearTimeout(timer);
+    timers.clearTimer(timer);
   });
 
   const active: ActiveRun = {
@@ -120,7 +129,7 @@ export function startRun(spec: RunSpec, logger: Logger, register: (run: ActiveRu
   const unregister = pid !== undefined ? register(active) : () => {};
 
   const result = proc.done.then(({ error }): RunResult => {
-    clearTimeout(timer);
+    timers.clearTimer(timer);
     unregister();
     if (error !== null) tail.push(redact(error));
     if (killedReason !== null) tail.push(`[supervisor] ${killedReason}: killed`);

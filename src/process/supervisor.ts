@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_BACKOFF, resolveBackoff } from './backoff.js';
 import { SupervisedChild } from './child.js';
 import { startRun, type ActiveRun } from './run.js';
-import type { BackoffOptions, ChildHandle, ChildSpec, ChildStatus, RunResult, RunSpec, Supervisor } from './types.js';
+import type { BackoffOptions, ChildHandle, ChildSpec, ChildStatus, RunResult, RunSpec, Supervisor, Timers } from './types.js';
 
 interface SupervisorDefaults {
   /** Graceful stop timeout before SIGKILL. Default 5000. */
@@ -16,9 +16,18 @@ export interface SupervisorOptions {
   defaults?: SupervisorDefaults;
   /** The clock of run lengths and repeated-log summaries (tests inject one). Default Date.now. */
   now?: () => number;
+  /** The timers of restarts and of stop and run timeouts (tests inject timers they fire by hand). Default REAL_TIMERS. */
+  timers?: Timers;
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 5000;
+
+const REAL_TIMERS: Timers = {
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (handle) => {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
 
 const SIGNAL_RE = /^SIG[A-Z0-9]+$/;
 
@@ -27,7 +36,10 @@ function checkTimeout(value: unknown, where: string): number {
   return value;
 }
 
-function validateSpec(spec: ChildSpec): void {
+/** A spec as an untyped caller may pass it: checked here, not assumed. */
+type UncheckedSpec = Omit<ChildSpec, 'restart' | 'stdin' | 'stdout'> & { restart: string; stdin?: string; stdout?: string };
+
+function validateSpec(spec: UncheckedSpec | null | undefined): void {
   if (!spec || typeof spec !== 'object') throw new TypeError('child spec must be an object');
   if (typeof spec.name !== 'string' || spec.name.length === 0) throw new TypeError('child spec name must be a non-empty string');
   const where = `child "${spec.name}"`;
@@ -50,13 +62,16 @@ function validateSpec(spec: ChildSpec): void {
  * env.ts (what environment children get) and run.ts (one-shot runs).
  */
 export function createSupervisor(options: SupervisorOptions): Supervisor {
-  if (!options || typeof options !== 'object') throw new TypeError('createSupervisor: options are required');
-  const { logger } = options;
+  // Checked, not assumed: an untyped caller may pass anything.
+  const given = options as Partial<SupervisorOptions> | null | undefined;
+  if (!given || typeof given !== 'object') throw new TypeError('createSupervisor: options are required');
+  const { logger } = given;
   if (!logger || typeof logger.info !== 'function' || typeof logger.child !== 'function') throw new TypeError('createSupervisor: a pino logger is required');
   const defaults = options.defaults ?? {};
   const stopTimeoutMs = defaults.stopTimeoutMs === undefined ? DEFAULT_STOP_TIMEOUT_MS : checkTimeout(defaults.stopTimeoutMs, 'defaults.stopTimeoutMs');
   const backoff = resolveBackoff(DEFAULT_BACKOFF, defaults.backoff, 'defaults.backoff');
   const log = logger.child({ component: 'supervisor' });
+  const timers = options.timers ?? REAL_TIMERS;
 
   const children = new Map<string, SupervisedChild>();
   const runs = new Set<ActiveRun>();
@@ -74,6 +89,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         logger: log,
         stopTimeoutMs: spec.stop?.timeoutMs ?? stopTimeoutMs,
         backoff: childBackoff,
+        timers,
         onStopped: (c) => {
           if (children.get(c.name) === c) children.delete(c.name);
         },
@@ -84,9 +100,13 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     },
 
     async run(spec: RunSpec): Promise<RunResult> {
-      return startRun(spec, log, (active) => {
-        runs.add(active);
-        return () => runs.delete(active);
+      return startRun(spec, {
+        logger: log,
+        timers,
+        register: (active) => {
+          runs.add(active);
+          return () => runs.delete(active);
+        },
       });
     },
 

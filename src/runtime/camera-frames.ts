@@ -67,7 +67,7 @@ export function createCameraFrames({ supervisor, logger, ffmpegPath, registry, f
      */
     async ensure(read: CameraSourceRead, input: string, rate = fps): Promise<void> {
       const current = decoders.get(read.path);
-      if (current && current.input === input && current.fps === rate) {
+      if (current?.input === input && current.fps === rate) {
         current.read = read;
         return;
       }

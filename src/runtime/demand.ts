@@ -46,7 +46,7 @@ export function createDemandTracker({ heartbeatTtlMs, now }: DemandOptions) {
     wanted,
     heartbeat(txId: string, client: ClientKind, sessionId = 'default'): void {
       let sessions = heartbeats.get(txId);
-      if (!sessions) heartbeats.set(txId, (sessions = new Map()));
+      if (!sessions) heartbeats.set(txId, (sessions = new Map<string, { client: ClientKind; expires: number }>()));
       sessions.set(`${client}:${sessionId}`, { client, expires: now() + heartbeatTtlMs });
     },
     prime(txId: string, forMs: number): void {

@@ -92,8 +92,8 @@ export function cameraUrlWithCredentials(source: StoredCamera['sources'][number]
   if (!source.username) return { problem: 'has a password but no username; the engine (MediaMTX) needs both: set the username, or clear the password' };
   try {
     const u = new URL(source.url);
-    u.username = encodeURIComponent(source.username ?? '');
-    u.password = encodeURIComponent(source.password ?? '');
+    u.username = encodeURIComponent(source.username);
+    u.password = encodeURIComponent(source.password);
     return { url: u.toString() };
   } catch {
     return { problem: 'its url cannot carry credentials' };

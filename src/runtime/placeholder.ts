@@ -69,6 +69,7 @@ export function placeholderGraph(width: number, height: number, reason: Placehol
   if (fontPath !== null && width >= 96 && height >= 54) {
     const text = PLACEHOLDER_TEXT[reason];
     // DejaVu Sans averages about 0.55 em per character: size each line to fit 90% of the width.
+    // eslint-disable-next-line @typescript-eslint/no-misused-spread -- code points: the texts are Portuguese and English, a glyph each
     const fit = (s: string, byHeight: number) => Math.max(6, Math.floor(Math.min(byHeight, (width * 0.9) / (0.55 * [...s].length))));
     const titleSize = fit(text.title, height / 11);
     const detailSize = Math.min(fit(text.pt, height / 22), fit(text.en, height / 22));
@@ -117,7 +118,7 @@ export function createPlaceholders({ supervisor, ffmpegPath = 'ffmpeg', fontPath
       throw new Error(`placeholder ${width}x${height} ${reason}: ffmpeg ${result.exit.kind} (${result.stderrTail.slice(-3).join(' | ') || `code ${String(result.exit.code)}`})`);
     }
     const size = jpegSize(result.stdout);
-    if (!size || size.width !== width || size.height !== height) {
+    if (size?.width !== width || size.height !== height) {
       throw new Error(`placeholder ${width}x${height} ${reason}: ffmpeg produced ${size ? `${size.width}x${size.height}` : 'no JPEG'}`);
     }
     return result.stdout;
@@ -131,7 +132,7 @@ export function createPlaceholders({ supervisor, ffmpegPath = 'ffmpeg', fontPath
       if (!Number.isInteger(height) || height < MIN_SIDE || height > MAX_HEIGHT) {
         return Promise.reject(new RangeError(`placeholder height must be an integer from ${MIN_SIDE} to ${MAX_HEIGHT}`));
       }
-      if (!PLACEHOLDER_REASONS.includes(reason)) return Promise.reject(new TypeError(`unknown placeholder reason "${String(reason)}"`));
+      if (!PLACEHOLDER_REASONS.includes(reason)) return Promise.reject(new TypeError(`unknown placeholder reason "${reason}"`));
       const key = `${width}x${height}:${reason}`;
       const hit = cache.get(key);
       if (hit) {

@@ -139,7 +139,7 @@ export class TransmissionRuntimeState {
   open(writerId: string, priority = 0, at = this.now()): void {
     if (!Number.isFinite(priority)) throw new RangeError('priority must be a finite number');
     const w = this.writers.get(writerId);
-    if (w && w.state === 'open') {
+    if (w?.state === 'open') {
       w.priority = priority;
       w.lastSeenAt = at;
       return;
@@ -238,7 +238,7 @@ export class TransmissionRuntimeState {
   frame(now = this.now()): FrameView {
     const { selected, reason } = this.select(now);
     const w = selected === null ? undefined : this.writers.get(selected);
-    if (!w || w.frame === null || w.lastFrameAt === null) {
+    if (!w?.frame || w.lastFrameAt === null) {
       return { jpeg: null, writerId: null, ageMs: null, reason: reason ?? 'writers_stale', seq: 0 };
     }
     return { jpeg: w.frame, writerId: w.id, ageMs: Math.max(0, now - w.lastFrameAt), reason: null, seq: w.frameSeq };

@@ -207,7 +207,7 @@ export function createJsmpegSessions(opts: JsmpegSessionsOptions): JsmpegSession
       if (!s.ws) continue;
       const target = findTarget(s.path);
       if (!enabled) closeSocket(s.ws, JSMPEG_CLOSE.GONE, 'the jsmpeg fallback was disabled');
-      else if (!target || target.t.id !== s.txId || !target.t.enabled) closeSocket(s.ws, JSMPEG_CLOSE.GONE, 'this stream was removed or disabled');
+      else if (target?.t.id !== s.txId || !target.t.enabled) closeSocket(s.ws, JSMPEG_CLOSE.GONE, 'this stream was removed or disabled');
     }
   }, checkIntervalMs);
   check.unref();

@@ -80,7 +80,7 @@ export function view(s: MachineState): MachineView {
   return {
     phase: s.phase,
     playing: cur && cur.firstFrameAt !== null ? cur.transport : null,
-    trying: cur && cur.firstFrameAt === null ? cur.transport : null,
+    trying: cur?.firstFrameAt === null ? cur.transport : null,
     probing: s.probe?.transport ?? null,
     // No writer is the root cause whatever the transports do: the placeholder is all they can show.
     error: s.feedMissing ? 'no_writer' : s.error,
@@ -119,7 +119,7 @@ class Run {
         return;
       case 'feed':
         if (!e.missing) Object.assign(this.s, { feedMissingSince: null, feedMissing: false });
-        else if (this.s.feedMissingSince === null) this.s.feedMissingSince = e.now;
+        else this.s.feedMissingSince ??= e.now;
         return this.checkFeed(e.now);
       case 'renew':
         return this.onRenew(e.now);
@@ -260,8 +260,8 @@ class Run {
     if (this.betterThan(s.current).length === 0) {
       s.climbAt = null;
       s.climbBackoffMs = this.o.climbInitialMs;
-    } else if (s.climbAt === null) {
-      s.climbAt = now + s.climbBackoffMs;
+    } else {
+      s.climbAt ??= now + s.climbBackoffMs;
     }
   }
 
@@ -371,7 +371,7 @@ class Run {
       }
     }
     const probe = s.probe;
-    if (probe && probe.firstFrameAt === null && now >= probe.startedAt + o.firstFrameMs) this.failProbe(now, 'first_frame_timeout');
+    if (probe?.firstFrameAt === null && now >= probe.startedAt + o.firstFrameMs) this.failProbe(now, 'first_frame_timeout');
     if (s.phase === 'playing' && s.current && !s.probe && s.climbAt !== null && now >= s.climbAt) {
       s.climbAt = null;
       const target = this.betterThan(s.current)[0];

@@ -47,10 +47,8 @@ export function withPageStep(s: GridState, delta: number, total: number): GridSt
 
 /** `null` forgets the choice, so the tile goes back to the context's default variant. */
 export function withChoice(s: GridState, liveViewId: string, publicationId: string | null): GridState {
-  const choices = { ...s.choices };
-  if (publicationId === null) delete choices[liveViewId];
-  else choices[liveViewId] = publicationId;
-  return { ...s, choices };
+  if (publicationId === null) return { ...s, choices: Object.fromEntries(Object.entries(s.choices).filter(([id]) => id !== liveViewId)) };
+  return { ...s, choices: { ...s.choices, [liveViewId]: publicationId } };
 }
 
 // Persistence: the layout and the choices survive a reload of the panel.

@@ -45,11 +45,11 @@ export async function refreshServices(store: Store<ServicesState>, signal: Abort
  * Start/stop/restart answer with the new status (a failed start is a state in it, not an HTTP
  * error); a download can be refused with an error naming the setting. One action at a time.
  */
-export async function runServiceAction<S extends Service>(store: Store<ServicesState>, service: S, action: ServiceAction, call: typeof api = api): Promise<void> {
+export async function runServiceAction(store: Store<ServicesState>, service: Service, action: ServiceAction, call: typeof api = api): Promise<void> {
   if (store.get().busy) return;
   store.set((prev) => ({ ...prev, busy: { service, action }, failure: null }));
   try {
-    const status = await call<Statuses[S]>(`api/streams/${service}/${action}`, { method: 'POST' });
+    const status = await call<Statuses[Service]>(`api/streams/${service}/${action}`, { method: 'POST' });
     store.set((prev) => ({ ...prev, [service]: status, busy: null }));
   } catch (err) {
     const failure = {

@@ -31,7 +31,8 @@ export function feedersByTransmission(pipelines: readonly Pick<PipelineOwnership
         node: t.node_id,
         enabled: p.enabled,
         implicit: p.implicit,
-        notContinuous: p.warnings.some((w) => w.code === 'not_continuous' && w.node_id === t.node_id),
+        // Named, not assumed: the server may add other warning codes.
+        notContinuous: p.warnings.some((w: { code: string; node_id: string }) => w.code === 'not_continuous' && w.node_id === t.node_id),
       });
     }
   }

@@ -5,8 +5,10 @@
  */
 export async function copyText(text: string, doc: Document = document): Promise<boolean> {
   try {
-    if (window.isSecureContext && navigator.clipboard) {
-      await navigator.clipboard.writeText(text);
+    // Undefined outside secure contexts, whatever lib.dom says.
+    const clipboard = navigator.clipboard as Clipboard | undefined;
+    if (window.isSecureContext && clipboard) {
+      await clipboard.writeText(text);
       return true;
     }
   } catch {
@@ -20,6 +22,7 @@ export async function copyText(text: string, doc: Document = document): Promise<
   doc.body.append(area);
   area.select();
   try {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the only copy there is without the Clipboard API
     return doc.execCommand('copy');
   } catch {
     return false;

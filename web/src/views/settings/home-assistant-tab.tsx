@@ -24,7 +24,7 @@ export function HomeAssistantTab() {
   // The outcome shows in its row; one whose row is gone (a removed orphan, a camera no longer listed) shows above the lists.
   const inRow =
     last !== null && list !== null && (last.action === 'provision' ? list.cameras.some((c) => c.publication_id === last.target) : list.orphaned_entries.some((e) => e.entry_id === last.target));
-  const outcomeFor = (action: HaOutcome['action'], target: string) => (last && last.action === action && last.target === target ? <Outcome outcome={last} /> : null);
+  const outcomeFor = (action: HaOutcome['action'], target: string) => (last?.action === action && last.target === target ? <Outcome outcome={last} /> : null);
 
   return (
     <div class="settings-section" data-testid="ha-tab">

@@ -47,7 +47,7 @@ export function settingsFormValues(answer: SettingsAnswer): SettingsFormValues {
   return Object.fromEntries(
     FIELDS.map((f) => {
       const value = f.kind === 'secret' ? '' : read(answer.streaming, f.path);
-      return [f.path, f.kind === 'bool' ? value === true : value === undefined || value === null ? '' : String(value)];
+      return [f.path, f.kind === 'bool' ? value === true : typeof value === 'number' || typeof value === 'string' ? String(value) : ''];
     }),
   );
 }

@@ -11,6 +11,13 @@ interface PrefixedDocument {
 interface PrefixedElement {
   webkitRequestFullscreen?: () => Promise<void> | void;
 }
+/** The standard names, absent where only the prefixed ones exist (lib.dom types them as always there). */
+interface MaybeDocument {
+  exitFullscreen?: () => Promise<void>;
+}
+interface MaybeElement {
+  requestFullscreen?: () => Promise<void>;
+}
 
 const prefixed = () => document as Document & PrefixedDocument;
 
@@ -22,8 +29,9 @@ export const fullscreenElement = (): Element | null => document.fullscreenElemen
 export async function toggleFullscreen(el: Element): Promise<void> {
   try {
     if (fullscreenElement() === el) {
-      await (document.exitFullscreen ? document.exitFullscreen() : prefixed().webkitExitFullscreen?.());
-    } else if (el.requestFullscreen) {
+      const doc: MaybeDocument = document;
+      await (doc.exitFullscreen ? doc.exitFullscreen() : prefixed().webkitExitFullscreen?.());
+    } else if ((el as MaybeElement).requestFullscreen) {
       await el.requestFullscreen();
     } else {
       await (el as Element & PrefixedElement).webkitRequestFullscreen?.();
