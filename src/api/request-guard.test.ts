@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../shared/errors.js';
 import { createRequestGuard, hostName } from './request-guard.js';
+import { onApiError } from './errors.js';
 
 /** The guard in front of one echoing route, with the app's error rendering. Real sockets: test/api/request-guard.test.ts. */
 function appWith(allowedHosts: readonly string[] | 'any') {
@@ -9,7 +9,7 @@ function appWith(allowedHosts: readonly string[] | 'any') {
   app.use(createRequestGuard({ allowedHosts }).middleware);
   app.post('/echo', async (c) => c.json({ got: await c.req.text() }));
   app.post('/api/streams/transmissions/:id/webrtc/offer', async (c) => c.text(await c.req.text()));
-  app.onError((err, c) => (err instanceof ApiError ? c.json(err.toJSON(), err.status) : c.text(String(err), 500)));
+  app.onError(onApiError(null));
   return app;
 }
 

@@ -6,7 +6,6 @@ import * as v from 'valibot';
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineRoutes } from '../api/routes/engine.js';
 import { streamingSettingsSchema, type StreamingSettings } from '../domain/settings.js';
-import { ApiError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { createSupervisor } from '../process/supervisor.js';
 import type { Supervisor } from '../process/types.js';
@@ -16,6 +15,7 @@ import { releasePlatform } from './binary.js';
 import { releaseAssetName } from './download.js';
 import { createEngineManager, type EngineManager, type EngineManagerOptions } from './engine.js';
 import { freePort } from '../../test/support/ports.js';
+import { onApiError } from '../api/errors.js';
 
 const PLATFORM = (() => {
   const p = releasePlatform();
@@ -45,7 +45,7 @@ async function appWith(options: Partial<EngineManagerOptions>, allowDownload: bo
   // Mounted and error-mapped the way src/api/app.ts does it.
   const app = new Hono();
   app.route('/api/streams', engineRoutes(engine));
-  app.onError((err, c) => (err instanceof ApiError ? c.json(err.toJSON(), err.status) : c.json({ error: { code: 'internal_error' } }, 500)));
+  app.onError(onApiError(null));
   const call = async (method: string, path: string) => {
     const res = await app.request(`/api/streams${path}`, { method });
     return { status: res.status, json: (await res.json()) as Record<string, any> };

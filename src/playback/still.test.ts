@@ -19,6 +19,7 @@ import { createPlaceholders } from '../runtime/placeholder.js';
 import { createRuntimeRegistry } from '../runtime/transmission-state.js';
 import { createStillService, placeholderReasonFor, stillFilter, targetSize, type StillService } from './still.js';
 import { fixtureOutput, fixtureTransmission } from '../reconcile/fixtures.js';
+import { onApiError } from '../api/errors.js';
 
 const TX_W = 'tx-writers';
 const TX_EMPTY = 'tx-empty';
@@ -255,7 +256,7 @@ describe('still service', () => {
 
 describe('GET /api/streams/transmissions/{id}/still.jpg', () => {
   const app = () =>
-    new Hono().route('/api/streams', stillRoutes(still)).onError((err, c) => (err instanceof ApiError ? c.json(err.toJSON(), err.status) : c.json({ error: String(err) }, 500)));
+    new Hono().route('/api/streams', stillRoutes(still)).onError(onApiError(null));
 
   it('answers the JPEG with its source and age headers', async () => {
     const red = await solidJpeg('red', 640, 360);

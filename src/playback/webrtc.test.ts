@@ -9,9 +9,9 @@ import type { Publication } from '../domain/publication.js';
 import type { SettingsDoc } from '../domain/settings.js';
 import type { GeneratedMeta } from '../domain/generated.js';
 import type { Output, Transmission } from '../domain/transmission.js';
-import { ApiError } from '../shared/errors.js';
 import { createWebrtcOffers, type WebrtcOffers } from './webrtc.js';
 import { fixtureOutput, fixtureTransmission } from '../reconcile/fixtures.js';
+import { onApiError } from '../api/errors.js';
 
 /**
  * The WHEP relay against a tiny local HTTP server standing in for MediaMTX's WHEP listener (the
@@ -95,7 +95,7 @@ beforeEach(() => {
 });
 
 const app = () =>
-  new Hono().route('/api/streams', webrtcRoutes(offers)).onError((err, c) => (err instanceof ApiError ? c.json(err.toJSON(), err.status) : c.json({ error: String(err) }, 500)));
+  new Hono().route('/api/streams', webrtcRoutes(offers)).onError(onApiError(null));
 const postJson = (tx: string, body: unknown, query = '') =>
   app().request(`/api/streams/transmissions/${tx}/webrtc/offer${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string; field: string | null; upstream_status?: number | null; upstream_error?: string | null } }).error;

@@ -19,6 +19,7 @@ import { GO2RTC_SHA256 } from './pins.js';
 import { captureLogger } from '../../test/fixtures/proc-helpers.js';
 import { freePort } from '../../test/support/ports.js';
 import { waitFor } from '../../test/support/wait.js';
+import { onApiError } from '../api/errors.js';
 
 const PLATFORM = (() => {
   const p = go2rtcPlatform();
@@ -251,7 +252,7 @@ describe(`go2rtc manager with the ${engineTarget('go2rtc')} under the supervisor
   it('serves the lifecycle routes (mounted by the lead under /api/streams)', async () => {
     const app = new Hono();
     app.route('/api/streams', mseRoutes(env.sidecar));
-    app.onError((err, c) => (err instanceof ApiError ? c.json(err.toJSON(), err.status) : c.json({ error: String(err) }, 500)));
+    app.onError(onApiError(null));
     const status = await app.request('/api/streams/mse/status');
     expect(status.status).toBe(200);
     expect(await status.json()).toMatchObject({ state: 'stopped', version: 'v1.9.14' });
