@@ -112,7 +112,7 @@ export function createDemoWriter({ supervisor, logger, ffmpegPath, registry, doc
       lastWantedAt = null;
       return stop();
     }
-    const decision = publisherDecision(wanted(t.id), lastWantedAt, now(), d.streaming.demand.debounce_s * 1000);
+    const decision = publisherDecision({ wanted: wanted(t.id), lastWantedAt, now: now(), debounceMs: d.streaming.demand.debounce_s * 1000 });
     lastWantedAt = decision.lastWantedAt;
     return decision.run ? start() : stop();
   }

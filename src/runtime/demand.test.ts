@@ -70,7 +70,7 @@ describe('publisherDecision (debounced stop)', () => {
     { name: 'not wanted at the debounce stops', wanted: false, last: 100, now: 15_100, run: false, stamp: null },
     { name: 'never wanted stays stopped', wanted: false, last: null, now: 100, run: false, stamp: null },
   ])('$name', ({ wanted, last, now, run, stamp }) => {
-    expect(publisherDecision(wanted, last, now, 15_000)).toEqual({ run, lastWantedAt: stamp });
+    expect(publisherDecision({ wanted, lastWantedAt: last, now, debounceMs: 15_000 })).toEqual({ run, lastWantedAt: stamp });
   });
 });
 

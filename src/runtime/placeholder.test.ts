@@ -96,13 +96,13 @@ describe('placeholder graph', () => {
   });
 
   it('draws the bilingual text with the font, and nothing without it or when too small', () => {
-    const g = placeholderGraph(640, 360, 'no_writer', '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf');
+    const g = placeholderGraph({ width: 640, height: 360, reason: 'no_writer', fontPath: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf' });
     expect(g).toMatch(/^color=c=0x1c1c1c:s=640x360:r=1:d=1,format=yuvj420p,drawtext=/);
     expect(g).toContain('Sem sinal · No signal');
     expect(g).toContain('Nenhuma pipeline está alimentando esta transmissão.');
     expect(g).toContain('expansion=none');
-    expect(placeholderGraph(640, 360, 'no_writer', null)).toBe('color=c=0x1c1c1c:s=640x360:r=1:d=1,format=yuvj420p');
-    expect(placeholderGraph(64, 36, 'no_writer', '/f.ttf')).not.toContain('drawtext');
-    expect(placeholderGraph(641, 360, 'offline', null)).toContain('format=yuvj444p');
+    expect(placeholderGraph({ width: 640, height: 360, reason: 'no_writer', fontPath: null })).toBe('color=c=0x1c1c1c:s=640x360:r=1:d=1,format=yuvj420p');
+    expect(placeholderGraph({ width: 64, height: 36, reason: 'no_writer', fontPath: '/f.ttf' })).not.toContain('drawtext');
+    expect(placeholderGraph({ width: 641, height: 360, reason: 'offline', fontPath: null })).toContain('format=yuvj444p');
   });
 });

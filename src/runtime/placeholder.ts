@@ -63,7 +63,7 @@ export function escapeFilterValue(value: string): string {
 }
 
 /** The lavfi graph of one placeholder (pure: exported for tests and diagnostics). */
-export function placeholderGraph(width: number, height: number, reason: PlaceholderReason, fontPath: string | null): string {
+export function placeholderGraph({ width, height, reason, fontPath }: { width: number; height: number; reason: PlaceholderReason; fontPath: string | null }): string {
   const pixfmt = width % 2 === 0 && height % 2 === 0 ? 'yuvj420p' : 'yuvj444p';
   const parts = [`color=c=${BACKGROUND}:s=${width}x${height}:r=1:d=1`, `format=${pixfmt}`];
   if (fontPath !== null && width >= 96 && height >= 54) {
@@ -111,7 +111,7 @@ export function createPlaceholders({ supervisor, ffmpegPath = 'ffmpeg', fontPath
   }
 
   async function render(width: number, height: number, reason: PlaceholderReason): Promise<Buffer> {
-    const graph = placeholderGraph(width, height, reason, await fontReady());
+    const graph = placeholderGraph({ width, height, reason, fontPath: await fontReady() });
     const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'lavfi', '-i', graph, '-frames:v', '1', '-q:v', '3', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'];
     const result = await slot(() => supervisor.run({ name: `placeholder:${width}x${height}:${reason}`, command: ffmpegPath, args, timeoutMs, maxStdoutBytes: 16 * 1024 * 1024 }));
     if (result.exit.kind !== 'expected') {

@@ -101,7 +101,7 @@ export function createRuntime({ store, engine, demand, publishers, frames, logge
       const count = running && publishers.isRunning(out.path) ? await engine.readers(out.path) : null;
       readers.set(out.path, count);
       const wanted = demand.wanted(out.transmission_id) || (count ?? 0) > 0;
-      const d = publisherDecision(wanted, lastWanted.get(out.path) ?? null, t, debounceMs);
+      const d = publisherDecision({ wanted, lastWantedAt: lastWanted.get(out.path) ?? null, now: t, debounceMs });
       lastWanted.set(out.path, d.lastWantedAt);
       if (d.run && running) publishers.ensure(out);
       else if (publishers.isRunning(out.path)) await publishers.stop(out.path);
@@ -113,7 +113,7 @@ export function createRuntime({ store, engine, demand, publishers, frames, logge
     for (const read of p.sources) {
       sourcePaths.add(read.path);
       const wanted = read.transmission_ids.some((tx) => demand.wantsFrames(tx));
-      const d = publisherDecision(wanted, framesLastWanted.get(read.path) ?? null, t, framesLingerMs);
+      const d = publisherDecision({ wanted, lastWantedAt: framesLastWanted.get(read.path) ?? null, now: t, debounceMs: framesLingerMs });
       framesLastWanted.set(read.path, d.lastWantedAt);
       if (d.run) await frames.ensure(read, running ? `rtsp://127.0.0.1:${engine.rtspPort()}/${read.path}` : read.url, framesFps(read));
       else await frames.stop(read.path);
