@@ -8,7 +8,7 @@ import * as v from 'valibot';
 import { streamingSettingsSchema, type StreamingSettings } from '../src/domain/settings.js';
 import { createEngineManager, type EngineManager, type EngineManagerOptions } from '../src/engine/engine.js';
 import { createSupervisor } from '../src/process/supervisor.js';
-import type { Supervisor } from '../src/process/types.js';
+import type { Supervisor, Timers } from '../src/process/types.js';
 import { ENGINE_BINS } from './engines.js';
 import { captureLogger } from './fixtures/proc-helpers.js';
 import { makeDataDir, removeDataDir } from './support/data-dir.js';
@@ -39,11 +39,11 @@ const envs: Env[] = [];
 /** The LAN reader password of every test engine (tests check it never reaches the rendered config or the log). */
 export const LAN_PASSWORD = 'lan-reader-Secret-77';
 
-export async function setupEngine(opts: { backoffMs?: number; allowDownload?: boolean; overrides?: Partial<EngineManagerOptions> } = {}): Promise<Env> {
+export async function setupEngine(opts: { backoffMs?: number; timers?: Timers; allowDownload?: boolean; overrides?: Partial<EngineManagerOptions> } = {}): Promise<Env> {
   const dataDir = await makeDataDir('engine-env');
   const { logger, lines: logs } = captureLogger('debug');
   const backoff = opts.backoffMs ?? 100;
-  const supervisor = createSupervisor({ logger, defaults: { backoff: { initialMs: backoff, maxMs: backoff * 4 } } });
+  const supervisor = createSupervisor({ logger, defaults: { backoff: { initialMs: backoff, maxMs: backoff * 4 } }, ...(opts.timers ? { timers: opts.timers } : {}) });
   const [rtsp_port, hls_port, webrtc_port, webrtc_udp_port, api_port] = await freePorts(5);
   const settings = v.parse(streamingSettingsSchema, {
     engine: { rtsp_port, hls_port, webrtc_port, webrtc_udp_port, api_port, allow_download: opts.allowDownload ?? false },

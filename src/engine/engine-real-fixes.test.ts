@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanUpEngines, holdTcp, setupEngine as setup } from '../../test/engine-env.js';
+import { manualTimers } from '../../test/fixtures/proc-helpers.js';
 import { waitFor } from '../../test/support/wait.js';
 import { engineTarget } from '../../test/engines.js';
 import { camera, plane, source } from '../reconcile/fixtures.js';
@@ -26,23 +27,28 @@ describe(`ICE-over-TCP port (4h) against the ${engineTarget('mediamtx')}`, () =>
   }, 60_000);
 
   it('the ICE port taken while the engine is down after a crash: it comes back on another port, never restarting into the same clash', async () => {
-    // A long first backoff leaves time to take the port between the crash and the restart.
-    const env = await setup({ backoffMs: 1500 });
+    // The supervisor's restart waits for the test: the port is taken between the crash and the restart.
+    const timers = manualTimers();
+    const env = await setup({ timers });
     const first = await env.engine.start();
     expect(first.state).toBe('running');
-    const icePort = first.ports.webrtc_udp.actual as number;
-    process.kill(first.pid as number, 'SIGKILL');
+    const icePort = first.ports.webrtc_udp.actual!;
+    process.kill(first.pid!, 'SIGKILL');
     await waitFor('crash noticed', () => env.engine.status().state === 'crashed');
     await holdTcp(icePort);
+    expect(await timers.fireNext('restart after the crash')).toBe(100);
     const back = await waitFor('engine running again on another ICE port', () => {
       const s = env.engine.status();
       return s.state === 'running' && s.ports.webrtc_udp.actual !== icePort ? s : null;
     });
     expect(back.ports.webrtc_udp.changed).toBe(true);
-    // Running, and staying up: no crash loop behind it.
+    // Running, and staying up: no crash loop behind it. A start queues behind any lifecycle work still
+    // pending (a second relaunch would run first) and leaves a running engine as it is.
     const pid = back.pid;
-    await new Promise((r) => setTimeout(r, 2000));
-    expect(env.engine.status()).toMatchObject({ state: 'running', pid });
+    expect(await env.engine.start()).toMatchObject({ state: 'running', pid });
+    // The supervised process is a fresh one with no restart pending, and it was relaunched only once.
+    expect(env.supervisor.get('mediamtx')?.status()).toMatchObject({ state: 'running', pid, restarts: 0, restart_delay_ms: null });
+    expect(env.logs.filter((l) => l.includes('restarting MediaMTX on other ports'))).toHaveLength(1);
   }, 60_000);
 });
 

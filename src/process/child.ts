@@ -4,7 +4,7 @@ import { backoffDelay, streakBefore } from './backoff.js';
 import { signalGroup, signalProcess } from './groups.js';
 import { createRedactor, readLines, createRepeatLimiter, looksLikeError, looksLikeWarning, type RepeatEntry, type RepeatLimiter } from './lines.js';
 import { spawnChild, type Spawned } from './spawn.js';
-import type { BackoffOptions, ChildHandle, ChildSpec, ChildState, ChildStatus, ExitInfo, ExitKind } from './types.js';
+import type { BackoffOptions, ChildHandle, ChildSpec, ChildState, ChildStatus, ExitInfo, ExitKind, Timers } from './types.js';
 
 export interface ChildContext {
   logger: Logger;
@@ -12,6 +12,8 @@ export interface ChildContext {
   stopTimeoutMs: number;
   /** Already resolved from the supervisor defaults and `spec.backoff`. */
   backoff: BackoffOptions;
+  /** Schedules the restarts after a backoff and the kill after the stop timeout. */
+  timers: Timers;
   /** Called once `stop()` has completed (the supervisor forgets the name then). */
   onStopped?: (child: SupervisedChild) => void;
   /** The clock of run lengths and of the repeated-line summaries. Default Date.now. */
@@ -66,8 +68,8 @@ export class SupervisedChild implements ChildHandle {
   private forced = false;
   /** The current process's leader has exited (its pid may already be reused: never signal it again). */
   private leaderExited = false;
-  private killTimer: NodeJS.Timeout | undefined;
-  private backoffTimer: NodeJS.Timeout | undefined;
+  private killTimer: unknown;
+  private backoffTimer: unknown;
   private stopPromise: Promise<void> | null = null;
   private resolveStop: (() => void) | null = null;
 
@@ -130,8 +132,8 @@ export class SupervisedChild implements ChildHandle {
   stop(): Promise<void> {
     if (this.stopPromise) return this.stopPromise;
     this.stopRequested = true;
-    if (this.backoffTimer) {
-      clearTimeout(this.backoffTimer);
+    if (this.backoffTimer !== undefined) {
+      this.ctx.timers.clearTimer(this.backoffTimer);
       this.backoffTimer = undefined;
     }
     const proc = this.proc;
@@ -167,7 +169,7 @@ export class SupervisedChild implements ChildHandle {
       // The leader alone: it may stop its own children cleanly; the rest of the group is killed when it exits.
       signalProcess(pid, signal);
     }
-    this.killTimer = setTimeout(() => {
+    this.killTimer = this.ctx.timers.setTimer(() => {
       this.killTimer = undefined;
       this.forced = true;
       this.log.warn({ pid, timeout_ms: this.ctx.stopTimeoutMs }, 'stop timeout: killing process group');
@@ -243,8 +245,8 @@ export class SupervisedChild implements ChildHandle {
       this.leaderExited = true;
       exitCode = code;
       exitSignal = signal;
-      if (this.killTimer) {
-        clearTimeout(this.killTimer);
+      if (this.killTimer !== undefined) {
+        this.ctx.timers.clearTimer(this.killTimer);
         this.killTimer = undefined;
       }
     });
@@ -315,7 +317,7 @@ export class SupervisedChild implements ChildHandle {
         this.state = 'backoff';
         this.restartDelayMs = delay;
         this.log[this.streak > 1 ? 'debug' : 'info']({ delay_ms: delay, attempt: this.streak }, 'restarting after backoff');
-        this.backoffTimer = setTimeout(() => {
+        this.backoffTimer = this.ctx.timers.setTimer(() => {
           this.backoffTimer = undefined;
           if (this.stopRequested) return;
           this.restarts++;

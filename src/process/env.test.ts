@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureLogger, waitFor } from '../../test/fixtures/proc-helpers.js';
+import { captureLogger } from '../../test/fixtures/proc-helpers.js';
+import { waitFor } from '../../test/support/wait.js';
 import { childEnv, INHERITED_ENV } from './env.js';
 import { createSupervisor } from './supervisor.js';
 import type { Supervisor } from './types.js';
@@ -35,7 +36,7 @@ describe('childEnv', () => {
     for (const k of SECRET_ENV) process.env[k] = CANARY;
     supervisor = createSupervisor({ logger: captureLogger().logger });
     const handle = supervisor.start({ name: 'env-check', command: 'sleep', args: ['30'], restart: 'never' });
-    await waitFor(() => handle.status().state === 'running', 5_000, 'running');
+    await waitFor('running', () => handle.status().state === 'running');
     const environ = readFileSync(`/proc/${handle.status().pid}/environ`, 'utf8');
     expect(environ).toContain('PATH='); // read the right thing
     expect(environ).not.toContain(CANARY);

@@ -1,7 +1,7 @@
-import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureLogger, isAlive, waitFor } from '../../test/fixtures/proc-helpers.js';
-import { createSupervisor } from './supervisor.js';
+import { captureLogger, isAlive, manualTimers } from '../../test/fixtures/proc-helpers.js';
+import { waitFor } from '../../test/support/wait.js';
+import { createSupervisor, type SupervisorOptions } from './supervisor.js';
 import type { Supervisor } from './types.js';
 
 let supervisor: Supervisor | null = null;
@@ -10,8 +10,8 @@ afterEach(async () => {
   supervisor = null;
 });
 
-function make(): Supervisor {
-  supervisor = createSupervisor({ logger: captureLogger().logger });
+function make(options: Omit<SupervisorOptions, 'logger'> = {}): Supervisor {
+  supervisor = createSupervisor({ logger: captureLogger().logger, ...options });
   return supervisor;
 }
 
@@ -39,13 +39,16 @@ describe('run()', () => {
   });
 
   it('kills at the timeout and reports forced', async () => {
-    const s = make();
-    const t0 = performance.now();
-    const r = await s.run({ name: 'slow', command: 'sleep', args: ['10'], timeoutMs: 200 });
-    const took = performance.now() - t0;
+    const timers = manualTimers();
+    const s = make({ timers });
+    const running = s.run({ name: 'slow', command: 'sleep', args: ['10'], timeoutMs: 200 });
+    await waitFor('counted', () => s.count() === 1);
+    const pid = s.list()[0]!.pid!;
+    expect(timers.pending()).toEqual([200]);
+    expect(isAlive(pid)).toBe(true); // nothing kills it before the timeout elapses
+    await timers.fireNext('run timeout');
+    const r = await running;
     expect(r.exit).toMatchObject({ kind: 'forced', code: null, signal: 'SIGKILL' });
-    expect(took).toBeGreaterThanOrEqual(190);
-    expect(took).toBeLessThan(2000);
     expect(r.stderrTail.at(-1)).toMatch(/timed out after 200 ms/);
     expect(s.count()).toBe(0);
   });
@@ -88,7 +91,7 @@ describe('run()', () => {
   it('is counted and listed while alive; stopAll() ends it (forced) and leaves count() at 0', async () => {
     const s = make();
     const pending = s.run({ name: 'still:cam1', command: 'sleep', args: ['10'], timeoutMs: 10_000 });
-    await waitFor(() => s.count() === 1, 2000, 'counted');
+    await waitFor('counted', () => s.count() === 1);
     expect(s.count('still:')).toBe(1);
     expect(s.count('publisher:')).toBe(0);
     const listed = s.list().find((c) => c.name === 'still:cam1');

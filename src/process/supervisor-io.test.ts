@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureLogger, waitFor } from '../../test/fixtures/proc-helpers.js';
+import { captureLogger } from '../../test/fixtures/proc-helpers.js';
+import { waitFor } from '../../test/support/wait.js';
 import { childEnv } from './env.js';
 import { createSupervisor } from './supervisor.js';
 import type { Supervisor } from './types.js';
@@ -30,7 +31,7 @@ describe('stderr into the log, redacted', () => {
       restart: 'on-crash',
       secrets: ['s3cr3t-T0ken'],
     });
-    await waitFor(() => records().some((r) => typeof r.msg === 'string' && r.msg.startsWith('frame=')), 5000, 'last line');
+    await waitFor('last line', () => records().some((r) => typeof r.msg === 'string' && r.msg.startsWith('frame=')));
     const pid = handle.status().pid;
 
     for (const l of lines) {
@@ -64,7 +65,7 @@ describe('repeated stderr lines are rate-limited per child', () => {
     // 300 "per-frame" warnings differing only in numbers and addresses, one other line, then silence.
     const script = 'i=0; while [ $i -lt 300 ]; do echo "[h264 @ 0x55d5$i] error while decoding MB $i 7, bytestream -$i" >&2; i=$((i+1)); done; echo "Stream #0:0: Video: h264" >&2; sleep 30';
     const handle = supervisor.start({ name: 'noisy-decoder', command: 'sh', args: ['-c', script], restart: 'never' });
-    await waitFor(() => records().some((r) => r.msg === 'Stream #0:0: Video: h264'), 10_000, 'the last line');
+    await waitFor('the last line', () => records().some((r) => r.msg === 'Stream #0:0: Video: h264'));
     const stderr = () => records().filter((r) => r.stream === 'stderr' && r.child === 'noisy-decoder');
     expect(stderr().map((r) => r.msg)).toEqual(['[h264 @ 0x55d50] error while decoding MB 0 7, bytestream -0', 'Stream #0:0: Video: h264']);
     expect(handle.status().last_error_line).toBe('[h264 @ 0x55d5299] error while decoding MB 299 7, bytestream -299');
@@ -87,7 +88,7 @@ describe('repeated stderr lines are rate-limited per child', () => {
       maxRestarts: 7,
       backoff: { initialMs: 5, maxMs: 5 },
     });
-    await waitFor(() => handle.status().state === 'failed', 10_000, 'failed');
+    await waitFor('failed', () => handle.status().state === 'failed');
     const mine = records().filter((r) => r.child === 'crash-loop' && (r.level as number) >= 30);
     // 8 runs; without the limit that is 8 × (starting, stderr line, crashed, restarting) = 31 lines.
     expect(mine.filter((r) => r.msg === 'Connection refused')).toHaveLength(1);
@@ -102,17 +103,17 @@ describe('stdin', () => {
   it('writes to a child that died (EPIPE) are swallowed, never thrown', async () => {
     const { logger, records } = captureLogger('debug');
     supervisor = createSupervisor({ logger });
-    // Does not read its stdin and exits soon: our pending 4 MiB write fails with EPIPE.
-    const handle = supervisor.start({ name: 'deaf-encoder', command: 'sh', args: ['-c', 'sleep 0.2; exit 1'], restart: 'never', stdin: 'pipe' });
-    await waitFor(() => handle.status().state === 'running', 3000, 'running');
+    // Reads one byte of its stdin and exits: the rest of our pending 4 MiB write fails with EPIPE.
+    const handle = supervisor.start({ name: 'deaf-encoder', command: 'sh', args: ['-c', 'head -c 1 >/dev/null; exit 1'], restart: 'never', stdin: 'pipe' });
+    await waitFor('running', () => handle.status().state === 'running');
     const stdin = handle.stdin();
     expect(stdin).not.toBeNull();
     expect(() => stdin!.write(Buffer.alloc(4 * 1024 * 1024))).not.toThrow();
-    await waitFor(() => handle.status().state === 'failed', 3000, 'failed');
+    await waitFor('failed', () => handle.status().state === 'failed');
     expect(records().some((r) => r.msg === 'stdin write failed (ignored)' && r.code === 'EPIPE')).toBe(true);
     // Writing to the old stream after the exit: still no throw, no uncaught error.
     expect(() => stdin!.write(Buffer.from('late frame'))).not.toThrow();
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise(setImmediate); // past the nextTick an asynchronous write error is emitted in
     expect(handle.stdin()).toBeNull();
   });
 });

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureLogger, isAlive, numericMarker, pgidOf, pidsWithMarker, sleep, waitFor } from '../../test/fixtures/proc-helpers.js';
+import { captureLogger, isAlive, manualTimers, numericMarker, pgidOf, pidsWithMarker } from '../../test/fixtures/proc-helpers.js';
+import { waitFor } from '../../test/support/wait.js';
 import { trackedGroups } from './groups.js';
 import { createSupervisor } from './supervisor.js';
 import type { ChildHandle, ExitInfo, Supervisor } from './types.js';
@@ -27,12 +27,20 @@ function exits(handle: ChildHandle): ExitInfo[] {
 }
 
 /** Waits until the child has logged a stderr line starting with `text` (not merely its argv mentioning it). */
-async function waitForLog(lines: string[], text: string, timeoutMs = 5000): Promise<void> {
+async function waitForLog(lines: string[], text: string): Promise<void> {
   const isIt = (l: string) => {
     const r = JSON.parse(l) as { stream?: string; msg?: string };
     return r.stream === 'stderr' && typeof r.msg === 'string' && r.msg.startsWith(text);
   };
-  await waitFor(() => lines.some(isIt), timeoutMs, `stderr "${text}"`);
+  await waitFor(`stderr "${text}"`, () => lines.some(isIt));
+}
+
+/** The signals the supervisor logged sending to `child`, in order ('stopping' for the graceful one, the kill after the timeout). */
+function stopSignals(lines: string[], child: string): string[] {
+  return lines
+    .map((l) => JSON.parse(l) as { child?: string; msg?: string; signal?: string })
+    .filter((r) => r.child === child)
+    .flatMap((r) => (r.msg === 'stopping' ? [r.signal!] : r.msg === 'stop timeout: killing process group' ? ['SIGKILL'] : []));
 }
 
 describe('graceful stop', () => {
@@ -68,7 +76,8 @@ describe('graceful stop', () => {
 
   it('uses spec.stop.signal (a child that only quits on SIGINT is expected, not forced)', async () => {
     const { logger, lines } = captureLogger();
-    supervisor = createSupervisor({ logger });
+    const timers = manualTimers();
+    supervisor = createSupervisor({ logger, timers });
     const handle = supervisor.start({
       name: 'sigint-only',
       command: process.execPath,
@@ -77,9 +86,11 @@ describe('graceful stop', () => {
       stop: { signal: 'SIGINT', timeoutMs: 2000 },
     });
     await waitForLog(lines, 'ready');
-    const t0 = performance.now();
-    await handle.stop();
-    expect(performance.now() - t0).toBeLessThan(1500);
+    const stopped = handle.stop();
+    expect(timers.pending()).toEqual([2000]); // the kill after the timeout, armed and never fired
+    await stopped;
+    expect(stopSignals(lines, 'sigint-only')).toEqual(['SIGINT']);
+    expect(timers.pending()).toEqual([]);
     expect(handle.status().last_exit).toMatchObject({ kind: 'expected', code: 5 });
   });
 
@@ -87,12 +98,12 @@ describe('graceful stop', () => {
     const { logger } = captureLogger();
     supervisor = createSupervisor({ logger });
     const handle = supervisor.start({ name: 'sleeper', command: 'sleep', args: ['30'], restart: 'on-crash' });
-    await waitFor(() => handle.status().state === 'running', 3000, 'running');
+    await waitFor('running', () => handle.status().state === 'running');
     await handle.stop();
     expect(handle.status().last_exit).toMatchObject({ kind: 'expected', code: null, signal: 'SIGTERM' });
     // The name is free again.
     const again = supervisor.start({ name: 'sleeper', command: 'sleep', args: ['30'], restart: 'on-crash' });
-    await waitFor(() => again.status().state === 'running', 3000, 'running again');
+    await waitFor('running again', () => again.status().state === 'running');
     expect(() => supervisor!.start({ name: 'sleeper', command: 'sleep', args: ['30'], restart: 'on-crash' })).toThrow(/already running/);
     expect(supervisor.count('slee')).toBe(1);
     expect(supervisor.count('other')).toBe(0);
@@ -107,13 +118,32 @@ describe('graceful stop', () => {
       const handle = supervisor.start({
         name: 'ffmpeg-q',
         command: 'ffmpeg',
-        args: ['-hide_banner', '-nostats', '-loglevel', 'warning', '-re', '-f', 'lavfi', '-i', 'testsrc2=s=160x120:r=25', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mp4', out],
+        args: [
+          '-hide_banner',
+          '-nostats',
+          '-loglevel',
+          'warning',
+          '-re',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc2=s=160x120:r=25',
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-flush_packets',
+          '1',
+          '-f',
+          'mp4',
+          out,
+        ],
         restart: 'on-crash',
         stdin: 'pipe',
         stop: { stdinLine: 'q\n', timeoutMs: 5000 },
       });
-      await waitFor(() => handle.status().state === 'running', 3000, 'running');
-      await sleep(700);
+      // Encoded frames reach the file (a stop before any would prove little).
+      await waitFor('frames in the file', async () => ((await stat(out).catch(() => null))?.size ?? 0) > 1000);
       await handle.stop();
       expect(handle.status().last_exit).toMatchObject({ kind: 'expected', code: 0, signal: null });
       const mp4 = readFileSync(out);
@@ -128,21 +158,28 @@ describe('graceful stop', () => {
 describe('forced stop', () => {
   it('a child that ignores SIGTERM is SIGKILLed after timeoutMs and reported forced', async () => {
     const { logger, lines } = captureLogger();
-    supervisor = createSupervisor({ logger });
+    const timers = manualTimers();
+    supervisor = createSupervisor({ logger, timers });
     const handle = supervisor.start({
       name: 'stubborn',
       command: process.execPath,
-      args: ['-e', "process.on('SIGTERM', () => {}); console.error('ready'); setInterval(() => {}, 1e9)"],
+      args: ['-e', "process.on('SIGTERM', () => console.error('ignoring SIGTERM')); console.error('ready'); setInterval(() => {}, 1e9)"],
       restart: 'on-crash',
       stop: { timeoutMs: 300 },
     });
     const ex = exits(handle);
     await waitForLog(lines, 'ready');
-    const t0 = performance.now();
-    await handle.stop();
-    const took = performance.now() - t0;
-    expect(took).toBeGreaterThanOrEqual(290);
-    expect(took).toBeLessThan(1500);
+    const pid = handle.status().pid!;
+    const stopped = handle.stop();
+    // SIGTERM first; the child got it and still runs: nothing is killed before the timeout.
+    await waitForLog(lines, 'ignoring SIGTERM');
+    expect(stopSignals(lines, 'stubborn')).toEqual(['SIGTERM']);
+    expect(isAlive(pid)).toBe(true);
+    expect(ex).toEqual([]);
+    // The timeout elapses (by the injected timers): SIGKILL.
+    expect(await timers.fireNext('stop timeout')).toBe(300);
+    await stopped;
+    expect(stopSignals(lines, 'stubborn')).toEqual(['SIGTERM', 'SIGKILL']);
     expect(ex).toEqual([expect.objectContaining({ kind: 'forced', code: null, signal: 'SIGKILL' })]);
     expect(handle.status().state).toBe('stopped');
   });
@@ -151,16 +188,18 @@ describe('forced stop', () => {
 describe('no orphans', () => {
   it('a shell with background sleeps: stop() leaves none of them', async () => {
     const marker = numericMarker();
-    const { logger } = captureLogger();
-    supervisor = createSupervisor({ logger });
+    const { logger, lines } = captureLogger();
+    const timers = manualTimers();
+    supervisor = createSupervisor({ logger, timers });
     expect(pidsWithMarker(marker)).toEqual([]);
     const handle = supervisor.start({ name: 'shell-tree', command: 'sh', args: ['-c', `sleep ${marker} & sleep ${marker} & wait`], restart: 'on-crash' });
-    await waitFor(() => pidsWithMarker(marker).length === 3, 3000, 'sh + 2 sleeps');
+    await waitFor('sh + 2 sleeps', () => pidsWithMarker(marker).length === 3);
     const tree = pidsWithMarker(marker);
-    const t0 = performance.now();
+    // The sleeps hold the stderr pipe: stop() resolves, with the stop timeout never fired, only because
+    // the group is killed when sh exits.
     await handle.stop();
-    // The sleeps hold the stderr pipe: it closes at once only because the group is killed when sh exits.
-    expect(performance.now() - t0).toBeLessThan(500);
+    expect(stopSignals(lines, 'shell-tree')).toEqual(['SIGTERM']);
+    expect(timers.pending()).toEqual([]);
     expect(handle.status().last_exit?.kind).toBe('expected');
     expect(tree.filter(isAlive)).toEqual([]);
     expect(pidsWithMarker(marker)).toEqual([]);
@@ -173,7 +212,7 @@ describe('no orphans', () => {
     supervisor = createSupervisor({ logger });
     supervisor.start({ name: 'careless', command: process.execPath, args: [TREE, marker, '2'], restart: 'on-crash' });
     await waitForLog(lines, 'ready');
-    await waitFor(() => pidsWithMarker(marker).length === 3, 3000, 'parent + 2 grandchildren');
+    await waitFor('parent + 2 grandchildren', () => pidsWithMarker(marker).length === 3);
     const tree = pidsWithMarker(marker);
     expect(trackedGroups()).toContain(tree.find((p) => pgidOf(p) === p));
     await supervisor.stopAll();
@@ -189,7 +228,7 @@ describe('no orphans', () => {
     supervisor = createSupervisor({ logger });
     const handle = supervisor.start({ name: 'deaf', command: process.execPath, args: [TREE, marker, '2', '--ignore-term'], restart: 'on-crash', stop: { timeoutMs: 200 } });
     await waitForLog(lines, 'ready');
-    await waitFor(() => pidsWithMarker(marker).length === 3, 3000, 'tree');
+    await waitFor('tree', () => pidsWithMarker(marker).length === 3);
     await handle.stop();
     expect(handle.status().last_exit?.kind).toBe('forced');
     expect(pidsWithMarker(marker)).toEqual([]);
@@ -200,20 +239,20 @@ describe('no orphans', () => {
     const { logger } = captureLogger();
     supervisor = createSupervisor({ logger });
     const handle = supervisor.start({ name: 'crash-tree', command: 'sh', args: ['-c', `sleep ${marker} & sleep ${marker} & sleep 0.3; exit 9`], restart: 'never' });
-    await waitFor(() => pidsWithMarker(marker).length >= 2, 3000, 'sleeps');
-    await waitFor(() => handle.status().state === 'failed', 3000, 'failed');
+    await waitFor('sleeps', () => pidsWithMarker(marker).length >= 2);
+    await waitFor('failed', () => handle.status().state === 'failed');
     expect(handle.status().last_exit).toMatchObject({ kind: 'crashed', code: 9 });
     expect(pidsWithMarker(marker)).toEqual([]);
   });
 
   it('when the server process exits without stopAll(), the exit hook kills the groups', async () => {
     const marker = numericMarker();
-    const result = await execa(process.execPath, ['--import', 'tsx', PARENT, marker], { reject: false, timeout: 15_000, cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+    const result = await execa(process.execPath, ['--import', 'tsx', PARENT, marker], { reject: false, timeout: 30_000, cwd: fileURLToPath(new URL('../..', import.meta.url)) });
     expect(result.exitCode).toBe(0);
     const { pid } = JSON.parse(result.stdout.trim()) as { pid: number };
     expect(pid).toBeGreaterThan(0);
-    await sleep(50);
-    expect(isAlive(pid)).toBe(false);
+    // SIGKILLed by the hook as the parent exited; gone once the kernel is done with it.
+    await waitFor('child gone', () => !isAlive(pid));
     expect(pidsWithMarker(marker)).toEqual([]);
   });
 });

@@ -15,6 +15,15 @@ export interface BackoffOptions {
   resetAfterMs: number;
 }
 
+/**
+ * Where the supervisor schedules restarts after a backoff and the kills of stop and run timeouts.
+ * Default: the global setTimeout/clearTimeout; tests inject timers they fire by hand.
+ */
+export interface Timers {
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
 export interface ChildSpec {
   /** Unique among running children, e.g. "mediamtx" or "publisher:cam/front/main". */
   name: string;
