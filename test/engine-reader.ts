@@ -49,8 +49,8 @@ export async function readEnginePath(opts: { port: number; path: string }): Prom
     countsAsReader: true,
     frames: () => all,
     async waitForFrames(n, timeoutMs) {
-      await changes.wait(`engine reader ${url}: waiting for ${n} frames (have ${all.length})`, () => all.length >= n, timeoutMs).catch((e: Error) => {
-        throw new Error(`${e.message}\n${tail()}`);
+      await changes.wait(`engine reader ${url}: waiting for ${n} frames (have ${all.length})`, () => all.length >= n, timeoutMs).catch((e: unknown) => {
+        throw new Error(`${(e as Error).message}\n${tail()}`, { cause: e });
       });
       await waitFor('pts of read frames', () => all.slice(0, n).every((f) => !Number.isNaN(f.pts)), 1_000).catch(() => {});
       return all.slice(0, n);
@@ -62,8 +62,8 @@ export async function readEnginePath(opts: { port: number; path: string }): Prom
         for (; next < all.length && !found; next++) if (classifyColor(all[next]!.avg) === color) found = all[next];
         return found !== undefined;
       };
-      await changes.wait(`engine reader ${url}: waiting for a ${color} frame`, scan, timeoutMs).catch((e: Error) => {
-        throw new Error(`${e.message} (latest ${String(all[all.length - 1]?.avg)}, ${all.length} frames)\n${tail()}`);
+      await changes.wait(`engine reader ${url}: waiting for a ${color} frame`, scan, timeoutMs).catch((e: unknown) => {
+        throw new Error(`${(e as Error).message} (latest ${String(all[all.length - 1]?.avg)}, ${all.length} frames)\n${tail()}`, { cause: e });
       });
       return found!;
     },

@@ -7,8 +7,13 @@
 import { DOUBLE_BIN as GO2RTC_DOUBLE } from './doubles/go2rtc/release.js';
 import { DOUBLE_BIN as MEDIAMTX_DOUBLE, makeReleaseTarball } from './doubles/mediamtx/release.js';
 
-const realMediamtx = process.env.TOPOSYNC_STREAMING_MEDIAMTX_PATH || null;
-const realGo2rtc = process.env.TOPOSYNC_STREAMING_GO2RTC_PATH || null;
+/** A variable set but empty (`VAR= npm test`) names no binary. */
+const pathFromEnv = (name: string): string | null => {
+  const value = process.env[name];
+  return value === undefined || value === '' ? null : value;
+};
+const realMediamtx = pathFromEnv('TOPOSYNC_STREAMING_MEDIAMTX_PATH');
+const realGo2rtc = pathFromEnv('TOPOSYNC_STREAMING_GO2RTC_PATH');
 
 export const ENGINE_BINS = {
   mediamtx: realMediamtx ?? MEDIAMTX_DOUBLE,

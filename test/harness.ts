@@ -6,6 +6,7 @@ import { prepareDoc } from '../src/control/bootstrap.js';
 import { openSettingsStore, type SettingsStore } from '../src/store/settings-store.js';
 import { captureLogger } from './fixtures/proc-helpers.js';
 import { makeDataDir, removeDataDir } from './support/data-dir.js';
+import { jsonOrNull } from './support/json.js';
 
 export interface Harness {
   app: Hono;
@@ -39,13 +40,7 @@ export async function startHarness(): Promise<Harness> {
       }
       const res = await app.request(path, init);
       const text = await res.text();
-      let json: unknown = null;
-      try {
-        json = text ? JSON.parse(text) : null;
-      } catch {
-        json = null;
-      }
-      return { status: res.status, json, text };
+      return { status: res.status, json: jsonOrNull(text), text };
     },
     async close() {
       await store.close();

@@ -7,7 +7,7 @@ const TOKEN = 'secret-supervisor-token';
 function fakeFetch(answers: Record<string, () => Response | Promise<Response>>) {
   const calls: string[] = [];
   const impl = (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(String(input));
+    const url = new URL(input instanceof Request ? input.url : input);
     calls.push(url.pathname);
     expect(new Headers(init?.headers).get('authorization')).toBe(`Bearer ${TOKEN}`);
     const answer = answers[url.pathname];
@@ -54,7 +54,7 @@ describe('Supervisor client', () => {
     expect(await c.coreApi()).toEqual({ reachable: true, status: 200, reason: null });
     await c.coreApi();
     expect(f.calls).toEqual(['/core/api/']);
-    const err = await c.request('GET', '/core/api/states').catch((e: Error) => e);
+    const err = await c.request('GET', '/core/api/states').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SupervisorUnavailable);
     expect((err as Error).message).toBe('GET /core/api/states: fetch failed');
     expect((err as Error).message).not.toContain(TOKEN);

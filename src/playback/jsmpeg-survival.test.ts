@@ -60,7 +60,9 @@ describe('a JSMpeg session whose encoder is killed from outside', () => {
     feeder = setInterval(() => registry.ensure(TX).update('w1', jpeg), 100);
     server = createServer((_q, res) => res.writeHead(404).end());
     const router = createUpgradeRouter({ routes: [jsmpegUpgradeRoute({ sessions: jsmpeg, tokens })], logger: log.logger });
-    server.on('upgrade', (req, socket, head) => void (router.handle(req, socket, head) || socket.destroy()));
+    server.on('upgrade', (req, socket, head) => {
+      if (!router.handle(req, socket, head)) socket.destroy();
+    });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const token = tokens.issue({ transmission_id: TX, output_id: 'main', path: PATH, transport: 'jsmpeg' });

@@ -153,7 +153,7 @@ function connect(url: string): Promise<{ opened: Opened } | { status: number; bo
     };
     ws.on('message', (data: Buffer, isBinary) => {
       if (!isBinary) return;
-      if (o.firstMessageAt === null) o.firstMessageAt = performance.now();
+      o.firstMessageAt ??= performance.now();
       chunks.push(data);
     });
     ws.once('open', () => {

@@ -129,7 +129,7 @@ function connect(url: string, headers: Record<string, string> = BROWSER_HEADERS)
   };
   ws.on('message', (data, isBinary) => {
     if (isBinary) r.binaries.push(data as Buffer);
-    else r.texts.push(JSON.parse(String(data)));
+    else r.texts.push(JSON.parse((data as Buffer).toString()));
   });
   ws.on('error', () => {});
   return r;
@@ -151,7 +151,7 @@ function rawUpgrade(url: string): Promise<{ status: number; body: any; upgraded:
     });
     req.on('response', (res) => {
       let text = '';
-      res.on('data', (c) => (text += c));
+      res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null, upgraded: false }));
     });
     req.on('error', reject);
@@ -330,7 +330,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     // At most the valid upgrade reached go2rtc (its browser side was gone at once).
     expect((await double<SessionInfo[]>(env, '/_double/sessions')).length).toBeLessThanOrEqual(sessionsBefore + 1);
     // Not an MSE URL: left to the caller.
-    const other = await rawUpgrade(`${env.base}/api/streams/media/mse/cam/front/main?media_token=x`).catch((e: Error) => e);
+    const other = await rawUpgrade(`${env.base}/api/streams/media/mse/cam/front/main?media_token=x`).catch((e: unknown) => e);
     expect(other).toBeInstanceOf(Error);
   });
 

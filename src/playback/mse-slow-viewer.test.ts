@@ -73,7 +73,7 @@ afterAll(async () => {
   await sidecar?.stop();
   await supervisor.stopAll();
   await camera?.stop();
-  stopAllMediaProcesses();
+  await stopAllMediaProcesses();
   await removeDataDir(dataDir);
 });
 

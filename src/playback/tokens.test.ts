@@ -92,7 +92,7 @@ describe('media tokens', () => {
     }
     // 32 bytes take 43 characters: the last one carries 2 unused bits.
     for (const bits of [1, 2, 3]) {
-      mutations.push([`unused bits ${bits} of the signature's last character set`, (t) => part(t, 1, (s) => s.slice(0, -1) + ALPHABET[ALPHABET.indexOf(s.at(-1)!) ^ bits])]);
+      mutations.push([`unused bits ${bits} of the signature's last character set`, (t) => part(t, 1, (s) => s.slice(0, -1) + ALPHABET[ALPHABET.indexOf(s.at(-1)!) ^ bits]!)]);
     }
 
     it.each(mutations)('%s -> 401', (_name, mutate) => {

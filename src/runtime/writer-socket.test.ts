@@ -96,6 +96,7 @@ function url(q: Record<string, string>, path = '/api/streams/writers/ws') {
   return `${base}${path}?${new URLSearchParams(q).toString()}`;
 }
 const q = (over: Record<string, string> = {}) => ({ transmission_id: TX, writer_id: 'w1', priority: '5', token: TOKEN, ...over });
+const withoutToken = (query: Record<string, string>) => Object.fromEntries(Object.entries(query).filter(([k]) => k !== 'token'));
 
 /** Connects and waits for the server's hello; returns the socket and a queue of later messages. */
 async function connect(u: string, headers: Record<string, string> = {}) {
@@ -104,7 +105,7 @@ async function connect(u: string, headers: Record<string, string> = {}) {
   const messages: unknown[] = [];
   const waiters: ((m: unknown) => void)[] = [];
   ws.on('message', (data, isBinary) => {
-    const m = isBinary ? data : JSON.parse(String(data));
+    const m = isBinary ? data : JSON.parse((data as Buffer).toString());
     const w = waiters.shift();
     if (w) w(m);
     else messages.push(m);
@@ -140,7 +141,7 @@ const until = (cond: () => boolean) => waitFor('the condition', cond, 30_000, { 
 
 describe('writer socket: upgrade refusals (plain HTTP JSON before any handshake)', () => {
   it('no token -> 401 with a JSON body', async () => {
-    const { token: _omit, ...noToken } = q();
+    const noToken = withoutToken(q());
     const r = await refused(url(noToken));
     expect(r.status).toBe(401);
     expect(r.type).toMatch(/^application\/json/);
@@ -150,7 +151,7 @@ describe('writer socket: upgrade refusals (plain HTTP JSON before any handshake)
 
   it('wrong token (query or header) -> 401', async () => {
     expect((await refused(url(q({ token: 'nope' })))).status).toBe(401);
-    const { token: _omit, ...noToken } = q();
+    const noToken = withoutToken(q());
     const r = await refused(url(noToken), { authorization: 'Bearer wrong-token-of-other-length' });
     expect(r.status).toBe(401);
     expect(r.body.error.message).toBe('invalid token');
@@ -165,7 +166,7 @@ describe('writer socket: upgrade refusals (plain HTTP JSON before any handshake)
       isTrustedIngress: (req) => req.headers['x-test-ingress'] === '1',
       transmissionExists: () => ({ exists: true, input: 'writers', enabled: true }),
     });
-    const { token: _omit, ...noToken } = q();
+    const noToken = withoutToken(q());
     expect((await refused(url(q()))).status).toBe(401);
     const c = await connect(url(noToken), { 'x-test-ingress': '1' });
     expect(c.hello).toMatchObject({ type: 'hello', writer_id: 'w1' });
@@ -202,7 +203,7 @@ describe('writer socket: upgrade refusals (plain HTTP JSON before any handshake)
   });
 
   it('auth comes before validation: an anonymous client cannot probe which transmissions exist', async () => {
-    const { token: _omit, ...noToken } = q({ transmission_id: 'does-not-exist' });
+    const noToken = withoutToken(q({ transmission_id: 'does-not-exist' }));
     expect((await refused(url(noToken))).status).toBe(401);
   });
 
@@ -218,7 +219,7 @@ describe('writer socket: connected writers', () => {
   it('accepts the token in the query and in the Authorization header; connecting opens the writer with the query priority', async () => {
     const a = await connect(url(q({ writer_id: 'by-query', priority: '-7' })));
     expect(a.hello).toEqual({ type: 'hello', transmission_id: TX, writer_id: 'by-query', priority: -7, max_frame_bytes: 64 * 1024 });
-    const { token: _omit, ...noToken } = q({ writer_id: 'by-header' });
+    const noToken = withoutToken(q({ writer_id: 'by-header' }));
     const b = await connect(url(noToken), { Authorization: `Bearer ${TOKEN}` });
     expect(b.hello).toMatchObject({ writer_id: 'by-header', priority: 5 });
     expect(writers.connections()).toBe(2);
@@ -365,7 +366,7 @@ describe('writer socket: connected writers', () => {
 
   it('trusted ingress needs no token', async () => {
     trusted = () => true;
-    const { token: _omit, ...noToken } = q();
+    const noToken = withoutToken(q());
     const c = await connect(url(noToken));
     expect(c.hello).toMatchObject({ type: 'hello' });
   });
@@ -427,7 +428,7 @@ describe('writer socket: connected writers', () => {
   it('logs connections with the query but without the token', async () => {
     await connect(url(q({ writer_id: 'logged' })));
     await refused(url(q({ token: `${TOKEN}-wrong` })));
-    const { token: _omit, ...noToken } = q({ writer_id: 'hdr' });
+    const noToken = withoutToken(q({ writer_id: 'hdr' }));
     await connect(url(noToken), { Authorization: `Bearer ${TOKEN}` });
     await until(() => logText.includes('"writer_id":"hdr"'));
     expect(logText).toContain('writer connected');

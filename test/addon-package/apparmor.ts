@@ -87,7 +87,7 @@ export function globToRegExp(glob: string): RegExp {
 
 /** Whether some rule grants every permission letter of `want` (`r`, `w`, `x`, ...) on `path`. */
 export function allows(rules: FileRule[], path: string, want: string): boolean {
-  return [...want].every((p) => rules.some((r) => r.perms.includes(p) && globToRegExp(r.glob).test(path)));
+  return Array.from(want).every((p) => rules.some((r) => r.perms.includes(p) && globToRegExp(r.glob).test(path)));
 }
 
 const PARSERS = ['apparmor_parser', '/usr/sbin/apparmor_parser', '/sbin/apparmor_parser'];
@@ -101,7 +101,8 @@ export function runParser(args: string[], profile: string): SpawnSyncReturns<str
   let res: SpawnSyncReturns<string> | null = null;
   for (const parser of PARSERS) {
     res = spawnSync(parser, ['-Q', '-K', ...args], { input: profile, encoding: 'utf8' });
-    if ((res.error as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') break;
+    const code = res.error && 'code' in res.error ? res.error.code : undefined;
+    if (code !== 'ENOENT') break;
   }
   const r = res!;
   const messages = (r.stderr ?? '')

@@ -81,7 +81,7 @@ export function argDefault(instructions: Instruction[], name: string): string | 
   for (const ins of instructions) {
     if (ins.keyword !== 'ARG') continue;
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(ins.args.trim());
-    if (m && m[1] === name) return m[2]?.replace(/^"(.*)"$/, '$1');
+    if (m?.[1] === name) return m[2]?.replace(/^"(.*)"$/, '$1');
   }
   return undefined;
 }

@@ -124,7 +124,7 @@ describe('s6 run script: the compiled server, started the way s6 starts it', () 
   }, 120_000);
 
   afterAll(async () => {
-    if (server && server.exitCode === null) {
+    if (server?.exitCode === null) {
       server.kill('SIGKILL');
       await new Promise((r) => server?.once('exit', r));
     }

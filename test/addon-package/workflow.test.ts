@@ -57,7 +57,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Runs the workflow's "Split the image name" step the way the runner does (bash, GITHUB_OUTPUT). */
 function splitImage(env: { IMAGE: string; EVENT: string; OWNER: string }) {
-  const script = steps.find((s) => s.id === 'image')?.run!;
+  const script = steps.find((s) => s.id === 'image')!.run!;
   const output = join(work, `output-${Math.random().toString(36).slice(2)}`);
   writeFileSync(output, '');
   const res = spawnSync('bash', ['-e', '-c', script], { env: { PATH: process.env.PATH, ...env, GITHUB_OUTPUT: output }, encoding: 'utf8' });

@@ -7,6 +7,7 @@ import type { StreamingServer } from '../../src/server.js';
 import { captureLogger } from '../fixtures/proc-helpers.js';
 import { freePort } from '../support/ports.js';
 import { makeDataDir, removeDataDir } from '../support/data-dir.js';
+import { jsonOrNull } from '../support/json.js';
 
 /** Loopback stand-ins for the ingress proxy's address, for tests that must get through ingress trust. */
 export const LOOPBACK_PEERS = ['127.0.0.1', '::ffff:127.0.0.1'];
@@ -72,12 +73,7 @@ export async function call(base: string, method: string, path: string, opts: { t
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(base + path, { method, headers, ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }) });
   const buf = Buffer.from(await res.arrayBuffer());
-  let json: any = null;
-  try {
-    json = JSON.parse(buf.toString('utf8'));
-  } catch {
-    json = null;
-  }
+  const json: any = jsonOrNull(buf.toString('utf8'));
   return { status: res.status, headers: res.headers, json, buf };
 }
 

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, LOOPBACK_PEERS, startAddonServer, upgrade, type AddonServer } from '../addon/harness.js';
 import { startLiveServer, type LiveServer } from '../runtime/server-harness.js';
+import { jsonOrNull } from '../support/json.js';
 
 /**
  * What a web page the user happens to visit can do to the server (issue 10, point 3): cross-site
@@ -25,13 +26,7 @@ function raw(base: string, method: string, path: string, headers: Record<string,
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
       res.on('end', () => {
-        let json: unknown = null;
-        try {
-          json = text ? JSON.parse(text) : null;
-        } catch {
-          json = null;
-        }
-        resolve({ status: res.statusCode ?? 0, json });
+        resolve({ status: res.statusCode ?? 0, json: jsonOrNull(text) });
       });
     });
     req.on('error', reject);

@@ -281,7 +281,7 @@ function applyMutation(root: unknown, m: Mutation): unknown {
       break;
     case 'delete':
       if (Array.isArray(parent)) parent.splice(Number(last), 1);
-      else delete parent[last];
+      else Reflect.deleteProperty(parent, last);
       break;
     case 'wrap':
       parent[last] = m.asArray ? [parent[last]] : { value: parent[last] };

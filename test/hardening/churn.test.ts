@@ -130,8 +130,9 @@ const mseSession = async () => {
     let answer: string | null = null;
     ws.on('message', (data, isBinary) => {
       if (!isBinary) {
-        const msg = JSON.parse(String(data)) as { type: string; value: string };
-        if (msg.type !== 'mse' && msg.type !== 'error') return fail(`unexpected message ${String(data).slice(0, 200)}`);
+        const text = (data as Buffer).toString();
+        const msg = JSON.parse(text) as { type: string; value: string };
+        if (msg.type !== 'mse' && msg.type !== 'error') return fail(`unexpected message ${text.slice(0, 200)}`);
         answer = msg.type;
         mseAnswers[msg.type]++;
         // An error (real go2rtc finding no stream at the engine) is go2rtc's answer: the relay did its part.
@@ -147,13 +148,14 @@ const writerSession = async () => {
   const url = `${server.base.replace(/^http/, 'ws')}/api/streams/writers/ws?transmission_id=${txId}&writer_id=churn-${++writerSeq}&token=${API_TOKEN}`;
   await session(url, (ws, done, fail) => {
     ws.once('message', (data) => {
-      if (JSON.parse(String(data)).type !== 'hello') return fail(`no hello: ${String(data).slice(0, 200)}`);
+      const text = (data as Buffer).toString();
+      if (JSON.parse(text).type !== 'hello') return fail(`no hello: ${text.slice(0, 200)}`);
       ws.send(jpeg);
       ws.send(JSON.stringify({ type: 'update' }));
       ws.send(JSON.stringify({ type: 'close' }));
       // Ordered after the three messages: an error reply would come first.
       ws.ping();
-      ws.once('message', (reply) => fail(`refused: ${String(reply).slice(0, 200)}`));
+      ws.once('message', (reply) => fail(`refused: ${(reply as Buffer).toString().slice(0, 200)}`));
       ws.once('pong', done);
     });
   });
@@ -162,15 +164,15 @@ const writerSession = async () => {
 /** Runs `n` sessions, `concurrency` at a time; the first failure stops new ones and is thrown. */
 async function churn(n: number, concurrency: number, one: () => Promise<void>): Promise<void> {
   let next = 0;
-  let failure: Error | null = null;
+  const failures: unknown[] = [];
   const lane = async () => {
-    while (failure === null && next < n) {
+    while (failures.length === 0 && next < n) {
       next++;
-      await one().catch((err: Error) => (failure ??= err));
+      await one().catch((err: unknown) => failures.push(err));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
-  if (failure) throw failure;
+  if (failures.length > 0) throw failures[0];
 }
 
 interface Snapshot {
@@ -204,7 +206,7 @@ async function settled(baseline: Snapshot | null): Promise<Snapshot> {
     );
   } catch (err) {
     const left = descendants().map((p) => `${p.pid} ${p.state} ${p.cmdline.slice(0, 160)}`);
-    throw new Error(`${(err as Error).message}\nprocesses: ${left.join('\n')}\nsupervisor: ${JSON.stringify(server.streaming.supervisor.list().map((c) => [c.name, c.state, c.pid]))}\nfds: ${openFds()}${baseline ? ` (baseline ${baseline.fds})` : ''}\nlog: ${logTail.slice(-5).join('')}`);
+    throw new Error(`${(err as Error).message}\nprocesses: ${left.join('\n')}\nsupervisor: ${JSON.stringify(server.streaming.supervisor.list().map((c) => [c.name, c.state, c.pid]))}\nfds: ${openFds()}${baseline ? ` (baseline ${baseline.fds})` : ''}\nlog: ${logTail.slice(-5).join('')}`, { cause: err });
   }
   return snapshot();
 }

@@ -20,18 +20,16 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { generatedTransmissionId } from '../../src/domain/ids.js';
-import { DOUBLE_BIN as GO2RTC_DOUBLE } from '../doubles/go2rtc/release.js';
+import { ENGINE_BINS, REAL_ENGINES } from '../engines.js';
 import { stopAllMediaProcesses } from '../media/proc.js';
 import { waitFor } from '../support/wait.js';
 import { startRtspCamera, type RtspCamera } from '../media/rtsp-camera.js';
 import { startRtspReceiver, type RtspReceiver } from '../media/rtsp-receiver.js';
-import { MEDIAMTX_DOUBLE, startLiveServer, type LiveServer } from '../runtime/server-harness.js';
+import { startLiveServer, type LiveServer } from '../runtime/server-harness.js';
 import { scale, SOAK, suiteTimeout } from './scale.js';
 
 const KILLS = scale(3, 100);
 const RECOVERY_BOUND_MS = 2000;
-const REAL_MEDIAMTX = process.env.TOPOSYNC_STREAMING_MEDIAMTX_PATH || undefined;
-const REAL_GO2RTC = process.env.TOPOSYNC_STREAMING_GO2RTC_PATH || undefined;
 const PIPELINE = 'faults';
 const TX = generatedTransmissionId(`pipeline:${PIPELINE}:out`);
 const PATH = `pipe/${PIPELINE}/out`;
@@ -56,7 +54,7 @@ afterAll(async () => {
       return [kind, { count: sorted.length, median_ms: sorted.length ? Math.round(sorted[Math.floor(sorted.length / 2)]!) : null, max_ms: sorted.length ? Math.round(sorted.at(-1)!) : null, p95_ms: p95 === null ? null : Math.round(p95), faults_reported: faultsSeen[kind as Kind] }];
     }),
   );
-  console.log(JSON.stringify({ suite: 'faults', soak: SOAK, engine: REAL_MEDIAMTX ? 'mediamtx' : 'double', sidecar: REAL_GO2RTC ? 'go2rtc' : 'double', kills_per_kind: KILLS, recovery: summary }));
+  console.log(JSON.stringify({ suite: 'faults', soak: SOAK, engine: REAL_ENGINES.mediamtx ? 'mediamtx' : 'double', sidecar: REAL_ENGINES.go2rtc ? 'go2rtc' : 'double', kills_per_kind: KILLS, recovery: summary }));
 }, 60_000);
 
 const get = async (path: string) => (await server!.request('GET', path)).json;
@@ -86,7 +84,7 @@ async function killAndMeasure(kind: Kind, pid: number, faultShown: () => Promise
   recoveries[kind].push(ms);
   if (shown) faultsSeen[kind]++;
   expect(shown, `${kind}: the API reported the fault after the kill`).toBe(true);
-  const doubled = (kind === 'engine' && !REAL_MEDIAMTX) || (kind === 'sidecar' && !REAL_GO2RTC);
+  const doubled = (kind === 'engine' && !REAL_ENGINES.mediamtx) || (kind === 'sidecar' && !REAL_ENGINES.go2rtc);
   if (SOAK && !doubled) expect(ms, `${kind} recovery time`).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
   noteChildren();
   return ms;
@@ -147,7 +145,7 @@ describe('faults: children killed from outside', () => {
   it(
     `engine and sidecar: ${KILLS} kills each, back and reported while down`,
     async () => {
-      server = await startLiveServer({ mediamtxPath: REAL_MEDIAMTX ?? MEDIAMTX_DOUBLE, go2rtcPath: REAL_GO2RTC ?? GO2RTC_DOUBLE });
+      server = await startLiveServer({ mediamtxPath: ENGINE_BINS.mediamtx, go2rtcPath: ENGINE_BINS.go2rtc });
       // A transmission, so that health has a row to report the engine on.
       await server.request('PUT', `/api/streams/pipelines/${PIPELINE}`, { nodes: [{ id: 'out', type: 'stream.publish_video', config: { publication_enabled: true } }] });
       const { engine, sidecar } = server.streaming;
@@ -162,7 +160,7 @@ describe('faults: children killed from outside', () => {
           async () => {
             const [status, health] = await Promise.all([get('/api/streams/engine/status'), get('/api/streams/runtime/health')]);
             const row = (health as { transmission_id: string; problems: string[] }[]).find((h) => h.transmission_id === TX);
-            return status.state !== 'running' && row !== undefined && row.problems.some((p) => /^engine_(crashed|starting)/.test(p));
+            return status.state !== 'running' && row?.problems.some((p) => /^engine_(crashed|starting)/.test(p)) === true;
           },
           () => engine.status().state === 'running' && engine.status().pid !== pid,
         );
@@ -192,7 +190,7 @@ describe('faults: children killed from outside', () => {
     async () => {
       const { streaming } = server!;
       // The doubled engine serves no RTSP: a receiver stands in for its RTSP role on its port.
-      if (!REAL_MEDIAMTX) receiver = await startRtspReceiver({ port: streaming.engine.rtspPort(), path: PATH, relisten: true });
+      if (!REAL_ENGINES.mediamtx) receiver = await startRtspReceiver({ port: streaming.engine.rtspPort(), path: PATH, relisten: true });
       const publishing = async (): Promise<boolean> => {
         if (receiver) return receiver.frames().length > 0;
         return (await streaming.engine.videoCodec(PATH)) === 'h264';
@@ -311,7 +309,7 @@ describe('faults: children killed from outside', () => {
           },
           async () => {
             const d = await decoder();
-            if (!d || d.state !== 'running' || d.pid === running.pid) return false;
+            if (d?.state !== 'running' || d.pid === running.pid) return false;
             if (newPidFrames < 0) newPidFrames = Math.max(d.frames, framesAt);
             return d.frames > newPidFrames;
           },

@@ -86,7 +86,7 @@ describe('bad input: REST', () => {
             if (await server.exitsWithin(3_000)) throw crashed();
             // Node refuses a request head over its 16 KiB limit (431) and closes at once, while the body may still be on its way.
             const head = sent.target.length + Object.entries(sent.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
-            if (!(head > 16_384 && /ECONNRESET|EPIPE/.test((err as Error).message))) throw new Error(`no answer (${(err as Error).message})\n${where}: ${describeCase(c)}`);
+            if (!(head > 16_384 && /ECONNRESET|EPIPE/.test((err as Error).message))) throw new Error(`no answer (${(err as Error).message})\n${where}: ${describeCase(c)}`, { cause: err });
             res = { status: 431, headers: { connection: 'close' }, text: '', json: null };
           }
           const key = c.route?.key ?? 'stray';
@@ -114,8 +114,8 @@ describe('bad input: REST', () => {
         async function checkpoint(): Promise<void> {
           const t0 = performance.now();
           await server.check();
-          await resetSeed(api, seeded).catch((err: Error) => {
-            throw new Error(`the seeded state could not be restored after these requests: ${err.message}\n${server.postmortem()}`);
+          await resetSeed(api, seeded).catch((err: unknown) => {
+            throw new Error(`the seeded state could not be restored after these requests: ${(err as Error).message}\n${server.postmortem()}`, { cause: err });
           });
           checkpointMs += performance.now() - t0;
         }

@@ -23,6 +23,7 @@ import { seedServer } from './seed.js';
 import { clip, isErrorShape, refusedByNode } from './wire.js';
 import { wsCase, wsCorpus, wsEndpoints, type Action, type WsCase } from './ws-cases.js';
 import { makeDataDir } from '../support/data-dir.js';
+import { jsonOrNull } from '../support/json.js';
 
 const CONNECTIONS = scale(400, 10_000);
 const BATCH = 25;
@@ -91,18 +92,13 @@ describe('bad input: WebSockets', () => {
             ws = await rawUpgrade(port, c.target, c.handshake?.headers(port) ?? {});
           } catch (err) {
             if (await server.exitsWithin(3_000)) throw crashed();
-            throw new Error(`${(err as Error).message}\n${where}: ${describeCase(c)}`);
+            throw new Error(`${(err as Error).message}\n${where}: ${describeCase(c)}`, { cause: err });
           }
           const t = (tally[c.endpoint] ??= {});
           t[ws.status] = (t[ws.status] ?? 0) + 1;
           const fail = (why: string) =>
             new Error(`${why}\n${where}: ${describeCase(c)}\n→ ${ws.status} ${JSON.stringify(ws.head.slice(0, 300))} ${clip(ws.body, 400)}; server messages: ${clip(ws.messages.map((m) => (typeof m === 'string' ? m : `<${m.length} bytes>`)).join(' | '), 400)}; close ${ws.closeCode()}\n${server.postmortem()}`);
-          let json: any = null;
-          try {
-            json = ws.body ? JSON.parse(ws.body) : null;
-          } catch {
-            json = null;
-          }
+          const json: any = jsonOrNull(ws.body);
           const upstream = endpoints.find((e) => e.name === c.endpoint)?.upstream ?? [];
           if (ws.status >= 500 && !upstream.includes(json?.error?.code)) throw fail('server error');
           const refusal = c.via === 'ingress' ? (c.handshake?.refusal ?? null) : null;
@@ -143,8 +139,8 @@ describe('bad input: WebSockets', () => {
           },
           30_000,
           { intervalMs: 250 },
-        ).catch(async (err: Error) => {
-          throw new Error(`${err.message}: ${JSON.stringify({ jsmpeg: await get('/api/streams/runtime/jsmpeg/sessions'), mse: (await get('/api/streams/runtime/observability')).mse })}`);
+        ).catch(async (err: unknown) => {
+          throw new Error(`${(err as Error).message}: ${JSON.stringify({ jsmpeg: await get('/api/streams/runtime/jsmpeg/sessions'), mse: (await get('/api/streams/runtime/observability')).mse })}`, { cause: err });
         });
 
         const restarted = await restartChildServer(server);

@@ -209,7 +209,7 @@ export function corpusCases(routes: RestRoute[]): Case[] {
         for (const key of ['__proto__', 'constructor', 'prototype']) out.push(base(r, target, { kind: `${key} key at ${at.join('.') || 'root'}`, text: toText(withKey(example, at, key, { polluted: true, toString: 'x' })) }));
       }
       for (const type of FOREIGN_TYPES) out.push({ ...base(r, target, valid), contentType: type });
-      out.push(base(r, target, { kind: 'byte-order mark', text: `\ufeff${valid.text}` }));
+      out.push(base(r, target, { kind: 'byte-order mark', text: `\ufeff${JSON.stringify(example)}` }));
     }
     for (const name of Object.keys(params)) {
       for (const [kind, value] of HOSTILE_PARAMS) out.push(base(r, path({ ...params, [name]: value }), { ...valid, kind: kind === 'path-not-utf8' ? kind : valid.kind }));

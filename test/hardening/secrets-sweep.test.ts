@@ -36,22 +36,22 @@ import { createAddonServer } from '../../src/addon/server.js';
 import type { StreamingServer } from '../../src/server.js';
 import { sidecarRuntimeDir } from '../../src/sidecar/binary.js';
 import { LOOPBACK_PEERS } from '../addon/harness.js';
-import { DOUBLE_BIN as GO2RTC_DOUBLE } from '../doubles/go2rtc/release.js';
 import { startSupervisorDouble, type SupervisorDouble } from '../doubles/supervisor/server.js';
 import { captureLogger } from '../fixtures/proc-helpers.js';
 import { stopAllMediaProcesses } from '../media/proc.js';
 import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 import { startRtspCamera, type RtspCamera } from '../media/rtsp-camera.js';
-import { MEDIAMTX_DOUBLE } from '../runtime/server-harness.js';
+import { ENGINE_BINS, REAL_ENGINES } from '../engines.js';
 import { canariesIn, sweepProcesses } from './process-table.js';
 import { scale, suiteTimeout } from './scale.js';
 import { makeDataDir, removeDataDir } from '../support/data-dir.js';
+import { jsonOrNull } from '../support/json.js';
 
-const ENGINE = process.env.TOPOSYNC_STREAMING_MEDIAMTX_PATH || MEDIAMTX_DOUBLE;
-const SIDECAR = process.env.TOPOSYNC_STREAMING_GO2RTC_PATH || GO2RTC_DOUBLE;
-const REAL_ENGINE = ENGINE !== MEDIAMTX_DOUBLE;
-const REAL_SIDECAR = SIDECAR !== GO2RTC_DOUBLE;
+const ENGINE = ENGINE_BINS.mediamtx;
+const SIDECAR = ENGINE_BINS.go2rtc;
+const REAL_ENGINE = REAL_ENGINES.mediamtx;
+const REAL_SIDECAR = REAL_ENGINES.go2rtc;
 
 // Canaries: unique per run, with the characters that change between a secret's forms.
 const tag = randomBytes(4).toString('hex');
@@ -94,12 +94,7 @@ async function http(base: string, method: string, path: string, opts: { body?: u
   const res = await fetch(base + path, { method, headers, redirect: 'manual', ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }) });
   const body = Buffer.from(await res.arrayBuffer());
   responses.push({ what: `${method} ${path.split('?')[0]}`, status: res.status, headers: [...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n'), body });
-  let json: any = null;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    json = null;
-  }
+  const json: any = jsonOrNull(body.toString('utf8'));
   return { status: res.status, json, body, headers: res.headers };
 }
 const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => http(ingress, method, path, { ...(body === undefined ? {} : { body }), ...(headers ? { headers } : {}) });
@@ -293,7 +288,7 @@ describe('secrets sweep', () => {
           sweepNow(`round ${round}: decoder reading the camera`);
           const jsmpeg = await planUrl(cameraTx, 'jsmpeg');
           expect(jsmpeg.available, jsmpeg.blocked_reason ?? '').toBe(true);
-          const s = await session(ingress.replace(/^http/, 'ws') + jsmpeg.url, { enough: (b) => b >= 5, during: () => sweepNow(`round ${round}: JSMpeg session on the camera`) });
+          const s = await session(ingress.replace(/^http/, 'ws') + jsmpeg.url!, { enough: (b) => b >= 5, during: () => sweepNow(`round ${round}: JSMpeg session on the camera`) });
           jsmpegBinary += s.binary;
           expect(s.binary).toBeGreaterThanOrEqual(5);
         } finally {
@@ -341,7 +336,7 @@ describe('secrets sweep', () => {
         // MSE through the relay and go2rtc.
         const mse = await planUrl(cameraTx, 'mse');
         expect(mse.available, mse.blocked_reason ?? '').toBe(true);
-        const m = await session(ingress.replace(/^http/, 'ws') + mse.url, {
+        const m = await session(ingress.replace(/^http/, 'ws') + mse.url!, {
           first: JSON.stringify({ type: 'mse', value: 'avc1.640029,avc1.64002A,mp4a.40.2' }),
           enough: (b, texts) => b >= 3 || texts.some((t) => t.includes('"error"')),
           during: () => sweepNow(`round ${round}: MSE session`),

@@ -3,6 +3,7 @@
  * the headers chosen (fetch would normalise the path, refuse a GET body and pick Host itself).
  */
 import { Agent, request } from 'node:http';
+import { jsonOrNull } from '../support/json.js';
 
 export interface Sent {
   method: string;
@@ -34,13 +35,7 @@ export function send(port: number, req: Sent, timeoutMs = 30_000): Promise<Answe
       res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = null;
-        try {
-          json = text ? JSON.parse(text) : null;
-        } catch {
-          json = null;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: jsonOrNull(text) });
       });
     });
     r.setTimeout(timeoutMs, () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));

@@ -137,7 +137,7 @@ export function wsEndpoints(media: MediaUrls, jpeg: Buffer): WsEndpoint[] {
     { weight: 2, arbitrary: corruptJpeg.map((b) => binary('FF D8 then garbage', b)) },
     { weight: 1, arbitrary: fc.constant(binary('a JPEG cut in half', jpeg.subarray(0, jpeg.length >> 1))) },
     { weight: 3, arbitrary: fc.constantFrom('{"type":"open"}', '{"type":"update"}', '{"type":"close"}').map((s) => text(s, s)) },
-    { weight: 1, arbitrary: fc.constantFrom(-1000, 1000, 1001, 1.5, -0, 1e400).map((p) => text(`open priority ${p}`, `{"type":"open","priority":${p === 1e400 ? '1e400' : p}}`)) },
+    { weight: 1, arbitrary: fc.constantFrom(-1000, 1000, 1001, 1.5, -0, Infinity).map((p) => text(`open priority ${p}`, `{"type":"open","priority":${p === Infinity ? '1e400' : p}}`)) },
   );
   const mseMessage = fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom('{"type":"mse","value":"avc1.640029,mp4a.40.2"}', '{"type":"mse"}').map((s) => text(s, s)) },

@@ -90,7 +90,7 @@ export function averageRgb(rgb: Uint8Array): Rgb {
 }
 
 const SHOWINFO = /Parsed_showinfo.*\bn:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:\s*(-?[\d.e+-]+)/;
-const SIZE = /, (\d{1,5})x(\d{1,5})(?=[ ,\[]|$)/;
+const SIZE = /, (\d{1,5})x(\d{1,5})(?=[ ,[]|$)/;
 
 function buildDecoderArgs(o: DecoderOptions): string[] {
   const args = ['-hide_banner', '-nostats', '-nostdin', '-loglevel', 'info'];
@@ -200,9 +200,9 @@ export function startDecoder(o: DecoderOptions, name = 'ffmpeg-decoder'): FrameD
     exitedFlag.v ? ` (ffmpeg exited after ${frames.length} frames)\n${proc.stderrTail()}` : undefined;
   function waitForChange(timeoutMs: number, cond: () => boolean, what: string): Promise<void> {
     // The timeout message carries the frame count and FFmpeg's stderr too.
-    return changes.wait(what, cond, timeoutMs, () => why()).catch((e: Error) => {
-      if (!exitedFlag.v && e.message.includes('timed out')) {
-        throw new Error(`${e.message} (${frames.length} frames)\n${proc.stderrTail()}`);
+    return changes.wait(what, cond, timeoutMs, () => why()).catch((e: unknown) => {
+      if (!exitedFlag.v && e instanceof Error && e.message.includes('timed out')) {
+        throw new Error(`${e.message} (${frames.length} frames)\n${proc.stderrTail()}`, { cause: e });
       }
       throw e;
     });

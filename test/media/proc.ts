@@ -6,7 +6,7 @@
  * die with the test worker.
  */
 import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
+import { execa, ExecaError } from 'execa';
 
 export const FFMPEG = 'ffmpeg';
 export const FFPROBE = 'ffprobe';
@@ -78,7 +78,7 @@ export function spawnMedia(name: string, command: string, args: readonly string[
   child.stdin?.on('error', () => {});
   const exited: Promise<ExitInfo> = child.then(
     (r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }),
-    (e: { exitCode?: number; signal?: string }) => ({ code: e?.exitCode ?? null, signal: e?.signal ?? null }),
+    (e: unknown) => (e instanceof ExecaError ? { code: e.exitCode ?? null, signal: e.signal ?? null } : { code: null, signal: null }),
   );
   const proc: MediaProcess = {
     name,

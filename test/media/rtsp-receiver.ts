@@ -190,8 +190,8 @@ export async function startRtspReceiver(opts: RtspReceiverOptions): Promise<Rtsp
     async waitForFrames(n, timeoutMs) {
       await changes
         .wait(`receiver ${url}: waiting for ${n} frames (have ${all.length})`, () => all.length >= n, timeoutMs, abort)
-        .catch((e: Error) => {
-          throw new Error(`${e.message}\n${current.process.stderrTail()}`);
+        .catch((e: unknown) => {
+          throw new Error(`${(e as Error).message}\n${current.process.stderrTail()}`, { cause: e });
         });
       // pts comes from FFmpeg's stderr, a moment after the pixels at most.
       await waitFor('pts of received frames', () => all.slice(0, n).every((f) => !Number.isNaN(f.pts)), 1_000).catch(() => {});
@@ -206,8 +206,8 @@ export async function startRtspReceiver(opts: RtspReceiverOptions): Promise<Rtsp
       };
       await changes
         .wait(`receiver ${url}: waiting for a ${color} frame`, scan, timeoutMs, abort)
-        .catch((e: Error) => {
-          throw new Error(`${e.message} (latest ${String(all[all.length - 1]?.avg)}, ${all.length} frames)`);
+        .catch((e: unknown) => {
+          throw new Error(`${(e as Error).message} (latest ${String(all[all.length - 1]?.avg)}, ${all.length} frames)`, { cause: e });
         });
       return found!;
     },

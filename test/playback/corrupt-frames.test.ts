@@ -110,7 +110,7 @@ describe('a corrupt frame never freezes viewers silently', () => {
     });
     sockets.push(writer);
     const messages: any[] = [];
-    writer.on('message', (data, isBinary) => !isBinary && messages.push(JSON.parse(String(data))));
+    writer.on('message', (data, isBinary) => !isBinary && messages.push(JSON.parse((data as Buffer).toString())));
     await new Promise((resolve, reject) => writer.once('open', resolve).once('error', reject));
     writer.send(await solidJpeg('red', 640, 360));
 

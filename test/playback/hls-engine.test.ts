@@ -64,7 +64,7 @@ const planned = (path: string): PlannedOutput => ({ transmission_id: path, outpu
 /** The URI lines and `URI="..."` attributes of a playlist, in order. */
 const uris = (text: string) => ({
   lines: text.split('\n').filter((l) => l !== '' && !l.startsWith('#')),
-  attr: (tag: string) => text.split('\n').filter((l) => l.startsWith(`#${tag}:`)).map((l) => /URI="([^"]+)"/.exec(l)?.[1]!),
+  attr: (tag: string) => text.split('\n').filter((l) => l.startsWith(`#${tag}:`)).map((l) => /URI="([^"]+)"/.exec(l)![1]!),
 });
 
 /** Codec names and decoded video frames of an fMP4 init + media file, by ffprobe. */
@@ -159,7 +159,7 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
     expect(parts.length).toBeGreaterThan(0);
     // The first independent part: decodable on its own after the init segment.
     const independent = text.split('\n').find((l) => l.startsWith('#EXT-X-PART:') && l.includes('INDEPENDENT=YES'))!;
-    const part = /URI="([^"]+)"/.exec(independent)?.[1]!;
+    const part = /URI="([^"]+)"/.exec(independent)![1]!;
     for (const u of [map, part]) expect(u).toMatch(/^[A-Za-z0-9_.-]+\.mp4\?media_token=[^&]+$/);
     const init = await get(new URL(map, variant).href);
     const media = await get(new URL(part, variant).href);
@@ -227,7 +227,7 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
 
   it('the preload hint blocks until its part exists; the segment cache then serves that part to every viewer', async () => {
     const { variant, text } = await mediaPlaylist(AVC);
-    const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)?.[1]!;
+    const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/.exec(text)![1]!;
     const before = proxy.segmentCacheStats().entries;
     const first = await get(new URL(hint, variant).href);
     expect(first.status).toBe(200);

@@ -64,7 +64,7 @@ function firstInit(url: string): Promise<{ texts: string[]; init: Buffer | null;
     const timer = setTimeout(() => done(null, 'no init segment within 40 s'), 40_000);
     ws.on('open', () => ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029,avc1.42E01E' })));
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) return void texts.push(String(data));
+      if (!isBinary) return void texts.push((data as Buffer).toString());
       done(Buffer.from(data as Buffer), null);
     });
     ws.on('error', (err) => done(null, err.message));

@@ -79,7 +79,8 @@ describe('URL resolution', () => {
     const text = await new Promise<string>((resolve, reject) => {
       const req = request(`${server.base}/api/streams/transmissions/${tx}/urls`, { headers: { host: '192.0.2.50:8100' } }, (res) => {
         let body = '';
-        res.on('data', (c) => (body += c));
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
         res.on('end', () => resolve(body));
       });
       req.on('error', reject);
@@ -113,10 +114,9 @@ describe('following the plan through the server', () => {
     // Home Assistant's proxy strips its prefix before forwarding: resolve URLs as the browser does, send without it.
     const viaIngress = (url: string) => fetch(server.base + new URL(url, `http://ha${PREFIX}/`).pathname.slice(PREFIX.length) + new URL(url, 'http://ha').search);
     let url = new URL(plan.transports[0].url, 'http://ha').toString();
-    let body = '';
     for (let hops = 0; hops < 3; hops++) {
       const res = await viaIngress(url);
-      body = await res.text();
+      const body = await res.text();
       expect(res.status, body).toBe(200);
       // Low-Latency HLS lists `gap.mp4` placeholders before a new muxer's first segment: nothing to fetch there.
       const next = body.split('\n').find((l) => l && !l.startsWith('#') && !l.startsWith('gap.mp4'));

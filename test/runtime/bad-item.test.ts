@@ -79,7 +79,7 @@ describe('one bad stored item never takes the server down', () => {
       child.kill('SIGTERM');
       const res = await child;
       expect(res.exitCode).toBe(0);
-      const lines = String(res.stdout).split('\n');
+      const lines = res.stdout.split('\n');
       expect(lines.filter((l) => l.includes('camera source cannot be used'))).toHaveLength(1);
       expect(`${res.stdout}\n${res.stderr}`).not.toContain(BAD_SECRET);
     } finally {

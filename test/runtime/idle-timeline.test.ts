@@ -17,7 +17,7 @@ describe(`the idle timeline (${engineTarget('mediamtx')})`, () => {
     const debounceS = 2;
     const { events } = await measureIdleTimeline({ debounceS, viewSeconds: 4 });
     console.info(JSON.stringify({ idle_timeline: events }));
-    const at = (name: string) => events.find((e) => e.event === name)?.t_s!;
+    const at = (name: string) => events.find((e) => e.event === name)!.t_s;
     expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['viewer_left', 'engine_readers_zero', 'publisher_exited', 'no_ffmpeg', 'camera_closed']));
     expect(at('engine_readers_zero')).toBeGreaterThan(at('viewer_left'));
     expect(at('publisher_exited') - at('engine_readers_zero')).toBeGreaterThanOrEqual(debounceS - 0.5); // the debounce ran after the readers left

@@ -22,7 +22,7 @@ import { startLiveServer, type LiveServer } from './server-harness.js';
 import { makeDataDir, removeDataDir } from '../support/data-dir.js';
 
 let server: LiveServer | undefined;
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
   await server?.close();
@@ -129,8 +129,9 @@ describe(`RTSP readers of a cold writer-fed output (${engineTarget('mediamtx')},
           clearTimeout(timer);
           return resolve(Buffer.from(data as Buffer));
         }
-        texts.push(String(data));
-        if (String(data).includes('"error"')) setTimeout(() => ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' })), 1000);
+        const text = (data as Buffer).toString();
+        texts.push(text);
+        if (text.includes('"error"')) setTimeout(() => ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' })), 1000);
       });
       ws.on('error', reject);
     });

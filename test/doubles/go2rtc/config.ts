@@ -86,7 +86,7 @@ export function loadDoubleConfig(ref: Go2rtcReference, text: string, file: strin
   } catch (err) {
     throw new ConfigLoadError(`yaml: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (doc === null || doc === undefined) doc = {};
+  doc ??= {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigLoadError('yaml: the config is not a mapping');
   const raw = doc as Record<string, unknown>;
   if (!ref.config(raw)) throw new ConfigLoadError(`config does not match go2rtc's schema: ${formatAjvErrors(ref.config.errors).join('; ')}`);

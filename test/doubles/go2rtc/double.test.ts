@@ -49,7 +49,7 @@ function client(url: string, headers: Record<string, string> = {}): Client {
     ws.terminate();
   });
   ws.on('error', () => {});
-  ws.on('message', (d, bin) => (bin ? c.binaries.push(d as Buffer) : c.texts.push(JSON.parse(String(d)))));
+  ws.on('message', (d, bin) => (bin ? c.binaries.push(d as Buffer) : c.texts.push(JSON.parse((d as Buffer).toString()))));
   return c;
 }
 
@@ -68,7 +68,10 @@ describe('go2rtc double as a process (`go2rtc -config <file>`)', () => {
     // A safety net for a double that would not exit: generous, a busy machine starts node slowly.
     return run(DOUBLE_BIN, args ?? ['-config', file], { timeout: 50_000 }).then(
       (r) => ({ code: 0, stderr: r.stderr }),
-      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+      (e: unknown) => {
+        const { code, stderr } = e as { code: number; stderr: string }; // execFile's error carries both
+        return { code, stderr };
+      },
     );
   };
 

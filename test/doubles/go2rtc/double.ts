@@ -52,7 +52,10 @@ try {
 log(`INF go2rtc platform=linux/${process.arch} revision=double version=${DOUBLE_VERSION} (test double: API, MSE over WebSocket; media by FFmpeg testsrc2)`);
 if (file) log(`INF config path=${file}`);
 const core = createDoubleCore(ref, config, log);
-await listen(core).catch((err: NodeJS.ErrnoException) => fail(`[api] listen error="listen tcp ${config.apiHost}:${config.apiPort}: bind: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}"`));
+await listen(core).catch((e: unknown) => {
+  const err = e as NodeJS.ErrnoException;
+  fail(`[api] listen error="listen tcp ${config.apiHost}:${config.apiPort}: bind: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}"`);
+});
 log(`INF [api] listen addr=${config.apiHost}:${config.apiPort}`);
 
 let closing = false;

@@ -131,7 +131,7 @@ export function trexDefaultFlags(init: Buffer): number {
  */
 export function fragmentStartsWithKeyframe(fragment: Buffer, trexFlags = 0): boolean {
   const moof = listBoxes(fragment)[0];
-  if (!moof || moof.type !== 'moof') throw new Error('fragment does not start with moof');
+  if (moof?.type !== 'moof') throw new Error('fragment does not start with moof');
   const tfhd = findBox(fragment, ['traf', 'tfhd'], moof.payload, moof.end);
   const trun = findBox(fragment, ['traf', 'trun'], moof.payload, moof.end);
   if (!tfhd || !trun) throw new Error('moof without traf/tfhd/trun');

@@ -198,7 +198,7 @@ export function createDoubleCore(ref: Go2rtcReference, config: DoubleConfig, out
   function handleHttp(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://double.invalid');
     if (url.pathname.startsWith('/_double/')) {
-      handleDouble(req, res, url).catch((err: Error) => send(res, 500, { error: err.message }));
+      handleDouble(req, res, url).catch((err: unknown) => send(res, 500, { error: (err as Error).message }));
       return;
     }
     const entry: LoggedRequest = { at: now(), method: req.method ?? 'GET', path: url.pathname, query: queryOf(url), headers: { ...req.headers }, websocket: false, status: 0 };
@@ -413,7 +413,7 @@ export function createDoubleCore(ref: Go2rtcReference, config: DoubleConfig, out
         unreadyDials -= 1;
         return sendError('mse: streams: wrong response on DESCRIBE');
       }
-      if (!producer || producer.source !== source) {
+      if (producer?.source !== source) {
         producer?.stop();
         producer = new StreamProducer(src, source, () => media, out);
         producers.set(src, producer);

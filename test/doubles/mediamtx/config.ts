@@ -40,6 +40,37 @@ export interface DoubleHlsConfig {
 
 export class ConfigLoadError extends Error {}
 
+/** The global keys the double reads, with the types MediaMTX's GlobalConf schema gives them. */
+interface GlobalKeys {
+  logLevel: string;
+  authMethod: string;
+  authInternalUsers: ({ user?: string; pass?: string } & Record<string, unknown>)[];
+  api: boolean;
+  apiAddress: string;
+  apiEncryption: boolean;
+  rtsp: boolean;
+  rtspEncryption: string;
+  rtspAddress: string;
+  rtspTransports: string[];
+  rtpAddress: string;
+  rtcpAddress: string;
+  rtspAuthMethods: string[];
+  hls: boolean;
+  hlsAddress: string;
+  hlsVariant: string;
+  hlsSegmentCount: number;
+  hlsSegmentDuration: string;
+  hlsPartDuration: string;
+  hlsMuxerCloseAfter: string;
+  hlsAlwaysRemux: boolean;
+  hlsEncryption: boolean;
+  webrtc: boolean;
+  webrtcAddress: string;
+  webrtcLocalUDPAddress: string;
+  webrtcLocalTCPAddress: string;
+  webrtcICEServers2: unknown[];
+}
+
 function dropNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNulls);
   if (value === null || typeof value !== 'object') return value;
@@ -85,7 +116,7 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
   } catch (err) {
     throw new ConfigLoadError(`yaml: ${(err as Error).message}`);
   }
-  if (doc === null || doc === undefined) doc = {};
+  doc ??= {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigLoadError('json: cannot unmarshal array into Go value of type conf.Conf');
   const file = doc as Record<string, unknown>;
 
@@ -114,16 +145,16 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
     if (!validatePath(cleaned)) throw new ConfigLoadError(`invalid path '${name}': ${formatAjvErrors(validatePath.errors).join('; ')}`);
   }
 
-  /** The file's value, else mediamtx.yml's documented default. */
-  const effective = <T>(key: string): T | undefined => (key in global ? global[key] : ref.topDefaults[key]) as T | undefined;
+  /** The file's value, else mediamtx.yml's documented default (both of the schema's type, checked above). */
+  const effective = <K extends keyof GlobalKeys>(key: K) => (key in global ? global[key] : ref.topDefaults[key]) as GlobalKeys[K] | undefined;
 
   // Authentication (conf.Validate).
-  if ((effective<string>('authMethod') ?? 'internal') !== 'internal') throw new ConfigLoadError('the double supports authMethod: internal only');
-  const usersIn = (effective<unknown[]>('authInternalUsers') ?? []) as Record<string, unknown>[];
+  if ((effective('authMethod') ?? 'internal') !== 'internal') throw new ConfigLoadError('the double supports authMethod: internal only');
+  const usersIn = effective('authInternalUsers') ?? [];
   const users: DoubleConfig['users'] = [];
   for (const u of usersIn) {
-    const user = String(u.user ?? '');
-    const pass = String(u.pass ?? '');
+    const user = u.user ?? '';
+    const pass = u.pass ?? '';
     if (user === '') throw new ConfigLoadError('empty usernames are not supported');
     if (user === 'any' && pass !== '') throw new ConfigLoadError("using a password with 'any' user is not supported");
     for (const cred of [user, pass]) {
@@ -137,38 +168,38 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
   }
 
   // Control API: the double exists to serve it.
-  if (effective<boolean>('api') !== true) throw new ConfigLoadError("the double serves the control API only: 'api' must be enabled");
-  const apiAddress = effective<string>('apiAddress');
+  if (effective('api') !== true) throw new ConfigLoadError("the double serves the control API only: 'api' must be enabled");
+  const apiAddress = effective('apiAddress');
   if (!apiAddress) throw new ConfigLoadError("'apiAddress' must be set when API is enabled");
   const api = splitHostPort(apiAddress);
   if (!api) throw new ConfigLoadError(`invalid apiAddress '${apiAddress}'`);
-  if (effective<boolean>('apiEncryption') === true) throw new ConfigLoadError('the double does not serve HTTPS');
+  if (effective('apiEncryption') === true) throw new ConfigLoadError('the double does not serve HTTPS');
 
   // RTSP listeners (conf.Validate + gortsplib's UDP listener rules).
-  if (effective<boolean>('rtsp') !== false && (effective<string>('rtspEncryption') ?? 'no') !== 'strict') {
-    if (!effective<string>('rtspAddress')) throw new ConfigLoadError("'rtspAddress' must be set when RTSP is enabled and RTSP encryption is 'no' or 'optional'");
-    const transports = effective<string[]>('rtspTransports') ?? [];
+  if (effective('rtsp') !== false && (effective('rtspEncryption') ?? 'no') !== 'strict') {
+    if (!effective('rtspAddress')) throw new ConfigLoadError("'rtspAddress' must be set when RTSP is enabled and RTSP encryption is 'no' or 'optional'");
+    const transports = effective('rtspTransports') ?? [];
     if (transports.includes('udp')) {
-      const rtp = splitHostPort(effective<string>('rtpAddress') ?? '');
-      const rtcp = splitHostPort(effective<string>('rtcpAddress') ?? '');
+      const rtp = splitHostPort(effective('rtpAddress') ?? '');
+      const rtcp = splitHostPort(effective('rtcpAddress') ?? '');
       if (!rtp) throw new ConfigLoadError("'rtpAddress' must be set when UDP is enabled and RTSP encryption is 'no' or 'optional'");
       if (!rtcp) throw new ConfigLoadError("'rtcpAddress' must be set when UDP is enabled and RTSP encryption is 'no' or 'optional'");
       if (rtp.port % 2 !== 0) throw new ConfigLoadError('RTP port must be even');
       if (rtcp.port !== rtp.port + 1) throw new ConfigLoadError('RTP and RTCP ports must be consecutive');
     }
-    const methods = effective<string[]>('rtspAuthMethods') ?? [];
+    const methods = effective('rtspAuthMethods') ?? [];
     if (methods.length === 0) throw new ConfigLoadError("at least one 'rtspAuthMethods' must be provided");
     if (methods.includes('digest') && users.some((u) => u.pass.startsWith('sha256:') || u.pass.startsWith('argon2:'))) {
       throw new ConfigLoadError('when RTSP digest is enabled, hashed credentials cannot be used');
     }
   }
   // HLS: the muxer refuses fewer segments than its variant needs.
-  const hlsEnabled = effective<boolean>('hls') !== false;
-  const hlsVariant = effective<string>('hlsVariant') ?? 'lowLatency';
-  const hlsSegmentCount = effective<number>('hlsSegmentCount') ?? 7;
+  const hlsEnabled = effective('hls') !== false;
+  const hlsVariant = effective('hlsVariant') ?? 'lowLatency';
+  const hlsSegmentCount = effective('hlsSegmentCount') ?? 7;
   let hlsListen: DoubleHlsConfig['listen'] = null;
-  const hlsDuration = (key: string, fallback: string): number => {
-    const value = effective<string>(key) ?? fallback;
+  const hlsDuration = (key: 'hlsSegmentDuration' | 'hlsPartDuration' | 'hlsMuxerCloseAfter', fallback: string): number => {
+    const value = effective(key) ?? fallback;
     try {
       return confParseDuration(value) / 1e6;
     } catch (e) {
@@ -179,7 +210,7 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
   const hlsPartDurationMs = hlsDuration('hlsPartDuration', '200ms');
   const hlsMuxerCloseAfterMs = hlsDuration('hlsMuxerCloseAfter', '60s');
   if (hlsEnabled) {
-    if (!effective<string>('hlsAddress')) throw new ConfigLoadError("'hlsAddress' must be set when HLS is enabled");
+    if (!effective('hlsAddress')) throw new ConfigLoadError("'hlsAddress' must be set when HLS is enabled");
     if (hlsVariant === 'lowLatency' && hlsSegmentCount < 7) throw new ConfigLoadError('Low-Latency HLS requires at least 7 segments');
     if (hlsSegmentCount < 3) throw new ConfigLoadError('the minimum number of HLS segments is 3');
     if ('hlsAddress' in global) {
@@ -188,17 +219,17 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
     }
   }
   const ice: DoubleConfig['ice'] = { udp: null, tcp: null };
-  if (effective<boolean>('webrtc') !== false) {
-    if (!effective<string>('webrtcAddress')) throw new ConfigLoadError("'webrtcAddress' must be set when WebRTC is enabled");
-    const udp = effective<string>('webrtcLocalUDPAddress') ?? '';
-    const tcp = effective<string>('webrtcLocalTCPAddress') ?? '';
+  if (effective('webrtc') !== false) {
+    if (!effective('webrtcAddress')) throw new ConfigLoadError("'webrtcAddress' must be set when WebRTC is enabled");
+    const udp = effective('webrtcLocalUDPAddress') ?? '';
+    const tcp = effective('webrtcLocalTCPAddress') ?? '';
     for (const [proto, key, value] of [['udp', 'webrtcLocalUDPAddress', udp], ['tcp', 'webrtcLocalTCPAddress', tcp]] as const) {
       if (!(key in global) || value === '') continue;
       const at = splitHostPort(value);
       if (!at) throw new ConfigLoadError(`invalid ${key} '${value}'`);
       ice[proto] = at;
     }
-    const iceServers = effective<unknown[]>('webrtcICEServers2') ?? [];
+    const iceServers = effective('webrtcICEServers2') ?? [];
     if (udp === '' && tcp === '' && iceServers.length === 0) {
       throw new ConfigLoadError("at least one between 'webrtcLocalUDPAddress', 'webrtcLocalTCPAddress' or 'webrtcICEServers2' must be filled");
     }
@@ -213,7 +244,7 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
     users,
     pathDefaults,
     paths,
-    logLevel: effective<string>('logLevel') ?? 'info',
+    logLevel: effective('logLevel') ?? 'info',
     ice,
     hls: {
       enabled: hlsEnabled,
@@ -223,8 +254,8 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
       segmentDurationMs: hlsSegmentDurationMs,
       partDurationMs: hlsPartDurationMs,
       muxerCloseAfterMs: hlsMuxerCloseAfterMs,
-      alwaysRemux: effective<boolean>('hlsAlwaysRemux') === true,
-      encryption: effective<boolean>('hlsEncryption') === true,
+      alwaysRemux: effective('hlsAlwaysRemux') === true,
+      encryption: effective('hlsEncryption') === true,
     },
   };
 }

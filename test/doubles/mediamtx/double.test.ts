@@ -42,7 +42,7 @@ describe('MediaMTX double as a process', () => {
     ['an unsupported credential', 'authInternalUsers:\n  - user: viewer\n    pass: "sp ace"\n', /unsupported characters/],
     ['an odd RTP port', 'rtpAddress: ":8001"\nrtcpAddress: ":8002"\n', /RTP port must be even/],
     ['lowLatency HLS with 3 segments', 'hlsSegmentCount: 3\n', /at least 7 segments/],
-  ])('refuses %s with exit 1 and ERR on stderr', async ([_what, extra, message], { expect }) => {
+  ])('refuses %s with exit 1 and ERR on stderr', async ([, extra, message], { expect }) => {
     const file = join(dir, `bad-${Math.random()}.yml`);
     // Later duplicate keys are not valid YAML, so the base is written without the keys under test.
     const base = extra.startsWith('authInternalUsers') ? `api: true\napiAddress: 127.0.0.1:${await freePort()}\n${extra}` : minimal(await freePort(), extra);

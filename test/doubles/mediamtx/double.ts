@@ -39,12 +39,16 @@ try {
 out(`INF MediaMTX ${DOUBLE_VERSION} (test double: control API and HLS; media only from test-started FFmpeg sources)`);
 out(`INF configuration loaded from ${file}`);
 const core = createDoubleCore(ref, config, out);
-const server = await listen(core).catch((err: NodeJS.ErrnoException) => fail(`listen tcp ${config.apiHost}:${config.apiPort}: bind: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`));
+const server = await listen(core).catch((e: unknown) => {
+  const err = e as NodeJS.ErrnoException;
+  return fail(`listen tcp ${config.apiHost}:${config.apiPort}: bind: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`);
+});
 out(`INF [API] listener opened on ${config.apiHost}:${config.apiPort}`);
 // FFmpeg children of the double never outlive it.
 process.on('exit', () => core.hls.killAllSync());
 const hlsAt = config.hls.listen;
-const hlsServer = await listenHls(core).catch((err: NodeJS.ErrnoException) => {
+const hlsServer = await listenHls(core).catch((e: unknown) => {
+  const err = e as NodeJS.ErrnoException;
   core.hls.killAllSync();
   fail(`listen tcp ${hlsAt?.host}:${hlsAt?.port}: bind: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`);
 });

@@ -268,7 +268,7 @@ export function createFmp4Muxer(o: Fmp4MuxerOptions) {
 
   /** gohlslib's hasPart: the part exists (a part index past a segment's last means the next segment's first). */
   function hasPart(msn: number, part: number): boolean {
-    if (open && msn === open.id) return part < open.parts.length;
+    if (msn === open?.id) return part < open.parts.length;
     for (const s of segments) {
       if (s.id === null || s.id !== msn) continue;
       if (part < s.parts.length) return true;

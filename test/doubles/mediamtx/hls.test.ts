@@ -64,13 +64,13 @@ describe('MediaMTX double: HLS like MediaMTX v1.20.1 (mpegts variant), media fro
     expect(text).toMatch(
       /^#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n\n#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,CODECS="avc1\.[0-9a-f]{6}",RESOLUTION=320x240,FRAME-RATE=25\.000\nmain_stream\.m3u8\?session=[0-9a-f-]{36}\n$/,
     );
-    const session = /session=([0-9a-f-]{36})/.exec(text)?.[1]!;
+    const session = /session=([0-9a-f-]{36})/.exec(text)![1]!;
 
     const media = await get(`${hls}/cam/a/main_stream.m3u8?session=${session}`);
     expect(media.status).toBe(200);
     const m = media.body.toString();
     expect(m).toMatch(/^#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-ALLOW-CACHE:NO\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:\d+\n(#EXT-X-PROGRAM-DATE-TIME:\S+\n#EXTINF:\d\.\d{5},\n[0-9a-f]{12}_main_seg\d+\.ts\?session=[0-9a-f-]{36}\n)+$/);
-    const seg = /\n([0-9a-f]{12}_main_seg\d+\.ts\?session=[0-9a-f-]{36})\n/.exec(m)?.[1]!;
+    const seg = /\n([0-9a-f]{12}_main_seg\d+\.ts\?session=[0-9a-f-]{36})\n/.exec(m)![1]!;
 
     const body = await get(`${hls}/cam/a/${seg}`);
     expect(body.status).toBe(200);
@@ -116,7 +116,7 @@ describe('MediaMTX double: HLS like MediaMTX v1.20.1 (mpegts variant), media fro
     expect((await get(`${hls}/cam/idle/index.m3u8`)).status).toBe(302);
 
     const mv = (await get(`${hls}/cam/a/index.m3u8?cookieCheck=1`)).body.toString();
-    const session = /session=([0-9a-f-]{36})/.exec(mv)?.[1]!;
+    const session = /session=([0-9a-f-]{36})/.exec(mv)![1]!;
     expect((await get(`${hls}/cam/a/main_stream.m3u8`)).status).toBe(401);
     expect(JSON.parse((await get(`${hls}/cam/a/main_stream.m3u8?session=00000000-0000-4000-8000-000000000000`)).body.toString())).toEqual({ status: 'error', error: 'authentication error' });
     // Sessions are tied to the client IP.
@@ -135,7 +135,7 @@ describe('MediaMTX double: HLS like MediaMTX v1.20.1 (mpegts variant), media fro
   it('logs every HLS request; closing sessions or the source is what MediaMTX does after 30 s idle or a publisher leaving', async () => {
     await d.startHls('cam/idle');
     const mv = (await get(`${hls}/cam/idle/index.m3u8?cookieCheck=1`)).body.toString();
-    const session = /session=([0-9a-f-]{36})/.exec(mv)?.[1]!;
+    const session = /session=([0-9a-f-]{36})/.exec(mv)![1]!;
     expect((await get(`${hls}/cam/idle/main_stream.m3u8?session=${session}`)).status).toBe(200);
     expect(d.hlsRequests().some((r) => r.path === '/cam/idle/main_stream.m3u8' && r.query.session === session && r.status === 200)).toBe(true);
 
@@ -143,7 +143,7 @@ describe('MediaMTX double: HLS like MediaMTX v1.20.1 (mpegts variant), media fro
     expect((await get(`${hls}/cam/idle/main_stream.m3u8?session=${session}`)).status).toBe(401);
 
     const mv2 = (await get(`${hls}/cam/idle/index.m3u8?cookieCheck=1`)).body.toString();
-    const s2 = /session=([0-9a-f-]{36})/.exec(mv2)?.[1]!;
+    const s2 = /session=([0-9a-f-]{36})/.exec(mv2)![1]!;
     const status = (await (await call('GET', '/_double/paths/cam/idle/hls')).json()) as { publishing: boolean; ffmpeg_pid: number; muxer: { sessions: number } };
     expect(status).toMatchObject({ publishing: true, muxer: { sessions: 1 } });
     await d.stopHls('cam/idle');

@@ -375,7 +375,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
       const info = src.initInfo!;
       const q = rawQuery !== '' ? `?${rawQuery}` : '';
       const rate = src.fps > 0 ? `,FRAME-RATE=${src.fps.toFixed(3)}` : '';
-      const audio = m.audio ? (src.audio?.info!) : null;
+      const audio = m.audio ? (src.audio?.info ?? null) : null;
       return (
         '#EXTM3U\n#EXT-X-VERSION:10\n#EXT-X-INDEPENDENT-SEGMENTS\n\n' +
         (audio ? `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="audio2",AUTOSELECT=YES,DEFAULT=YES,URI="audio2_stream.m3u8${q}"\n\n` : '') +
@@ -509,7 +509,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
   /** A fragment for the source's muxer (created once every init segment is known); waiters re-check. */
   function feed(src: Source, f: Fragment, stream: (m: Muxer) => Fmp4Muxer | null) {
     const m = muxers.get(src.name);
-    if (!m || m.source !== src) return;
+    if (m?.source !== src) return;
     attachFmp4(m);
     if (stream(m)?.push(f)) for (const w of [...m.waiters]) w();
   }
@@ -626,7 +626,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
         if (typeof b.url !== 'string' || !/^rtsp:\/\/127\.0\.0\.1:\d+\/[^\s]*$/.test(b.url)) return Promise.resolve({ status: 400, body: { status: 'error', error: 'url must be rtsp://127.0.0.1:<port>/<path>' } });
         if (!fmp4Variant) return Promise.resolve({ status: 400, body: { status: 'error', error: 'the double remuxes a camera for the fMP4 variants (lowLatency, fmp4) only' } });
       }
-      if (b.size !== undefined && !/^\d{2,4}x\d{2,4}$/.test(String(b.size))) return Promise.resolve({ status: 400, body: { status: 'error', error: 'size must be WxH' } });
+      if (b.size !== undefined && !/^\d{2,4}x\d{2,4}$/.test(b.size)) return Promise.resolve({ status: 400, body: { status: 'error', error: 'size must be WxH' } });
       if (b.fps !== undefined && !(Number.isInteger(b.fps) && b.fps >= 1 && b.fps <= 60)) return Promise.resolve({ status: 400, body: { status: 'error', error: 'fps must be an integer 1..60' } });
       if (!config.enabled) return Promise.resolve({ status: 409, body: { status: 'error', error: 'HLS is disabled in the configuration' } });
       if (sources.has(name)) return Promise.resolve({ status: 409, body: { status: 'error', error: `'${name}' already has an HLS source` } });
@@ -638,7 +638,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
           return { status: 200, body: sourceStatus(name) };
         });
       }
-      startSource(name, { source: 'testsrc', ...(b.size ? { size: String(b.size) } : {}), ...(b.fps ? { fps: b.fps } : {}) });
+      startSource(name, { source: 'testsrc', ...(b.size ? { size: b.size } : {}), ...(b.fps ? { fps: b.fps } : {}) });
       return Promise.resolve({ status: 200, body: sourceStatus(name) });
     }
     return null;
@@ -662,7 +662,8 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     res.on('finish', () => {
       entry.status = res.statusCode;
     });
-    void route(req, res, url).catch((e: Error) => {
+    void route(req, res, url).catch((err: unknown) => {
+      const e = err as Error;
       log(`ERR [double] HLS handler: ${e.message}`);
       if (!res.headersSent) sendError(res, 500, e.message);
       else res.destroy();
@@ -730,7 +731,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
 
   /** Init segment, segments and parts of an fMP4 muxer; the preload hint's part blocks until it exists. */
   async function fmp4File(m: Muxer, fname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const mux = [m.fmp4, m.audio].find((x) => x && (x.file(fname) || x.isHint(fname)));
+    const mux = [m.fmp4, m.audio].find((x) => x !== null && (x.file(fname) !== null || x.isHint(fname)));
     if (!mux) return ginNotFound(res);
     if (mux.isHint(fname)) {
       const id = mux.partId(fname)!;
@@ -839,7 +840,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     if (!m) return sendError(res, 401, 'authentication error');
     const secret = cookiesOf(req).get(SESSION_COOKIE_NAME) ?? url.searchParams.get(SESSION_QUERY_PARAM) ?? '';
     const session = m.sessions.get(secret.toLowerCase());
-    if (!session || session.ip !== remoteIp(req)) return sendError(res, 401, 'authentication error');
+    if (session?.ip !== remoteIp(req)) return sendError(res, 401, 'authentication error');
     session.lastRequest = Date.now();
     m.lastRequest = Date.now();
 

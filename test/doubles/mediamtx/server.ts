@@ -386,7 +386,7 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
         if (hlsReply) {
           hlsReply.then(
             (r) => send(res, r),
-            (e: Error) => send(res, err(500, e.message)),
+            (e: unknown) => send(res, err(500, (e as Error).message)),
           );
           return;
         }
@@ -519,7 +519,7 @@ export async function startMediamtxDouble(options: { apiPort?: number; hlsPort?:
     ].join('\n');
   const core = createDoubleCore(ref, loadConfig(ref, yaml), () => undefined);
   const server = await listen(core);
-  const hlsServer = await listenHls(core).catch(async (e: Error) => {
+  const hlsServer = await listenHls(core).catch(async (e: unknown) => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
     throw e;

@@ -49,7 +49,7 @@ describe('Supervisor / Core double', () => {
     const seen: string[] = [];
     await new Promise<void>((resolve) => {
       ws.on('message', (m) => {
-        const msg = JSON.parse(String(m));
+        const msg = JSON.parse((m as Buffer).toString());
         seen.push(msg.type);
         if (msg.type === 'auth_required') ws.send(JSON.stringify({ type: 'auth', access_token: 'wrong' }));
       });

@@ -287,7 +287,7 @@ export async function startSupervisorDouble(opts: SupervisorDoubleOptions): Prom
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = null;
+      let body: unknown;
       try {
         body = text ? JSON.parse(text) : null;
       } catch {
@@ -296,7 +296,7 @@ export async function startSupervisorDouble(opts: SupervisorDoubleOptions): Prom
       const authorization = req.headers.authorization ?? null;
       requests.push({ method: req.method ?? '', path: req.url ?? '', authorization, body });
       if (authorization !== `Bearer ${opts.token}`) return message(res, 401, 'Unauthorized');
-      handle(req, res, body).catch((err: Error) => message(res, 500, err.message));
+      handle(req, res, body).catch((err: unknown) => message(res, 500, (err as Error).message));
     });
   });
 
@@ -306,7 +306,7 @@ export async function startSupervisorDouble(opts: SupervisorDoubleOptions): Prom
     let authed = false;
     ws.send(JSON.stringify({ type: 'auth_required', ha_version: '2026.7.0' }));
     ws.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as Record<string, unknown>;
+      const msg = JSON.parse((data as Buffer).toString()) as Record<string, unknown>;
       requests.push({ method: 'WS', path: String(msg.type), authorization: null, body: msg.type === 'auth' ? { type: 'auth' } : msg });
       if (!authed) {
         if (msg.type === 'auth' && msg.access_token === opts.token) {

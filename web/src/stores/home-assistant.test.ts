@@ -56,8 +56,8 @@ const cameraList = (cameras: unknown[], orphans: (typeof entry)[] = []) => ({
 /** A server double for the store: answers by "METHOD path", records every call. */
 function server(answers: Record<string, () => unknown>) {
   const calls: string[] = [];
-  const call = (async <T,>(path: string, init: { method?: string } = {}) => {
-    const key = `${init.method ?? 'GET'} ${path}`;
+  const call = (async <T,>(path: string, init?: { method?: string }) => {
+    const key = `${init?.method ?? 'GET'} ${path}`;
     calls.push(key);
     const answer = answers[key];
     if (!answer) throw new Error(`no answer for ${key}`);
