@@ -24,7 +24,11 @@ const rig = await startRig({ mediamtxPath: MEDIAMTX_DOUBLE, go2rtcPath: GO2RTC_D
 const { server, ingress, browser } = rig;
 await server.streaming.sidecar.start();
 const doubleApi = `http://127.0.0.1:${server.streaming.store.get().streaming.engine.api_port}`;
-const hls = await fetch(`${doubleApi}/_double/paths/pipe/demo/video/hls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'testsrc', size: '640x360', fps: 10 }) });
+const hls = await fetch(`${doubleApi}/_double/paths/pipe/demo/video/hls`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ source: 'testsrc', size: '640x360', fps: 10 }),
+});
 if (hls.status >= 300) throw new Error(`HLS source refused: ${hls.status}`);
 
 try {

@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { checkJpeg } from '../src/runtime/jpeg.js';
 
-const frame = (q: string) =>
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720', '-frames:v', '1', '-q:v', q, '-f', 'mjpeg', '-']);
+const frame = (q: string) => execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720', '-frames:v', '1', '-q:v', q, '-f', 'mjpeg', '-']);
 const BATCH = 1000;
 const BATCHES = 30;
 /** The first batches pay for JIT compilation; they are run but not counted. */
@@ -16,7 +15,10 @@ const WARMUP = 5;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 const result: Record<string, number | string> = { bench: 'jpeg-check', width: 1280, height: 720, frames_per_batch: BATCH, batches: BATCHES };
-for (const [name, q] of [['q5', '5'], ['q2', '2']] as const) {
+for (const [name, q] of [
+  ['q5', '5'],
+  ['q2', '2'],
+] as const) {
   const jpeg = frame(q);
   if (!checkJpeg(jpeg).ok) throw new Error(`the ${name} frame does not pass the check`);
   const perFrameUs: number[] = [];

@@ -106,9 +106,15 @@ try {
   // HLS through the proxy: learn the live segment name from the media playlist, refresh it every second.
   const plan = await server.request('GET', `/api/streams/transmissions/${tx}/playback-plan?client=app&context=large`);
   const master = new URL(plan.transports.find((t: { transport: string }) => t.transport === 'hls').url, server.base);
-  const media = new URL((await (await fetch(master)).text()).split('\n').find((l) => l && !l.startsWith('#'))!, master);
+  const media = new URL(
+    (await (await fetch(master)).text()).split('\n').find((l) => l && !l.startsWith('#'))!,
+    master,
+  );
   const direct = new URL(`http://127.0.0.1:${engine.ports.hls.actual}/cam/bench/main/index.m3u8`);
-  const directMedia = new URL((await (await fetch(direct)).text()).split('\n').find((l) => l && !l.startsWith('#'))!, direct);
+  const directMedia = new URL(
+    (await (await fetch(direct)).text()).split('\n').find((l) => l && !l.startsWith('#'))!,
+    direct,
+  );
   const latest = async (playlist: URL) => {
     const lines = (await (await fetch(playlist)).text()).split('\n').filter((l) => l && !l.startsWith('#'));
     return new URL(lines.at(-1)!, playlist).toString();
@@ -117,11 +123,20 @@ try {
   let proxied = await latest(media);
   let straight = await latest(directMedia);
   const refresh = setInterval(() => {
-    void latest(media).then((u) => (proxied = u), () => undefined);
-    void latest(directMedia).then((u) => (straight = u), () => undefined);
+    void latest(media).then(
+      (u) => (proxied = u),
+      () => undefined,
+    );
+    void latest(directMedia).then(
+      (u) => (straight = u),
+      () => undefined,
+    );
   }, 1000);
   const pids = { server: server.pid, double: await childWithArg(server.pid, REAL_MEDIAMTX ?? 'doubles/mediamtx') };
-  for (const [mode, intervalMs] of [['live_rate', 1000], ['saturation', 0]] as const) {
+  for (const [mode, intervalMs] of [
+    ['live_rate', 1000],
+    ['saturation', 0],
+  ] as const) {
     await load(() => proxied, intervalMs, 2); // warm-up: connections, JIT, the upstream session
     await load(() => straight, intervalMs, 2);
     const measure = (url: () => string) => withCpu(pids, () => load(url, intervalMs, SECONDS));
@@ -139,7 +154,7 @@ try {
       rounds.push({ ratio: p.result.mbPerS / d.result.mbPerS, addedP99: p.result.p99 - d.result.p99 });
     }
     const pooled = (side: Measured[]) => side.flatMap((m) => m.result.latencies);
-    const perMb = (side: Measured[], who: 'server' | 'double' | 'client') => side.reduce((a, m) => a + m.cpu[who], 0) * 1000 / side.reduce((a, m) => a + m.result.mb, 0);
+    const perMb = (side: Measured[], who: 'server' | 'double' | 'client') => (side.reduce((a, m) => a + m.cpu[who], 0) * 1000) / side.reduce((a, m) => a + m.result.mb, 0);
     const busy = (side: Measured[]) => median(side.map((m) => m.cpu.machineBusy));
     console.log(
       JSON.stringify({
@@ -212,11 +227,12 @@ try {
     const refRate = (reference.bytes() - b0.ref) / seconds;
     const rates = others.map((v, i) => (v.bytes() - b0.others[i]!) / seconds);
     const delays: number[] = [];
-    for (const v of others) for (const [seq, t] of v.arrivals) {
-      const r = reference.arrivals.get(seq);
-      // Only the measured window: not the connection start-up.
-      if (r !== undefined && r >= from) delays.push(t - r);
-    }
+    for (const v of others)
+      for (const [seq, t] of v.arrivals) {
+        const r = reference.arrivals.get(seq);
+        // Only the measured window: not the connection start-up.
+        if (r !== undefined && r >= from) delays.push(t - r);
+      }
     [reference, ...others].forEach((v) => v.ws.close());
     await sleep(500);
     return { refRate, minRate: Math.min(...rates), delays };

@@ -35,7 +35,12 @@ const GOAL_HLS_MS = 1500;
 const IDLE_BOUND_MS = 30_000;
 const mediamtx = process.env.TOPOSYNC_STREAMING_MEDIAMTX_PATH;
 const go2rtc = process.env.TOPOSYNC_STREAMING_GO2RTC_PATH;
-const missing = [!mediamtx && 'TOPOSYNC_STREAMING_MEDIAMTX_PATH is not set', !go2rtc && 'TOPOSYNC_STREAMING_GO2RTC_PATH is not set', mediamtx && !existsSync(mediamtx) && `no file at ${mediamtx}`, go2rtc && !existsSync(go2rtc) && `no file at ${go2rtc}`].filter(Boolean);
+const missing = [
+  !mediamtx && 'TOPOSYNC_STREAMING_MEDIAMTX_PATH is not set',
+  !go2rtc && 'TOPOSYNC_STREAMING_GO2RTC_PATH is not set',
+  mediamtx && !existsSync(mediamtx) && `no file at ${mediamtx}`,
+  go2rtc && !existsSync(go2rtc) && `no file at ${go2rtc}`,
+].filter(Boolean);
 if (missing.length > 0) {
   console.log(JSON.stringify({ bench: 'real-engines', skipped: true, reason: `needs the real engine binaries: ${missing.join('; ')}` }));
   process.exit(0);
@@ -114,7 +119,12 @@ try {
     mse: {
       engineSide: "go2rtc's own /api/ws",
       // Documents from the origins themselves (JSON answers), so that Chromium lets the page open a WebSocket to loopback.
-      ours: async () => inPage(ingress.origin, async (p) => mseFirstFrameMs(p, (await planUrl('mse', 'web', 'grid')).toString().replace(/^http/, 'ws'), TIMEOUT_MS), new URL('api/streams/settings', ingress).toString()),
+      ours: async () =>
+        inPage(
+          ingress.origin,
+          async (p) => mseFirstFrameMs(p, (await planUrl('mse', 'web', 'grid')).toString().replace(/^http/, 'ws'), TIMEOUT_MS),
+          new URL('api/streams/settings', ingress).toString(),
+        ),
       engine: () => inPage(go2rtcApi, (p) => mseFirstFrameMs(p, `${go2rtcApi.replace(/^http/, 'ws')}/api/ws?src=${go2rtcStreamName(path)}`, TIMEOUT_MS), `${go2rtcApi}/api`),
     },
     webrtc: {
@@ -123,7 +133,7 @@ try {
       engine: () => webrtc(`http://127.0.0.1:${webrtcPort}/${path}/whep`),
     },
     jsmpeg: {
-      engineSide: 'bare FFmpeg with the same encoder arguments on the engine\'s RTSP path',
+      engineSide: "bare FFmpeg with the same encoder arguments on the engine's RTSP path",
       ours: async () => {
         const url = (await planUrl('jsmpeg', 'web', 'grid')).toString().replace(/^http/, 'ws');
         return decodeFrom((dec) => {
@@ -135,7 +145,11 @@ try {
       engine: () =>
         decodeFrom((dec) => {
           const input = jsmpegOut.indexOf('-an');
-          const enc = execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-probesize', '32', '-analyzeduration', '0', '-rtsp_transport', 'tcp', '-i', rtsp, ...jsmpegOut.slice(input)], { stdout: 'pipe', reject: false, buffer: false });
+          const enc = execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-probesize', '32', '-analyzeduration', '0', '-rtsp_transport', 'tcp', '-i', rtsp, ...jsmpegOut.slice(input)], {
+            stdout: 'pipe',
+            reject: false,
+            buffer: false,
+          });
           enc.stdout.on('data', (b: Buffer) => dec.write(b));
           return () => enc.kill('SIGKILL');
         }),
@@ -196,7 +210,9 @@ try {
     await new Promise((r) => setTimeout(r, 50));
   }
   const debounceS = server.streaming.store.get().streaming.demand.debounce_s;
-  console.log(JSON.stringify({ bench: 'real-engines-idle', versions, debounce_s: debounceS, camera_disconnected_ms: cameraMs, last_ffmpeg_exit_ms: ffmpegMs, goal_within_ms: debounceS * 1000 + IDLE_BOUND_MS }));
+  console.log(
+    JSON.stringify({ bench: 'real-engines-idle', versions, debounce_s: debounceS, camera_disconnected_ms: cameraMs, last_ffmpeg_exit_ms: ffmpegMs, goal_within_ms: debounceS * 1000 + IDLE_BOUND_MS }),
+  );
 } finally {
   await rig.close();
   await camera.stop();

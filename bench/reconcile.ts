@@ -10,9 +10,7 @@ const CAMERAS = 1000;
 const RUNS = 20;
 /** The first runs pay for JIT compilation; they are run but not counted. */
 const WARMUP = 3;
-const cameras = Array.from({ length: CAMERAS }, (_, i) =>
-  camera(`cam-${i}`, [source('main', { role: 'main' }), source('sub', { role: 'sub' }), source('zoom', { role: 'zoom' })]),
-);
+const cameras = Array.from({ length: CAMERAS }, (_, i) => camera(`cam-${i}`, [source('main', { role: 'main' }), source('sub', { role: 'sub' }), source('zoom', { role: 'zoom' })]));
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const scratch: number[] = [];

@@ -49,7 +49,9 @@ const treeTicks = async () => {
 
 const runs: ScriptRun[] = [];
 for (const script of chosen) {
-  const command = steps(script).filter((step) => !BUILD_STEP.test(step)).join(' && ');
+  const command = steps(script)
+    .filter((step) => !BUILD_STEP.test(step))
+    .join(' && ');
   console.error(`[bench] ${script}: ${command}`);
   const [m0, t0, start] = [await machineJiffies(), await treeTicks(), performance.now()];
   const child = execa(command, { shell: true, preferLocal: true, cwd: ROOT, stdin: 'ignore', stdout: 'pipe', stderr: 'inherit', reject: false });

@@ -19,7 +19,24 @@ const COLORS = ['red', 'green', 'blue', 'yellow'];
 
 /** A camera-like 1280x720 frame (test pattern, ~45 KB), not a tiny solid one, tinted per writer. */
 function detailedJpeg(color: string): Buffer {
-  return execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720', '-vf', `drawbox=c=${color}@0.5:t=fill:w=640:h=360`, '-frames:v', '1', '-q:v', '4', '-f', 'mjpeg', '-']);
+  return execFileSync('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=s=1280x720',
+    '-vf',
+    `drawbox=c=${color}@0.5:t=fill:w=640:h=360`,
+    '-frames:v',
+    '1',
+    '-q:v',
+    '4',
+    '-f',
+    'mjpeg',
+    '-',
+  ]);
 }
 
 const server = await startServerProcess();
@@ -99,4 +116,3 @@ async function writerHealth(s: typeof server, tx: string) {
   const w = h.writers.find((x: { id: string }) => x.id === h.selected_writer_id);
   return { selected: h.selected_writer_id as string, received: w?.frames_received ?? 0, dropped: w?.dropped ?? 0 };
 }
-

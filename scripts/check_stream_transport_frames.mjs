@@ -89,7 +89,10 @@ export function parseOptions(argv) {
       help: { type: 'boolean', default: false },
     },
   });
-  const transports = values.transports.split(',').map((t) => t.trim()).filter(Boolean);
+  const transports = values.transports
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const unknown = transports.filter((t) => !TRANSPORTS.includes(t));
   if (transports.length === 0 || unknown.length > 0) throw new UsageError(`--transports: unknown transport ${unknown.join(',') || '(none given)'}; use ${TRANSPORTS.join(',')}`);
   if (values.context !== undefined && !CONTEXTS.includes(values.context)) throw new UsageError(`--context: must be one of ${CONTEXTS.join(', ')}`);
@@ -551,10 +554,14 @@ async function playWebrtc(url, http, opts) {
   browserPromise ??= launchBrowser();
   const { browser, reason } = await browserPromise;
   if (!browser) return { skipped: reason };
-  return webrtcFrames(browser, async (offer) => {
-    const res = await fetch(url, { method: 'POST', headers: { ...http.auth, 'content-type': 'application/sdp' }, body: offer, signal: AbortSignal.timeout(opts.timeoutMs) });
-    return { ok: res.ok, status: res.status, text: await res.text() };
-  }, opts);
+  return webrtcFrames(
+    browser,
+    async (offer) => {
+      const res = await fetch(url, { method: 'POST', headers: { ...http.auth, 'content-type': 'application/sdp' }, body: offer, signal: AbortSignal.timeout(opts.timeoutMs) });
+      return { ok: res.ok, status: res.status, text: await res.text() };
+    },
+    opts,
+  );
 }
 
 /**
@@ -719,7 +726,16 @@ export async function main(argv = process.argv.slice(2), out = process.stdout, e
   const count = (status) => results.filter((r) => r.status === status).length;
   const failed = results.filter((r) => r.status === 'failed');
   const code = failed.length > 0 ? 1 : 0;
-  const summary = { summary: true, streams: streams.length, checks: results.length, played: count('played'), blocked: count('blocked'), skipped: count('skipped'), failed: failed.length, exit_code: code };
+  const summary = {
+    summary: true,
+    streams: streams.length,
+    checks: results.length,
+    played: count('played'),
+    blocked: count('blocked'),
+    skipped: count('skipped'),
+    failed: failed.length,
+    exit_code: code,
+  };
   if (opts.json) out.write(`${JSON.stringify(summary)}\n`);
   else {
     out.write(`\n${streams.length} stream(s), ${results.length} checks: ${summary.played} played, ${summary.blocked} blocked by the plan, ${summary.skipped} skipped, ${summary.failed} failed\n`);

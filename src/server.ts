@@ -195,7 +195,18 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const offers = createWebrtcOffers({ doc, engine, logger });
   const events = createPlaybackEvents();
   const followFailures = createFailureLog(logger, 'settings follower');
-  const runtimeService = createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine: () => engine.status(), loops: { settings_follow: followFailures.current }, jsmpegSessions: () => jsmpeg.sessions() });
+  const runtimeService = createRuntimeService({
+    store,
+    runtime,
+    demand,
+    registry,
+    publishers,
+    frames,
+    supervisor,
+    engine: () => engine.status(),
+    loops: { settings_follow: followFailures.current },
+    jsmpegSessions: () => jsmpeg.sessions(),
+  });
   const playback = createPlaybackService({
     store,
     engine,
@@ -229,7 +240,10 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     mount: [
       ['/api/streams', engineRoutes(engine)],
       ['/api/streams', mseRoutes(sidecar)],
-      ['/api/streams', runtimeRoutes(runtimeService, () => ({ playback_events: events.summary(), jsmpeg: { count: jsmpeg.count(), counters: jsmpeg.counters }, still: still.counters, mse: mse.stats() }))],
+      [
+        '/api/streams',
+        runtimeRoutes(runtimeService, () => ({ playback_events: events.summary(), jsmpeg: { count: jsmpeg.count(), counters: jsmpeg.counters }, still: still.counters, mse: mse.stats() })),
+      ],
       ['/api/streams', playbackRoutes(playback)],
       ['/api/streams', stillRoutes(still)],
       ['/api/streams', webrtcRoutes(offers)],

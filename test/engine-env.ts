@@ -80,4 +80,3 @@ export async function cleanUpEngines(): Promise<void> {
   }
   await Promise.all(held.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
 }
-

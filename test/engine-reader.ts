@@ -49,9 +49,11 @@ export async function readEnginePath(opts: { port: number; path: string }): Prom
     countsAsReader: true,
     frames: () => all,
     async waitForFrames(n, timeoutMs) {
-      await changes.wait(`engine reader ${url}: waiting for ${n} frames (have ${all.length})`, () => all.length >= n, timeoutMs).catch((e: unknown) => {
-        throw new Error(`${(e as Error).message}\n${tail()}`, { cause: e });
-      });
+      await changes
+        .wait(`engine reader ${url}: waiting for ${n} frames (have ${all.length})`, () => all.length >= n, timeoutMs)
+        .catch((e: unknown) => {
+          throw new Error(`${(e as Error).message}\n${tail()}`, { cause: e });
+        });
       await waitFor('pts of read frames', () => all.slice(0, n).every((f) => !Number.isNaN(f.pts)), 1_000).catch(() => {});
       return all.slice(0, n);
     },

@@ -36,4 +36,3 @@ export const mediamtxReleaseTarball = (): Promise<Buffer> =>
 
 /** A go2rtc release asset (a bare executable) that execs this run's go2rtc. */
 export const go2rtcReleaseAsset = (): Buffer => Buffer.from(`#!/bin/sh\nexec "${ENGINE_BINS.go2rtc}" "$@"\n`);
-

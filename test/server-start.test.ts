@@ -34,10 +34,18 @@ describe('server entry', () => {
       env: { TOPOSYNC_STREAMING_PORT: String(port), TOPOSYNC_STREAMING_DATA_DIR: dataDir, TOPOSYNC_STREAMING_LOG_LEVEL: 'info' },
       reject: false,
     });
-    const body = await waitFor('the server answers', () => fetch(`http://127.0.0.1:${port}/api/streams/settings`).then((r) => r.json()).catch(() => null), 30_000, {
-      intervalMs: 100,
-      abort: () => (child.exitCode !== null ? `the server exited (${child.exitCode})` : undefined),
-    });
+    const body = await waitFor(
+      'the server answers',
+      () =>
+        fetch(`http://127.0.0.1:${port}/api/streams/settings`)
+          .then((r) => r.json())
+          .catch(() => null),
+      30_000,
+      {
+        intervalMs: 100,
+        abort: () => (child.exitCode !== null ? `the server exited (${child.exitCode})` : undefined),
+      },
+    );
     expect(body).toMatchObject({ schema_version: 1, store: { loaded_from: 'new' } });
     child.kill('SIGTERM');
     const res = await child;

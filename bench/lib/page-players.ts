@@ -83,19 +83,23 @@ export async function mseFirstFrameMs(page: Page, url: string, timeoutMs: number
             if (msg.type === 'error') return reject(new Error(`mse: ${msg.value}`));
             if (msg.type !== 'mse') return;
             const ms = new w.MediaSource();
-            ms.addEventListener('sourceopen', () => {
-              buffer = ms.addSourceBuffer(msg.value);
-              buffer.mode = 'segments';
-              buffer.addEventListener('updateend', () => {
-                // Live: start at what arrived first, whatever its timestamp.
-                if (video.paused && buffer.buffered.length) {
-                  video.currentTime = buffer.buffered.start(0);
-                  video.play().catch(() => undefined);
-                }
+            ms.addEventListener(
+              'sourceopen',
+              () => {
+                buffer = ms.addSourceBuffer(msg.value);
+                buffer.mode = 'segments';
+                buffer.addEventListener('updateend', () => {
+                  // Live: start at what arrived first, whatever its timestamp.
+                  if (video.paused && buffer.buffered.length) {
+                    video.currentTime = buffer.buffered.start(0);
+                    video.play().catch(() => undefined);
+                  }
+                  pump();
+                });
                 pump();
-              });
-              pump();
-            }, { once: true });
+              },
+              { once: true },
+            );
             video.src = w.URL.createObjectURL(ms);
             video.requestVideoFrameCallback(() => {
               resolve(performance.now() - t0);

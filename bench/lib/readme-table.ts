@@ -86,10 +86,7 @@ const RENDERERS: Record<string, (d: BenchLine) => Row[]> = {
       benchmark: `${num(d, 'writers')} writers x ${typeof d.input === 'string' ? d.input : ''} into one transmission, ${num(d, 'seconds')} s`,
       figure: `${num(d, 'fps_out')} fps out, ${num(d, 'dropped_selected_writer')} dropped, ${num(d, 'skipped_by_backpressure')} skipped, server ${num(d, 'server_cpu_percent_of_core')}% of a core, RSS ${num(d, 'server_rss_mb')} MB`,
       goal: `${num(d, 'goal_fps_out')} fps (rounded), ${num(d, 'goal_dropped')} dropped, < ${num(d, 'goal_cpu_percent')}% of a core`,
-      met:
-        Math.round(num(d, 'fps_out')) >= num(d, 'goal_fps_out') &&
-        num(d, 'dropped_selected_writer') <= num(d, 'goal_dropped') &&
-        num(d, 'server_cpu_percent_of_core') < num(d, 'goal_cpu_percent'),
+      met: Math.round(num(d, 'fps_out')) >= num(d, 'goal_fps_out') && num(d, 'dropped_selected_writer') <= num(d, 'goal_dropped') && num(d, 'server_cpu_percent_of_core') < num(d, 'goal_cpu_percent'),
     },
   ],
   idle: (d) => [
@@ -98,9 +95,7 @@ const RENDERERS: Record<string, (d: BenchLine) => Row[]> = {
       figure: `${num(d, 'ffmpeg_processes_max')} FFmpeg processes, server ${num(d, 'server_cpu_percent_of_core')}% of a core, RSS max ${num(d, 'server_rss_mb_max')} MB`,
       goal: `${num(d, 'goal_ffmpeg_processes')}, < ${num(d, 'goal_cpu_percent')}%, < ${num(d, 'goal_rss_mb')} MB`,
       met:
-        num(d, 'ffmpeg_processes_max') <= num(d, 'goal_ffmpeg_processes') &&
-        num(d, 'server_cpu_percent_of_core') < num(d, 'goal_cpu_percent') &&
-        num(d, 'server_rss_mb_max') < num(d, 'goal_rss_mb'),
+        num(d, 'ffmpeg_processes_max') <= num(d, 'goal_ffmpeg_processes') && num(d, 'server_cpu_percent_of_core') < num(d, 'goal_cpu_percent') && num(d, 'server_rss_mb_max') < num(d, 'goal_rss_mb'),
     },
   ],
   ttff: (d) => [
@@ -176,9 +171,7 @@ const RENDERERS: Record<string, (d: BenchLine) => Row[]> = {
       met: num(d, 'camera_disconnected_ms') <= num(d, 'goal_within_ms') && num(d, 'last_ffmpeg_exit_ms') <= num(d, 'goal_within_ms'),
     },
   ],
-  'real-engines': (d) => [
-    { benchmark: 'Real engines', figure: d.skipped === true ? `skipped: ${String(d.reason)}` : JSON.stringify(d), goal: '(needs the real binaries)', met: null },
-  ],
+  'real-engines': (d) => [{ benchmark: 'Real engines', figure: d.skipped === true ? `skipped: ${String(d.reason)}` : JSON.stringify(d), goal: '(needs the real binaries)', met: null }],
   'browser-ttff': (d) => [
     {
       benchmark: `Time to first frame in Chromium through the ingress panel, ${String(d.transport)} (${num(d, 'runs')} runs)`,
@@ -199,7 +192,11 @@ function genericRow(d: BenchLine): Row {
   const goals = keys.filter((k) => k.startsWith('goal_'));
   return {
     benchmark: String(d.bench),
-    figure: keys.filter((k) => !k.startsWith('goal_')).map(shown).filter(Boolean).join(', '),
+    figure: keys
+      .filter((k) => !k.startsWith('goal_'))
+      .map(shown)
+      .filter(Boolean)
+      .join(', '),
     goal: goals.length ? goals.map(shown).filter(Boolean).join(', ') : '(none stated)',
     met: null,
   };

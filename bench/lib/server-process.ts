@@ -92,7 +92,16 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return text ? JSON.parse(text) : null;
   };
-  await waitFor('the server to start', () => fetch(`${base}/api/streams/settings`).then((r) => r.ok, () => false), 30_000, { intervalMs: 100 });
+  await waitFor(
+    'the server to start',
+    () =>
+      fetch(`${base}/api/streams/settings`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    30_000,
+    { intervalMs: 100 },
+  );
   return {
     base,
     pid: child.pid!,

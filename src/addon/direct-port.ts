@@ -21,11 +21,9 @@ export interface DirectPortGuard {
 const STILL_PATH = /^\/api\/streams\/transmissions\/([^/]+)\/still\.jpg$/;
 const HLS_PREFIX = '/api/streams/media/hls/';
 
-const missing = () =>
-  new ApiError(401, 'missing_token', 'the direct port needs "Authorization: Bearer <api token>" or the media_token of a stream', 'authorization');
+const missing = () => new ApiError(401, 'missing_token', 'the direct port needs "Authorization: Bearer <api token>" or the media_token of a stream', 'authorization');
 const wrongToken = () => new ApiError(401, 'invalid_token', 'the bearer token is not the API token of this add-on', 'authorization');
-const outOfScope = () =>
-  new ApiError(403, 'token_scope', 'a media token opens only its own still image or stream; the rest of the API needs the API token', 'media_token');
+const outOfScope = () => new ApiError(403, 'token_scope', 'a media token opens only its own still image or stream; the rest of the API needs the API token', 'media_token');
 
 function decoded(segment: string): string | null {
   try {

@@ -62,10 +62,7 @@ export function createHaCameras({ store, tokens, supervisor, rtspPort, directPor
           output_id: output.id,
           engine_path: output.engine_path,
           stream_source: stream,
-          still_image_url:
-            directPort === null
-              ? null
-              : `http://${hostPart}:${directPort}/api/streams/transmissions/${encodeURIComponent(tx.id)}/still.jpg?media_token=${encodeURIComponent(token)}`,
+          still_image_url: directPort === null ? null : `http://${hostPart}:${directPort}/api/streams/transmissions/${encodeURIComponent(tx.id)}/still.jpg?media_token=${encodeURIComponent(token)}`,
           entry: entries.find((e) => e.publication_id === variant.publication_id) ?? null,
         });
       }

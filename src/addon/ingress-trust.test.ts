@@ -8,13 +8,14 @@ import { createIngressTrust, INGRESS_PEERS } from './ingress-trust.js';
 function setup() {
   const { logger, lines: logs } = captureLogger();
   const trust = createIngressTrust({ logger });
-  const app = new Hono()
-    .get('/api/streams/engine/status', (c) => c.json({ ok: true }))
-    .post('/api/cameras', (c) => c.json({ created: true }, 201));
+  const app = new Hono().get('/api/streams/engine/status', (c) => c.json({ ok: true })).post('/api/cameras', (c) => c.json({ created: true }, 201));
   const fetch = guarded(app, trust.middleware);
   /** A request as @hono/node-server hands it over, with the socket peer the test chooses. */
   const from = (peer: string | null, path: string, init: RequestInit = {}) =>
-    fetch(new Request(`http://addon${path}`, init), peer === null ? undefined : { incoming: { socket: { remoteAddress: peer, remotePort: 40000, remoteFamily: peer.includes(':') ? 'IPv6' : 'IPv4' } } });
+    fetch(
+      new Request(`http://addon${path}`, init),
+      peer === null ? undefined : { incoming: { socket: { remoteAddress: peer, remotePort: 40000, remoteFamily: peer.includes(':') ? 'IPv6' : 'IPv4' } } },
+    );
   return { logs, trust, from };
 }
 

@@ -31,8 +31,7 @@ export interface IngressTrust {
   lastPrefix(): string | null;
 }
 
-const refusal = () =>
-  new ApiError(403, 'not_ingress', "this port answers only Home Assistant's ingress proxy; open the add-on panel in Home Assistant, or use the direct port with a token");
+const refusal = () => new ApiError(403, 'not_ingress', "this port answers only Home Assistant's ingress proxy; open the add-on panel in Home Assistant, or use the direct port with a token");
 
 /** A header value as it may be logged: bounded, single line. */
 const header = (value: string | undefined) => (value === undefined ? null : value.replace(/[\r\n]/g, ' ').slice(0, 128));

@@ -39,7 +39,9 @@ const failure = (fn: () => unknown): string => {
 describe('options.json parsing', () => {
   it('accepts the defaults and a full valid set', () => {
     expect(parse({})).toEqual(DEFAULTS);
-    expect(parse({ log_level: 'trace', rtsp_reader_password: SECRET, mse_enabled: false, jsmpeg_max_sessions: 64, jsmpeg_max_sessions_per_transmission: 16, demand_debounce_seconds: 0 })).toMatchObject({
+    expect(
+      parse({ log_level: 'trace', rtsp_reader_password: SECRET, mse_enabled: false, jsmpeg_max_sessions: 64, jsmpeg_max_sessions_per_transmission: 16, demand_debounce_seconds: 0 }),
+    ).toMatchObject({
       log_level: 'trace',
       rtsp_reader_password: SECRET,
       demand_debounce_seconds: 0,
@@ -96,7 +98,11 @@ describe('options over the streaming settings', () => {
   doc.streaming.lan_reader.password = 'generated-password';
 
   it('maps every option onto its setting', () => {
-    const s = applyAddonOptions(doc, parse({ rtsp_reader_username: 'ha', rtsp_reader_password: SECRET, mse_enabled: false, jsmpeg_max_sessions: 3, jsmpeg_max_sessions_per_transmission: 1, demand_debounce_seconds: 90 }), 'generated-reader').streaming;
+    const s = applyAddonOptions(
+      doc,
+      parse({ rtsp_reader_username: 'ha', rtsp_reader_password: SECRET, mse_enabled: false, jsmpeg_max_sessions: 3, jsmpeg_max_sessions_per_transmission: 1, demand_debounce_seconds: 90 }),
+      'generated-reader',
+    ).streaming;
     expect(s.lan_reader).toEqual({ username: 'ha', password: SECRET });
     expect(s.mse).toMatchObject({ enabled: false, allow_download: false });
     expect(s.jsmpeg).toMatchObject({ max_sessions: 3, max_sessions_per_transmission: 1, fps: 10 });

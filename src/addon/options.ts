@@ -26,7 +26,10 @@ const addonOptionsSchema = v.strictObject({
   ),
   // Empty: the server's generated reader password, so HA camera entities work out of the box.
   rtsp_reader_password: v.optional(
-    v.pipe(v.string('must be a string'), v.check((p) => p === '' || (p.length >= 8 && p.length <= 256), 'must be empty or 8 to 256 characters')),
+    v.pipe(
+      v.string('must be a string'),
+      v.check((p) => p === '' || (p.length >= 8 && p.length <= 256), 'must be empty or 8 to 256 characters'),
+    ),
   ),
   mse_enabled: v.optional(v.boolean('must be true or false')),
   jsmpeg_max_sessions: v.optional(int(1, 64)),

@@ -66,8 +66,7 @@ export function createProvisioner({ supervisor, cameras, store, logger, framerat
   const log = logger.child({ component: 'home-assistant' });
   const inFlight = new Set<string>();
 
-  const noSupervisor = () =>
-    new ApiError(503, 'no_supervisor', 'Home Assistant entities are created through Supervisor: run the server as a Home Assistant add-on (SUPERVISOR_TOKEN)');
+  const noSupervisor = () => new ApiError(503, 'no_supervisor', 'Home Assistant entities are created through Supervisor: run the server as a Home Assistant add-on (SUPERVISOR_TOKEN)');
 
   /** Calls one step; Supervisor out of reach is a failure of that step. */
   async function call(steps: ProvisionStep[], step: string, method: string, path: string, fail: (step: string, why: string) => ApiError, body?: unknown): Promise<SupervisorResponse> {
@@ -130,7 +129,7 @@ export function createProvisioner({ supervisor, cameras, store, logger, framerat
       const parsed = v.safeParse(flowResultSchema, res.body);
       if (!parsed.success) throw fail(step, 'the answer is not a config flow result');
       const r = parsed.output;
-      (steps.at(-1)!).result = r.type === 'form' ? `form ${r.step_id ?? '?'}` : r.type === 'abort' ? `abort: ${r.reason ?? '?'}` : r.type;
+      steps.at(-1)!.result = r.type === 'form' ? `form ${r.step_id ?? '?'}` : r.type === 'abort' ? `abort: ${r.reason ?? '?'}` : r.type;
       return r;
     };
 
@@ -217,7 +216,7 @@ export function createProvisioner({ supervisor, cameras, store, logger, framerat
     // 404: removed in Home Assistant already; forgetting it here is all that is left.
     if (res.status !== 200 && res.status !== 404) throw fail('remove_entry', refusal(res, redactUrls));
     const parsed = v.safeParse(removeResultSchema, res.body);
-    (steps[0]!).result = res.status === 404 ? 'already removed' : 'removed';
+    steps[0]!.result = res.status === 404 ? 'already removed' : 'removed';
     await store.update((draft) => {
       draft.home_assistant.entries = draft.home_assistant.entries.filter((e) => e.entry_id !== entryId);
     });

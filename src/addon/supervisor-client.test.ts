@@ -40,7 +40,7 @@ describe('Supervisor client', () => {
   });
 
   it('without a token it never calls anything', async () => {
-    const c = createSupervisorClient({ token: null, fetch: (() => Promise.reject(new Error('called'))), fallbackHostname: 'container' });
+    const c = createSupervisorClient({ token: null, fetch: () => Promise.reject(new Error('called')), fallbackHostname: 'container' });
     expect(c.available).toBe(false);
     expect(await c.addonHost()).toEqual({ host: 'container', source: 'fallback' });
     await expect(c.request('GET', '/core/api/')).rejects.toBeInstanceOf(SupervisorUnavailable);

@@ -82,7 +82,7 @@ const networkInfoSchema = v.object({
 /** `192.168.1.10/24` → `192.168.1.10`; loopback and link-local addresses (no use to a LAN browser) → null. */
 function lanAddress(cidr: string): string | null {
   const address = cidr.split('/')[0] ?? '';
-  if (address === '' || address.startsWith("127.") || address.startsWith("169.254.") || /^(::1|fe[89ab][0-9a-f]:)/i.test(address)) return null;
+  if (address === '' || address.startsWith('127.') || address.startsWith('169.254.') || /^(::1|fe[89ab][0-9a-f]:)/i.test(address)) return null;
   return address;
 }
 

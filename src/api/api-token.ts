@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 /** The token of an `Authorization: Bearer <token>` header, or null. */
 export function bearerToken(header: string | undefined): string | null {
   const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m ? (m[1]!) : null;
+  return m ? m[1]! : null;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();

@@ -98,8 +98,7 @@ const hostRefusal = (host: string | null) =>
     `this server does not answer for the host ${host === null ? '(malformed)' : JSON.stringify(host.slice(0, 100))}; add it to TOPOSYNC_STREAMING_ALLOWED_HOSTS if it is yours`,
     'host',
   );
-const originRefusal = () =>
-  new ApiError(403, 'cross_origin', 'requests from another web site are refused: use the panel this server serves, or call the API without an Origin header', 'origin');
+const originRefusal = () => new ApiError(403, 'cross_origin', 'requests from another web site are refused: use the panel this server serves, or call the API without an Origin header', 'origin');
 
 /**
  * The one check against requests a web page the user visits makes to this server: cross-site

@@ -17,7 +17,12 @@ const envSchema = v.object({
   TOPOSYNC_STREAMING_ALLOWED_HOSTS: v.optional(
     v.pipe(
       v.string(),
-      v.transform((list) => list.split(',').map((h) => h.trim()).filter(Boolean)),
+      v.transform((list) =>
+        list
+          .split(',')
+          .map((h) => h.trim())
+          .filter(Boolean),
+      ),
       v.check((hosts) => hosts.every((h) => hostName(h) !== null), 'must be a comma-separated list of host names or IP addresses (no scheme, port or wildcard)'),
     ),
   ),

@@ -79,8 +79,7 @@ function toStoredSources(inputs: SourceInput[], previous: readonly StoredSource[
     const fromUrl = splitUrl(input.url, `sources.${i}.url`);
     const before = previous.find((s) => s.id === id);
     // Omitted keeps what is stored, null clears, a string replaces; credentials in the URL count as given.
-    const pick = (given: string | null | undefined, inUrl: string | null, stored: string | null | undefined) =>
-      given !== undefined ? given : (inUrl ?? stored ?? null);
+    const pick = (given: string | null | undefined, inUrl: string | null, stored: string | null | undefined) => (given !== undefined ? given : (inUrl ?? stored ?? null));
     return {
       id,
       role: input.role,

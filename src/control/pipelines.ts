@@ -1,11 +1,5 @@
 import { generatedTransmissionId, pipelinePublicationId } from '../domain/ids.js';
-import {
-  PUBLISH_NODE_TYPE,
-  pipelineNameSchema,
-  publishNodeConfigSchema,
-  type Pipeline,
-  type PipelineInput,
-} from '../domain/pipeline.js';
+import { PUBLISH_NODE_TYPE, pipelineNameSchema, publishNodeConfigSchema, type Pipeline, type PipelineInput } from '../domain/pipeline.js';
 import type { SettingsDoc } from '../domain/settings.js';
 import { invalid, notFound } from '../shared/errors.js';
 import { parseWith } from '../shared/schema.js';

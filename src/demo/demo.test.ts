@@ -31,17 +31,14 @@ afterAll(async () => {
 });
 
 const tempDir = () => makeDataDir('toposync-demo');
-const demoHealth = async (s: LiveServer) =>
-  (await s.request('GET', '/api/streams/runtime/health')).json.find((h: { transmission_id: string }) => h.transmission_id === DEMO_TRANSMISSION_ID);
+const demoHealth = async (s: LiveServer) => (await s.request('GET', '/api/streams/runtime/health')).json.find((h: { transmission_id: string }) => h.transmission_id === DEMO_TRANSMISSION_ID);
 
 describe('first-run demo stream', () => {
   it('the first start adds exactly the demo pipeline and its transmission; once deleted, a restart does not bring it back', async () => {
     const dataDir = await tempDir();
     server = await startLiveServer({ demo: true, dataDir });
     const pipelines = (await server.request('GET', '/api/streams/pipelines')).json;
-    expect(pipelines).toEqual([
-      expect.objectContaining({ name: 'demo', enabled: true, read_only: false, nodes: [expect.objectContaining({ id: 'video', type: 'stream.publish_video' })] }),
-    ]);
+    expect(pipelines).toEqual([expect.objectContaining({ name: 'demo', enabled: true, read_only: false, nodes: [expect.objectContaining({ id: 'video', type: 'stream.publish_video' })] })]);
     const txs = (await server.request('GET', '/api/streams/transmissions')).json;
     expect(txs).toEqual([
       expect.objectContaining({

@@ -13,14 +13,17 @@ const SCHEME_PROTOCOLS = new Set(CAMERA_URL_SCHEMES.map((s) => `${s}:`));
 const cameraUrl = v.pipe(
   v.string(),
   v.maxLength(2048),
-  v.check((s) => {
-    try {
-      const u = new URL(s);
-      return SCHEME_PROTOCOLS.has(u.protocol) && u.hostname !== '' && s.slice(u.protocol.length).startsWith('//');
-    } catch {
-      return false;
-    }
-  }, `must be a URL with a host and one of the schemes the engine pulls a camera with: ${CAMERA_URL_SCHEMES.map((x) => `${x}://`).join(', ')}`),
+  v.check(
+    (s) => {
+      try {
+        const u = new URL(s);
+        return SCHEME_PROTOCOLS.has(u.protocol) && u.hostname !== '' && s.slice(u.protocol.length).startsWith('//');
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with a host and one of the schemes the engine pulls a camera with: ${CAMERA_URL_SCHEMES.map((x) => `${x}://`).join(', ')}`,
+  ),
 );
 
 /**

@@ -38,8 +38,7 @@ export function generatedTransmissionId(publicationId: string): string {
 /** Engine paths of generated outputs live under prefixes manual outputs may not use. */
 export const GENERATED_PATH_PREFIXES = ['cam/', 'pipe/'] as const;
 export const cameraEnginePath = (cameraId: string, sourceId: string) => `cam/${cameraId}/${sourceId}`;
-export const pipelineEnginePath = (pipelineName: string, nodeId: string) =>
-  `pipe/${pipelineName.toLowerCase().replace(/[^a-z0-9_-]/g, '-')}/${nodeId.toLowerCase().replace(/[^a-z0-9_-]/g, '-')}`;
+export const pipelineEnginePath = (pipelineName: string, nodeId: string) => `pipe/${pipelineName.toLowerCase().replace(/[^a-z0-9_-]/g, '-')}/${nodeId.toLowerCase().replace(/[^a-z0-9_-]/g, '-')}`;
 
 export const implicitPipelineName = (transmissionId: string) => `transmission:${transmissionId}`;
 

@@ -7,10 +7,7 @@ import { QUALITY_PROFILE_IDS } from './quality.js';
 export const PUBLISH_NODE_TYPE = 'stream.publish_video';
 export const CAMERA_SOURCE_NODE_TYPE = 'camera.source';
 
-export const pipelineNameSchema = v.pipe(
-  v.string(),
-  v.regex(PIPELINE_NAME_RE, 'must be 1-128 characters of letters, digits, "_", "." or "-", starting with a letter or digit'),
-);
+export const pipelineNameSchema = v.pipe(v.string(), v.regex(PIPELINE_NAME_RE, 'must be 1-128 characters of letters, digits, "_", "." or "-", starting with a letter or digit'));
 
 /** The reference's `stream.publish_video` operator config, with its defaults. */
 export const publishNodeConfigSchema = v.strictObject({
@@ -44,10 +41,7 @@ function depthWithin(value: unknown, limit: number): boolean {
 const jsonConfig = v.pipe(
   v.record(v.pipe(v.string(), v.maxLength(64)), v.unknown()),
   // One check, depth first: serialising a pathologically deep value would overflow the stack.
-  v.check(
-    (c) => depthWithin(c, MAX_CONFIG_DEPTH) && JSON.stringify(c).length <= MAX_CONFIG_BYTES,
-    `must nest at most ${MAX_CONFIG_DEPTH} levels and be at most ${MAX_CONFIG_BYTES} bytes as JSON`,
-  ),
+  v.check((c) => depthWithin(c, MAX_CONFIG_DEPTH) && JSON.stringify(c).length <= MAX_CONFIG_BYTES, `must nest at most ${MAX_CONFIG_DEPTH} levels and be at most ${MAX_CONFIG_BYTES} bytes as JSON`),
 );
 
 const nodeSchema = v.object({

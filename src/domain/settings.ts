@@ -53,10 +53,7 @@ export const streamingSettingsSchema = v.object({
     }),
     {},
   ),
-  mse: v.optional(
-    v.object({ enabled: v.optional(v.boolean(), true), allow_download: v.optional(v.boolean(), false) }),
-    {},
-  ),
+  mse: v.optional(v.object({ enabled: v.optional(v.boolean(), true), allow_download: v.optional(v.boolean(), false) }), {}),
   still: v.optional(v.object({ cache_ms: v.optional(int(0, 60_000), 2000) }), {}),
 });
 export type StreamingSettings = v.InferOutput<typeof streamingSettingsSchema>;
@@ -123,9 +120,7 @@ export const streamingSettingsPatchSchema = v.strictObject({
     }),
   ),
   demand: v.optional(v.strictObject({ debounce_s: v.optional(int(0, 3600)) })),
-  writers: v.optional(
-    v.strictObject({ sticky_window_ms: v.optional(int(0, 60_000)), stale_after_ms: v.optional(int(100, 60_000)) }),
-  ),
+  writers: v.optional(v.strictObject({ sticky_window_ms: v.optional(int(0, 60_000)), stale_after_ms: v.optional(int(100, 60_000)) })),
   api_token: v.optional(secret),
   jsmpeg: v.optional(
     v.strictObject({

@@ -6,11 +6,7 @@ import { serverIdSchema } from './publication.js';
 
 const CODECS = ['copy', 'h264', 'h265'] as const;
 
-const enginePath = v.pipe(
-  v.string(),
-  v.maxLength(200),
-  v.regex(ENGINE_PATH_RE, 'must be letters, digits, "_", ".", "-" and "/", without a leading or trailing "/" or "." and ".." segments'),
-);
+const enginePath = v.pipe(v.string(), v.maxLength(200), v.regex(ENGINE_PATH_RE, 'must be letters, digits, "_", ".", "-" and "/", without a leading or trailing "/" or "." and ".." segments'));
 const dimension = (max: number) => v.nullable(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(max)));
 
 const outputSchema = v.object({

@@ -15,7 +15,14 @@ describe('well-formed Unicode', () => {
   });
 
   it('names strings and keys by dot path, in document order', () => {
-    const value = { name: 'ok', sources: [{ url: 'x', password: 'a\ud800' }, { ['k\udfff']: 'v\udfff', username: '\udc00' }], deep: { list: ['\ud800'] } };
+    const value = {
+      name: 'ok',
+      sources: [
+        { url: 'x', password: 'a\ud800' },
+        { ['k\udfff']: 'v\udfff', username: '\udc00' },
+      ],
+      deep: { list: ['\ud800'] },
+    };
     expect(illFormed(value)).toEqual([
       { path: 'sources.0.password', key: false },
       { path: 'sources.1', key: true },

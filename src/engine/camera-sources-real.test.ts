@@ -29,7 +29,9 @@ afterEach(cleanUpEngines);
 /** ffprobe's answer for an RTSP URL over TCP: the first video codec, or the error it printed. */
 async function probe(url: string): Promise<{ codec: string } | { error: string }> {
   try {
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-timeout', '15000000', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url], { timeout: 30_000 });
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-timeout', '15000000', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url], {
+      timeout: 30_000,
+    });
     return { codec: stdout.trim() };
   } catch (err) {
     return { error: String((err as { stderr?: string }).stderr ?? err).trim() };
@@ -46,7 +48,23 @@ describe(`an RTSPS camera with a self-signed certificate (4c) against the ${engi
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rtsps-cam-'));
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=camera.local', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=camera.local',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ]);
     const cert = await readFile(join(dir, 'cert.pem'));
     fingerprint = new X509Certificate(cert).fingerprint256.replace(/:/g, '').toLowerCase();
     cam = await startRtspCamera({ width: 320, height: 240, fps: 10 });
@@ -105,16 +123,20 @@ describe(`an RTSPS camera with a self-signed certificate (4c) against the ${engi
     expect((await env.engine.syncPaths(plan.paths)).errors).toEqual([]);
   }, 60_000);
 
-  it.runIf(REAL_ENGINES.mediamtx)(`without the fingerprint the engine cannot read the camera; with it, ffprobe reads the engine's path ${REAL_ONLY}`, async () => {
-    const env = await setupEngine();
-    expect((await env.engine.start()).state).toBe('running');
-    const read = (path: string) => probe(env.engine.internalRtspUrl(path));
-    await env.engine.syncPaths(new Map([['cam/untrusted', { source: url, sourceOnDemand: true, rtspTransport: 'tcp' as const }]]));
-    expect(await read('cam/untrusted')).toEqual({ error: expect.any(String) });
-    const doc = reconcile(plane({ cameras: [camera('protect', [source('main', { url, tls_fingerprint: fingerprint })])] })).plane;
-    expect((await env.engine.syncPaths(planEngine(doc, env.engine.rtspPort()).paths)).errors).toEqual([]);
-    expect(await read('cam/protect/main')).toEqual({ codec: 'h264' });
-  }, 90_000);
+  it.runIf(REAL_ENGINES.mediamtx)(
+    `without the fingerprint the engine cannot read the camera; with it, ffprobe reads the engine's path ${REAL_ONLY}`,
+    async () => {
+      const env = await setupEngine();
+      expect((await env.engine.start()).state).toBe('running');
+      const read = (path: string) => probe(env.engine.internalRtspUrl(path));
+      await env.engine.syncPaths(new Map([['cam/untrusted', { source: url, sourceOnDemand: true, rtspTransport: 'tcp' as const }]]));
+      expect(await read('cam/untrusted')).toEqual({ error: expect.any(String) });
+      const doc = reconcile(plane({ cameras: [camera('protect', [source('main', { url, tls_fingerprint: fingerprint })])] })).plane;
+      expect((await env.engine.syncPaths(planEngine(doc, env.engine.rtspPort()).paths)).errors).toEqual([]);
+      expect(await read('cam/protect/main')).toEqual({ codec: 'h264' });
+    },
+    90_000,
+  );
 });
 
 describe(`camera URL schemes (4j) against the ${engineTarget('mediamtx')}`, () => {
@@ -124,13 +146,39 @@ describe(`camera URL schemes (4j) against the ${engineTarget('mediamtx')}`, () =
   });
   afterAll(() => harness.close());
 
-  const accepted = ['rtsp://192.0.2.10/a', 'rtsps://192.0.2.10:7441/a', 'rtsp+http://192.0.2.10/a', 'rtsps+ws://192.0.2.10/a', 'rtmp://192.0.2.10/live/a', 'rtmps://192.0.2.10/live/a', 'http://192.0.2.10/hls/index.m3u8', 'https://192.0.2.10/hls/index.m3u8', 'srt://192.0.2.10:8890?streamid=read:a', 'whep://192.0.2.10:8889/a/whep', 'wheps://192.0.2.10/a/whep'];
-  const refused = ['udp+mpegts://238.0.0.1:1234', 'udp://0.0.0.0:1234', 'unix+mpegts:///tmp/a.sock', 'moqt://192.0.2.10/a', 'rpiCamera', 'publisher', 'redirect', 'file:///etc/passwd', 'ftp://192.0.2.10/a', 'rtsp:192.0.2.10/a'];
+  const accepted = [
+    'rtsp://192.0.2.10/a',
+    'rtsps://192.0.2.10:7441/a',
+    'rtsp+http://192.0.2.10/a',
+    'rtsps+ws://192.0.2.10/a',
+    'rtmp://192.0.2.10/live/a',
+    'rtmps://192.0.2.10/live/a',
+    'http://192.0.2.10/hls/index.m3u8',
+    'https://192.0.2.10/hls/index.m3u8',
+    'srt://192.0.2.10:8890?streamid=read:a',
+    'whep://192.0.2.10:8889/a/whep',
+    'wheps://192.0.2.10/a/whep',
+  ];
+  const refused = [
+    'udp+mpegts://238.0.0.1:1234',
+    'udp://0.0.0.0:1234',
+    'unix+mpegts:///tmp/a.sock',
+    'moqt://192.0.2.10/a',
+    'rpiCamera',
+    'publisher',
+    'redirect',
+    'file:///etc/passwd',
+    'ftp://192.0.2.10/a',
+    'rtsp:192.0.2.10/a',
+  ];
 
   it('the camera API takes every scheme the engine pulls a camera with, and the engine takes each planned path', async () => {
     const env = await setupEngine();
     expect((await env.engine.start()).state).toBe('running');
-    const res = await harness.request('POST', '/api/cameras', { name: 'Many', sources: accepted.map((u, i) => ({ id: `s${i}`, role: 'custom', url: u, username: 'viewer', password: 'pw', publish: true })) });
+    const res = await harness.request('POST', '/api/cameras', {
+      name: 'Many',
+      sources: accepted.map((u, i) => ({ id: `s${i}`, role: 'custom', url: u, username: 'viewer', password: 'pw', publish: true })),
+    });
     expect(res.status).toBe(201);
     const plan = planEngine(harness.store.get(), env.engine.rtspPort());
     expect(plan.unusable).toEqual([]);
@@ -154,21 +202,28 @@ describe(`alias paths (4j) against the ${engineTarget('mediamtx')}`, () => {
   }, 30_000);
   afterAll(() => cam?.stop());
 
-  it.runIf(REAL_ENGINES.mediamtx)(`a second copy of a camera re-reads the engine's own path over TCP ${REAL_ONLY}`, async () => {
-    const env = await setupEngine();
-    expect((await env.engine.start()).state).toBe('running');
-    const base = reconcile(plane({ cameras: [camera('gate', [source('main', { url: cam.url })])] })).plane;
-    const doc = { ...base, transmissions: [...base.transmissions, manualTransmission('copy2', { input: 'camera_source', camera_id: 'gate', camera_source_id: 'main' }, [{ codec: 'copy', engine_path: 'm/gate/copy' }])] };
-    const plan = planEngine(doc, env.engine.rtspPort());
-    expect(plan.outputs.find((o) => o.path === 'm/gate/copy')?.feed).toEqual({ kind: 'alias', from: 'cam/gate/main' });
-    expect((await env.engine.syncPaths(plan.paths)).errors).toEqual([]);
-    expect(await probe(env.engine.internalRtspUrl('m/gate/copy'))).toEqual({ codec: 'h264' });
-    // The alias's own read of cam/gate/main is an RTSP session of the engine: over TCP.
-    const api = env.engine.status().api_url!;
-    const sessions = (await (await fetch(`${api}/v3/rtspsessions/list`)).json()) as { items: { path: string; transport: string | null }[] };
-    const aliasRead = sessions.items.filter((s) => s.path === 'cam/gate/main');
-    expect(aliasRead.length).toBeGreaterThan(0);
-    expect(aliasRead.map((s) => s.transport)).toEqual(aliasRead.map(() => 'TCP'));
-    expect(cam.connections()).toBe(1);
-  }, 90_000);
+  it.runIf(REAL_ENGINES.mediamtx)(
+    `a second copy of a camera re-reads the engine's own path over TCP ${REAL_ONLY}`,
+    async () => {
+      const env = await setupEngine();
+      expect((await env.engine.start()).state).toBe('running');
+      const base = reconcile(plane({ cameras: [camera('gate', [source('main', { url: cam.url })])] })).plane;
+      const doc = {
+        ...base,
+        transmissions: [...base.transmissions, manualTransmission('copy2', { input: 'camera_source', camera_id: 'gate', camera_source_id: 'main' }, [{ codec: 'copy', engine_path: 'm/gate/copy' }])],
+      };
+      const plan = planEngine(doc, env.engine.rtspPort());
+      expect(plan.outputs.find((o) => o.path === 'm/gate/copy')?.feed).toEqual({ kind: 'alias', from: 'cam/gate/main' });
+      expect((await env.engine.syncPaths(plan.paths)).errors).toEqual([]);
+      expect(await probe(env.engine.internalRtspUrl('m/gate/copy'))).toEqual({ codec: 'h264' });
+      // The alias's own read of cam/gate/main is an RTSP session of the engine: over TCP.
+      const api = env.engine.status().api_url!;
+      const sessions = (await (await fetch(`${api}/v3/rtspsessions/list`)).json()) as { items: { path: string; transport: string | null }[] };
+      const aliasRead = sessions.items.filter((s) => s.path === 'cam/gate/main');
+      expect(aliasRead.length).toBeGreaterThan(0);
+      expect(aliasRead.map((s) => s.transport)).toEqual(aliasRead.map(() => 'TCP'));
+      expect(cam.connections()).toBe(1);
+    },
+    90_000,
+  );
 });

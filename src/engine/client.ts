@@ -88,7 +88,7 @@ export function createMediamtxClient({ baseUrl, fetch: fetchImpl = fetch, timeou
       res = await fetchImpl(`${baseUrl}${path}`, init);
     } catch (err) {
       const e = err as Error;
-      const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause as Error | undefined)?.message ?? e.message;
+      const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : ((e.cause as Error | undefined)?.message ?? e.message);
       throw new MediamtxApiError(null, `${method} ${path}: ${why}`);
     }
     const text = await res.text();

@@ -16,8 +16,7 @@ import { REFERENCE_DIR } from '../../test/reference-dir.js';
 const REFERENCE = join(REFERENCE_DIR, 'mediamtx.yml');
 const PASSWORD = 'Lan-Reader-Secret-42';
 
-const settings = (patch: Record<string, unknown> = {}): StreamingSettings =>
-  v.parse(streamingSettingsSchema, { lan_reader: { username: 'homeassistant', password: PASSWORD }, ...patch });
+const settings = (patch: Record<string, unknown> = {}): StreamingSettings => v.parse(streamingSettingsSchema, { lan_reader: { username: 'homeassistant', password: PASSWORD }, ...patch });
 
 const at = (preferred: number, actual = preferred) => ({ preferred, actual, changed: actual !== preferred });
 const PORTS: PortPlan = {
@@ -70,7 +69,15 @@ describe('MediaMTX config rendering', () => {
     expect(rendered.rtspAddress).toBe(':8554');
     expect(rendered.webrtcLocalUDPAddress).toBe(':8555');
     expect(rendered.webrtcLocalTCPAddress).toBe(':8555');
-    expect(rendered).toMatchObject({ rtspTransports: ['tcp', 'udp'], rtpAddress: ':8000', rtcpAddress: ':8001', hlsVariant: 'lowLatency', hlsAlwaysRemux: false, hlsSegmentDuration: '1s', logDestinations: ['stdout'] });
+    expect(rendered).toMatchObject({
+      rtspTransports: ['tcp', 'udp'],
+      rtpAddress: ':8000',
+      rtcpAddress: ':8001',
+      hlsVariant: 'lowLatency',
+      hlsAlwaysRemux: false,
+      hlsSegmentDuration: '1s',
+      logDestinations: ['stdout'],
+    });
     expect(rendered.hlsSegmentCount as number).toBeGreaterThanOrEqual(7);
   });
 

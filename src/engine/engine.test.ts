@@ -242,7 +242,7 @@ describe('engine manager without a usable binary', () => {
     await expect(env.engine.download()).rejects.toMatchObject({ status: 502, code: 'checksum_mismatch' });
   });
 
-  it('fails with the engine\'s own error when the binary exits at start, leaving no process', async () => {
+  it("fails with the engine's own error when the binary exits at start, leaving no process", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'engine-broken-'));
     const script = join(dir, 'mediamtx');
     await writeFile(script, '#!/bin/sh\necho "2026/01/01 00:00:00 ERR: json: unknown field \\"bogus\\"" >&2\nexit 1\n');

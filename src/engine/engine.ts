@@ -126,9 +126,7 @@ export function createEngineManager(options: EngineManagerOptions): EngineManage
       api: s.engine.api_port,
     };
     const live = core.service() !== null && ports !== null ? ports : null;
-    const portStatus = Object.fromEntries(
-      PORT_NAMES.map((name) => [name, live ? { ...live[name] } : { preferred: preferred[name], actual: null, changed: false }]),
-    ) as Record<PortName, PortStatus>;
+    const portStatus = Object.fromEntries(PORT_NAMES.map((name) => [name, live ? { ...live[name] } : { preferred: preferred[name], actual: null, changed: false }])) as Record<PortName, PortStatus>;
     const parts = core.statusParts();
     return {
       state: core.state(),

@@ -22,7 +22,8 @@ describe('path configs', () => {
     expect(pathConfError('out/a', { source: 'publisher', runOnDemand: 'x', runOnDemandCloseAfter: '0s' })).toMatch(/^runOnDemandCloseAfter: /);
     expect(pathConfError('cam/a', { source: 'file:///etc/passwd' })).toMatch(/^source: /);
     // MediaMTX v1.20.1's pull schemes a camera uses (4j), and a TLS source's trusted certificate (4c).
-    for (const source of ['rtmps://u:p@h/live/a', 'https://h/index.m3u8', 'srt://h:8890?streamid=read:a', 'wheps://h/a/whep', 'rtsps+ws://h/a']) expect(pathConfError('cam/a', { source, sourceOnDemand: true })).toBeNull();
+    for (const source of ['rtmps://u:p@h/live/a', 'https://h/index.m3u8', 'srt://h:8890?streamid=read:a', 'wheps://h/a/whep', 'rtsps+ws://h/a'])
+      expect(pathConfError('cam/a', { source, sourceOnDemand: true })).toBeNull();
     expect(pathConfError('cam/a', { source: 'udp+mpegts://238.0.0.1:1234' })).toMatch(/^source: /);
     expect(pathConfError('cam/a', { source: 'rtsps://h/x', sourceFingerprint: 'ab'.repeat(32) })).toBeNull();
     expect(pathConfError('cam/a', { source: 'rtsps://h/x', sourceFingerprint: 'AB'.repeat(32) })).toMatch(/^sourceFingerprint: /);

@@ -25,14 +25,14 @@ export function parseGoDuration(input: string): number | null {
     }
     if (s === '0') return 0;
     if (s === '') return null;
-    const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+    const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
     const re = /^([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)/;
     let rest = s;
     let sum = 0;
     while (rest !== '') {
       const m = re.exec(rest);
       if (!m || m[1] === '' || m[1] === '.') return null;
-      sum += Number(m[1]) * (units[m[2]!]!);
+      sum += Number(m[1]) * units[m[2]!]!;
       rest = rest.slice(m[0].length);
     }
     total += sign * sum;
@@ -42,7 +42,7 @@ export function parseGoDuration(input: string): number | null {
 
 const duration = v.pipe(
   v.string(),
-  v.check((s) => parseGoDuration(s) !== null && (parseGoDuration(s)!) > 0, 'must be a positive Go duration such as "10s" or "1m30s"'),
+  v.check((s) => parseGoDuration(s) !== null && parseGoDuration(s)! > 0, 'must be a positive Go duration such as "10s" or "1m30s"'),
 );
 
 /** Keys of MediaMTX's PathConf whose values are durations (compared by value, not by spelling). */

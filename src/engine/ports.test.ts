@@ -39,7 +39,10 @@ describe('engine ports', () => {
   it('replaces a stored API or WHEP port that fetch() refuses to call (a Fetch "bad port"), like a taken one', async () => {
     // 6000 and 6665 are free here but fetch() never connects to them: the engine would run unreachable.
     const plan = await resolvePorts({ rtsp: await freeTcp(), hls: await freeTcp(), webrtc: 6665, webrtc_udp: await freeUdp(), api: 6000 });
-    for (const [name, bad] of [['api', 6000], ['webrtc', 6665]] as const) {
+    for (const [name, bad] of [
+      ['api', 6000],
+      ['webrtc', 6665],
+    ] as const) {
       expect(plan[name]).toMatchObject({ preferred: bad, changed: true });
       expect(plan[name].actual).not.toBe(bad);
     }
@@ -52,7 +55,12 @@ describe('engine ports', () => {
     const udp = await holdUdp();
     const webrtc = await freeTcp();
     const plan = await resolvePorts({ rtsp, hls: hlsOnLoopbackTakenByWildcard, webrtc, webrtc_udp: udp, api });
-    for (const [name, taken] of [['api', api], ['rtsp', rtsp], ['hls', hlsOnLoopbackTakenByWildcard], ['webrtc_udp', udp]] as const) {
+    for (const [name, taken] of [
+      ['api', api],
+      ['rtsp', rtsp],
+      ['hls', hlsOnLoopbackTakenByWildcard],
+      ['webrtc_udp', udp],
+    ] as const) {
       expect(plan[name].preferred).toBe(taken);
       expect(plan[name].changed).toBe(true);
       expect(plan[name].actual).not.toBe(taken);

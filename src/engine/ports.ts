@@ -36,7 +36,10 @@ const BIND: Record<PortName, Bind> = {
 /** Listeners the server calls with fetch(). */
 const FETCHED: ReadonlySet<PortName> = new Set(['api', 'webrtc']);
 
-interface Bind { protos: readonly Proto[]; host: string | null }
+interface Bind {
+  protos: readonly Proto[];
+  host: string | null;
+}
 
 /** Whether `port` is unused by the plan so far and can be bound now on every protocol of `bind`. */
 async function usable({ protos, host }: Bind, port: number, used: Record<Proto, Set<number>>): Promise<boolean> {

@@ -76,16 +76,20 @@ describe(`the engine advertises the LAN addresses for WebRTC (4b) against the ${
     expect(await env.engine.start()).toMatchObject({ state: 'running', webrtc: { additional_hosts: [], source: 'unknown' } });
   }, 60_000);
 
-  it.runIf(REAL_ENGINES.mediamtx)('the WHEP answer carries the advertised LAN address as an ICE candidate (real engine only: the double has no WebRTC plane)', async () => {
-    const env = await setupEngine({ overrides: { webrtcHosts: async () => ({ hosts: [LAN_V4], source: 'supervisor' }) } });
-    expect((await env.engine.start()).state).toBe('running');
-    expect((await env.engine.syncPaths(new Map([['cam/door/main', { source: cam.url, sourceOnDemand: true, rtspTransport: 'tcp' as const }]]))).errors).toEqual([]);
-    const res = await fetch(`${env.engine.internalHttpBase('webrtc')}/cam/door/main/whep`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: whepOffer() });
-    const answer = await res.text();
-    expect(res.status, answer).toBe(201);
-    const candidates = answer.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
-    expect(candidates.some((c) => c.split(' ')[4] === LAN_V4)).toBe(true);
-  }, 90_000);
+  it.runIf(REAL_ENGINES.mediamtx)(
+    'the WHEP answer carries the advertised LAN address as an ICE candidate (real engine only: the double has no WebRTC plane)',
+    async () => {
+      const env = await setupEngine({ overrides: { webrtcHosts: async () => ({ hosts: [LAN_V4], source: 'supervisor' }) } });
+      expect((await env.engine.start()).state).toBe('running');
+      expect((await env.engine.syncPaths(new Map([['cam/door/main', { source: cam.url, sourceOnDemand: true, rtspTransport: 'tcp' as const }]]))).errors).toEqual([]);
+      const res = await fetch(`${env.engine.internalHttpBase('webrtc')}/cam/door/main/whep`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: whepOffer() });
+      const answer = await res.text();
+      expect(res.status, answer).toBe(201);
+      const candidates = answer.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
+      expect(candidates.some((c) => c.split(' ')[4] === LAN_V4)).toBe(true);
+    },
+    90_000,
+  );
 });
 
 describe('where the add-on finds the LAN addresses', () => {
@@ -117,7 +121,7 @@ describe('where the add-on finds the LAN addresses', () => {
     expect(() => parseAddonOptions(JSON.stringify({ webrtc_hosts: '192.0.2.20; rm -rf /' }), 'options.json')).toThrow(/webrtc_hosts must be host names or IP addresses separated by commas/);
   });
 
-  it("the playback plan warns when WebRTC is offered and no LAN address is known", () => {
+  it('the playback plan warns when WebRTC is offered and no LAN address is known', () => {
     const output = { id: 'rtc', engine_path: 'cam/a/main', enabled: true, codec: 'copy', enable_webrtc: true, enable_hls: true } as unknown as PlanFacts['transmission']['outputs'][number];
     const facts: PlanFacts = {
       client: 'web',

@@ -32,12 +32,12 @@ describe('saveHashed', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 
-  it('stops past maxBytes with the caller\'s too_large error', async () => {
+  it("stops past maxBytes with the caller's too_large error", async () => {
     const file = join(await mkdtemp(join(tmpdir(), 'dl-')), 'asset');
     await expect(saveHashed(bodyOf(new Uint8Array(600), new Uint8Array(600)), { file, asset: 'asset', maxBytes: 1000, fail })).rejects.toMatchObject({ kind: 'too_large' });
   });
 
-  it('a body that errors is the caller\'s network error', async () => {
+  it("a body that errors is the caller's network error", async () => {
     const file = join(await mkdtemp(join(tmpdir(), 'dl-')), 'asset');
     const broken = new ReadableStream<Uint8Array>({
       start(c) {

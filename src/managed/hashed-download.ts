@@ -20,7 +20,10 @@ export async function saveHashed(
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
-      if (bytes > opts.maxBytes) { done((tooLarge = opts.fail('too_large', `${opts.asset} is larger than ${opts.maxBytes} bytes`))); return; }
+      if (bytes > opts.maxBytes) {
+        done((tooLarge = opts.fail('too_large', `${opts.asset} is larger than ${opts.maxBytes} bytes`)));
+        return;
+      }
       hash.update(chunk);
       done(null, chunk);
     },

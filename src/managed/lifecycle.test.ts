@@ -68,7 +68,10 @@ describe('createStartTracker', () => {
     const { log } = capture();
     const start = createStartTracker({ log, label: 'Thing' });
     start.failedToStart('bad config');
-    await start.attempt(async () => undefined, async () => undefined);
+    await start.attempt(
+      async () => undefined,
+      async () => undefined,
+    );
     expect([start.failed(), start.lastError()]).toEqual([false, null]);
     start.crashed('Thing exited (code 1)');
     expect(start.lastError()).toBe('Thing exited (code 1)');
@@ -111,8 +114,14 @@ describe('createDownloadJob', () => {
 describe('binaryStatus', () => {
   it.each([
     [null, { path: null, source: null, reason: 'not looked for yet' }],
-    [{ path: null, reason: 'not installed' }, { path: null, source: null, reason: 'not installed' }],
-    [{ path: '/usr/bin/x', source: 'env' as const }, { path: '/usr/bin/x', source: 'env', reason: null }],
+    [
+      { path: null, reason: 'not installed' },
+      { path: null, source: null, reason: 'not installed' },
+    ],
+    [
+      { path: '/usr/bin/x', source: 'env' as const },
+      { path: '/usr/bin/x', source: 'env', reason: null },
+    ],
   ])('%j', (binary, expected) => {
     expect(binaryStatus(binary)).toEqual(expected);
   });

@@ -2,16 +2,7 @@ import { chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { executableProblem } from './executable.js';
 
-export type DownloadFailure =
-  | 'unsupported_platform'
-  | 'checksum_not_pinned'
-  | 'checksum_missing'
-  | 'checksum_mismatch'
-  | 'http'
-  | 'network'
-  | 'too_large'
-  | 'bad_archive'
-  | 'not_executable';
+export type DownloadFailure = 'unsupported_platform' | 'checksum_not_pinned' | 'checksum_missing' | 'checksum_mismatch' | 'http' | 'network' | 'too_large' | 'bad_archive' | 'not_executable';
 
 /** A refused release download; `message` is safe to show (release URLs carry no secrets). */
 export class DownloadError extends Error {

@@ -79,7 +79,16 @@ export interface PlaybackEventsSummary {
   /** `climbed` counts by from → to, most frequent first. */
   climbs: { from: EventTransport; to: EventTransport; count: number }[];
   /** The last `failed` events, newest first. */
-  recent_failures: { at: string; transmission_id: string; output_id: string | null; client: string; context: string | null; transport: EventTransport; reason: string | null; session_id: string | null }[];
+  recent_failures: {
+    at: string;
+    transmission_id: string;
+    output_id: string | null;
+    client: string;
+    context: string | null;
+    transport: EventTransport;
+    reason: string | null;
+    session_id: string | null;
+  }[];
 }
 
 export interface PlaybackEventsOptions {
@@ -178,7 +187,16 @@ export function createPlaybackEvents(opts: PlaybackEventsOptions = {}) {
           .filter((e) => e.event === 'failed')
           .slice(-recentFailures)
           .reverse()
-          .map((e) => ({ at: e.at, transmission_id: e.transmission_id, output_id: e.output_id, client: e.client, context: e.context, transport: e.transport, reason: e.reason, session_id: e.session_id })),
+          .map((e) => ({
+            at: e.at,
+            transmission_id: e.transmission_id,
+            output_id: e.output_id,
+            client: e.client,
+            context: e.context,
+            transport: e.transport,
+            reason: e.reason,
+            session_id: e.session_id,
+          })),
       };
     },
   };

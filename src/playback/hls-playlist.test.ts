@@ -90,7 +90,7 @@ describe('rewritePlaylist', () => {
     expect(rewritePlaylist('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nmain_stream.m3u8\n', UP, TOKEN).multivariant).toBe(true);
   });
 
-  it("rewrites real MediaMTX v1.20.1 Low-Latency HLS (init, parts, preload hint, audio rendition) and leaves the gaps out of the segments to fetch", () => {
+  it('rewrites real MediaMTX v1.20.1 Low-Latency HLS (init, parts, preload hint, audio rendition) and leaves the gaps out of the segments to fetch', () => {
     const LL_UP = `http://127.0.0.1:8888/cam/front/main/video1_stream.m3u8?${S}&_HLS_msn=8&_HLS_part=0`;
     // As real MediaMTX v1.20.1 answered for an H.264 + Opus camera (trimmed to two gaps).
     const mv = rewritePlaylist(

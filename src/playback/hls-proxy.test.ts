@@ -46,7 +46,13 @@ const output = (id: string, path: string, enable_hls = true): Output => ({
   enable_hls,
   enable_webrtc: false,
 });
-const planned = (transmission_id: string, path: string, enable_hls = true): PlannedOutput => ({ transmission_id, output_id: 'main', path, feed: { kind: 'writers' }, output: output('main', path, enable_hls) });
+const planned = (transmission_id: string, path: string, enable_hls = true): PlannedOutput => ({
+  transmission_id,
+  output_id: 'main',
+  path,
+  feed: { kind: 'writers' },
+  output: output('main', path, enable_hls),
+});
 
 const FRONT = 'cam/front/main';
 const BACK = 'cam/back/main';
@@ -343,7 +349,10 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
         const res = await fetch(media);
         expect(res.status).toBe(200);
         // Segments only: not the gap placeholders of Low-Latency HLS (nothing to fetch there).
-        return (await res.text()).split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('gap.mp4')).map((l) => new URL(l, media).href);
+        return (await res.text())
+          .split('\n')
+          .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('gap.mp4'))
+          .map((l) => new URL(l, media).href);
       };
       return { segments: await list(), list };
     }
@@ -422,7 +431,7 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
       // Later: every viewer refreshes its media playlist and fetches the segment again.
       for (const v of viewers) {
         v.segments = await v.list();
-        expect((await get(segmentOf(v) ?? (v.segments[0]!))).status).toBe(200);
+        expect((await get(segmentOf(v) ?? v.segments[0]!)).status).toBe(200);
       }
       const log = await hlsLog();
       const mediaSessions = log.filter((r) => r.path === `/${FRONT}/video1_stream.m3u8` && r.status === 200).map((r) => r.query.session);
@@ -493,7 +502,14 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
       return (await res.json()) as HlsProbeReport;
     };
     const live = await probe();
-    expect(live).toMatchObject({ transmission_id: 't-front', output_id: 'main', path: FRONT, engine_state: 'running', playlist: { ok: true, status: 200, error: null }, segment: { ok: true, status: 200, error: null } });
+    expect(live).toMatchObject({
+      transmission_id: 't-front',
+      output_id: 'main',
+      path: FRONT,
+      engine_state: 'running',
+      playlist: { ok: true, status: 200, error: null },
+      segment: { ok: true, status: 200, error: null },
+    });
     expect(live.segment.bytes).toBeGreaterThan(188);
     expect(live.playlist.ms).toBeGreaterThanOrEqual(0);
     // Under the prefix too, with an explicit output.

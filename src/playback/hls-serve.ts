@@ -63,8 +63,7 @@ const LLHLS_KEYS = ['_HLS_msn', '_HLS_part', '_HLS_skip'] as const;
 const segmentType = (file: string) => SEGMENT_TYPES[file.slice(file.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
 const isPlaylist = (file: string) => file.endsWith('.m3u8');
 
-const playlistResponse = (text: string) =>
-  new Response(text, { status: 200, headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } });
+const playlistResponse = (text: string) => new Response(text, { status: 200, headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } });
 
 /** A cached segment, whole or one range of it; null for a Range header that is not one plain range. */
 function cachedAnswer(segment: CachedSegment, range: string | null, outgoing: ServerResponse | undefined): Response | null {

@@ -97,7 +97,11 @@ export interface HlsUpstream {
 
 function unreachable(err: unknown, timedOut: boolean, timeoutMs: number): UpstreamError {
   return new UpstreamError(
-    new ApiError(502, timedOut ? 'hls_upstream_timeout' : 'hls_upstream_unreachable', timedOut ? `MediaMTX did not answer within ${timeoutMs} ms` : `MediaMTX's HLS listener could not be reached (${(err as Error).message})`),
+    new ApiError(
+      502,
+      timedOut ? 'hls_upstream_timeout' : 'hls_upstream_unreachable',
+      timedOut ? `MediaMTX did not answer within ${timeoutMs} ms` : `MediaMTX's HLS listener could not be reached (${(err as Error).message})`,
+    ),
     null,
   );
 }

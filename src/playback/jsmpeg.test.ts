@@ -189,7 +189,9 @@ function feed(tx: string, jpeg: () => Buffer): void {
 function decodeAll(bytes: Buffer): { file: string; colors: [number, number, number][] } {
   const file = join(tmp, `s-${Date.now()}-${Math.random().toString(36).slice(2)}.ts`);
   writeFileSync(file, bytes);
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', file, '-fps_mode', 'passthrough', '-vf', 'scale=32:18', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', file, '-fps_mode', 'passthrough', '-vf', 'scale=32:18', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const frame = 32 * 18 * 3;
   const colors: [number, number, number][] = [];
   for (let i = 0; i + frame <= r.stdout.length; i += frame) colors.push(averageRgb(r.stdout.subarray(i, i + frame)));
@@ -327,7 +329,6 @@ describe('token and request checks, before the handshake', () => {
     const fake = { url: '/api/streams/media/mse/x/ws' } as never;
     expect(upgrades(jsmpeg).handle(fake, new PassThrough(), Buffer.alloc(0))).toBe(false);
   });
-
 });
 
 describe('sessions end to end (real FFmpeg)', () => {

@@ -54,7 +54,17 @@ async function setup(relayOptions: Partial<MseRelayOptions> = {}): Promise<Env> 
   const supervisor = createSupervisor({ logger });
   const settings = v.parse(streamingSettingsSchema, {});
   const rtsp = { port: 18554 };
-  const sidecar = createGo2rtcManager({ supervisor, logger, dataDir, settings: () => settings, rtspPort: () => rtsp.port, logLevel: 'info', go2rtcPath: DOUBLE_BIN, bundledPaths: [], apiPort: await freePort() });
+  const sidecar = createGo2rtcManager({
+    supervisor,
+    logger,
+    dataDir,
+    settings: () => settings,
+    rtspPort: () => rtsp.port,
+    logLevel: 'info',
+    go2rtcPath: DOUBLE_BIN,
+    bundledPaths: [],
+    apiPort: await freePort(),
+  });
   await sidecar.syncStreams([FRONT.path, SUB.path]);
   expect((await sidecar.start()).state).toBe('running');
   const demand = new Map<string, number>();
@@ -374,7 +384,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
   });
 });
 
-describe('MSE relay with a viewer that stops reading (double only: a firehose set through the double\'s media knob, its producer counters)', () => {
+describe("MSE relay with a viewer that stops reading (double only: a firehose set through the double's media knob, its producer counters)", () => {
   const HIGH = 256 * 1024;
   const CAP = 1024 * 1024;
   const STALL = 1500;
@@ -382,7 +392,15 @@ describe('MSE relay with a viewer that stops reading (double only: a firehose se
   let frozenAt: number | null = null;
   let env: Env;
   beforeAll(async () => {
-    env = await setup({ highWaterBytes: HIGH, lowWaterBytes: 64 * 1024, maxBufferedBytes: CAP, stallTimeoutMs: STALL, closeGraceMs: 5000, mseRequestTimeoutMs: 800, now: () => frozenAt ?? Date.now() });
+    env = await setup({
+      highWaterBytes: HIGH,
+      lowWaterBytes: 64 * 1024,
+      maxBufferedBytes: CAP,
+      stallTimeoutMs: STALL,
+      closeGraceMs: 5000,
+      mseRequestTimeoutMs: 800,
+      now: () => frozenAt ?? Date.now(),
+    });
     // A firehose: lossless 640x480 as fast as FFmpeg encodes (tens of MB/s).
     await double(env, '/_double/media', { method: 'POST', body: JSON.stringify({ realtime: false, lossless: true, width: 640, height: 480, fps: 30, gop: 30 }) });
   });
@@ -479,7 +497,7 @@ describe('MSE relay with a viewer that stops reading (double only: a firehose se
   });
 });
 
-describe('MSE relay with a path that never becomes readable (double only: the double\'s unready knob)', () => {
+describe("MSE relay with a path that never becomes readable (double only: the double's unready knob)", () => {
   let env: Env;
   beforeAll(async () => {
     env = await setup({ readyTimeoutMs: 600 });

@@ -146,7 +146,20 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
       setTimeout(() => b.terminate(), closeGraceMs).unref();
     } else if (b.readyState === WebSocket.CONNECTING) b.terminate();
     const level = code === 1000 || code === 1001 || code === 1005 ? 'info' : 'warn';
-    log[level]({ viewer: v.stats.id, path: v.stats.path, transmission_id: v.stats.transmission_id, code, reason, bytes: v.stats.bytes_to_viewer, skips: v.stats.skips, dropped: v.stats.dropped_fragments, peak_buffered: v.stats.peak_buffered_bytes }, 'MSE viewer closing');
+    log[level](
+      {
+        viewer: v.stats.id,
+        path: v.stats.path,
+        transmission_id: v.stats.transmission_id,
+        code,
+        reason,
+        bytes: v.stats.bytes_to_viewer,
+        skips: v.stats.skips,
+        dropped: v.stats.dropped_fragments,
+        peak_buffered: v.stats.peak_buffered_bytes,
+      },
+      'MSE viewer closing',
+    );
   }
 
   function slow(v: Viewer, why: string): void {
@@ -295,7 +308,22 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
       close_reason: null,
     };
     let resolveDone!: () => void;
-    const v: Viewer = { stats, browser, upstream: null, queue: [], skippingSince: null, init: null, poll: null, requestTimer: null, request: null, answered: false, connectedAt: now(), retryTimer: null, release: () => {}, done: new Promise((r) => (resolveDone = r)) };
+    const v: Viewer = {
+      stats,
+      browser,
+      upstream: null,
+      queue: [],
+      skippingSince: null,
+      init: null,
+      poll: null,
+      requestTimer: null,
+      request: null,
+      answered: false,
+      connectedAt: now(),
+      retryTimer: null,
+      release: () => {},
+      done: new Promise((r) => (resolveDone = r)),
+    };
     viewers.add(v);
     browser.on('error', (err) => log.debug({ viewer: stats.id, err: err.message }, 'browser socket error'));
     browser.on('message', (data, isBinary) => fromBrowser(v, data, isBinary));

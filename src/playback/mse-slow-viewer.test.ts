@@ -52,12 +52,30 @@ beforeAll(async () => {
   camera = await startRtspCamera({ path: `/${SCOPE.path}`, pattern: 'snow', width: 640, height: 360, fps: 25, gop: 25, bitrateKbps: 12000 });
   const logger = createLogger('silent');
   const settings = v.parse(streamingSettingsSchema, {});
-  sidecar = createGo2rtcManager({ supervisor, logger, dataDir, settings: () => settings, rtspPort: () => camera.port, logLevel: 'info', go2rtcPath: ENGINE_BINS.go2rtc, bundledPaths: [], apiPort: await freePort() });
+  sidecar = createGo2rtcManager({
+    supervisor,
+    logger,
+    dataDir,
+    settings: () => settings,
+    rtspPort: () => camera.port,
+    logLevel: 'info',
+    go2rtcPath: ENGINE_BINS.go2rtc,
+    bundledPaths: [],
+    apiPort: await freePort(),
+  });
   await sidecar.syncStreams([SCOPE.path]);
   expect((await sidecar.start()).state).toBe('running');
   // The double makes its own pictures (it never dials the camera): as heavy as the camera's.
   if (!REAL_ENGINES.go2rtc) await fetch(`${sidecar.status().api_url}/_double/media`, { method: 'POST', body: JSON.stringify({ lossless: true, width: 640, height: 360, fps: 25, gop: 25 }) });
-  relay = createMseRelay({ sidecar, logger, lookup: (p) => (p === SCOPE.path ? SCOPE : null), highWaterBytes: 256 * 1024, lowWaterBytes: 64 * 1024, maxBufferedBytes: 8 * 1024 * 1024, stallTimeoutMs: 60_000 });
+  relay = createMseRelay({
+    sidecar,
+    logger,
+    lookup: (p) => (p === SCOPE.path ? SCOPE : null),
+    highWaterBytes: 256 * 1024,
+    lowWaterBytes: 64 * 1024,
+    maxBufferedBytes: 8 * 1024 * 1024,
+    stallTimeoutMs: 60_000,
+  });
   server = createServer((_req, res) => res.writeHead(404).end());
   const router = createUpgradeRouter({ routes: [mseUpgradeRoute({ relay, tokens })], logger });
   server.on('upgrade', (req, socket, head) => {
@@ -111,10 +129,12 @@ async function slowViewer(url: URL, request: string, phases: { ms: number; bytes
     sock.once('error', reject);
   });
   sock.on('error', () => {});
-  sock.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  sock.write(
+    `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   const mask = randomBytes(4);
   const payload = Buffer.from(request);
-  const masked = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4]!)));
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
   sock.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]));
   let got = Buffer.alloc(0);
   for (const phase of phases) {
@@ -136,8 +156,8 @@ async function slowViewer(url: URL, request: string, phases: { ms: number; bytes
   let at = head + 4;
   for (;;) {
     if (got.length - at < 2) break;
-    const opcode = (got[at]!) & 0x0f;
-    let len = (got[at + 1]!) & 0x7f;
+    const opcode = got[at]! & 0x0f;
+    let len = got[at + 1]! & 0x7f;
     let hdr = 2;
     if (len === 126) {
       if (got.length - at < 4) break;

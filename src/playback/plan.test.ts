@@ -47,23 +47,68 @@ describe('playbackPlan: client x context, everything healthy', () => {
 
 describe('playbackPlan: conditions', () => {
   it.each([
-    { name: 'engine missing: only the JSMpeg fallback plays', f: { engine: 'missing' as const }, selected: 'jsmpeg', order: ['mse:engine_missing', 'hls:engine_missing', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
-    { name: 'engine stopped', f: { engine: 'stopped' as const, client: 'app' as const }, selected: 'jsmpeg', order: ['hls:engine_stopped', 'mse:engine_stopped', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
+    {
+      name: 'engine missing: only the JSMpeg fallback plays',
+      f: { engine: 'missing' as const },
+      selected: 'jsmpeg',
+      order: ['mse:engine_missing', 'hls:engine_missing', 'jsmpeg', 'webrtc:webrtc_not_for_context'],
+    },
+    {
+      name: 'engine stopped',
+      f: { engine: 'stopped' as const, client: 'app' as const },
+      selected: 'jsmpeg',
+      order: ['hls:engine_stopped', 'mse:engine_stopped', 'jsmpeg', 'webrtc:webrtc_not_for_context'],
+    },
     { name: 'engine starting', f: { engine: 'starting' as const }, selected: 'jsmpeg', order: ['mse:engine_starting', 'hls:engine_starting', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
     { name: 'sidecar disabled: MSE blocked, HLS first', f: { sidecar: 'disabled' as const }, selected: 'hls', order: ['mse:sidecar_disabled', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
     { name: 'sidecar missing', f: { sidecar: 'missing' as const }, selected: 'hls', order: ['mse:sidecar_missing', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
     { name: 'sidecar stopped', f: { sidecar: 'stopped' as const }, selected: 'hls', order: ['mse:sidecar_stopped', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
-    { name: 'H.265 only: MSE blocked for the codec', f: { outputs: [out({ id: 'hevc', codec: 'h265' })] }, selected: 'hls', order: ['mse:codec_not_browser_compatible', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
+    {
+      name: 'H.265 only: MSE blocked for the codec',
+      f: { outputs: [out({ id: 'hevc', codec: 'h265' })] },
+      selected: 'hls',
+      order: ['mse:codec_not_browser_compatible', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'],
+    },
     { name: 'PTZ but WebRTC not enabled on any output', f: { context: 'ptz' as const, outputs: [out({ id: 'main' })] }, selected: 'mse', order: ['webrtc:webrtc_not_enabled', 'mse', 'hls', 'jsmpeg'] },
-    { name: 'PTZ but the publication does not allow WebRTC', f: { context: 'ptz' as const, transmission: { id: 'tx', enabled: true, outputs: [out({ enable_webrtc: true })], webrtcAllowed: false } }, selected: 'mse', order: ['webrtc:webrtc_not_enabled', 'mse', 'hls', 'jsmpeg'] },
-    { name: 'PTZ with the engine missing', f: { context: 'ptz' as const, engine: 'missing' as const }, selected: 'jsmpeg', order: ['webrtc:engine_missing', 'mse:engine_missing', 'hls:engine_missing', 'jsmpeg'] },
-    { name: 'JSMpeg disabled', f: { engine: 'failed' as const, jsmpeg: { enabled: false, sessions: 0, maxSessions: 8, transmissionSessions: 0, maxPerTransmission: 2 } }, selected: null, order: ['mse:engine_failed', 'hls:engine_failed', 'jsmpeg:jsmpeg_disabled', 'webrtc:webrtc_not_for_context'] },
-    { name: 'JSMpeg at the global limit', f: { jsmpeg: { enabled: true, sessions: 8, maxSessions: 8, transmissionSessions: 0, maxPerTransmission: 2 } }, selected: 'mse', order: ['mse', 'hls', 'jsmpeg:jsmpeg_session_limit', 'webrtc:webrtc_not_for_context'] },
-    { name: 'JSMpeg at the per-transmission limit', f: { jsmpeg: { enabled: true, sessions: 2, maxSessions: 8, transmissionSessions: 2, maxPerTransmission: 2 } }, selected: 'mse', order: ['mse', 'hls', 'jsmpeg:jsmpeg_transmission_limit', 'webrtc:webrtc_not_for_context'] },
+    {
+      name: 'PTZ but the publication does not allow WebRTC',
+      f: { context: 'ptz' as const, transmission: { id: 'tx', enabled: true, outputs: [out({ enable_webrtc: true })], webrtcAllowed: false } },
+      selected: 'mse',
+      order: ['webrtc:webrtc_not_enabled', 'mse', 'hls', 'jsmpeg'],
+    },
+    {
+      name: 'PTZ with the engine missing',
+      f: { context: 'ptz' as const, engine: 'missing' as const },
+      selected: 'jsmpeg',
+      order: ['webrtc:engine_missing', 'mse:engine_missing', 'hls:engine_missing', 'jsmpeg'],
+    },
+    {
+      name: 'JSMpeg disabled',
+      f: { engine: 'failed' as const, jsmpeg: { enabled: false, sessions: 0, maxSessions: 8, transmissionSessions: 0, maxPerTransmission: 2 } },
+      selected: null,
+      order: ['mse:engine_failed', 'hls:engine_failed', 'jsmpeg:jsmpeg_disabled', 'webrtc:webrtc_not_for_context'],
+    },
+    {
+      name: 'JSMpeg at the global limit',
+      f: { jsmpeg: { enabled: true, sessions: 8, maxSessions: 8, transmissionSessions: 0, maxPerTransmission: 2 } },
+      selected: 'mse',
+      order: ['mse', 'hls', 'jsmpeg:jsmpeg_session_limit', 'webrtc:webrtc_not_for_context'],
+    },
+    {
+      name: 'JSMpeg at the per-transmission limit',
+      f: { jsmpeg: { enabled: true, sessions: 2, maxSessions: 8, transmissionSessions: 2, maxPerTransmission: 2 } },
+      selected: 'mse',
+      order: ['mse', 'hls', 'jsmpeg:jsmpeg_transmission_limit', 'webrtc:webrtc_not_for_context'],
+    },
     { name: 'no output at all', f: { outputs: [] }, selected: null, order: ['mse:no_output', 'hls:no_output', 'jsmpeg:no_output', 'webrtc:no_output'] },
     { name: 'only a disabled output', f: { outputs: [out({ enabled: false })] }, selected: null, order: ['mse:no_output', 'hls:no_output', 'jsmpeg:no_output', 'webrtc:no_output'] },
     { name: 'no HLS-enabled output', f: { outputs: [out({ enable_hls: false })] }, selected: 'mse', order: ['mse', 'hls:no_output', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
-    { name: 'transmission disabled', f: { transmission: { id: 'tx', enabled: false, outputs: [out()], webrtcAllowed: true } }, selected: null, order: ['mse:transmission_disabled', 'hls:transmission_disabled', 'jsmpeg:transmission_disabled', 'webrtc:transmission_disabled'] },
+    {
+      name: 'transmission disabled',
+      f: { transmission: { id: 'tx', enabled: false, outputs: [out()], webrtcAllowed: true } },
+      selected: null,
+      order: ['mse:transmission_disabled', 'hls:transmission_disabled', 'jsmpeg:transmission_disabled', 'webrtc:transmission_disabled'],
+    },
   ])('$name', ({ f, selected, order }) => {
     const s = summary(facts(f));
     expect(s.order).toEqual(order);

@@ -131,7 +131,9 @@ export function playbackPlan(f: PlanFacts): Plan {
     webrtcWarnings.push('webrtc_needs_udp: WebRTC needs the add-on UDP port reachable from the browser (no TURN); the player falls back to MSE/HLS otherwise');
   }
   if (f.webrtcLanUnknown && transports.find((t) => t.transport === 'webrtc')?.available) {
-    webrtcWarnings.push('webrtc_no_lan_address: no LAN address of the Home Assistant host is known (Supervisor did not say; set the webrtc_hosts option), so browsers on the LAN cannot reach WebRTC media; the player falls back to MSE/HLS');
+    webrtcWarnings.push(
+      'webrtc_no_lan_address: no LAN address of the Home Assistant host is known (Supervisor did not say; set the webrtc_hosts option), so browsers on the LAN cannot reach WebRTC media; the player falls back to MSE/HLS',
+    );
   }
   return { client: f.client, context: f.context, selected_transport: transports.find((t) => t.available)?.transport ?? null, transports, hls_warnings: hlsWarnings, webrtc_warnings: webrtcWarnings };
 }

@@ -126,7 +126,7 @@ describe('pure parts', () => {
 });
 
 describe('still service', () => {
-  it("serves a fresh selected frame from the registry as is, without any FFmpeg", async () => {
+  it('serves a fresh selected frame from the registry as is, without any FFmpeg', async () => {
     const red = await solidJpeg('red', 640, 360);
     registry.ensure(TX_W).update('w1', red);
     const s = await still.get(TX_W);
@@ -255,8 +255,7 @@ describe('still service', () => {
 });
 
 describe('GET /api/streams/transmissions/{id}/still.jpg', () => {
-  const app = () =>
-    new Hono().route('/api/streams', stillRoutes(still)).onError(onApiError(null));
+  const app = () => new Hono().route('/api/streams', stillRoutes(still)).onError(onApiError(null));
 
   it('answers the JPEG with its source and age headers', async () => {
     const red = await solidJpeg('red', 640, 360);

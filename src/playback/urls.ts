@@ -29,7 +29,10 @@ export function mediaUrl(prefix: string, transport: Exclude<MediaTransport, 'sti
 export const webrtcOfferUrl = (prefix: string, transmissionId: string, outputId: string) =>
   `${prefix}/api/streams/transmissions/${transmissionId}/webrtc/offer?output_id=${encodeURIComponent(outputId)}`;
 
-interface Reader { username: string; password: string | null }
+interface Reader {
+  username: string;
+  password: string | null;
+}
 
 /** Why the LAN reader's password cannot go into a URL (a lone surrogate an older version stored), or null. */
 export function readerProblem(reader: Reader): string | null {

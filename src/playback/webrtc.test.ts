@@ -18,7 +18,19 @@ import { onApiError } from '../api/errors.js';
  * MediaMTX test double has no WebRTC): it records every request and answers as told.
  */
 
-const OFFER = ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=mid:0', 'a=recvonly', 'a=rtpmap:96 H264/90000', ''].join('\r\n');
+const OFFER = [
+  'v=0',
+  'o=- 4611731400430051336 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'm=video 9 UDP/TLS/RTP/SAVPF 96',
+  'c=IN IP4 0.0.0.0',
+  'a=mid:0',
+  'a=recvonly',
+  'a=rtpmap:96 H264/90000',
+  '',
+].join('\r\n');
 const ANSWER = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=mid:0', 'a=sendonly', ''].join('\r\n');
 
 const TX = 'tx-ptz';
@@ -30,8 +42,7 @@ const PATH = 'cam/front/zoom';
 const output = (id: string, path: string, extra: Partial<Output> = {}): Output => fixtureOutput(id, path, { ...{ codec: 'copy' }, ...extra });
 const transmission = (id: string, outputs: Output[], extra: Partial<Transmission> = {}): Transmission => fixtureTransmission(id, outputs, { ...{ input: 'camera_source' }, ...extra });
 const meta = (publicationId: string) => ({ generated_by: 'stream_publication', publication_id: publicationId, owner_kind: 'camera_source' }) as unknown as GeneratedMeta;
-const publication = (id: string, role: Publication['role'], enable?: boolean) =>
-  ({ id, role, transport_policy: enable === undefined ? {} : { enable_webrtc: enable } }) as unknown as Publication;
+const publication = (id: string, role: Publication['role'], enable?: boolean) => ({ id, role, transport_policy: enable === undefined ? {} : { enable_webrtc: enable } }) as unknown as Publication;
 
 const doc: Pick<SettingsDoc, 'transmissions' | 'publications'> = {
   transmissions: [
@@ -94,11 +105,11 @@ beforeEach(() => {
   });
 });
 
-const app = () =>
-  new Hono().route('/api/streams', webrtcRoutes(offers)).onError(onApiError(null));
+const app = () => new Hono().route('/api/streams', webrtcRoutes(offers)).onError(onApiError(null));
 const postJson = (tx: string, body: unknown, query = '') =>
   app().request(`/api/streams/transmissions/${tx}/webrtc/offer${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string; field: string | null; upstream_status?: number | null; upstream_error?: string | null } }).error;
+const errorOf = async (res: Response) =>
+  ((await res.json()) as { error: { code: string; message: string; field: string | null; upstream_status?: number | null; upstream_error?: string | null } }).error;
 
 describe('WHEP relay', () => {
   it('JSON offer: relays it verbatim to <whep base>/<path>/whep as application/sdp and returns the answer as JSON', async () => {

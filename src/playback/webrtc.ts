@@ -140,7 +140,11 @@ export function createWebrtcOffers(opts: WebrtcOfferOptions) {
         });
       } catch (err) {
         const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-        throw upstreamError(null, timedOut ? `the media engine did not answer the WebRTC offer within ${timeoutMs} ms` : 'the media engine could not be reached for WebRTC', err instanceof Error ? err.message : String(err));
+        throw upstreamError(
+          null,
+          timedOut ? `the media engine did not answer the WebRTC offer within ${timeoutMs} ms` : 'the media engine could not be reached for WebRTC',
+          err instanceof Error ? err.message : String(err),
+        );
       }
       const text = (await res.text()).slice(0, 256 * 1024);
       if (res.status !== 201 && res.status !== 200) {

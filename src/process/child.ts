@@ -208,10 +208,7 @@ export class SupervisedChild implements ChildHandle {
     this.proc = proc;
     this.pid = proc.pid ?? null;
     // The first start of a streak is news; the next ones of a crash loop are counted by the crash summary.
-    this.log[this.streak > 1 ? 'debug' : 'info'](
-      { pid: this.pid, command: this.redact(spec.command), args: spec.args.map((a) => this.redact(a)), restarts: this.restarts },
-      'child starting',
-    );
+    this.log[this.streak > 1 ? 'debug' : 'info']({ pid: this.pid, command: this.redact(spec.command), args: spec.args.map((a) => this.redact(a)), restarts: this.restarts }, 'child starting');
 
     proc.stdin?.on('error', (err: NodeJS.ErrnoException) => {
       // EPIPE/ERR_STREAM_DESTROYED when the child died with writes pending: expected, never fatal.

@@ -29,9 +29,7 @@ describe('createRedactor', () => {
   it('removes URL credentials and secrets (also percent-encoded)', () => {
     const redact = createRedactor(['p@ss/word', 'tok123']);
     expect(redact('open rtsp://admin:hunter2@10.0.0.1/x failed')).toBe('open rtsp://[redacted]@10.0.0.1/x failed');
-    expect(redact('auth tok123 and p@ss/word and rtsp://u:p%40ss%2Fword@h/x')).toBe(
-      'auth [redacted] and [redacted] and rtsp://[redacted]@h/x',
-    );
+    expect(redact('auth tok123 and p@ss/word and rtsp://u:p%40ss%2Fword@h/x')).toBe('auth [redacted] and [redacted] and rtsp://[redacted]@h/x');
     expect(redact('?pw=p%40ss%2Fword')).toBe('?pw=[redacted]');
   });
 
@@ -97,36 +95,80 @@ describe('createRepeatLimiter', () => {
   };
 
   it.each<[string, Array<[number, string]>, { intervalMs?: number; maxKeys?: number }, string[], string[]]>([
-    ['distinct lines all pass', [[0, 'a'], [1, 'b'], [2, 'c']], {}, ['1×a', '1×b', '1×c'], []],
+    [
+      'distinct lines all pass',
+      [
+        [0, 'a'],
+        [1, 'b'],
+        [2, 'c'],
+      ],
+      {},
+      ['1×a', '1×b', '1×c'],
+      [],
+    ],
     [
       'a per-frame warning: logged once, then one summary per interval, the rest at the flush',
-      [[0, 'dup 1'], [40, 'dup 2'], [80, 'dup 3'], [29_999, 'dup 4'], [30_000, 'dup 5'], [30_040, 'dup 6'], [30_080, 'dup 7']],
+      [
+        [0, 'dup 1'],
+        [40, 'dup 2'],
+        [80, 'dup 3'],
+        [29_999, 'dup 4'],
+        [30_000, 'dup 5'],
+        [30_040, 'dup 6'],
+        [30_080, 'dup 7'],
+      ],
       {},
       ['1×dup 1', '4×dup 5'],
       ['2×dup 7'],
     ],
     [
       'a line that comes back after a quiet interval is logged as itself',
-      [[0, 'x'], [31_000, 'x'], [62_000, 'x']],
+      [
+        [0, 'x'],
+        [31_000, 'x'],
+        [62_000, 'x'],
+      ],
       {},
       ['1×x', '1×x', '1×x'],
       [],
     ],
     [
       'interleaved lines are counted apart',
-      [[0, 'a 1'], [1, 'b 1'], [2, 'a 2'], [3, 'b 2'], [4, 'a 3'], [10, 'a 4']],
+      [
+        [0, 'a 1'],
+        [1, 'b 1'],
+        [2, 'a 2'],
+        [3, 'b 2'],
+        [4, 'a 3'],
+        [10, 'a 4'],
+      ],
       { intervalMs: 10 },
       ['1×a 1', '1×b 1', '3×a 4'],
       ['1×b 2'],
     ],
     [
       'the least recently seen line is forgotten with its summary when too many are remembered',
-      [[0, 'a'], [1, 'a'], [2, 'b'], [3, 'c']],
+      [
+        [0, 'a'],
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+      ],
       { maxKeys: 2 },
       ['1×a', '1×b', '1×a', '1×c'],
       [],
     ],
-    ['interval 0: nothing is suppressed', [[0, 'z'], [0, 'z'], [0, 'z']], { intervalMs: 0 }, ['1×z', '1×z', '1×z'], []],
+    [
+      'interval 0: nothing is suppressed',
+      [
+        [0, 'z'],
+        [0, 'z'],
+        [0, 'z'],
+      ],
+      { intervalMs: 0 },
+      ['1×z', '1×z', '1×z'],
+      [],
+    ],
   ])('%s', (_name, steps, opts, logged, flushed) => {
     expect(run(steps, opts)).toEqual({ logged, flushed });
   });
@@ -146,9 +188,18 @@ describe('createRepeatLimiter', () => {
 
 describe('createChangeGate', () => {
   it.each([
-    [['missing: a', 'missing: a', 'missing: a'], [true, false, false]],
-    [['missing: a', null, 'missing: a', 'missing: b', 'missing: b'], [true, true, true, true, false]],
-    [[null, null], [true, false]],
+    [
+      ['missing: a', 'missing: a', 'missing: a'],
+      [true, false, false],
+    ],
+    [
+      ['missing: a', null, 'missing: a', 'missing: b', 'missing: b'],
+      [true, true, true, true, false],
+    ],
+    [
+      [null, null],
+      [true, false],
+    ],
   ])('%j -> %j', (values, expected) => {
     const gate = createChangeGate<string | null>();
     expect(values.map(gate)).toEqual(expected);

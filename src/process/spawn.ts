@@ -58,8 +58,8 @@ export function spawnChild(req: SpawnRequest): Spawned {
 
   const pid = sub.pid;
   if (pid !== undefined) trackGroup(pid);
-  const stdin = (sub.stdin) ?? null;
-  const stdout = (sub.stdout) ?? null;
+  const stdin = sub.stdin ?? null;
+  const stdout = sub.stdout ?? null;
   const stderr = (sub.stderr as Readable | null) ?? null;
 
   let spawnError: string | null = null;
@@ -91,7 +91,13 @@ export function spawnChild(req: SpawnRequest): Spawned {
   });
 
   const closed = new Promise<void>((resolve) => sub.once('close', () => resolve()));
-  const done = Promise.all([closed, sub.then(() => undefined, () => undefined)]).then(async () => {
+  const done = Promise.all([
+    closed,
+    sub.then(
+      () => undefined,
+      () => undefined,
+    ),
+  ]).then(async () => {
     if (graceTimer) clearTimeout(graceTimer);
     if (pid !== undefined) {
       // Stdio closing proves that the descendants which shared it are dead; this catches those that did not.

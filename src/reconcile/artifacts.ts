@@ -1,11 +1,7 @@
 import equal from 'fast-deep-equal';
 import type { StoredCamera } from '../domain/camera.js';
 import type { GeneratedMeta } from '../domain/generated.js';
-import {
-  CAMERA_SOURCE_NODE_TYPE,
-  PUBLISH_NODE_TYPE,
-  type Pipeline,
-} from '../domain/pipeline.js';
+import { CAMERA_SOURCE_NODE_TYPE, PUBLISH_NODE_TYPE, type Pipeline } from '../domain/pipeline.js';
 import { ROLES, cameraEnginePath, generatedTransmissionId, implicitPipelineName, pipelineEnginePath } from '../domain/ids.js';
 import type { CameraLiveView, Variant } from '../domain/live-view.js';
 import type { Publication } from '../domain/publication.js';
@@ -68,10 +64,7 @@ export function generatedTransmission(pub: Publication, camera: StoredCamera | u
 
 /** The engine path of a publication; pipeline names are case-folded, so clashes get a suffix. */
 export function enginePathFor(pub: Publication, taken: Set<string>): string {
-  const base =
-    pub.owner_kind === 'camera_source'
-      ? cameraEnginePath(pub.camera_id!, pub.camera_source_id!)
-      : pipelineEnginePath(pub.pipeline_name!, pub.publish_node_id!);
+  const base = pub.owner_kind === 'camera_source' ? cameraEnginePath(pub.camera_id!, pub.camera_source_id!) : pipelineEnginePath(pub.pipeline_name!, pub.publish_node_id!);
   let path = base;
   for (let i = 2; taken.has(path); i++) path = `${base}-${i}`;
   taken.add(path);
@@ -104,11 +97,7 @@ const ROLE_ORDER = new Map(ROLES.map((r, i) => [r, i]));
 const viewSources = new WeakMap<CameraLiveView, { pubs: Publication[]; camera: StoredCamera | undefined }>();
 
 /** Groups the enabled publications into live views, variants ordered main, sub, zoom, custom. */
-export function liveViews(
-  pubs: readonly Publication[],
-  cameras: ReadonlyMap<string, StoredCamera>,
-  previous: ReadonlyMap<string, CameraLiveView>,
-): CameraLiveView[] {
+export function liveViews(pubs: readonly Publication[], cameras: ReadonlyMap<string, StoredCamera>, previous: ReadonlyMap<string, CameraLiveView>): CameraLiveView[] {
   const groups = new Map<string, Publication[]>();
   for (const pub of pubs) {
     if (!pub.enabled) continue;

@@ -35,11 +35,7 @@ export function pipelineWarnings(pipeline: Pipeline): PipelineWarning[] {
   return warnings;
 }
 
-function findUpstream(
-  start: PipelineNode,
-  byId: ReadonlyMap<string, PipelineNode>,
-  match: (n: PipelineNode) => boolean,
-): PipelineNode | null {
+function findUpstream(start: PipelineNode, byId: ReadonlyMap<string, PipelineNode>, match: (n: PipelineNode) => boolean): PipelineNode | null {
   const seen = new Set<string>([start.id]);
   const queue = [...start.inputs];
   while (queue.length > 0) {

@@ -14,11 +14,7 @@ export function publishConfig(config: Record<string, unknown>): PublishNodeConfi
  * One publication per camera source. The source owns enabled/role/label ("Transmitir esta fonte",
  * its role and visible label); the rest is the user's per-publication overrides, kept from before.
  */
-export function cameraPublications(
-  cameras: readonly StoredCamera[],
-  previous: ReadonlyMap<string, Publication>,
-  defaultHost: string,
-): Publication[] {
+export function cameraPublications(cameras: readonly StoredCamera[], previous: ReadonlyMap<string, Publication>, defaultHost: string): Publication[] {
   const out: Publication[] = [];
   for (const camera of cameras) {
     for (const source of camera.sources) {

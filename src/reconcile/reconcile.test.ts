@@ -4,8 +4,7 @@ import type { ControlPlane } from '../domain/settings.js';
 import { camera, manualTransmission, plane, publishPipeline, source } from './fixtures.js';
 import { isEmptyDiff, reconcile, type ReconcileDiff } from './reconcile.js';
 
-const front = () =>
-  camera('front', [source('main', { role: 'main' }), source('sub', { role: 'sub', label: 'Baixa resolução' })], 'Front Door');
+const front = () => camera('front', [source('main', { role: 'main' }), source('sub', { role: 'sub', label: 'Baixa resolução' })], 'Front Door');
 const base = reconcile(plane({ cameras: [front()] })).plane;
 
 const T = (pub: string) => txId(pub);
@@ -19,8 +18,7 @@ const sorted = (...xs: string[]) => xs.sort();
 const artifactsOf = (pub: string) => [`publication:${pub}`, `transmission:${T(pub)}`, `pipeline:${P(pub)}`];
 const tx = (p: ControlPlane, pub: string) => p.transmissions.find((t) => t.id === T(pub));
 const withCameras = (p: ControlPlane, cameras: ControlPlane['cameras']) => ({ ...p, cameras });
-const editSource = (p: ControlPlane, sourceId: string, over: object) =>
-  withCameras(p, [{ ...front(), sources: front().sources.map((s) => (s.id === sourceId ? { ...s, ...over } : s)) }]);
+const editSource = (p: ControlPlane, sourceId: string, over: object) => withCameras(p, [{ ...front(), sources: front().sources.map((s) => (s.id === sourceId ? { ...s, ...over } : s)) }]);
 
 /** A diff lists what reconciling changed relative to its input: the user's own edit is not in it. */
 interface Case {
@@ -60,10 +58,7 @@ const cases: Case[] = [
           id: 'front',
           name: 'Front Door',
           camera_id: 'front',
-          variants: [
-            expect.objectContaining({ role: 'main', label: 'Principal', transmission_id: main.id }),
-            expect.objectContaining({ role: 'sub', label: 'Baixa resolução' }),
-          ],
+          variants: [expect.objectContaining({ role: 'main', label: 'Principal', transmission_id: main.id }), expect.objectContaining({ role: 'sub', label: 'Baixa resolução' })],
         }),
       ]);
     },
@@ -190,9 +185,7 @@ const cases: Case[] = [
     from: reconcile({ ...base, pipelines: [publishPipeline('yard-ai', {}), ...base.pipelines] }).plane,
     change: (p) => ({
       ...p,
-      pipelines: p.pipelines.map((x) =>
-        x.name === 'yard-ai' ? { ...x, nodes: x.nodes.map((n) => (n.id === 'out' ? { ...n, config: { ...n.config, publication_enabled: false } } : n)) } : x,
-      ),
+      pipelines: p.pipelines.map((x) => (x.name === 'yard-ai' ? { ...x, nodes: x.nodes.map((n) => (n.id === 'out' ? { ...n, config: { ...n.config, publication_enabled: false } } : n)) } : x)),
     }),
     diff: {
       created: [],
@@ -259,7 +252,12 @@ describe('reconcile', () => {
 
   it("names a pipeline's own live view for the pipeline, a camera's for the camera", () => {
     const out = reconcile(plane({ cameras: [front()], pipelines: [publishPipeline('yard-ai', {})] })).plane;
-    expect(out.live_views.map((v) => [v.id, v.name])).toEqual(expect.arrayContaining([['pipeline-yard-ai', 'yard-ai'], ['front', front().name]]));
+    expect(out.live_views.map((v) => [v.id, v.name])).toEqual(
+      expect.arrayContaining([
+        ['pipeline-yard-ai', 'yard-ai'],
+        ['front', front().name],
+      ]),
+    );
   });
 
   it('gives pipeline names that fold to the same path distinct engine paths', () => {

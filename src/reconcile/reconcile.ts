@@ -65,7 +65,14 @@ export function reconcile(input: ControlPlane): ReconcileResult {
   };
   const diff: ReconcileDiff = { created: [], updated: [], removed: [] };
   compare(diff, 'publication', input.publications, previous.pubs, pubs, (p) => p.id);
-  compare(diff, 'transmission', input.transmissions.filter((t) => t.metadata), previous.txs, generatedTx, (t) => t.id);
+  compare(
+    diff,
+    'transmission',
+    input.transmissions.filter((t) => t.metadata),
+    previous.txs,
+    generatedTx,
+    (t) => t.id,
+  );
   compare(diff, 'pipeline', input.pipelines, previous.pipes, plane.pipelines, (p) => p.name);
   compare(diff, 'live_view', input.live_views, previousViews, views, (l) => l.id);
   return { plane, diff };
@@ -105,12 +112,7 @@ function cameraArtifacts(camera: StoredCamera, previous: Previous, host: string)
   return result;
 }
 
-function pipelineArtifacts(
-  external: readonly Pipeline[],
-  cameras: ReadonlyMap<string, StoredCamera>,
-  manualTx: readonly Transmission[],
-  previous: Previous,
-): Generated {
+function pipelineArtifacts(external: readonly Pipeline[], cameras: ReadonlyMap<string, StoredCamera>, manualTx: readonly Transmission[], previous: Previous): Generated {
   const taken = new Set(manualTx.flatMap((t) => t.outputs.map((o) => o.engine_path)));
   const pubs = pipelinePublications(external).map((p) => keep(previous.pubs.get(p.id), p));
   const txs = pubs.map((pub) => {

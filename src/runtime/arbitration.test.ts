@@ -36,15 +36,51 @@ const cases: Case[] = [
   { name: 'tie and same open time: the smallest id wins (order independent)', writers: [w('zeta', 5), w('alpha', 5)], current: null, selected: 'alpha' },
   { name: 'tie: an equal-priority writer opened earlier does not displace the current one', writers: [w('early', 5, { openedAt: NOW - 90_000 }), w('late', 5)], current: 'late', selected: 'late' },
   // sticky window: switching up
-  { name: 'switch up waits: a higher writer fresh for less than the sticky window does not displace the current', writers: [w('low', 0), w('high', 10, { openedAt: NOW - 500, eligibleSince: NOW - 500 })], current: 'low', selected: 'low' },
-  { name: 'switch up happens once the higher writer has been fresh for the whole sticky window', writers: [w('low', 0), w('high', 10, { openedAt: NOW - 2_100, eligibleSince: NOW - 2_100 })], current: 'low', selected: 'high' },
-  { name: 'a writer that just came back from a stall must prove itself again (eligibleSince, not openedAt)', writers: [w('low', 0), w('high', 10, { eligibleSince: NOW - 2_099 })], current: 'low', selected: 'low' },
-  { name: 'without eligibleSince the open time counts as the start of eligibility', writers: [w('low', 0), { id: 'high', priority: 10, state: 'open', openedAt: NOW - 2_500, lastFrameAt: NOW - 10 }], current: 'low', selected: 'high' },
+  {
+    name: 'switch up waits: a higher writer fresh for less than the sticky window does not displace the current',
+    writers: [w('low', 0), w('high', 10, { openedAt: NOW - 500, eligibleSince: NOW - 500 })],
+    current: 'low',
+    selected: 'low',
+  },
+  {
+    name: 'switch up happens once the higher writer has been fresh for the whole sticky window',
+    writers: [w('low', 0), w('high', 10, { openedAt: NOW - 2_100, eligibleSince: NOW - 2_100 })],
+    current: 'low',
+    selected: 'high',
+  },
+  {
+    name: 'a writer that just came back from a stall must prove itself again (eligibleSince, not openedAt)',
+    writers: [w('low', 0), w('high', 10, { eligibleSince: NOW - 2_099 })],
+    current: 'low',
+    selected: 'low',
+  },
+  {
+    name: 'without eligibleSince the open time counts as the start of eligibility',
+    writers: [w('low', 0), { id: 'high', priority: 10, state: 'open', openedAt: NOW - 2_500, lastFrameAt: NOW - 10 }],
+    current: 'low',
+    selected: 'high',
+  },
   { name: 'of several stable better writers the best one is taken', writers: [w('low', 0), w('mid', 5), w('top', 9)], current: 'low', selected: 'top' },
   { name: 'an unstable best does not hide a stable middle writer', writers: [w('low', 0), w('mid', 5), w('top', 9, { eligibleSince: NOW - 10, age: 5 })], current: 'low', selected: 'mid' },
-  { name: 'frames delivered, not time passed, are the proof: a writer whose frames stopped 1 s after it came back is not stable', writers: [w('low', 0), w('high', 10, { eligibleSince: NOW - 2_500, age: 1_500 })], current: 'low', selected: 'low' },
-  { name: 'sticky window 0: switch up is immediate', writers: [w('low', 0), w('high', 10, { openedAt: NOW, eligibleSince: NOW, age: 0 })], current: 'low', selected: 'high', options: { stickyWindowMs: 0, staleAfterMs: 3_000 } },
-  { name: 'no current writer: the best writer is taken at once even if it is not stable', writers: [w('low', 0), w('high', 10, { openedAt: NOW - 10, eligibleSince: NOW - 10, age: 5 })], current: null, selected: 'high' },
+  {
+    name: 'frames delivered, not time passed, are the proof: a writer whose frames stopped 1 s after it came back is not stable',
+    writers: [w('low', 0), w('high', 10, { eligibleSince: NOW - 2_500, age: 1_500 })],
+    current: 'low',
+    selected: 'low',
+  },
+  {
+    name: 'sticky window 0: switch up is immediate',
+    writers: [w('low', 0), w('high', 10, { openedAt: NOW, eligibleSince: NOW, age: 0 })],
+    current: 'low',
+    selected: 'high',
+    options: { stickyWindowMs: 0, staleAfterMs: 3_000 },
+  },
+  {
+    name: 'no current writer: the best writer is taken at once even if it is not stable',
+    writers: [w('low', 0), w('high', 10, { openedAt: NOW - 10, eligibleSince: NOW - 10, age: 5 })],
+    current: null,
+    selected: 'high',
+  },
   // close / disconnect and the sticky window
   { name: 'close: the current writer is held for the sticky window after its close', writers: [w('low', 0), closed(w('high', 10), 1_999)], current: 'high', selected: 'high' },
   { name: 'close: once the sticky window has passed the lower writer takes over', writers: [w('low', 0), closed(w('high', 10), 2_000)], current: 'high', selected: 'low' },
@@ -54,7 +90,12 @@ const cases: Case[] = [
   { name: 'the close grace never outlives the frame freshness', writers: [w('low', 0), closed(w('high', 10, { age: 3_000 }), 100)], current: 'high', selected: 'low' },
   { name: 'during the close grace a stable higher writer still takes over', writers: [w('top', 20), closed(w('high', 10), 100)], current: 'high', selected: 'top' },
   { name: 'both closed beyond the window -> all_writers_closed', writers: [closed(w('a', 10), 5_000), closed(w('b', 0), 2_500)], current: 'a', selected: null, reason: 'all_writers_closed' },
-  { name: 'reconnected within the window: the open writer is simply current again', writers: [w('low', 0), w('high', 10, { openedAt: NOW - 300, eligibleSince: NOW - 300 })], current: 'high', selected: 'high' },
+  {
+    name: 'reconnected within the window: the open writer is simply current again',
+    writers: [w('low', 0), w('high', 10, { openedAt: NOW - 300, eligibleSince: NOW - 300 })],
+    current: 'high',
+    selected: 'high',
+  },
   // stale
   { name: 'stale: the current writer is dropped as soon as its frame is stale', writers: [w('low', 0), w('high', 10, { age: 3_000 })], current: 'high', selected: 'low' },
   { name: 'stale boundary: a frame 2999 ms old is still fresh', writers: [w('low', 0), w('high', 10, { age: 2_999 })], current: 'high', selected: 'high' },
@@ -62,7 +103,13 @@ const cases: Case[] = [
   { name: 'all stale -> writers_stale', writers: [w('a', 0, { age: 4_000 }), w('b', 1, { age: 3_500 })], current: 'b', selected: null, reason: 'writers_stale' },
   { name: 'open but never sent a frame, opened long ago -> writers_stale', writers: [w('a', 0, { age: null })], current: null, selected: null, reason: 'writers_stale' },
   { name: 'open, first frame not yet due -> warming_up', writers: [w('a', 0, { age: null, openedAt: NOW - 200 })], current: null, selected: null, reason: 'warming_up' },
-  { name: 'a warming writer beside a stale one -> warming_up', writers: [w('old', 0, { age: 9_000 }), w('new', 0, { age: null, openedAt: NOW - 200 })], current: 'old', selected: null, reason: 'warming_up' },
+  {
+    name: 'a warming writer beside a stale one -> warming_up',
+    writers: [w('old', 0, { age: 9_000 }), w('new', 0, { age: null, openedAt: NOW - 200 })],
+    current: 'old',
+    selected: null,
+    reason: 'warming_up',
+  },
   { name: 'stale and closed writers -> writers_stale (one is still open)', writers: [closed(w('a', 0), 9_000), w('b', 0, { age: 9_000 })], current: null, selected: null, reason: 'writers_stale' },
 ];
 

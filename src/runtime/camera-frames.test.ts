@@ -21,9 +21,7 @@ afterAll(stopAllMediaProcesses);
 /** Every password starts with it, so a search for the password can never match by accident. */
 const MARK = 'Pw7q';
 const special = fc.constantFrom(`'`, '\\', ' ', '@', ':', '%', '%2F', '+', '/', '#', '?', '"', '\t', 'é', '😀', 'ß');
-const password = fc
-  .array(fc.oneof(special, fc.string({ unit: 'grapheme-ascii', maxLength: 3 })), { minLength: 1, maxLength: 8 })
-  .map((parts) => MARK + parts.join(''));
+const password = fc.array(fc.oneof(special, fc.string({ unit: 'grapheme-ascii', maxLength: 3 })), { minLength: 1, maxLength: 8 }).map((parts) => MARK + parts.join(''));
 
 describe('frame decoder reading the camera itself', () => {
   it("any password reaches the camera through a 0600 file, never the decoder's argv or environment; the file goes with the decoder (property, real camera)", async () => {
@@ -88,7 +86,13 @@ describe('frame decoder reading the camera itself', () => {
     const frames = createCameraFrames({ supervisor, logger: log.logger, ffmpegPath: 'ffmpeg', registry, fps: 5, maxWidth: 320, secretDir: secretInputDir(dataDir) });
     const camera = await startRtspCamera({ username: 'viewer', password: 'the-right-one', width: 160, height: 120, fps: 10 });
     const wrong = `${MARK}-wrong'one`;
-    const read: CameraSourceRead = { camera_id: 'door', source_id: 'main', path: 'cam/door/main', url: `rtsp://viewer:${encodeURIComponent(wrong)}@127.0.0.1:${camera.port}/cam`, transmission_ids: ['tx'] };
+    const read: CameraSourceRead = {
+      camera_id: 'door',
+      source_id: 'main',
+      path: 'cam/door/main',
+      url: `rtsp://viewer:${encodeURIComponent(wrong)}@127.0.0.1:${camera.port}/cam`,
+      transmission_ids: ['tx'],
+    };
     try {
       await frames.ensure(read, read.url);
       const line = await waitFor('the error naming the URL', () => log.lines.find((l) => l.includes('Impossible to open')));

@@ -100,7 +100,10 @@ export type DemandTracker = ReturnType<typeof createDemandTracker>;
  * Debounced stop: an output's publisher runs while it is wanted and stops once it has not been
  * wanted for `debounceMs`. Pure: the previous "last wanted" time in, the decision out.
  */
-export function publisherDecision({ wanted, lastWantedAt, now, debounceMs }: { wanted: boolean; lastWantedAt: number | null; now: number; debounceMs: number }): { run: boolean; lastWantedAt: number | null } {
+export function publisherDecision({ wanted, lastWantedAt, now, debounceMs }: { wanted: boolean; lastWantedAt: number | null; now: number; debounceMs: number }): {
+  run: boolean;
+  lastWantedAt: number | null;
+} {
   if (wanted) return { run: true, lastWantedAt: now };
   if (lastWantedAt !== null && now - lastWantedAt < debounceMs) return { run: true, lastWantedAt };
   return { run: false, lastWantedAt: null };

@@ -71,14 +71,7 @@ describe('ffconcat', () => {
   ])('quotes %j as %s', (url, quoted) => expect(ffconcatQuote(url)).toBe(quoted));
 
   it('a camera script: the URL, then the RTSP options of that input', () => {
-    expect(cameraFfconcat('rtsp://u:p@h/x').split('\n')).toEqual([
-      'ffconcat version 1.0',
-      `file 'rtsp://u:p@h/x'`,
-      'option rtsp_transport tcp',
-      'option probesize 32',
-      'option analyzeduration 0',
-      '',
-    ]);
+    expect(cameraFfconcat('rtsp://u:p@h/x').split('\n')).toEqual(['ffconcat version 1.0', `file 'rtsp://u:p@h/x'`, 'option rtsp_transport tcp', 'option probesize 32', 'option analyzeduration 0', '']);
   });
 
   // Round trip through FFmpeg's own parser: a file named by the arbitrary string is found only if the

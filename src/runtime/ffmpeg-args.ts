@@ -53,9 +53,23 @@ export function transcodeArgs(input: string, output: string, enc: EncodeOptions)
  */
 export function writerPublisherArgs(output: string, enc: EncodeOptions & { fps: number; width: number; height: number }): string[] {
   return [
-    '-hide_banner', '-loglevel', 'error', '-nostats',
-    ...NO_PROBE, '-use_wallclock_as_timestamps', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', '-i', 'pipe:0',
-    '-an', '-vf', videoFilter(enc), ...encoder(enc),
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostats',
+    ...NO_PROBE,
+    '-use_wallclock_as_timestamps',
+    '1',
+    '-f',
+    'image2pipe',
+    '-c:v',
+    'mjpeg',
+    '-i',
+    'pipe:0',
+    '-an',
+    '-vf',
+    videoFilter(enc),
+    ...encoder(enc),
     ...rtspOut(output),
   ];
 }

@@ -62,7 +62,13 @@ function segments(jpeg: Buffer): Segment[] {
 }
 const segment = (jpeg: Buffer, marker: number) => segments(jpeg).find((s) => s.marker === marker)!;
 const without = (jpeg: Buffer, marker: number) =>
-  Buffer.concat([jpeg.subarray(0, 2), ...segments(jpeg).filter((s) => s.marker !== marker).map((s) => jpeg.subarray(s.start, s.end)), jpeg.subarray(segment(jpeg, 0xda).end)]);
+  Buffer.concat([
+    jpeg.subarray(0, 2),
+    ...segments(jpeg)
+      .filter((s) => s.marker !== marker)
+      .map((s) => jpeg.subarray(s.start, s.end)),
+    jpeg.subarray(segment(jpeg, 0xda).end),
+  ]);
 const patched = (jpeg: Buffer, at: number, ...bytes: number[]) => {
   const b = Buffer.from(jpeg);
   bytes.forEach((v, k) => (b[at + k] = v));

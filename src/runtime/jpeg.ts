@@ -68,9 +68,7 @@ export function createJpegSplitter(onFrame: (jpeg: Buffer) => void, maxFrameByte
 /** Largest accepted side: 8K (7680x4320) fits, and FFmpeg's image size limit is far above 8192x8192. */
 export const JPEG_MAX_SIDE = 8192;
 
-export type JpegCheck =
-  | { ok: true; width: number; height: number; progressive: boolean }
-  | { ok: false; code: 'not_jpeg' | 'invalid_jpeg'; reason: string };
+export type JpegCheck = { ok: true; width: number; height: number; progressive: boolean } | { ok: false; code: 'not_jpeg' | 'invalid_jpeg'; reason: string };
 
 interface Component {
   id: number;

@@ -44,7 +44,10 @@ describe('planEngine', () => {
       name: 'a second transmission of the same source copies through the engine, not from the camera',
       doc: (() => {
         const d = generated();
-        return { ...d, transmissions: [...d.transmissions, manualTransmission('raw', { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: 'copy' }, { engine_path: 'm/raw/small' }])] };
+        return {
+          ...d,
+          transmissions: [...d.transmissions, manualTransmission('raw', { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: 'copy' }, { engine_path: 'm/raw/small' }])],
+        };
       })(),
       expected: {
         paths: {
@@ -96,7 +99,13 @@ describe('planEngine', () => {
 
   it('every camera source is read by exactly one path whatever the number of transmissions', () => {
     const d = generated();
-    const many = { ...d, transmissions: [...d.transmissions, ...Array.from({ length: 5 }, (_, i) => manualTransmission(`t${i}`, { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: i % 2 ? 'copy' : 'h264' }]))] };
+    const many = {
+      ...d,
+      transmissions: [
+        ...d.transmissions,
+        ...Array.from({ length: 5 }, (_, i) => manualTransmission(`t${i}`, { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: i % 2 ? 'copy' : 'h264' }])),
+      ],
+    };
     const plan = planEngine(many, RTSP);
     const pulling = [...plan.paths.values()].filter((p) => p.source.includes('192.0.2.10/1'));
     expect(pulling).toHaveLength(1);

@@ -32,11 +32,7 @@ export interface OnDemandHook {
  * - `transcode`: an FFmpeg publisher reads the camera's engine path and publishes another size/rate/codec, only with demand;
  * - `writers`: an FFmpeg publisher encodes the frames writers push (or the placeholder), only with demand.
  */
-type OutputFeed =
-  | { kind: 'camera_pull'; camera_id: string; source_id: string }
-  | { kind: 'alias'; from: string }
-  | { kind: 'transcode'; from: string }
-  | { kind: 'writers' };
+type OutputFeed = { kind: 'camera_pull'; camera_id: string; source_id: string } | { kind: 'alias'; from: string } | { kind: 'transcode'; from: string } | { kind: 'writers' };
 
 export interface PlannedOutput {
   transmission_id: string;

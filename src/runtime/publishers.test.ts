@@ -52,7 +52,10 @@ describe('a publisher killed from outside', () => {
     await waitFor('frames after the last kill', () => receiver!.frames().length > from + 2);
 
     // What the supervisor logged and reports: never more than the media cap (was 0.5, 1, 2, 4, 8 s).
-    const logged = log.records().filter((r) => r.child === `publisher:${PATH}` && r.msg === 'restarting after backoff').map((r) => r.delay_ms as number);
+    const logged = log
+      .records()
+      .filter((r) => r.child === `publisher:${PATH}` && r.msg === 'restarting after backoff')
+      .map((r) => r.delay_ms as number);
     expect(logged.length).toBeGreaterThanOrEqual(KILLS);
     expect(Math.max(...logged)).toBeLessThanOrEqual(MEDIA_BACKOFF.maxMs);
     expect(scheduled).toEqual(logged);

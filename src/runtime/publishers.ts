@@ -128,4 +128,3 @@ export function createPublishers({ supervisor, logger, ffmpegPath, registry, pla
   };
 }
 export type Publishers = ReturnType<typeof createPublishers>;
-

@@ -49,7 +49,19 @@ export interface OutputRuntime {
  * stops it after the debounce, and runs a camera's frame decoder only while frames are consumed.
  * With no demand anywhere it starts nothing and asks the engine nothing.
  */
-export function createRuntime({ store, engine, demand, publishers, frames, logger, tickMs = 1000, framesLingerMs = 5000, framesFps = () => undefined, onDemand = () => null, now = Date.now }: RuntimeOptions) {
+export function createRuntime({
+  store,
+  engine,
+  demand,
+  publishers,
+  frames,
+  logger,
+  tickMs = 1000,
+  framesLingerMs = 5000,
+  framesFps = () => undefined,
+  onDemand = () => null,
+  now = Date.now,
+}: RuntimeOptions) {
   if (!(tickMs >= 10)) throw new Error('runtime: tickMs must be >= 10');
   let plan: EnginePlan = { paths: new Map(), outputs: [], sources: [], unusable: [] };
   let planKey = '';

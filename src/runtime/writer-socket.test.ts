@@ -231,7 +231,7 @@ describe('writer socket: connected writers', () => {
     expect(h.fallback_reason).toBe('warming_up');
   });
 
-  it('binary JPEG frames land in the registry as that writer\'s latest frame', async () => {
+  it("binary JPEG frames land in the registry as that writer's latest frame", async () => {
     const c = await connect(url(q()));
     c.ws.send(jpeg(1));
     c.ws.send(jpeg(2));
@@ -243,7 +243,7 @@ describe('writer socket: connected writers', () => {
     expect(f.jpeg?.equals(jpeg(3, true))).toBe(true);
   });
 
-  it('a frame that fails the JPEG check is refused with the reason, is never selected, and shows in the writer\'s counters', async () => {
+  it("a frame that fails the JPEG check is refused with the reason, is never selected, and shows in the writer's counters", async () => {
     const c = await connect(url(q()));
     const good = jpeg(1);
     c.ws.send(good);
@@ -262,7 +262,7 @@ describe('writer socket: connected writers', () => {
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
   });
 
-  it('logs a writer\'s refusals when their reason changes, not once per frame', async () => {
+  it("logs a writer's refusals when their reason changes, not once per frame", async () => {
     const c = await connect(url(q({ writer_id: 'noisy' })));
     const garbage = Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(100, 1)]);
     for (let i = 0; i < 20; i++) c.ws.send(garbage);
@@ -371,7 +371,7 @@ describe('writer socket: connected writers', () => {
     expect(c.hello).toMatchObject({ type: 'hello' });
   });
 
-  it('disconnectTransmission closes that transmission\'s writers; close() closes the rest', async () => {
+  it("disconnectTransmission closes that transmission's writers; close() closes the rest", async () => {
     const a = await connect(url(q({ writer_id: 'a' })));
     const b = await connect(url(q({ writer_id: 'b' })));
     const aClosed = a.closed();

@@ -150,8 +150,7 @@ export function createWriterSocketServer(options: WriterSocketOptions): WriterSo
     // A client that never reads must not make the server buffer replies without end.
     if (c.ws.readyState === c.ws.OPEN && c.ws.bufferedAmount < 1024 * 1024) c.ws.send(JSON.stringify(msg));
   };
-  const sendError = (c: Conn, code: string, message: string, field: string | null = null) =>
-    send(c, { type: 'error', error: { code, message, field } });
+  const sendError = (c: Conn, code: string, message: string, field: string | null = null) => send(c, { type: 'error', error: { code, message, field } });
 
   function onMessage(c: Conn, data: RawData, isBinary: boolean): void {
     c.alive = true;

@@ -8,7 +8,11 @@ export const portNumber = v.pipe(v.string(), v.regex(/^\d{1,5}$/, 'must be a por
 
 /** Reads the variables `schema` names from `env`, once at start-up; a bad value names the variable. */
 export function parseEnv<S extends v.ObjectSchema<v.ObjectEntries, undefined>>(schema: S, env: NodeJS.ProcessEnv): v.InferOutput<S> {
-  const picked = Object.fromEntries(Object.keys(schema.entries).filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+  const picked = Object.fromEntries(
+    Object.keys(schema.entries)
+      .filter((k) => env[k] !== undefined)
+      .map((k) => [k, env[k]]),
+  );
   const parsed = v.safeParse(schema, picked);
   if (parsed.success) return parsed.output;
   const issue = parsed.issues[0];

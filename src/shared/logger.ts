@@ -1,19 +1,7 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
 /** Fields that may carry secrets anywhere in a log object. */
-const REDACT_PATHS = [
-  'password',
-  '*.password',
-  '*.*.password',
-  'api_token',
-  '*.api_token',
-  'token',
-  '*.token',
-  'authorization',
-  '*.authorization',
-  '*.headers.authorization',
-  '*.headers.cookie',
-];
+const REDACT_PATHS = ['password', '*.password', '*.*.password', 'api_token', '*.api_token', 'token', '*.token', 'authorization', '*.authorization', '*.headers.authorization', '*.headers.cookie'];
 
 export function createLogger(level: LoggerOptions['level'], destination?: pino.DestinationStream): Logger {
   const options: LoggerOptions = { level, base: { name: 'toposync-streaming' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };

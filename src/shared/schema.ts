@@ -5,12 +5,7 @@ import { ApiError } from './errors.js';
 export function issueToError(issue: v.BaseIssue<unknown>, prefix = ''): ApiError {
   const path = v.getDotPath(issue);
   const field = [prefix, path].filter(Boolean).join('.') || 'body';
-  const detail =
-    issue.expected === 'never'
-      ? 'unknown field'
-      : issue.kind === 'validation' && !issue.message.startsWith('Invalid ')
-        ? issue.message
-        : `expected ${issue.expected ?? 'a valid value'}`;
+  const detail = issue.expected === 'never' ? 'unknown field' : issue.kind === 'validation' && !issue.message.startsWith('Invalid ') ? issue.message : `expected ${issue.expected ?? 'a valid value'}`;
   return new ApiError(422, 'invalid_field', `${field}: ${detail}`, field);
 }
 

@@ -32,7 +32,10 @@ function planWithCredentials() {
   const withQuality = reconcile({ ...first, publications: first.publications.map((p) => (p.id === 'camera:back:main' ? { ...p, quality_policy: { width: 640, height: 360 } } : p)) }).plane;
   const doc = {
     ...withQuality,
-    transmissions: [...withQuality.transmissions, manualTransmission('raw', { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: 'copy' }, { engine_path: 'm/raw/small' }])],
+    transmissions: [
+      ...withQuality.transmissions,
+      manualTransmission('raw', { input: 'camera_source', camera_id: 'front', camera_source_id: 'main' }, [{ codec: 'copy' }, { engine_path: 'm/raw/small' }]),
+    ],
   };
   return planEngine(doc, RTSP);
 }
@@ -101,8 +104,8 @@ describe('go2rtc config', () => {
   });
 
   it('maps the log level and writes the file atomically with mode 0600', async () => {
-    expect((parse(renderGo2rtcConfig({ apiPort: 1, rtspPort: RTSP, paths: [], logLevel: 'trace' }))).log.level).toBe('debug');
-    expect((parse(renderGo2rtcConfig({ apiPort: 1, rtspPort: RTSP, paths: [], logLevel: 'fatal' }))).log.level).toBe('error');
+    expect(parse(renderGo2rtcConfig({ apiPort: 1, rtspPort: RTSP, paths: [], logLevel: 'trace' })).log.level).toBe('debug');
+    expect(parse(renderGo2rtcConfig({ apiPort: 1, rtspPort: RTSP, paths: [], logLevel: 'fatal' })).log.level).toBe('error');
     const dir = await mkdtemp(join(tmpdir(), 'go2rtc-conf-'));
     try {
       const file = await writeGo2rtcConfig(dir, text);
@@ -117,7 +120,10 @@ describe('go2rtc config', () => {
 
   it('stream names are one-to-one with engine paths and never look like a URL (property)', () => {
     const segment = fc.stringMatching(/^[A-Za-z0-9_.-]{1,8}$/).filter((s) => s !== '.' && s !== '..');
-    const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => s.join('/')).filter((p) => ENGINE_PATH_RE.test(p));
+    const path = fc
+      .array(segment, { minLength: 1, maxLength: 4 })
+      .map((s) => s.join('/'))
+      .filter((p) => ENGINE_PATH_RE.test(p));
     fc.assert(
       fc.property(path, path, (a, b) => {
         const na = go2rtcStreamName(a);

@@ -41,7 +41,19 @@ async function setup(overrides: Partial<Go2rtcManagerOptions> = {}, mse: { enabl
   const supervisor = createSupervisor({ logger, defaults: { backoff: { initialMs: 100, maxMs: 400 } } });
   const settings = v.parse(streamingSettingsSchema, { mse: { enabled: mse.enabled ?? true, allow_download: mse.allow_download ?? false } });
   const rtsp = { port: 18554 };
-  const sidecar = createGo2rtcManager({ supervisor, logger, dataDir, settings: () => settings, rtspPort: () => rtsp.port, logLevel: 'info', go2rtcPath: ENGINE_BINS.go2rtc, bundledPaths: [], apiPort: await freePort(), startTimeoutMs: 20_000, ...overrides });
+  const sidecar = createGo2rtcManager({
+    supervisor,
+    logger,
+    dataDir,
+    settings: () => settings,
+    rtspPort: () => rtsp.port,
+    logLevel: 'info',
+    go2rtcPath: ENGINE_BINS.go2rtc,
+    bundledPaths: [],
+    apiPort: await freePort(),
+    startTimeoutMs: 20_000,
+    ...overrides,
+  });
   return { dataDir, logs, supervisor, settings, sidecar, rtsp };
 }
 
@@ -135,7 +147,10 @@ describe('go2rtc download', () => {
   });
 
   it('refuses an asset whose SHA-256 does not match the pin, and leaves nothing behind', async () => {
-    const env = await setup({ go2rtcPath: undefined, downloadBaseUrl: release.baseUrl, downloadPins: { linux_amd64: sha256hex('something else'), linux_arm64: sha256hex('something else') } }, { allow_download: true });
+    const env = await setup(
+      { go2rtcPath: undefined, downloadBaseUrl: release.baseUrl, downloadPins: { linux_amd64: sha256hex('something else'), linux_arm64: sha256hex('something else') } },
+      { allow_download: true },
+    );
     try {
       const err = await env.sidecar.download().catch((e: unknown) => e);
       expect(err).toMatchObject({ status: 502, code: 'checksum_mismatch' });
@@ -181,7 +196,14 @@ describe(`go2rtc manager with the ${engineTarget('go2rtc')} under the supervisor
   it('starts through the supervisor as `go2rtc -config <file>` and waits for GET /api', async () => {
     await env.sidecar.syncStreams(['cam/front/main', 'cam/front/sub']);
     const st = await env.sidecar.start();
-    expect(st).toMatchObject({ state: 'running', version: 'v1.9.14', running_version: expect.stringMatching(/^1\.9\.14/), binary: { path: ENGINE_BINS.go2rtc, source: 'env', reason: null }, restarts: 0, last_error: null });
+    expect(st).toMatchObject({
+      state: 'running',
+      version: 'v1.9.14',
+      running_version: expect.stringMatching(/^1\.9\.14/),
+      binary: { path: ENGINE_BINS.go2rtc, source: 'env', reason: null },
+      restarts: 0,
+      last_error: null,
+    });
     // What this go2rtc reports (a source build says `1.9.14+dev.`) is the release this server is tested with: no warning.
     expect(env.logs.join('\n')).not.toContain('another version');
     expect(st.pid).toEqual(expect.any(Number));
@@ -317,7 +339,7 @@ describe('go2rtc manager states', () => {
     }
   });
 
-  it('fails with go2rtc\'s last error line when the process exits at start', async () => {
+  it("fails with go2rtc's last error line when the process exits at start", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sidecar-fake-'));
     const fake = join(dataDir, 'go2rtc-broken');
     await writeFile(fake, '#!/bin/sh\necho "FTL [api] listen error=\\"permission denied\\"" >&2\nexit 1\n');

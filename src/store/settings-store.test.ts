@@ -339,10 +339,12 @@ describe('recovery', () => {
     const { logger, lines } = captureLogger();
     const store = await open(dir, logger);
     await store.update((d) => void d.cameras.push(cameraWithPassword()));
-    const refusal = await store.update((d) => void (d.cameras[0]!.sources[0]!.role = PASSWORD as 'main')).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    const refusal = await store
+      .update((d) => void (d.cameras[0]!.sources[0]!.role = PASSWORD as 'main'))
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     await store.close();
 
     expect(refusal).toBeInstanceOf(Error);

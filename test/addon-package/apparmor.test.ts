@@ -22,8 +22,7 @@ const finalStage = stages[stages.length - 1];
 /** A default of the s6 run script (`: "${NAME:=value}"` or `"${NAME:-value}"`). */
 const runDefault = (name: string) => new RegExp(`\\$\\{${name}:[=-]([^}]+)\\}`).exec(runScript)?.[1];
 /** Where the final stage copies a file from another stage (`COPY --from=<stage> <src> <dest>`). */
-const copiedTo = (from: string, source: string) =>
-  finalStage?.instructions.find((i) => i.keyword === 'COPY' && i.flags.from === from && i.args.split(/\s+/)[0] === source)?.args.split(/\s+/)[1];
+const copiedTo = (from: string, source: string) => finalStage?.instructions.find((i) => i.keyword === 'COPY' && i.flags.from === from && i.args.split(/\s+/)[0] === source)?.args.split(/\s+/)[1];
 
 // Supervisor's supervisor/utils/apparmor.py: the profile name is read from the lines that start
 // with `profile ` (one name, or the file is refused) and replaced by the add-on's full slug.
@@ -111,9 +110,7 @@ describe('apparmor.txt: the server profile (node, MediaMTX, go2rtc, FFmpeg)', ()
     expect(DEFAULT_GO2RTC_BUNDLED_PATHS).toContain(go2rtc);
     const execs = serverFiles.filter((r) => r.perms.includes('x'));
     // `ix`: the children inherit the server profile (no unconfined or other profile).
-    expect(execs.map((r) => [r.glob, r.perms, r.target])).toEqual(
-      ['/usr/bin/node', mediamtx, go2rtc, '/usr/bin/ffmpeg'].map((p) => [p, 'rix', null]),
-    );
+    expect(execs.map((r) => [r.glob, r.perms, r.target])).toEqual(['/usr/bin/node', mediamtx, go2rtc, '/usr/bin/ffmpeg'].map((p) => [p, 'rix', null]));
   });
 
   it('reads the compiled server and the web UI where the run script starts them', () => {
@@ -173,17 +170,30 @@ describe('apparmor.txt: the server profile (node, MediaMTX, go2rtc, FFmpeg)', ()
 describe('apparmor.txt: no broad rules', () => {
   it('grants no capability, and no whole-filesystem rule, in any profile', () => {
     for (const p of profiles) {
-      expect(p.rules.filter((r) => /^(?:deny\s+|audit\s+)?capability\b/.test(r)), p.name).toEqual([]);
-      expect(fileRules(p).filter((r) => /^\/\*\*?$|^\/\{/.test(r.glob)), p.name).toEqual([]);
+      expect(
+        p.rules.filter((r) => /^(?:deny\s+|audit\s+)?capability\b/.test(r)),
+        p.name,
+      ).toEqual([]);
+      expect(
+        fileRules(p).filter((r) => /^\/\*\*?$|^\/\{/.test(r.glob)),
+        p.name,
+      ).toEqual([]);
     }
   });
 
   it('leaves the bare `file` rule to the outer s6 profile (the example) and never runs anything unconfined', () => {
-    for (const p of profiles.slice(1)) expect(p.rules.filter((r) => /^(?:file|network|signal|unix|dbus|mount|ptrace)$/.test(r)), p.name).toEqual([]);
+    for (const p of profiles.slice(1))
+      expect(
+        p.rules.filter((r) => /^(?:file|network|signal|unix|dbus|mount|ptrace)$/.test(r)),
+        p.name,
+      ).toEqual([]);
     for (const p of profiles) {
       const unconfined = fileRules(p).filter((r) => /[uU]x|[pPcC]ux/.test(r.perms));
       expect(unconfined, p.name).toEqual([]);
-      expect(p.rules.filter((r) => /^(?:change_profile|pivot_root|mount|umount|remount|ptrace)\b/.test(r)), p.name).toEqual([]);
+      expect(
+        p.rules.filter((r) => /^(?:change_profile|pivot_root|mount|umount|remount|ptrace)\b/.test(r)),
+        p.name,
+      ).toEqual([]);
     }
   });
 

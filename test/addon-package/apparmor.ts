@@ -23,7 +23,7 @@ export function readProfiles(text: string): Profile[] {
     const open = /^profile\s+(\S+).*\{$/.exec(line);
     if (open) {
       const parent = stack[stack.length - 1];
-      const profile = { name: parent ? `${parent.name}//${open[1]!}` : (open[1]!), rules: [] };
+      const profile = { name: parent ? `${parent.name}//${open[1]!}` : open[1]!, rules: [] };
       profiles.push(profile);
       stack.push(profile);
     } else if (line === '}') {

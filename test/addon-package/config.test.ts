@@ -2,18 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  type JsonObject,
-  keysAtDefault,
-  linterFindings,
-  loadReferenceSchema,
-  optionValueProblem,
-  parseOptionType,
-  pngSize,
-  readYaml,
-  ROOT,
-  validatorFor,
-} from './helpers.js';
+import { type JsonObject, keysAtDefault, linterFindings, loadReferenceSchema, optionValueProblem, parseOptionType, pngSize, readYaml, ROOT, validatorFor } from './helpers.js';
 
 const config = readYaml('config.yaml');
 const configSchema = loadReferenceSchema('ha-addon-config.schema.json');
@@ -82,7 +71,13 @@ describe('config.yaml', () => {
       const p = path.split('/').filter(Boolean);
       const q = pattern.split('/').filter(Boolean);
       if (q.length > p.length) return false;
-      const glob = (s: string) => new RegExp(`^${s.replace(/[.+^${}()|\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]')}$`);
+      const glob = (s: string) =>
+        new RegExp(
+          `^${s
+            .replace(/[.+^${}()|\\]/g, '\\$&')
+            .replaceAll('*', '[^/]*')
+            .replaceAll('?', '[^/]')}$`,
+        );
       return q.every((part, i) => glob(part).test(p[p.length - q.length + i]!));
     };
     const excluded = (path: string) => (config.backup_exclude as string[]).some((pattern) => match(path, pattern));
@@ -160,9 +155,13 @@ describe('the option schema reader used above', () => {
   });
 
   it('finds keys at their default the way the linter does (Python equality)', () => {
-    expect(keysAtDefault(configSchema, { init: true, ingress_port: 8099, panel_icon: 'mdi:puzzle', stage: 'stable', boot: 'auto' }).sort()).toEqual(
-      ['boot', 'ingress_port', 'init', 'panel_icon', 'stage'],
-    );
+    expect(keysAtDefault(configSchema, { init: true, ingress_port: 8099, panel_icon: 'mdi:puzzle', stage: 'stable', boot: 'auto' }).sort()).toEqual([
+      'boot',
+      'ingress_port',
+      'init',
+      'panel_icon',
+      'stage',
+    ]);
     // `timeout: 10.0` equals the default 10 in Python; `homeassistant_api: 0` equals False.
     expect(keysAtDefault(configSchema, { timeout: 10.0, homeassistant_api: 0 }).sort()).toEqual(['homeassistant_api', 'timeout']);
     expect(keysAtDefault(configSchema, { init: false, ingress: true })).toEqual([]);

@@ -74,7 +74,7 @@ describe('Dockerfile: MediaMTX', () => {
           `echo "$url" >> "${dir}/urls"\nf="${rel}/$(basename "$url")"\n[ -f "$f" ] || exit 22\ncp "$f" "$out"\n`,
       );
       chmodSync(join(bin, 'curl'), 0o755);
-      const body = (runs(s)[0]!).replaceAll('/out/', `${dir}/out/`);
+      const body = runs(s)[0]!.replaceAll('/out/', `${dir}/out/`);
       const res = spawnSync('sh', ['-c', body], {
         cwd,
         encoding: 'utf8',
@@ -104,7 +104,10 @@ describe('Dockerfile: MediaMTX', () => {
     }
 
     it('installs the binary for the target architecture after a good checksum', () => {
-      for (const [arch, platform] of [['amd64', 'linux_amd64'], ['arm64', 'linux_arm64']] as const) {
+      for (const [arch, platform] of [
+        ['amd64', 'linux_amd64'],
+        ['arm64', 'linux_arm64'],
+      ] as const) {
         const res = runStage(fakeRelease(), arch);
         expect(res.status, res.stderr).toBe(0);
         expect(res.stdout).toMatch(/: OK/);
@@ -199,7 +202,7 @@ describe('Dockerfile: go2rtc', () => {
       for (const arch of ['amd64', 'arm64']) {
         rmSync(join(dir, 'go'), { recursive: true, force: true });
         rmSync(join(dir, 'out'), { recursive: true, force: true });
-        const body = (runs(s)[0]!).replaceAll('/out/', `${dir}/out/`);
+        const body = runs(s)[0]!.replaceAll('/out/', `${dir}/out/`);
         const res = spawnSync('sh', ['-c', body], {
           encoding: 'utf8',
           env: { ...envOf(s.instructions), PATH: `${bin}:${process.env.PATH}`, TARGETARCH: arch, GO2RTC_VERSION: argDefault(s.instructions, 'GO2RTC_VERSION') },
@@ -286,21 +289,30 @@ describe('Dockerfile: runtime', () => {
   });
 
   it('carries image labels', () => {
-    const labels = final.instructions.filter((i) => i.keyword === 'LABEL').map((i) => i.args).join(' ');
+    const labels = final.instructions
+      .filter((i) => i.keyword === 'LABEL')
+      .map((i) => i.args)
+      .join(' ');
     for (const l of ['org.opencontainers.image.title', 'org.opencontainers.image.description', 'org.opencontainers.image.source', 'org.opencontainers.image.version']) {
       expect(labels).toContain(`${l}=`);
     }
   });
 
   it('.dockerignore keeps local build output and data out of the context', () => {
-    const ignored = readText('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readText('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(ignored).toEqual(expect.arrayContaining(['.git', 'node_modules', 'dist', 'data', 'test-results']));
   });
 
   it('the parser reads continued lines and drops comments inside them, as Docker does', () => {
     const p = parseDockerfile('# syntax=docker/dockerfile:1\nFROM --platform=$BUILDPLATFORM a:1 AS x\nRUN echo a \\\n  # note\n  && echo b\nFROM b:2\nCOPY --from=x /a /b\n');
     expect(p.directives.syntax).toBe('docker/dockerfile:1');
-    expect(p.stages.map((st) => [st.name, st.image, st.platform])).toEqual([['x', 'a:1', '$BUILDPLATFORM'], [null, 'b:2', null]]);
+    expect(p.stages.map((st) => [st.name, st.image, st.platform])).toEqual([
+      ['x', 'a:1', '$BUILDPLATFORM'],
+      [null, 'b:2', null],
+    ]);
     expect(runs(p.stages[0]!)[0]).toMatch(/^echo a\s+&& echo b$/);
     expect(p.stages[1]?.instructions[0]).toMatchObject({ keyword: 'COPY', flags: { from: 'x' }, args: '/a /b' });
   });

@@ -27,7 +27,7 @@ export function parseDockerfile(text: string): { directives: Record<string, stri
   for (const l of lines) {
     const m = /^#\s*([a-z]+)\s*=\s*(\S+)\s*$/i.exec(l);
     if (!m) break;
-    directives[(m[1]!).toLowerCase()] = m[2]!;
+    directives[m[1]!.toLowerCase()] = m[2]!;
   }
   const instructions: Instruction[] = [];
   let buf = '';
@@ -55,7 +55,7 @@ export function parseDockerfile(text: string): { directives: Record<string, stri
     } else if (stages.length === 0) {
       global.push(ins);
     } else {
-      (stages[stages.length - 1]!).instructions.push(ins);
+      stages[stages.length - 1]!.instructions.push(ins);
     }
   }
   return { directives, stages, global };
@@ -65,7 +65,7 @@ function toInstruction(text: string, line: number): Instruction {
   const trimmed = text.trim();
   const m = /^(\S+)\s*(.*)$/s.exec(trimmed);
   if (!m) throw new Error(`line ${line}: empty instruction`);
-  let rest = (m[2]!).trim();
+  let rest = m[2]!.trim();
   const flags: Record<string, string> = {};
   for (;;) {
     const f = /^--([a-z-]+)(?:=(\S*))?\s+/i.exec(rest);
@@ -73,7 +73,7 @@ function toInstruction(text: string, line: number): Instruction {
     flags[f[1]!] = f[2] ?? 'true';
     rest = rest.slice(f[0].length);
   }
-  return { keyword: (m[1]!).toUpperCase(), flags, args: rest, line };
+  return { keyword: m[1]!.toUpperCase(), flags, args: rest, line };
 }
 
 /** The default value of an `ARG NAME=value` in a stage (or the global scope). */
@@ -91,7 +91,7 @@ export function envOf(instructions: Instruction[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const ins of instructions) {
     if (ins.keyword !== 'ENV') continue;
-    for (const m of ins.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g)) env[m[1]!] = (m[2]!).replace(/^"(.*)"$/, '$1');
+    for (const m of ins.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g)) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
   }
   return env;
 }

@@ -28,8 +28,7 @@ export function validatorFor(schema: JsonObject) {
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormatsNs.default(ajv);
   const validate = ajv.compile(schema);
-  return (data: unknown): string[] =>
-    validate(data) ? [] : (validate.errors ?? []).map((e: ErrorObject) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+  return (data: unknown): string[] => (validate(data) ? [] : (validate.errors ?? []).map((e: ErrorObject) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`));
 }
 
 /** Python's `==` on JSON values, which is what the linter compares with (`True == 1`, `0 == 0.0`). */
@@ -158,8 +157,7 @@ export function parseOptionType(type: string): OptionType | null {
  * own config.yaml should already have the right JSON type.
  */
 export function optionValueProblem(t: OptionType, value: unknown): string | null {
-  const range = (n: number) =>
-    (t.min !== undefined && n < t.min) || (t.max !== undefined && n > t.max) ? `${n} is outside ${t.min ?? '-inf'}..${t.max ?? 'inf'}` : null;
+  const range = (n: number) => ((t.min !== undefined && n < t.min) || (t.max !== undefined && n > t.max) ? `${n} is outside ${t.min ?? '-inf'}..${t.max ?? 'inf'}` : null);
   switch (t.kind) {
     case 'str':
     case 'password':

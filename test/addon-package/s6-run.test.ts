@@ -22,7 +22,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
  * arguments is faithful. Nothing else of the script is replaced.
  */
 function shebang(file: string): { interpreter: string; args: string[] } {
-  const [interpreter, ...args] = (readFileSync(file, 'utf8').split('\n', 1)[0]!).slice(2).trim().split(/\s+/);
+  const [interpreter, ...args] = readFileSync(file, 'utf8').split('\n', 1)[0]!.slice(2).trim().split(/\s+/);
   return { interpreter: interpreter!, args };
 }
 
@@ -140,7 +140,10 @@ describe('s6 run script: the compiled server, started the way s6 starts it', () 
   }
 
   it('starts and answers GET /api/streams/engine/status on the port the script passed', async () => {
-    let res = await waitFor('the server answers', () => get('/api/streams/engine/status'), 30_000, { intervalMs: 100, abort: () => (server?.exitCode !== null ? 'the server exited' : undefined) }).catch((): Awaited<ReturnType<typeof get>> => null);
+    let res = await waitFor('the server answers', () => get('/api/streams/engine/status'), 30_000, {
+      intervalMs: 100,
+      abort: () => (server?.exitCode !== null ? 'the server exited' : undefined),
+    }).catch((): Awaited<ReturnType<typeof get>> => null);
     expect(res, `server did not answer; exit ${server?.exitCode}; stderr:\n${stderr}\nstdout:\n${stdout}`).not.toBeNull();
     // Add-on mode: the ingress port answers only Home Assistant's ingress proxy, not this loopback peer.
     expect(res?.status).toBe(403);

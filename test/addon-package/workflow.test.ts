@@ -71,7 +71,7 @@ function splitImage(env: { IMAGE: string; EVENT: string; OWNER: string }) {
 }
 
 /** The owner in repository.yaml's GitHub URL, lower-cased the way ghcr.io names it. */
-const owner = (new URL(repository.url as string).pathname.split('/')[1]!).toLowerCase();
+const owner = new URL(repository.url as string).pathname.split('/')[1]!.toLowerCase();
 
 describe('.github/workflows/builder.yaml: actionlint', () => {
   it('finds nothing to report', async () => {
@@ -88,7 +88,7 @@ describe('.github/workflows/builder.yaml: actionlint', () => {
     const runs = steps.filter((s) => s.run !== undefined);
     expect(runs.length).toBeGreaterThan(0);
     for (const s of runs) {
-      const body = (s.run!).replace(/\$\{\{[^}]*\}\}/g, 'EXPR');
+      const body = s.run!.replace(/\$\{\{[^}]*\}\}/g, 'EXPR');
       const res = spawnSync('shellcheck', ['-s', 'bash', '--format', 'gcc', '-'], { input: body, encoding: 'utf8' });
       expect(res.error, 'shellcheck is missing: bash scripts/setup.sh installs it').toBeUndefined();
       expect(res.stdout, s.name).toBe('');
@@ -121,7 +121,7 @@ describe(".github/workflows/builder.yaml: Home Assistant's builder actions on th
     for (const s of steps.filter((x) => x.run !== undefined)) expect(s.run, s.name).not.toMatch(/\b(?:docker|buildx|npm|go|apk|curl|wget|tar)\b/);
   });
 
-  it('tags the image with config.yaml\'s version (what Supervisor pulls) and latest, in every arch and the manifest', () => {
+  it("tags the image with config.yaml's version (what Supervisor pulls) and latest, in every arch and the manifest", () => {
     for (const a of ['build-image', 'publish-multi-arch-manifest']) {
       const tags = (step(`${BUILDER}/${a}`).with?.['image-tags'] ?? '').trim().split('\n');
       expect(tags, a).toEqual(['${{ needs.init.outputs.version }}', 'latest']);
@@ -133,7 +133,9 @@ describe(".github/workflows/builder.yaml: Home Assistant's builder actions on th
     expect(workflow.permissions).toEqual({ contents: 'read' });
     expect(step(`${BUILDER}/build-image`).with?.push).toBe('${{ needs.init.outputs.publish }}');
     expect(workflow.jobs.manifest?.if).toBe("needs.init.outputs.publish == 'true'");
-    const writers = Object.entries(workflow.jobs).filter(([, j]) => j.permissions?.packages === 'write').map(([name]) => name);
+    const writers = Object.entries(workflow.jobs)
+      .filter(([, j]) => j.permissions?.packages === 'write')
+      .map(([name]) => name);
     expect(writers.sort()).toEqual(['build', 'manifest']);
     expect(Object.keys(workflow.on).sort()).toEqual(['pull_request', 'push']);
   });

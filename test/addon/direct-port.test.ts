@@ -15,7 +15,10 @@ beforeAll(async () => {
   s = await startAddonServer({ mode: 'addon', fallbackHostname: '127.0.0.1' });
   const token = s.apiToken();
   for (const id of ['front', 'yard']) {
-    const res = await call(s.direct, 'POST', '/api/cameras', { token, body: { id, name: id, sources: [{ id: 'main', url: `rtsp://192.0.2.40/${id}`, username: 'admin', password: 'camera-secret' }] } });
+    const res = await call(s.direct, 'POST', '/api/cameras', {
+      token,
+      body: { id, name: id, sources: [{ id: 'main', url: `rtsp://192.0.2.40/${id}`, username: 'admin', password: 'camera-secret' }] },
+    });
     expect(res.status).toBe(201);
   }
   const list = await call(s.direct, 'GET', '/api/streams/home-assistant/cameras', { token });

@@ -36,13 +36,13 @@ export async function startAddonServer(addon: AddonConfig): Promise<AddonServer>
   const directPort = addon.directPort === undefined ? await freePort() : addon.directPort;
   const server = await createAddonServer(
     {
-    logger,
-    logLevel: 'debug',
-    dataDir,
-    mediamtxBundledPaths: [],
-    go2rtcBundledPaths: [],
-    demo: false,
-    autoStartEngine: false,
+      logger,
+      logLevel: 'debug',
+      dataDir,
+      mediamtxBundledPaths: [],
+      go2rtcBundledPaths: [],
+      demo: false,
+      autoStartEngine: false,
     },
     { ...addon, directPort },
   );

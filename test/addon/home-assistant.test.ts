@@ -14,7 +14,9 @@ let double: SupervisorDouble;
 let s: AddonServer;
 
 async function addCamera(id: string) {
-  const res = await call(s.ingress, 'POST', '/api/cameras', { body: { id, name: `Cam ${id}`, sources: [{ id: 'main', url: `rtsp://192.0.2.50/${id}`, username: 'admin', password: CAMERA_PASSWORD }] } });
+  const res = await call(s.ingress, 'POST', '/api/cameras', {
+    body: { id, name: `Cam ${id}`, sources: [{ id: 'main', url: `rtsp://192.0.2.50/${id}`, username: 'admin', password: CAMERA_PASSWORD }] },
+  });
   expect(res.status).toBe(201);
 }
 const list = async () => (await call(s.ingress, 'GET', '/api/streams/home-assistant/cameras')).json;
@@ -56,7 +58,14 @@ it('GET /api/streams/addon: add-on mode, Core reachable through Supervisor, the 
 describe('GET /api/streams/home-assistant/cameras', () => {
   it('lists every published variant shown in Home Assistant, with the add-on host from Supervisor', async () => {
     const body = await list();
-    expect(body).toMatchObject({ addon_host: '127.0.0.1', addon_host_source: 'supervisor', rtsp_port: 8554, direct_port: s.directPort, reader: { username: 'ha-reader', has_password: true }, warnings: [] });
+    expect(body).toMatchObject({
+      addon_host: '127.0.0.1',
+      addon_host_source: 'supervisor',
+      rtsp_port: 8554,
+      direct_port: s.directPort,
+      reader: { username: 'ha-reader', has_password: true },
+      warnings: [],
+    });
     expect(body.cameras.map((c: { publication_id: string }) => c.publication_id)).toEqual(['front', 'yard', 'gate', 'shed'].map(PUB));
     expect(double.requests.find((r) => r.path === '/addons/self/info')?.authorization).toBe(`Bearer ${SUPERVISOR_TOKEN}`);
   });
@@ -76,7 +85,7 @@ describe('GET /api/streams/home-assistant/cameras', () => {
     const front = (await list()).cameras[0];
     const url = new URL(front.still_image_url);
     expect(`${url.origin}${url.pathname}`).toBe(`http://127.0.0.1:${s.directPort}/api/streams/transmissions/${front.transmission_id}/still.jpg`);
-    const payload = JSON.parse(Buffer.from((url.searchParams.get('media_token')!).split('.')[0]!, 'base64url').toString());
+    const payload = JSON.parse(Buffer.from(url.searchParams.get('media_token')!.split('.')[0]!, 'base64url').toString());
     expect(payload).toMatchObject({ t: front.transmission_id, x: 'still' });
     expect(payload.e * 1000 - Date.now()).toBeGreaterThan(5 * 365 * 24 * 3600 * 1000);
     const still = await call(front.still_image_url, 'GET', '');
@@ -110,7 +119,12 @@ describe('POST .../cameras/{publication_id}/provision against the Supervisor/Cor
     expect(made[1]).toMatchObject({
       method: 'POST',
       path: `/core/api/config/config_entries/flow/${res.json.flow_id}`,
-      body: { still_image_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/api\/streams\/transmissions\/.+\/still\.jpg\?media_token=/), stream_source: front.stream_source, authentication: 'basic', advanced: { rtsp_transport: 'tcp', framerate: 2, verify_ssl: true } },
+      body: {
+        still_image_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/api\/streams\/transmissions\/.+\/still\.jpg\?media_token=/),
+        stream_source: front.stream_source,
+        authentication: 'basic',
+        advanced: { rtsp_transport: 'tcp', framerate: 2, verify_ssl: true },
+      },
     });
     expect(made[2]).toMatchObject({ body: { confirmed_ok: true } });
     // Core really fetched the still from the direct port, with the token in the URL.

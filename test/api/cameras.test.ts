@@ -82,7 +82,20 @@ describe('cameras API', () => {
     ['POST', '/api/cameras', { name: 'x', sources: [{ url: 'rtsp://h/', role: 'wide' }] }, 422, 'invalid_field', 'sources.0.role'],
     ['POST', '/api/cameras', { name: 'x', pubish: true }, 422, 'invalid_field', 'pubish'],
     ['POST', '/api/cameras', { name: 'x', id: 'Bad Id' }, 422, 'invalid_field', 'id'],
-    ['POST', '/api/cameras', { name: 'x', sources: [{ id: 'a', url: 'rtsp://h/' }, { id: 'a', url: 'rtsp://h/2' }] }, 422, 'invalid_field', 'sources.1.id'],
+    [
+      'POST',
+      '/api/cameras',
+      {
+        name: 'x',
+        sources: [
+          { id: 'a', url: 'rtsp://h/' },
+          { id: 'a', url: 'rtsp://h/2' },
+        ],
+      },
+      422,
+      'invalid_field',
+      'sources.1.id',
+    ],
     ['POST', '/api/cameras', { name: 'x', sources: [{ url: 'rtsp://a%zz:b@h/' }] }, 422, 'invalid_field', 'sources.0.url'],
     ['POST', '/api/cameras', { id: 'seed', name: 'again' }, 409, 'already_exists', 'id'],
     ['POST', '/api/cameras', [], 422, 'invalid_field', 'body'],

@@ -73,7 +73,13 @@ describe('publications', () => {
     const tx = (await h.request('GET', `/api/streams/transmissions/${generatedTransmissionId('camera:front:sub')}`)).json;
     expect(tx).toMatchObject({ enabled: false, outputs: [{ codec: 'h264', width: 640, height: 360 }] });
     // A later camera save keeps the publication's own overrides.
-    await h.request('PUT', '/api/cameras/front', { name: 'Front 2', sources: [{ id: 'main', url: 'rtsp://192.0.2.10/1' }, { id: 'sub', role: 'zoom', url: 'rtsp://192.0.2.10/2' }] });
+    await h.request('PUT', '/api/cameras/front', {
+      name: 'Front 2',
+      sources: [
+        { id: 'main', url: 'rtsp://192.0.2.10/1' },
+        { id: 'sub', role: 'zoom', url: 'rtsp://192.0.2.10/2' },
+      ],
+    });
     expect((await h.request('GET', '/api/streams/publications?camera_id=front')).json[1].quality_policy).toEqual({ profile_id: 'sd' });
   });
 
@@ -166,7 +172,19 @@ describe('pipelines', () => {
 
   it.each([
     ['PUT', '/api/streams/pipelines/bad name', yardPipeline, 422, 'invalid_field', 'name'],
-    ['PUT', '/api/streams/pipelines/p1', { nodes: [{ id: 'a', type: 'x' }, { id: 'a', type: 'y' }] }, 422, 'invalid_field', 'nodes.1.id'],
+    [
+      'PUT',
+      '/api/streams/pipelines/p1',
+      {
+        nodes: [
+          { id: 'a', type: 'x' },
+          { id: 'a', type: 'y' },
+        ],
+      },
+      422,
+      'invalid_field',
+      'nodes.1.id',
+    ],
     ['PUT', '/api/streams/pipelines/p1', { nodes: [{ id: 'a', type: 'x', inputs: ['ghost'] }] }, 422, 'invalid_field', 'nodes.0.inputs.0'],
     ['PUT', '/api/streams/pipelines/p1', { nodes: [{ id: 'a', type: 'stream.publish_video', config: { writer_priority: 'high' } }] }, 422, 'invalid_field', 'nodes.0.config.writer_priority'],
     ['PUT', '/api/streams/pipelines/p1', { nodes: [{ id: 'a', type: 'stream.publish_video', config: { publication_role: 'wide' } }] }, 422, 'invalid_field', 'nodes.0.config.publication_role'],
@@ -190,7 +208,14 @@ describe('transmissions', () => {
     expect(created.status).toBe(201);
     const id = created.json.id;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(created.json).toMatchObject({ name: 'Mosaic', input: 'writers', enabled: true, host_server_id: 'local', metadata: null, outputs: [{ id: 'grid', codec: 'h264', enable_hls: true, enable_webrtc: false }] });
+    expect(created.json).toMatchObject({
+      name: 'Mosaic',
+      input: 'writers',
+      enabled: true,
+      host_server_id: 'local',
+      metadata: null,
+      outputs: [{ id: 'grid', codec: 'h264', enable_hls: true, enable_webrtc: false }],
+    });
     expect((await h.request('GET', '/api/streams/transmissions')).json.map((t: { id: string }) => t.id)).toContain(id);
     const replaced = await h.request('PUT', `/api/streams/transmissions/${id}`, { ...manual, name: 'Mosaic 2', outputs: [] });
     expect(replaced.json).toMatchObject({ name: 'Mosaic 2', outputs: [] });
@@ -210,7 +235,13 @@ describe('transmissions', () => {
   });
 
   it('a manual transmission can read a camera source and copy it', async () => {
-    const res = await h.request('POST', '/api/streams/transmissions', { name: 'Raw', input: 'camera_source', camera_id: 'front', camera_source_id: 'main', outputs: [{ codec: 'copy', width: null, height: null, fps: null }] });
+    const res = await h.request('POST', '/api/streams/transmissions', {
+      name: 'Raw',
+      input: 'camera_source',
+      camera_id: 'front',
+      camera_source_id: 'main',
+      outputs: [{ codec: 'copy', width: null, height: null, fps: null }],
+    });
     expect(res.status).toBe(201);
   });
 

@@ -3,9 +3,11 @@ import { BEGIN_MARKER, END_MARKER, benchLines, renderBenchSection, replaceBetwee
 
 /** Lines as the bench scripts print them (field for field; figures from earlier runs). */
 const SAMPLE = {
-  reconcile: '{"bench":"reconcile","cameras":1000,"sources":3000,"runs":20,"warmup_runs":3,"scratch_ms_median":7.6,"scratch_ms_p95":19.9,"one_change_ms_median":2.7,"one_change_ms_p95":7.6,"goal_scratch_ms":100,"goal_one_change_ms":10}',
+  reconcile:
+    '{"bench":"reconcile","cameras":1000,"sources":3000,"runs":20,"warmup_runs":3,"scratch_ms_median":7.6,"scratch_ms_p95":19.9,"one_change_ms_median":2.7,"one_change_ms_p95":7.6,"goal_scratch_ms":100,"goal_one_change_ms":10}',
   jpeg: '{"bench":"jpeg-check","width":1280,"height":720,"frames_per_batch":1000,"batches":30,"q5_bytes":44923,"q5_us_median":21.51,"q5_us_p95":44.52,"q2_bytes":66848,"q2_us_median":25.94,"q2_us_p95":147.72,"goal_us":100}',
-  writers: '{"bench":"writers","writers":4,"input":"1280x720 JPEG (44 KB) at 15 fps each","seconds":20,"selected_writer":"w3","fps_out":14.96,"frames_received_from_selected":300,"dropped_selected_writer":0,"skipped_by_backpressure":0,"server_cpu_percent_of_core":2.1,"server_rss_mb":87,"goal_fps_out":15,"goal_dropped":0,"goal_cpu_percent":10}',
+  writers:
+    '{"bench":"writers","writers":4,"input":"1280x720 JPEG (44 KB) at 15 fps each","seconds":20,"selected_writer":"w3","fps_out":14.96,"frames_received_from_selected":300,"dropped_selected_writer":0,"skipped_by_backpressure":0,"server_cpu_percent_of_core":2.1,"server_rss_mb":87,"goal_fps_out":15,"goal_dropped":0,"goal_cpu_percent":10}',
   idle: '{"bench":"idle","cameras":32,"seconds":60,"engine":"running","ffmpeg_processes_max":0,"server_cpu_percent_of_core":0.21,"server_rss_mb_max":94.7,"goal_ffmpeg_processes":0,"goal_cpu_percent":1,"goal_rss_mb":100}',
   ttff: '{"bench":"ttff","runs":10,"jsmpeg_first_frame_ms_median":412.5,"jsmpeg_first_frame_ms_max":480.1,"bare_ffmpeg_first_frame_ms_median":414.6,"bare_ffmpeg_first_frame_ms_max":470,"ratio":0.99,"goal_ratio":1.2}',
   hlsLive:
@@ -62,15 +64,30 @@ describe('rows from the bench scripts JSON lines', () => {
     expect(rowsFor(line(SAMPLE.hlsSat))[0]).toMatchObject({ figure: '2.67x (723 vs 261 MB/s); 0 errors', goal: '>= 0.9x', met: true });
   });
 
-  it('real engines: ours against the engine\'s own, the HLS line also against its first-frame goal; proxy lines name their target; a skipped run says why', () => {
-    const hls = { bench: 'real-engines-ttff', transport: 'hls', engine_side: "MediaMTX's own HLS", runs: 7, ours_ms_median: 1400, engine_ms_median: 1300, ratio: 1.08, errors: [], goal_ratio: 1.1, goal_first_frame_ms: 1500 };
+  it("real engines: ours against the engine's own, the HLS line also against its first-frame goal; proxy lines name their target; a skipped run says why", () => {
+    const hls = {
+      bench: 'real-engines-ttff',
+      transport: 'hls',
+      engine_side: "MediaMTX's own HLS",
+      runs: 7,
+      ours_ms_median: 1400,
+      engine_ms_median: 1300,
+      ratio: 1.08,
+      errors: [],
+      goal_ratio: 1.1,
+      goal_first_frame_ms: 1500,
+    };
     expect(rowsFor(hls)[0]).toMatchObject({ figure: '1400 ms vs 1300 ms, ratio 1.08', goal: 'ratio <= 1.1, < 1500 ms', met: true });
     expect(rowsFor({ ...hls, ours_ms_median: 1600, ratio: 1.05 })[0]!.met).toBe(false);
     expect(rowsFor({ ...hls, transport: 'mse', goal_first_frame_ms: undefined, ratio: 1.2 })[0]).toMatchObject({ goal: 'ratio <= 1.1', met: false });
     expect(rowsFor({ ...hls, errors: ['webrtc: no frame'] })[0]).toMatchObject({ figure: '1400 ms vs 1300 ms, ratio 1.08; 1 failed runs', met: false });
     expect(rowsFor({ ...line(SAMPLE.mse), target: 'real MediaMTX, real go2rtc' })[0]!.benchmark).toMatch(/^MSE relay vs a direct go2rtc viewer, against real MediaMTX, real go2rtc, 50 viewers/);
     const idle = { bench: 'real-engines-idle', debounce_s: 15, camera_disconnected_ms: 18871, last_ffmpeg_exit_ms: 2802, goal_within_ms: 45_000 };
-    expect(rowsFor(idle)[0]).toMatchObject({ figure: 'camera connection closed after 18871 ms, last FFmpeg exit after 2802 ms', goal: "both <= 45000 ms (the README's demand.debounce_s + 30 s)", met: true });
+    expect(rowsFor(idle)[0]).toMatchObject({
+      figure: 'camera connection closed after 18871 ms, last FFmpeg exit after 2802 ms',
+      goal: "both <= 45000 ms (the README's demand.debounce_s + 30 s)",
+      met: true,
+    });
     expect(rowsFor({ ...idle, camera_disconnected_ms: 84_743 })[0]!.met).toBe(false);
     const steps = { bench: 'idle-timeline', event: 'camera_closed', t_s: 35.74 };
     expect(rowsFor(steps)).toEqual([]);

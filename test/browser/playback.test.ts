@@ -13,8 +13,7 @@ import { sampleVideo, startRig, type Rig } from './rig.js';
 
 const DEMO_PATH = 'pipe/demo/video';
 
-const playing = (page: Page, transport: string, timeout: number) =>
-  page.waitForSelector(`[data-player][data-state="playing"][data-transport="${transport}"]`, { timeout });
+const playing = (page: Page, transport: string, timeout: number) => page.waitForSelector(`[data-player][data-state="playing"][data-transport="${transport}"]`, { timeout });
 
 describe('the player follows the plan, falls back and climbs back (Chromium, ingress prefix)', () => {
   let rig: Rig;
@@ -50,7 +49,9 @@ describe('the player follows the plan, falls back and climbs back (Chromium, ing
     // Climbing back happens in a hidden second video; the shown one must hold a picture the whole time (no black gap).
     const gaps: string[] = [];
     for (const deadline = Date.now() + 60_000; Date.now() < deadline; await page.waitForTimeout(100)) {
-      const shown = await page.$$eval('[data-player] video[data-visible="true"]', (vs) => vs.map((v) => ({ ready: (v as unknown as { readyState: number }).readyState, transport: v.getAttribute('data-transport') })));
+      const shown = await page.$$eval('[data-player] video[data-visible="true"]', (vs) =>
+        vs.map((v) => ({ ready: (v as unknown as { readyState: number }).readyState, transport: v.getAttribute('data-transport') })),
+      );
       if (shown.length !== 1 || shown[0]!.ready < 2) gaps.push(JSON.stringify(shown));
       if ((await page.getAttribute('[data-player]', 'data-transport')) === 'hls') break;
     }

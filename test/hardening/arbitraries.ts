@@ -52,9 +52,7 @@ export const repeat = (unit: string, n: number) => unit.repeat(Math.max(0, Math.
 const BOUNDARY_LENGTHS = [0, 1, 7, 8, 62, 63, 64, 65, 100, 118, 119, 120, 121, 127, 128, 129, 157, 158, 159, 160, 161, 199, 200, 201, 255, 256, 257, 999, 1000, 1001, 2047, 2048, 2049, 5000];
 
 /** Strings of a length at or near a schema limit, in ASCII, multi-byte or combining characters. */
-const boundaryString = fc
-  .tuple(fc.constantFrom(...BOUNDARY_LENGTHS), fc.constantFrom('a', 'Ab1-', 'é', '😀', 'e\u0301', ' ', 'ção '))
-  .map(([n, unit]) => repeat(unit, n));
+const boundaryString = fc.tuple(fc.constantFrom(...BOUNDARY_LENGTHS), fc.constantFrom('a', 'Ab1-', 'é', '😀', 'e\u0301', ' ', 'ção ')).map(([n, unit]) => repeat(unit, n));
 
 export const weirdString = fc.oneof(
   fc.constantFrom(
@@ -113,11 +111,7 @@ const validSlug = fc.oneof(
   { weight: 2, arbitrary: fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,62}$/) },
   { weight: 1, arbitrary: fc.constant(repeat('a', 63)) },
 );
-export const invalidSlug = fc.oneof(
-  fc.constantFrom(repeat('a', 64), 'A', 'Front', '-a', '_a', 'a.b', 'a b', 'a/b', 'ção', '', ' main', 'main ', 'main\n'),
-  weirdString,
-  notString,
-);
+export const invalidSlug = fc.oneof(fc.constantFrom(repeat('a', 64), 'A', 'Front', '-a', '_a', 'a.b', 'a b', 'a/b', 'ção', '', ' main', 'main ', 'main\n'), weirdString, notString);
 
 /** A free text field limited to `max` characters; `trimmed` fields may be padded with blanks. */
 function validText(max: number, trimmed = false): fc.Arbitrary<string> {
@@ -129,8 +123,7 @@ function validText(max: number, trimmed = false): fc.Arbitrary<string> {
     { weight: trimmed ? 1 : 0, arbitrary: fc.constantFrom(` ${repeat('n', max)} `, `\t${repeat('n', max)}\n`) },
   );
 }
-const invalidText = (max: number) =>
-  fc.oneof(fc.constantFrom(repeat('a', max + 1), repeat('😀', max), repeat('é', max + 1)), boundaryString, weirdString, notString);
+const invalidText = (max: number) => fc.oneof(fc.constantFrom(repeat('a', max + 1), repeat('😀', max), repeat('é', max + 1)), boundaryString, weirdString, notString);
 const text = (max: number, trimmed = false) => field(validText(max, trimmed), invalidText(max), 2);
 
 const SERVER_IDS = ['local', 'other-host', 'srv.2', 'A_b-c.d', repeat('s', 64)];
@@ -145,9 +138,7 @@ const validPath = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('', '/', '/stream1', '/Streaming/Channels/101', '/live?channel=1&subtype=0', '/a%20b', '/%zz', '/#frag', '/ç/é', '/a b', '/a/../b') },
   {
     weight: 2,
-    arbitrary: fc
-      .tuple(fc.constantFrom(10, 300, 400, 700, 1000, 1400, 2000, 2030), fc.constantFrom('a', 'é', ' ', '"', '<', '^', '😀', '\\', '%41', '|'))
-      .map(([n, c]) => `/${repeat(c, n)}`),
+    arbitrary: fc.tuple(fc.constantFrom(10, 300, 400, 700, 1000, 1400, 2000, 2030), fc.constantFrom('a', 'é', ' ', '"', '<', '^', '😀', '\\', '%41', '|')).map(([n, c]) => `/${repeat(c, n)}`),
   },
 );
 /** Credentials typed into the URL, short or long, plain or percent-encoded. */
@@ -170,10 +161,21 @@ const validRtspUrl = fc.oneof(
   },
 );
 const invalidRtspUrl = fc.oneof(
-  fc
-    .tuple(fc.constantFrom('rtsp:', 'rtsp:/', 'rtsp:///', 'http://', 'file://', '', 'rtsp//'), fc.constantFrom('', 'u:p@'), validHost, validPath)
-    .map(([s, c, h, p]) => `${s}${c}${h}${p}`),
-  fc.constantFrom('not a url', 'rtsp://', 'rtsp://@', 'rtsp://:@/', 'rtsp://[::1', 'rtsp://h:65536/', 'rtsp://h:-1/', 'rtsp://h:abc/', 'rtsp://%zz@h/', 'rtsp://u:%@h/', 'javascript:alert(1)', 'rtsp://\u0000/'),
+  fc.tuple(fc.constantFrom('rtsp:', 'rtsp:/', 'rtsp:///', 'http://', 'file://', '', 'rtsp//'), fc.constantFrom('', 'u:p@'), validHost, validPath).map(([s, c, h, p]) => `${s}${c}${h}${p}`),
+  fc.constantFrom(
+    'not a url',
+    'rtsp://',
+    'rtsp://@',
+    'rtsp://:@/',
+    'rtsp://[::1',
+    'rtsp://h:65536/',
+    'rtsp://h:-1/',
+    'rtsp://h:abc/',
+    'rtsp://%zz@h/',
+    'rtsp://u:%@h/',
+    'javascript:alert(1)',
+    'rtsp://\u0000/',
+  ),
   fc.constant(`rtsp://h/${repeat('a', 2048)}`),
   weirdString,
   notString,
@@ -184,7 +186,48 @@ const rtspUrlish = field(validRtspUrl, invalidRtspUrl, 3);
 // Numbers
 
 const edgeNumber = fc.oneof(
-  fc.constantFrom(0, -0, 1, -1, 1.5, 0.1, 15, 16, 59.999, 60, 60.0001, 63, 64, 65, 100, 160, 1000, 1001, -1000, -1001, 1920, 1921, 3600, 3601, 4320, 4321, 7680, 7681, 50_000, 50_001, 60_000, 60_001, 65_535, 65_536, 2 ** 31, 2 ** 53, -(2 ** 53), Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON),
+  fc.constantFrom(
+    0,
+    -0,
+    1,
+    -1,
+    1.5,
+    0.1,
+    15,
+    16,
+    59.999,
+    60,
+    60.0001,
+    63,
+    64,
+    65,
+    100,
+    160,
+    1000,
+    1001,
+    -1000,
+    -1001,
+    1920,
+    1921,
+    3600,
+    3601,
+    4320,
+    4321,
+    7680,
+    7681,
+    50_000,
+    50_001,
+    60_000,
+    60_001,
+    65_535,
+    65_536,
+    2 ** 31,
+    2 ** 53,
+    -(2 ** 53),
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    Number.EPSILON,
+  ),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.constantFrom('1e400', '-1e400', '1e-400', '-0', '1.0', '1E2', '9007199254740993', '0.30000000000000004').map(rawNumber),
@@ -224,16 +267,30 @@ const badValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 const unknownKey = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'extra', 'ID', 'Name', 'metadata', 'read_only', 'revision', 'schema_version', 'has_credentials', 'publication_id', 'nodes', 'outputs', 'enabled ', ''),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'toString',
+    'extra',
+    'ID',
+    'Name',
+    'metadata',
+    'read_only',
+    'revision',
+    'schema_version',
+    'has_credentials',
+    'publication_id',
+    'nodes',
+    'outputs',
+    'enabled ',
+    '',
+  ),
   fc.string({ maxLength: 12 }),
 );
 
 type Step = (string | number)[];
-type Mutation =
-  | { op: 'set'; path: Step; value: unknown }
-  | { op: 'delete'; path: Step }
-  | { op: 'add'; path: Step; key: string; value: unknown }
-  | { op: 'wrap'; path: Step; asArray: boolean };
+type Mutation = { op: 'set'; path: Step; value: unknown } | { op: 'delete'; path: Step } | { op: 'add'; path: Step; key: string; value: unknown } | { op: 'wrap'; path: Step; asArray: boolean };
 
 /** Every path to a value inside `v` (not the root). */
 function valuePaths(v: unknown, prefix: Step = [], out: Step[] = []): Step[] {
@@ -524,7 +581,10 @@ const nodeShape = fc.oneof(
     arbitrary: partial(
       {
         id: nodeId,
-        type: field(fc.constantFrom('camera.source', 'motion.gate', 'ai.detect', 'ai.tracker', 'x'), fc.oneof(fc.constantFrom('Bad.Type', 'a..b', '.x', 'x.', '1x', 'stream.publish_video '), weirdString)),
+        type: field(
+          fc.constantFrom('camera.source', 'motion.gate', 'ai.detect', 'ai.tracker', 'x'),
+          fc.oneof(fc.constantFrom('Bad.Type', 'a..b', '.x', 'x.', '1x', 'stream.publish_video '), weirdString),
+        ),
         inputs: fc.array(nodeId, { maxLength: 3 }),
         config: opaqueConfig,
       },

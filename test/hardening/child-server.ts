@@ -108,12 +108,10 @@ export async function startChildServer(dataDir: string): Promise<ChildServer> {
       `stderr:\n${stderr.slice(-3000) || '(empty)'}`,
     ].join('\n');
 
-  await waitFor(
-    'the server answers GET /api/streams/settings',
-    async () => (await send(port, { method: 'GET', target: '/api/streams/settings' }, 5_000).catch(() => null))?.status === 200,
-    90_000,
-    { intervalMs: 100, abort: () => (alive() ? undefined : postmortem()) },
-  );
+  await waitFor('the server answers GET /api/streams/settings', async () => (await send(port, { method: 'GET', target: '/api/streams/settings' }, 5_000).catch(() => null))?.status === 200, 90_000, {
+    intervalMs: 100,
+    abort: () => (alive() ? undefined : postmortem()),
+  });
 
   const exitsWithin = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
   return {

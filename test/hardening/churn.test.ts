@@ -77,7 +77,9 @@ afterAll(() => server?.close());
 let lastBlocked = '';
 /** A signed URL from a fresh plan, as the player gets one before each connection. */
 async function planUrl(transport: 'mse' | 'jsmpeg'): Promise<string | null> {
-  const plan = (await server.request('GET', `/api/streams/transmissions/${txId}/playback-plan?client=web&context=grid`)).json as { transports: { transport: string; available: boolean; url: string | null }[] };
+  const plan = (await server.request('GET', `/api/streams/transmissions/${txId}/playback-plan?client=web&context=grid`)).json as {
+    transports: { transport: string; available: boolean; url: string | null }[];
+  };
   const t = plan.transports.find((x) => x.transport === transport);
   if (!t?.available) lastBlocked = JSON.stringify(t);
   return t?.available && t.url ? server.base.replace(/^http/, 'ws') + t.url : null;
@@ -125,7 +127,13 @@ const jsmpegSession = async () => {
 const mseAnswers = { mse: 0, error: 0 };
 const mseSession = async () => {
   const url = await planUrl('mse');
-  if (!url) throw new Error(`the plan stopped offering MSE: ${lastBlocked}; go2rtc: ${JSON.stringify(server.streaming.sidecar.status())}\nlog: ${logTail.filter((l) => /go2rtc|sidecar/.test(l)).slice(-10).join('')}`);
+  if (!url)
+    throw new Error(
+      `the plan stopped offering MSE: ${lastBlocked}; go2rtc: ${JSON.stringify(server.streaming.sidecar.status())}\nlog: ${logTail
+        .filter((l) => /go2rtc|sidecar/.test(l))
+        .slice(-10)
+        .join('')}`,
+    );
   await session(url, (ws, done, fail) => {
     let answer: string | null = null;
     ws.on('message', (data, isBinary) => {
@@ -185,7 +193,13 @@ interface Snapshot {
 
 const snapshot = (): Snapshot => {
   const procs = descendants();
-  return { procs: procs.filter((p) => p.state !== 'Z').length, zombies: procs.filter((p) => p.state === 'Z').length, children: server.streaming.supervisor.count(), fds: openFds(), heapMb: heapAfterGcMb() };
+  return {
+    procs: procs.filter((p) => p.state !== 'Z').length,
+    zombies: procs.filter((p) => p.state === 'Z').length,
+    children: server.streaming.supervisor.count(),
+    fds: openFds(),
+    heapMb: heapAfterGcMb(),
+  };
 };
 
 /** The engine's and the sidecar's processes: what runs with no session at all. */
@@ -206,7 +220,10 @@ async function settled(baseline: Snapshot | null): Promise<Snapshot> {
     );
   } catch (err) {
     const left = descendants().map((p) => `${p.pid} ${p.state} ${p.cmdline.slice(0, 160)}`);
-    throw new Error(`${(err as Error).message}\nprocesses: ${left.join('\n')}\nsupervisor: ${JSON.stringify(server.streaming.supervisor.list().map((c) => [c.name, c.state, c.pid]))}\nfds: ${openFds()}${baseline ? ` (baseline ${baseline.fds})` : ''}\nlog: ${logTail.slice(-5).join('')}`, { cause: err });
+    throw new Error(
+      `${(err as Error).message}\nprocesses: ${left.join('\n')}\nsupervisor: ${JSON.stringify(server.streaming.supervisor.list().map((c) => [c.name, c.state, c.pid]))}\nfds: ${openFds()}${baseline ? ` (baseline ${baseline.fds})` : ''}\nlog: ${logTail.slice(-5).join('')}`,
+      { cause: err },
+    );
   }
   return snapshot();
 }
@@ -227,10 +244,15 @@ describe('churn', () => {
       await churn(COUNTS.writers, CONCURRENCY, writerSession);
       const settledAfter = await settled(before);
       // Closed sockets stay referenced a few seconds by their close-grace timers (MSE relay, ws): wait those out, a leak never shrinks.
-      const heapAfter = await waitFor('the heap back within bounds', () => {
-        const mb = heapAfterGcMb();
-        return mb - before.heapMb < HEAP_MB ? mb : undefined;
-      }, 30_000, { intervalMs: 1000 }).catch(() => heapAfterGcMb());
+      const heapAfter = await waitFor(
+        'the heap back within bounds',
+        () => {
+          const mb = heapAfterGcMb();
+          return mb - before.heapMb < HEAP_MB ? mb : undefined;
+        },
+        30_000,
+        { intervalMs: 1000 },
+      ).catch(() => heapAfterGcMb());
       const after = { ...settledAfter, heapMb: heapAfter };
 
       const figures = {

@@ -51,10 +51,28 @@ afterAll(async () => {
     Object.entries(recoveries).map(([kind, times]) => {
       const sorted = [...times].sort((a, b) => a - b);
       const p95 = sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]! : null;
-      return [kind, { count: sorted.length, median_ms: sorted.length ? Math.round(sorted[Math.floor(sorted.length / 2)]!) : null, max_ms: sorted.length ? Math.round(sorted.at(-1)!) : null, p95_ms: p95 === null ? null : Math.round(p95), faults_reported: faultsSeen[kind as Kind] }];
+      return [
+        kind,
+        {
+          count: sorted.length,
+          median_ms: sorted.length ? Math.round(sorted[Math.floor(sorted.length / 2)]!) : null,
+          max_ms: sorted.length ? Math.round(sorted.at(-1)!) : null,
+          p95_ms: p95 === null ? null : Math.round(p95),
+          faults_reported: faultsSeen[kind as Kind],
+        },
+      ];
     }),
   );
-  console.log(JSON.stringify({ suite: 'faults', soak: SOAK, engine: REAL_ENGINES.mediamtx ? 'mediamtx' : 'double', sidecar: REAL_ENGINES.go2rtc ? 'go2rtc' : 'double', kills_per_kind: KILLS, recovery: summary }));
+  console.log(
+    JSON.stringify({
+      suite: 'faults',
+      soak: SOAK,
+      engine: REAL_ENGINES.mediamtx ? 'mediamtx' : 'double',
+      sidecar: REAL_ENGINES.go2rtc ? 'go2rtc' : 'double',
+      kills_per_kind: KILLS,
+      recovery: summary,
+    }),
+  );
 }, 60_000);
 
 const get = async (path: string) => (await server!.request('GET', path)).json;
@@ -242,10 +260,14 @@ describe('faults: children killed from outside', () => {
       for (let i = 0; i < KILLS; i++) {
         const at = bytes;
         await waitFor('bytes flowing', () => closed === null && bytes > at, 30_000, { abort: () => (closed ? `closed ${JSON.stringify(closed)}` : undefined) });
-        const pid = await waitFor('encoder running', async () => {
-          const e = await encoder();
-          return e?.state === 'running' && (e.pid ?? undefined);
-        }, 30_000);
+        const pid = await waitFor(
+          'encoder running',
+          async () => {
+            const e = await encoder();
+            return e?.state === 'running' && (e.pid ?? undefined);
+          },
+          30_000,
+        );
         let newPidBytes = -1;
         await killAndMeasure(
           'fallback_encoder',
@@ -294,10 +316,14 @@ describe('faults: children killed from outside', () => {
       };
       for (let i = 0; i < KILLS; i++) {
         await server.request('POST', `/api/streams/transmissions/${tx}/demand/prime`, { seconds: 120 });
-        const running = await waitFor('decoder decoding', async () => {
-          const d = await decoder();
-          return d?.state === 'running' && d.frames > 0 && d;
-        }, 30_000);
+        const running = await waitFor(
+          'decoder decoding',
+          async () => {
+            const d = await decoder();
+            return d?.state === 'running' && d.frames > 0 && d;
+          },
+          30_000,
+        );
         const framesAt = running.frames;
         let newPidFrames = -1;
         await killAndMeasure(
@@ -329,7 +355,10 @@ describe('faults: children killed from outside', () => {
     expect(leaders.size).toBeGreaterThanOrEqual(5 * KILLS);
     // Processes end asynchronously after their group is killed: wait (bounded) until none is left.
     const left = await waitFor('every child gone and reaped', () => (leftovers(leaders).length === 0 ? [] : undefined), 15_000).catch(() => leftovers(leaders));
-    expect(left.filter((p) => p.state === 'Z'), 'zombies').toEqual([]);
+    expect(
+      left.filter((p) => p.state === 'Z'),
+      'zombies',
+    ).toEqual([]);
     expect(left, 'orphans: processes left of the children').toEqual([]);
   });
 });

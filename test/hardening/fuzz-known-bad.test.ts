@@ -51,7 +51,18 @@ describe('write API known-bad inputs', () => {
     await invalidField('POST', '/api/cameras', { name: '   ' }, 'name');
     await invalidField('POST', '/api/cameras', 'null', 'body');
     await invalidField('POST', '/api/cameras', '"Front"', 'body');
-    await invalidField('PUT', `/api/cameras/${CAMERA}`, { name: 'F', sources: [{ url: 'rtsp://h/1', id: 'a' }, { url: 'rtsp://h/2', id: 'a' }] }, 'sources.1.id');
+    await invalidField(
+      'PUT',
+      `/api/cameras/${CAMERA}`,
+      {
+        name: 'F',
+        sources: [
+          { url: 'rtsp://h/1', id: 'a' },
+          { url: 'rtsp://h/2', id: 'a' },
+        ],
+      },
+      'sources.1.id',
+    );
     await invalidField('PUT', `/api/cameras/${CAMERA}`, { id: 'other', name: 'F' }, 'id');
     await expectRejected('POST', '/api/cameras', { ...seedCamera }, 409, 'already_exists', 'id');
     await expectRejected('DELETE', '/api/cameras/ghost', '', 404, 'not_found', null);
@@ -73,7 +84,17 @@ describe('write API known-bad inputs', () => {
     await invalidField('PUT', `/api/streams/pipelines/${PIPELINE}`, { nodes: 'x' }, 'nodes');
     await invalidField('PUT', `/api/streams/pipelines/${PIPELINE}`, { nodes: [{ id: 'a', type: 'stream.publish_video', config: { writer_priority: 5000 } }] }, 'nodes.0.config.writer_priority');
     await invalidField('PUT', `/api/streams/pipelines/${PIPELINE}`, { nodes: [{ id: 'a', type: 'x.y', inputs: ['b'] }] }, 'nodes.0.inputs.0');
-    await invalidField('PUT', `/api/streams/pipelines/${PIPELINE}`, { nodes: [{ id: 'a', type: 'x.y' }, { id: 'a', type: 'x.y' }] }, 'nodes.1.id');
+    await invalidField(
+      'PUT',
+      `/api/streams/pipelines/${PIPELINE}`,
+      {
+        nodes: [
+          { id: 'a', type: 'x.y' },
+          { id: 'a', type: 'x.y' },
+        ],
+      },
+      'nodes.1.id',
+    );
     await invalidField('PUT', `/api/streams/pipelines/${encodeURIComponent('bad name')}`, { nodes: [] }, 'name');
     await expectRejected('PUT', `/api/streams/pipelines/${encodeURIComponent(IMPLICIT_PIPELINE)}`, { nodes: [] }, 409, 'generated_artifact', null);
     await expectRejected('DELETE', `/api/streams/pipelines/${encodeURIComponent(IMPLICIT_PIPELINE)}`, '', 409, 'generated_artifact', null);

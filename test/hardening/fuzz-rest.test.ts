@@ -41,12 +41,26 @@ describe('bad input: REST', () => {
     const dataDir = await makeDataDir('toposync-routes');
     dirs.push(dataDir);
     // Composed as main.ts composes it: the core wrapped by the add-on adapter.
-    const { streaming: s } = await createAddonServer({ dataDir, logger: createLogger('silent'), logLevel: 'silent', autoStartEngine: false, demo: false, mediamtxBundledPaths: [], go2rtcBundledPaths: [] });
+    const { streaming: s } = await createAddonServer({
+      dataDir,
+      logger: createLogger('silent'),
+      logLevel: 'silent',
+      autoStartEngine: false,
+      demo: false,
+      mediamtxBundledPaths: [],
+      go2rtcBundledPaths: [],
+    });
     try {
       const mounted = new Set(s.app.routes.map((r) => `${r.method} ${r.path}`).filter((k) => !MIDDLEWARE.includes(k)));
       const fuzzed = new Set(restRoutes({ hls: '/h', mse: '/m', jsmpeg: '/j' }).map((r) => r.key));
-      expect([...mounted].filter((k) => !fuzzed.has(k)), 'mounted but not fuzzed: add them to test/hardening/rest-routes.ts').toEqual([]);
-      expect([...fuzzed].filter((k) => !mounted.has(k)), 'fuzzed but no longer mounted').toEqual([]);
+      expect(
+        [...mounted].filter((k) => !fuzzed.has(k)),
+        'mounted but not fuzzed: add them to test/hardening/rest-routes.ts',
+      ).toEqual([]);
+      expect(
+        [...fuzzed].filter((k) => !mounted.has(k)),
+        'fuzzed but no longer mounted',
+      ).toEqual([]);
     } finally {
       await s.stop();
     }
@@ -99,10 +113,11 @@ describe('bad input: REST', () => {
           if (res.status >= 500 && !(code !== null && c.route?.upstream.concat(UI_BUILT ? [] : ['ui_not_built']).includes(code))) throw fail('server error');
           const refusal = requiredRefusal(c);
           if (refusal !== null && !(res.status >= 400 && res.status < 500)) throw fail(`expected a 4xx: ${refusal}`);
-          if (mustAccept(c) && res.status >= 300) throw fail("the route refused its own example body: fix the example in rest-routes.ts");
+          if (mustAccept(c) && res.status >= 300) throw fail('the route refused its own example body: fix the example in rest-routes.ts');
           if (res.status >= 400) {
             // The API's refusals carry its error shape; the panel's static files answer as HTTP does (416 with Content-Range...).
-            if (c.method !== 'HEAD' && c.target.startsWith('/api/') && !isErrorShape(res.json) && !refusedByNode(res.status, res.text, res.headers.connection === 'close')) throw fail('a refusal without the error shape {"error":{code,message,field}}');
+            if (c.method !== 'HEAD' && c.target.startsWith('/api/') && !isErrorShape(res.json) && !refusedByNode(res.status, res.text, res.headers.connection === 'close'))
+              throw fail('a refusal without the error shape {"error":{code,message,field}}');
             if ((await server.settingsBytes()) !== before) throw fail('a refused request changed the stored settings');
           }
           if (!server.alive()) throw crashed();
@@ -162,7 +177,20 @@ describe('bad input: REST', () => {
 
         const statuses: Record<string, number> = {};
         for (const t of tally.values()) for (const [s, n] of Object.entries(t)) if (s !== 'ms') statuses[s] = (statuses[s] ?? 0) + n;
-        console.log(JSON.stringify({ suite: 'fuzz-rest', seed, routes: routes.length, corpus: corpus.length, corpus_seconds: corpusSeconds, random: RANDOM, seconds: Math.round((Date.now() - started) / 1000), checkpoint_seconds: Math.round(checkpointMs / 1000), generate_seconds: Math.round(generateMs / 1000), statuses }));
+        console.log(
+          JSON.stringify({
+            suite: 'fuzz-rest',
+            seed,
+            routes: routes.length,
+            corpus: corpus.length,
+            corpus_seconds: corpusSeconds,
+            random: RANDOM,
+            seconds: Math.round((Date.now() - started) / 1000),
+            checkpoint_seconds: Math.round(checkpointMs / 1000),
+            generate_seconds: Math.round(generateMs / 1000),
+            statuses,
+          }),
+        );
         // Per route: statuses seen and the time its requests took (ms), to see what each route's inputs reach.
         console.log(JSON.stringify(Object.fromEntries([...tally].map(([k, t]) => [k, { ...t, ms: Math.round(t.ms ?? 0) }]))));
       } finally {

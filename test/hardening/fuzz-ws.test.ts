@@ -40,8 +40,14 @@ describe('bad input: WebSockets', () => {
     const source = await readFile(SERVER_TS, 'utf8');
     const list = /createUpgradeRouter\(\{[^}]*routes: \[([^\]]*)\]/.exec(source)?.[1];
     expect(list, 'src/server.ts no longer lists its upgrade routes as `createUpgradeRouter({ ..., routes: [xRoute, ...] })`: update this check').toBeDefined();
-    const hooked = (list!).split(',').map((s) => s.trim().replace(/Route$/, '')).filter(Boolean).sort();
-    const fuzzed = wsEndpoints({ hls: '/h?media_token=t', mse: '/m?media_token=t', jsmpeg: '/j?media_token=t' }, Buffer.alloc(0)).map((e) => e.name).sort();
+    const hooked = list!
+      .split(',')
+      .map((s) => s.trim().replace(/Route$/, ''))
+      .filter(Boolean)
+      .sort();
+    const fuzzed = wsEndpoints({ hls: '/h?media_token=t', mse: '/m?media_token=t', jsmpeg: '/j?media_token=t' }, Buffer.alloc(0))
+      .map((e) => e.name)
+      .sort();
     expect(hooked, 'an upgrade handler is hooked but not fuzzed: add it to test/hardening/ws-cases.ts').toEqual(fuzzed);
   });
 
@@ -54,7 +60,8 @@ describe('bad input: WebSockets', () => {
       let server: ChildServer = await startChildServer(dataDir);
       try {
         const seeded = await seedServer((req) => server.send(req));
-        const jpeg = (await runToBuffer(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=160x120', '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'], { timeoutMs: 20_000 })).stdout;
+        const jpeg = (await runToBuffer(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=160x120', '-frames:v', '1', '-f', 'mjpeg', 'pipe:1'], { timeoutMs: 20_000 }))
+          .stdout;
         expect(jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
         const endpoints = wsEndpoints(seeded.media, jpeg);
         const settings = await server.settingsBytes();
@@ -97,13 +104,16 @@ describe('bad input: WebSockets', () => {
           const t = (tally[c.endpoint] ??= {});
           t[ws.status] = (t[ws.status] ?? 0) + 1;
           const fail = (why: string) =>
-            new Error(`${why}\n${where}: ${describeCase(c)}\n→ ${ws.status} ${JSON.stringify(ws.head.slice(0, 300))} ${clip(ws.body, 400)}; server messages: ${clip(ws.messages.map((m) => (typeof m === 'string' ? m : `<${m.length} bytes>`)).join(' | '), 400)}; close ${ws.closeCode()}\n${server.postmortem()}`);
+            new Error(
+              `${why}\n${where}: ${describeCase(c)}\n→ ${ws.status} ${JSON.stringify(ws.head.slice(0, 300))} ${clip(ws.body, 400)}; server messages: ${clip(ws.messages.map((m) => (typeof m === 'string' ? m : `<${m.length} bytes>`)).join(' | '), 400)}; close ${ws.closeCode()}\n${server.postmortem()}`,
+            );
           const json: any = jsonOrNull(ws.body);
           const upstream = endpoints.find((e) => e.name === c.endpoint)?.upstream ?? [];
           if (ws.status >= 500 && !upstream.includes(json?.error?.code)) throw fail('server error');
           const refusal = c.via === 'ingress' ? (c.handshake?.refusal ?? null) : null;
           if (refusal !== null && !(ws.status >= 400 && ws.status < 500)) throw fail(`expected a 4xx: ${refusal}`);
-          if (ws.status >= 400 && !isErrorShape(json) && !refusedByWsLibrary(ws) && !refusedByNode(ws.status, ws.body, /\r\nconnection: close/i.test(ws.head))) throw fail('a refused handshake without the error shape {"error":{code,message,field}}');
+          if (ws.status >= 400 && !isErrorShape(json) && !refusedByWsLibrary(ws) && !refusedByNode(ws.status, ws.body, /\r\nconnection: close/i.test(ws.head)))
+            throw fail('a refused handshake without the error shape {"error":{code,message,field}}');
           if (ws.status === 101) {
             for (const a of c.actions) {
               if (ws.socket.destroyed) break;
@@ -140,7 +150,9 @@ describe('bad input: WebSockets', () => {
           30_000,
           { intervalMs: 250 },
         ).catch(async (err: unknown) => {
-          throw new Error(`${(err as Error).message}: ${JSON.stringify({ jsmpeg: await get('/api/streams/runtime/jsmpeg/sessions'), mse: (await get('/api/streams/runtime/observability')).mse })}`, { cause: err });
+          throw new Error(`${(err as Error).message}: ${JSON.stringify({ jsmpeg: await get('/api/streams/runtime/jsmpeg/sessions'), mse: (await get('/api/streams/runtime/observability')).mse })}`, {
+            cause: err,
+          });
         });
 
         const restarted = await restartChildServer(server);

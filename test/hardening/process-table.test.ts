@@ -21,10 +21,15 @@ describe('process-table sweep (the secrets tests rely on it finding what is ther
     // sh -> sh -> sleep: the inner shell is a grandchild, with the canary in its argv and its environment.
     const child = spawn('/bin/sh', ['-c', "sh -c 'sleep 30; : CANARY-ARGV' & wait"], { env: { PATH: process.env.PATH ?? '', X: 'CANARY-ENV' }, stdio: 'ignore' });
     try {
-      const sweep = await waitFor('both shells in the sweep', () => {
-        const found = sweepProcesses(['CANARY-ARGV', 'CANARY-ENV']);
-        return found.findings.length >= 4 && found;
-      }, 30_000, { intervalMs: 10 });
+      const sweep = await waitFor(
+        'both shells in the sweep',
+        () => {
+          const found = sweepProcesses(['CANARY-ARGV', 'CANARY-ENV']);
+          return found.findings.length >= 4 && found;
+        },
+        30_000,
+        { intervalMs: 10 },
+      );
       expect(descendants()).toContain(child.pid);
       // Both shells: argv and environment.
       expect(sweep.findings.filter((f) => f.includes('CANARY-ARGV')).length).toBe(2);

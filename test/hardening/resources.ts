@@ -33,7 +33,7 @@ export function descendants(root = process.pid): Proc[] {
   const below = new Set([root]);
   const out: Proc[] = [];
   // Parents come before children in no particular order: repeat until nothing is added.
-  for (let added = true; added; ) {
+  for (let added = true; added;) {
     added = false;
     for (const p of all) {
       if (below.has(p.ppid) && !below.has(p.pid)) {

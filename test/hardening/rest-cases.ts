@@ -63,7 +63,13 @@ export function toSent(c: Case, port: number): Sent {
   const hosts: Record<HostKind, string | null> = { default: null, localhost: `localhost:${port}`, v6: `[::1]:${port}`, rebound: `evil.example:${port}`, empty: '', huge: repeat('h', 300) };
   const host = hosts[c.host];
   if (host !== null) headers.host = host;
-  const origins: Record<OriginKind, string | null> = { none: null, same: `http://127.0.0.1:${port}`, foreign: 'https://evil.example', 'other-port': `http://127.0.0.1:${port === 1 ? 2 : 1}`, null: 'null' };
+  const origins: Record<OriginKind, string | null> = {
+    none: null,
+    same: `http://127.0.0.1:${port}`,
+    foreign: 'https://evil.example',
+    'other-port': `http://127.0.0.1:${port === 1 ? 2 : 1}`,
+    null: 'null',
+  };
   const origin = origins[c.originKind];
   if (origin !== null) headers.origin = origin;
   if (c.fetchSite !== null) headers['sec-fetch-site'] = c.fetchSite;
@@ -76,7 +82,20 @@ export function toSent(c: Case, port: number): Sent {
 // ---------------------------------------------------------------------------------------------
 // Random cases
 
-const CONTENT_TYPES = [null, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/jsonx', 'text/json', 'application/sdp', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/json, text/plain', '*/*'];
+const CONTENT_TYPES = [
+  null,
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json; charset=latin1',
+  'application/jsonx',
+  'text/json',
+  'application/sdp',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'application/json, text/plain',
+  '*/*',
+];
 const INGRESS_PATHS = ['/api/hassio_ingress/AbC123_x', '/api/hassio_ingress/AbC123_x/', 'https://evil.example/x', '/../../x', '/api/hassio_ingress/%ED%A0%80', repeat('/a', 3000), ''];
 const RANGES = ['bytes=0-10', 'bytes=-5', 'bytes=10-0', 'bytes=0-', 'bytes=99999999999999999999-', 'garbage'];
 const AUTHORIZATIONS = [`Bearer ${API_TOKEN}`, `Bearer ${API_TOKEN}x`, 'Bearer ', 'Basic YTpi', `Bearer ${repeat('t', 5000)}`, 'bearer  x  y'];
@@ -96,14 +115,26 @@ const headerChoices = fc.record({
 
 /** A route's own request (weighted by the table) or, now and then, any method on any path. */
 export function randomCase(routes: RestRoute[]): fc.Arbitrary<Case> {
-  const own = fc.oneof(...routes.filter((r) => r.weight > 0).map((r) => ({ weight: r.weight, arbitrary: fc.record({ route: fc.constant<RestRoute | null>(r), method: fc.constant(r.method === 'ALL' ? 'GET' : r.method), target: r.target, body: r.body }) })));
+  const own = fc.oneof(
+    ...routes
+      .filter((r) => r.weight > 0)
+      .map((r) => ({
+        weight: r.weight,
+        arbitrary: fc.record({ route: fc.constant<RestRoute | null>(r), method: fc.constant(r.method === 'ALL' ? 'GET' : r.method), target: r.target, body: r.body }),
+      })),
+  );
   const stray = fc.record({
     route: fc.constant<RestRoute | null>(null),
     method: fc.constantFrom(...METHODS),
-    target: fc.oneof(fc.constantFrom(...routes).chain((r) => r.target), strayTarget),
+    target: fc.oneof(
+      fc.constantFrom(...routes).chain((r) => r.target),
+      strayTarget,
+    ),
     body: fc.oneof(...routes.filter((r) => r.json).map((r) => r.body)),
   });
-  return fc.tuple(fc.oneof({ weight: 30, arbitrary: own }, { weight: 1, arbitrary: stray }), headerChoices).map(([req, h]) => ({ ...req, ...h, authorization: h.via === 'direct' ? h.authorization : null }));
+  return fc
+    .tuple(fc.oneof({ weight: 30, arbitrary: own }, { weight: 1, arbitrary: stray }), headerChoices)
+    .map(([req, h]) => ({ ...req, ...h, authorization: h.via === 'direct' ? h.authorization : null }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,7 +225,8 @@ export function corpusCases(routes: RestRoute[]): Case[] {
     out.push(base(r, target, example ? { kind: 'accepted example', text: valid.text } : valid));
     if (example) {
       for (const leaf of leaves(example)) {
-        if (typeof leaf.value === 'string') for (const [kind, value] of HOSTILE_STRINGS) out.push(base(r, target, { kind: `${kind} at ${leaf.path.join('.')}`, text: toText(setAt(example, leaf.path, value)) }));
+        if (typeof leaf.value === 'string')
+          for (const [kind, value] of HOSTILE_STRINGS) out.push(base(r, target, { kind: `${kind} at ${leaf.path.join('.')}`, text: toText(setAt(example, leaf.path, value)) }));
         out.push(base(r, target, { kind: `deep at ${leaf.path.join('.')}`, text: toText(setAt(example, leaf.path, DEEP)) }));
       }
       const firstString = leaves(example).find((l) => typeof l.value === 'string');
@@ -202,11 +234,17 @@ export function corpusCases(routes: RestRoute[]): Case[] {
         // Bytes that are not UTF-8 (a CESU-8 surrogate, a stray byte) inside a JSON string.
         for (const bytes of [[0xed, 0xa0, 0x80], [0xff], [0xc0, 0xaf]]) {
           const [before, after] = toText(setAt(example, firstString.path, '\u0001')).split('\\u0001') as [string, string];
-          out.push(base(r, target, { kind: `bytes ${bytes.map((b) => b.toString(16)).join(' ')} at ${firstString.path.join('.')}`, text: Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]) }));
+          out.push(
+            base(r, target, {
+              kind: `bytes ${bytes.map((b) => b.toString(16)).join(' ')} at ${firstString.path.join('.')}`,
+              text: Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]),
+            }),
+          );
         }
       }
       for (const at of objects(example)) {
-        for (const key of ['__proto__', 'constructor', 'prototype']) out.push(base(r, target, { kind: `${key} key at ${at.join('.') || 'root'}`, text: toText(withKey(example, at, key, { polluted: true, toString: 'x' })) }));
+        for (const key of ['__proto__', 'constructor', 'prototype'])
+          out.push(base(r, target, { kind: `${key} key at ${at.join('.') || 'root'}`, text: toText(withKey(example, at, key, { polluted: true, toString: 'x' })) }));
       }
       for (const type of FOREIGN_TYPES) out.push({ ...base(r, target, valid), contentType: type });
       out.push(base(r, target, { kind: 'byte-order mark', text: `\ufeff${JSON.stringify(example)}` }));

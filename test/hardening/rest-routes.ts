@@ -68,7 +68,9 @@ const hostileQueryKey = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'pr
 /** `?k=v&…` (or nothing): known keys with mostly valid values, repeated keys, strangers. */
 function queryOf(known: Record<string, fc.Arbitrary<string>>): fc.Arbitrary<string> {
   const keys = Object.keys(known);
-  const knownPair = keys.length ? [{ weight: 4, arbitrary: fc.constantFrom(...keys).chain((k) => fc.tuple(fc.constant(k), fc.oneof({ weight: 3, arbitrary: known[k]! }, { weight: 1, arbitrary: hostileQueryValue }))) }] : [];
+  const knownPair = keys.length
+    ? [{ weight: 4, arbitrary: fc.constantFrom(...keys).chain((k) => fc.tuple(fc.constant(k), fc.oneof({ weight: 3, arbitrary: known[k]! }, { weight: 1, arbitrary: hostileQueryValue }))) }]
+    : [];
   const pair = fc.oneof(...knownPair, { weight: 1, arbitrary: fc.tuple(hostileQueryKey, hostileQueryValue) });
   // Mostly no query or only known keys: a hostile query is refused before the body is read, and bodies need their turn.
   const pairs = fc.oneof({ weight: keys.length ? 2 : 6, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(pair, { minLength: 1, maxLength: 4 }) });
@@ -94,7 +96,9 @@ const anyIdParam = pathParam(['x', `camera:${SEED.camera}:main`], ['ghost']);
 // ---------------------------------------------------------------------------------------------
 // Bodies of the runtime routes
 
-const heartbeatShape = partial({ client: picklist(CLIENT_KINDS, ['tv']), session_id: field(fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/), fc.oneof(weirdString, fc.constant(repeat('s', 65)))) }, ['client']);
+const heartbeatShape = partial({ client: picklist(CLIENT_KINDS, ['tv']), session_id: field(fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/), fc.oneof(weirdString, fc.constant(repeat('s', 65)))) }, [
+  'client',
+]);
 const primeShape = partial({ seconds: intIn(1, 120) });
 const eventShape = partial(
   {
@@ -111,9 +115,20 @@ const eventShape = partial(
   },
   ['transmission_id', 'client', 'event', 'transport'],
 );
-const eventsBody = fc.oneof(eventShape, fc.array(eventShape, { maxLength: 3 }), fc.constant(Array.from({ length: 51 }, () => ({ transmission_id: 'x', client: 'web', event: 'chosen', transport: 'hls' }))));
+const eventsBody = fc.oneof(
+  eventShape,
+  fc.array(eventShape, { maxLength: 3 }),
+  fc.constant(Array.from({ length: 51 }, () => ({ transmission_id: 'x', client: 'web', event: 'chosen', transport: 'hls' }))),
+);
 const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 H264/90000\r\n';
-const offerShape = partial({ sdp: field(fc.constantFrom(SDP, `${SDP}a=${repeat('x', 70_000)}\r\n`), fc.oneof(weirdString, fc.constantFrom('v=0\r\n', 'm=video'))), output_id: field(fc.constantFrom('default', SEED.manualOutput), invalidSlug), context: picklist(CONTEXTS) }, ['sdp']);
+const offerShape = partial(
+  {
+    sdp: field(fc.constantFrom(SDP, `${SDP}a=${repeat('x', 70_000)}\r\n`), fc.oneof(weirdString, fc.constantFrom('v=0\r\n', 'm=video'))),
+    output_id: field(fc.constantFrom('default', SEED.manualOutput), invalidSlug),
+    context: picklist(CONTEXTS),
+  },
+  ['sdp'],
+);
 
 /** Never a body that turns downloads on (see `noDownload` in arbitraries.ts: a mutation may set any field to true). */
 const noDownloads = (b: Body) => typeof b.text !== 'string' || !b.text.includes('"allow_download":true');
@@ -155,26 +170,74 @@ function route(method: string, template: string, spec: Spec = {}): RestRoute {
 }
 
 const SOURCE = { id: 'main', role: 'main', label: 'Main', url: 'rtsp://192.0.2.20:554/1', username: 'user', password: 'pass', publish: true };
-const OUTPUT = { id: 'out9', name: 'Out', enabled: true, engine_path: 'manual/nine', codec: 'copy', width: null, height: null, fps: null, bitrate_kbps: null, enable_rtsp: true, enable_hls: true, enable_webrtc: false };
+const OUTPUT = {
+  id: 'out9',
+  name: 'Out',
+  enabled: true,
+  engine_path: 'manual/nine',
+  codec: 'copy',
+  width: null,
+  height: null,
+  fps: null,
+  bitrate_kbps: null,
+  enable_rtsp: true,
+  enable_hls: true,
+  enable_webrtc: false,
+};
 const EXAMPLES = {
   camera: { name: 'Corpus', sources: [SOURCE] },
-  publication: { enabled: true, role: 'main', label: 'Main', live_view_id: SEED.camera, quality_policy: { profile_id: 'hd' }, transport_policy: { enable_webrtc: false, prefer: 'hls' }, host_server_id: 'local', show_in_dashboard: true, show_in_home_assistant: false },
+  publication: {
+    enabled: true,
+    role: 'main',
+    label: 'Main',
+    live_view_id: SEED.camera,
+    quality_policy: { profile_id: 'hd' },
+    transport_policy: { enable_webrtc: false, prefer: 'hls' },
+    host_server_id: 'local',
+    show_in_dashboard: true,
+    show_in_home_assistant: false,
+  },
   pipeline: {
     enabled: true,
     description: 'Corpus',
     processing_server_id: 'local',
     nodes: [
       { id: 'cam', type: 'camera.source', config: { camera_id: SEED.camera, source_id: 'main' } },
-      { id: 'out', type: 'stream.publish_video', inputs: ['cam'], config: { publication_enabled: true, publication_camera_id: SEED.camera, publication_label: 'Corpus', resize_mode: 'contain', writer_priority: 5 } },
+      {
+        id: 'out',
+        type: 'stream.publish_video',
+        inputs: ['cam'],
+        config: { publication_enabled: true, publication_camera_id: SEED.camera, publication_label: 'Corpus', resize_mode: 'contain', writer_priority: 5 },
+      },
     ],
   },
-  transmission: { name: 'Corpus', description: 'd', enabled: true, host_server_id: 'local', input: 'writers', camera_id: null, camera_source_id: null, outputs: [{ ...OUTPUT, engine_path: 'corpus/one', codec: 'h264' }] },
+  transmission: {
+    name: 'Corpus',
+    description: 'd',
+    enabled: true,
+    host_server_id: 'local',
+    input: 'writers',
+    camera_id: null,
+    camera_source_id: null,
+    outputs: [{ ...OUTPUT, engine_path: 'corpus/one', codec: 'h264' }],
+  },
   output: OUTPUT,
   settings: { server_id: 'local', engine: { auto_start: true }, lan_reader: SEED_SETTINGS.lan_reader, api_token: API_TOKEN, jsmpeg: { width: 320 }, still: { cache_ms: 2000 } },
   wizard: { transmission_id: SEED.manualTx, pipeline_name: 'corpus-wizard', processing_server_id: 'local', camera_id: SEED.camera, camera_source_id: 'main', writer_priority: 1, enabled: true },
   heartbeat: { client: 'web', session_id: 'corpus-1' },
   prime: { seconds: 5 },
-  events: { transmission_id: SEED.pipelineTx, output_id: 'default', client: 'web', context: 'grid', event: 'fell_back', transport: 'hls', from_transport: 'mse', ttff_ms: 10, reason: 'corpus', session_id: 's1' },
+  events: {
+    transmission_id: SEED.pipelineTx,
+    output_id: 'default',
+    client: 'web',
+    context: 'grid',
+    event: 'fell_back',
+    transport: 'hls',
+    from_transport: 'mse',
+    ttff_ms: 10,
+    reason: 'corpus',
+    session_id: 's1',
+  },
   offer: { sdp: SDP, output_id: 'default', context: 'ptz' },
 };
 
@@ -185,12 +248,41 @@ function mediaTarget(url: string, other: string): fc.Arbitrary<string> {
   const otherToken = new URLSearchParams(other.split('?')[1] ?? '').get('media_token') ?? '';
   const tokens = fc.oneof(
     { weight: 4, arbitrary: fc.constant(token) },
-    { weight: 3, arbitrary: fc.constantFrom('', otherToken, `${token}!`, `${token}%20`, token.slice(0, -1), `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, token.replace('.', '..'), repeat('t', 20_000), '%ED%A0%80', '%00') },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        '',
+        otherToken,
+        `${token}!`,
+        `${token}%20`,
+        token.slice(0, -1),
+        `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`,
+        token.replace('.', '..'),
+        repeat('t', 20_000),
+        '%ED%A0%80',
+        '%00',
+      ),
+    },
   );
   const dir = path.slice(0, path.lastIndexOf('/') + 1);
   const paths = fc.oneof(
     { weight: 4, arbitrary: fc.constant(path) },
-    { weight: 3, arbitrary: fc.constantFrom(`${dir}../../../settings.json`, `${dir}%2e%2e/%2e%2e/x`, `${dir}..%2F..%2Fx`, `${dir}seg0.mp4`, `${dir}x.m3u8`, `${dir}${repeat('a', 3000)}`, `${dir}%ED%A0%80`, `${dir}%00`, path.replace('pipe/', 'cam/'), `${path}/`, `${dir}/`) },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        `${dir}../../../settings.json`,
+        `${dir}%2e%2e/%2e%2e/x`,
+        `${dir}..%2F..%2Fx`,
+        `${dir}seg0.mp4`,
+        `${dir}x.m3u8`,
+        `${dir}${repeat('a', 3000)}`,
+        `${dir}%ED%A0%80`,
+        `${dir}%00`,
+        path.replace('pipe/', 'cam/'),
+        `${path}/`,
+        `${dir}/`,
+      ),
+    },
   );
   return fc.tuple(paths, tokens, queryOf({})).map(([p, t, q]) => `${p}?media_token=${t}${q ? `&${q.slice(1)}` : ''}`);
 }
@@ -209,7 +301,12 @@ export function restRoutes(media: MediaUrls): RestRoute[] {
     route('GET', '/api/cameras'),
     route('POST', '/api/cameras', { shape: cameraShape(field(fc.constantFrom(SEED.camera, 'back', 'garage'), invalidSlug)), example: EXAMPLES.camera, weight: 20 }),
     route('GET', '/api/cameras/:camera_id', { params: { camera_id: [SEED.camera, cameraParam] } }),
-    route('PUT', '/api/cameras/:camera_id', { params: { camera_id: [SEED.camera, cameraParam] }, shape: cameraShape(field(fc.constant(SEED.camera), fc.oneof(invalidSlug, fc.constant('back')))), example: EXAMPLES.camera, weight: 20 }),
+    route('PUT', '/api/cameras/:camera_id', {
+      params: { camera_id: [SEED.camera, cameraParam] },
+      shape: cameraShape(field(fc.constant(SEED.camera), fc.oneof(invalidSlug, fc.constant('back')))),
+      example: EXAMPLES.camera,
+      weight: 20,
+    }),
     route('DELETE', '/api/cameras/:camera_id', { params: { camera_id: [SEED.camera, cameraParam] } }),
     route('GET', '/api/streams/publications', { query: { camera_id: cameraParam } }),
     route('PUT', '/api/streams/publications/camera-sources/:camera_id/:source_id', {
@@ -234,11 +331,21 @@ export function restRoutes(media: MediaUrls): RestRoute[] {
       weight: 20,
     }),
     route('GET', '/api/streams/transmissions/:id', { params: tx }),
-    route('PUT', '/api/streams/transmissions/:id', { params: tx, shape: transmissionShape(field(fc.constant(SEED.manualTx), fc.oneof(fc.uuid(), weirdString))), example: { ...EXAMPLES.transmission, input: 'camera_source', camera_id: SEED.camera, camera_source_id: 'main', outputs: [{ ...OUTPUT, engine_path: 'corpus/two' }] }, weight: 20 }),
+    route('PUT', '/api/streams/transmissions/:id', {
+      params: tx,
+      shape: transmissionShape(field(fc.constant(SEED.manualTx), fc.oneof(fc.uuid(), weirdString))),
+      example: { ...EXAMPLES.transmission, input: 'camera_source', camera_id: SEED.camera, camera_source_id: 'main', outputs: [{ ...OUTPUT, engine_path: 'corpus/two' }] },
+      weight: 20,
+    }),
     route('DELETE', '/api/streams/transmissions/:id', { params: tx }),
     route('GET', '/api/streams/transmissions/:id/outputs', { params: tx }),
     route('POST', '/api/streams/transmissions/:id/outputs', { params: tx, shape: outputShape, example: EXAMPLES.output, weight: 16 }),
-    route('PUT', '/api/streams/transmissions/:id/outputs/:output_id', { params: out, shape: outputShape, example: { ...EXAMPLES.output, id: SEED.manualOutput, engine_path: 'manual/one' }, weight: 16 }),
+    route('PUT', '/api/streams/transmissions/:id/outputs/:output_id', {
+      params: out,
+      shape: outputShape,
+      example: { ...EXAMPLES.output, id: SEED.manualOutput, engine_path: 'manual/one' },
+      weight: 16,
+    }),
     route('DELETE', '/api/streams/transmissions/:id/outputs/:output_id', { params: out }),
     route('GET', '/api/streams/live-views'),
     route('GET', '/api/streams/live-views/:id', { params: { id: [SEED.camera, liveViewParam] } }),
@@ -260,10 +367,20 @@ export function restRoutes(media: MediaUrls): RestRoute[] {
     route('GET', '/api/streams/internal/transmissions/:id/urls', { params: tx }),
     route('GET', '/api/streams/transmissions/:id/still.jpg', {
       params: { id: [SEED.pipelineTx, txParam] },
-      query: { width: fc.constantFrom('16', '320', '4096', '0', '99999', '-1', '1.5'), height: fc.constantFrom('16', '240', '4096', '0'), output_id: fc.constantFrom('default', SEED.manualOutput, 'Bad') },
+      query: {
+        width: fc.constantFrom('16', '320', '4096', '0', '99999', '-1', '1.5'),
+        height: fc.constantFrom('16', '240', '4096', '0'),
+        output_id: fc.constantFrom('default', SEED.manualOutput, 'Bad'),
+      },
       weight: 5,
     }),
-    route('POST', '/api/streams/transmissions/:id/webrtc/offer', { params: { id: [SEED.cameraTx, txParam] }, query: { output_id: fc.constantFrom('default', 'Bad'), context: pick(CONTEXTS) }, shape: offerShape, example: EXAMPLES.offer, upstream: [...STATE_UPSTREAM, 'whep_upstream_error'] }),
+    route('POST', '/api/streams/transmissions/:id/webrtc/offer', {
+      params: { id: [SEED.cameraTx, txParam] },
+      query: { output_id: fc.constantFrom('default', 'Bad'), context: pick(CONTEXTS) },
+      shape: offerShape,
+      example: EXAMPLES.offer,
+      upstream: [...STATE_UPSTREAM, 'whep_upstream_error'],
+    }),
     route('POST', '/api/streams/runtime/playback-events', { shape: eventsBody, example: EXAMPLES.events }),
     route('GET', '/api/streams/runtime/playback-events', { query: { limit: fc.constantFrom('0', '50', '1000', '1001', '-1', '1e3', '99999') } }),
     route('GET', '/api/streams/media/jsmpeg/*', { target: mediaTarget(media.jsmpeg, media.hls) }),
@@ -278,7 +395,9 @@ export function restRoutes(media: MediaUrls): RestRoute[] {
     route('GET', '/', { query: {} }),
     route('GET', '/index.html'),
     route('ALL', '/assets/*', {
-      target: fc.tuple(fc.constantFrom('app.js', 'app.css', 'missing.js', '../package.json', '..%2F..%2Fpackage.json', '%2e%2e/%2e%2e/package.json', '%ED%A0%80', '%00', repeat('a', 3000), ''), queryOf({})).map(([f, q]) => `/assets/${f}${q}`),
+      target: fc
+        .tuple(fc.constantFrom('app.js', 'app.css', 'missing.js', '../package.json', '..%2F..%2Fpackage.json', '%2e%2e/%2e%2e/package.json', '%ED%A0%80', '%00', repeat('a', 3000), ''), queryOf({}))
+        .map(([f, q]) => `/assets/${f}${q}`),
     }),
   ];
 }
@@ -288,6 +407,23 @@ export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTION
 
 /** Paths no route serves: unknown, malformed, traversing. */
 export const strayTarget = fc.oneof(
-  fc.constantFrom('/api', '/api/', '/api/streams', '/api//cameras', '//api/cameras', '/api/cameras/', '/api/streams/transmissions//outputs', '/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/api/%ED%A0%80', '/api/streams/%00', `/${repeat('a', 8000)}`, '/api/streams/writers/ws', '/api/streams/media/mse/pipe/yard/out/ws', '/*', '/api/cameras?%'),
+  fc.constantFrom(
+    '/api',
+    '/api/',
+    '/api/streams',
+    '/api//cameras',
+    '//api/cameras',
+    '/api/cameras/',
+    '/api/streams/transmissions//outputs',
+    '/../../etc/passwd',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/api/%ED%A0%80',
+    '/api/streams/%00',
+    `/${repeat('a', 8000)}`,
+    '/api/streams/writers/ws',
+    '/api/streams/media/mse/pipe/yard/out/ws',
+    '/*',
+    '/api/cameras?%',
+  ),
   weirdString.map((s) => `/api/streams/${encodeSafely(s)}`),
 );

@@ -97,7 +97,8 @@ async function http(base: string, method: string, path: string, opts: { body?: u
   const json: any = jsonOrNull(body.toString('utf8'));
   return { status: res.status, json, body, headers: res.headers };
 }
-const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => http(ingress, method, path, { ...(body === undefined ? {} : { body }), ...(headers ? { headers } : {}) });
+const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+  http(ingress, method, path, { ...(body === undefined ? {} : { body }), ...(headers ? { headers } : {}) });
 
 function sweepNow(moment: string): void {
   const s = sweepProcesses(canaries);
@@ -169,16 +170,16 @@ beforeAll(async () => {
   const directPort = await freePort();
   const server = await createAddonServer(
     {
-    logger: log.logger,
-    logLevel: 'debug',
-    dataDir,
-    mediamtxPath: ENGINE,
-    go2rtcPath: SIDECAR,
-    mediamtxBundledPaths: [],
-    go2rtcBundledPaths: [],
-    autoStartEngine: false,
-    tickMs: 200,
-    cameraFrames: { fps: 5, maxWidth: 640 },
+      logger: log.logger,
+      logLevel: 'debug',
+      dataDir,
+      mediamtxPath: ENGINE,
+      go2rtcPath: SIDECAR,
+      mediamtxBundledPaths: [],
+      go2rtcBundledPaths: [],
+      autoStartEngine: false,
+      tickMs: 200,
+      cameraFrames: { fps: 5, maxWidth: 640 },
     },
     { mode: 'addon', trustedPeers: LOOPBACK_PEERS, supervisorToken: C.supervisorToken, supervisorUrl: supervisorDouble.url, directPort },
   );
@@ -304,7 +305,10 @@ describe('secrets sweep', () => {
         sweepNow(`round ${round}: engine and sidecar started`);
         await streaming.runtime.tick();
         // go2rtc restarts once the stream set follows the plan; until then it answers "stream not found".
-        await waitFor('go2rtc has the plan\'s streams', () => streaming.sidecar.status().state === 'running' && streaming.sidecar.status().streams.configured > 0 && !streaming.sidecar.status().streams.restart_pending);
+        await waitFor(
+          "go2rtc has the plan's streams",
+          () => streaming.sidecar.status().state === 'running' && streaming.sidecar.status().streams.configured > 0 && !streaming.sidecar.status().streams.restart_pending,
+        );
 
         // HLS through the proxy: plan URL, playlists (rewritten for the browser), a segment.
         const enginePath = 'cam/door/main';
@@ -318,10 +322,14 @@ describe('secrets sweep', () => {
         expect(hls.available, hls.blocked_reason ?? '').toBe(true);
         let url = new URL(hls.url!, 'http://browser').toString();
         for (let hop = 0; hop < 4; hop++) {
-          const r = await waitFor('HLS answers', async (): Promise<Awaited<ReturnType<typeof http>> | undefined> => {
-            const res = await http(ingress, 'GET', new URL(url).pathname + new URL(url).search);
-            return res.status === 200 ? res : undefined;
-          }, 30_000);
+          const r = await waitFor(
+            'HLS answers',
+            async (): Promise<Awaited<ReturnType<typeof http>> | undefined> => {
+              const res = await http(ingress, 'GET', new URL(url).pathname + new URL(url).search);
+              return res.status === 200 ? res : undefined;
+            },
+            30_000,
+          );
           hlsBodies++;
           const text = r.body.toString('utf8');
           if (!text.startsWith('#EXTM3U')) break; // a segment
@@ -351,10 +359,13 @@ describe('secrets sweep', () => {
         stills++;
 
         // A writer authenticated by a query token (logged without it), on the direct port; the demo publisher runs.
-        const w = await session(`${direct.replace(/^http/, 'ws')}/api/streams/writers/ws?transmission_id=${encodeURIComponent(DEMO_TRANSMISSION_ID)}&writer_id=sweep&token=${encodeURIComponent(C.apiToken)}`, {
-          enough: (_b, texts) => texts.some((t) => t.includes('"hello"')),
-          during: () => sweepNow(`round ${round}: writer connected`),
-        });
+        const w = await session(
+          `${direct.replace(/^http/, 'ws')}/api/streams/writers/ws?transmission_id=${encodeURIComponent(DEMO_TRANSMISSION_ID)}&writer_id=sweep&token=${encodeURIComponent(C.apiToken)}`,
+          {
+            enough: (_b, texts) => texts.some((t) => t.includes('"hello"')),
+            during: () => sweepNow(`round ${round}: writer connected`),
+          },
+        );
         expect(w.texts.some((t) => t.includes('"hello"'))).toBe(true);
         await api('POST', `/api/streams/transmissions/${encodeURIComponent(DEMO_TRANSMISSION_ID)}/demand/prime`, { seconds: 2 });
         await api('GET', `/api/streams/transmissions/${encodeURIComponent(DEMO_TRANSMISSION_ID)}/still.jpg`);
@@ -390,11 +401,12 @@ describe('secrets sweep', () => {
         // The LAN reader's RTSP URL, where it is meant to be (see the header): checked, then left out.
         if (r.what.endsWith('/urls') && r.status === 200 && !r.what.includes('/internal/')) {
           const json = JSON.parse(r.body.toString('utf8'));
-          for (const u of json.urls) if (u.protocol === 'rtsp') {
-            expect(readerUrl(u.url), u.url).toBe(true);
-            u.url = '<reader url>';
-            allowed++;
-          }
+          for (const u of json.urls)
+            if (u.protocol === 'rtsp') {
+              expect(readerUrl(u.url), u.url).toBe(true);
+              u.url = '<reader url>';
+              allowed++;
+            }
           text = JSON.stringify(json);
         }
         if (r.what === 'GET /api/streams/home-assistant/cameras' && r.status === 200) {

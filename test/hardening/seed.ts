@@ -65,7 +65,9 @@ async function mediaUrls(api: Api): Promise<MediaUrls> {
   return waitFor(
     'the playback plan offers HLS, MSE and JSMpeg',
     async () => {
-      const plan = (await api(json('GET', `/api/streams/transmissions/${SEED.pipelineTx}/playback-plan?client=web&context=grid`))).json as { transports?: { transport: string; available: boolean; url: string | null }[] };
+      const plan = (await api(json('GET', `/api/streams/transmissions/${SEED.pipelineTx}/playback-plan?client=web&context=grid`))).json as {
+        transports?: { transport: string; available: boolean; url: string | null }[];
+      };
       const url = (t: string) => plan.transports?.find((x) => x.transport === t && x.available)?.url ?? null;
       const [hls, mse, jsmpeg] = [url('hls'), url('mse'), url('jsmpeg')];
       return hls && mse && jsmpeg ? { hls, mse, jsmpeg } : undefined;

@@ -38,9 +38,12 @@ describe('node scripts/check_stream_transport_frames.mjs', () => {
   let server: LiveServer;
   let doubleApi: string;
 
-  const check = (args: string[], env: Record<string, string> = {}) =>
-    execa('node', [SCRIPT, '--base-url', server.base, ...args], { reject: false, env, timeout: 180_000 });
-  const parse = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Check & { summary?: true; exit_code?: number });
+  const check = (args: string[], env: Record<string, string> = {}) => execa('node', [SCRIPT, '--base-url', server.base, ...args], { reject: false, env, timeout: 180_000 });
+  const parse = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Check & { summary?: true; exit_code?: number });
   const byTransport = (lines: Check[]) => Object.fromEntries(lines.filter((l) => l.transport).map((l) => [l.transport, l]));
   const hlsSource = (method: 'POST' | 'DELETE') =>
     fetch(`${doubleApi}/_double/paths/${DEMO_PATH}/hls`, {
@@ -55,7 +58,7 @@ describe('node scripts/check_stream_transport_frames.mjs', () => {
     expect((await hlsSource('POST')).status).toBeLessThan(300);
     // go2rtc follows the plan's streams (and the engine's RTSP port) within a tick; the check plays MSE at once.
     const { sidecar } = server.streaming;
-    await waitFor('go2rtc has the plan\'s streams', () => sidecar.status().streams.configured > 0 && !sidecar.status().streams.restart_pending);
+    await waitFor("go2rtc has the plan's streams", () => sidecar.status().streams.configured > 0 && !sidecar.status().streams.restart_pending);
   });
   afterAll(() => server?.close());
 
@@ -145,7 +148,9 @@ describe('node scripts/check_stream_transport_frames.mjs', () => {
           await mkdir(dirname(join(app, 'node_modules', dep)), { recursive: true });
           await symlink(join(ROOT, 'node_modules', dep), join(app, 'node_modules', dep));
         }
-        const image = await execa('node', [join(app, 'scripts/check_stream_transport_frames.mjs'), '--base-url', server.base, '--transmission', id, '--transports', 'webrtc', '--json'], { reject: false });
+        const image = await execa('node', [join(app, 'scripts/check_stream_transport_frames.mjs'), '--base-url', server.base, '--transmission', id, '--transports', 'webrtc', '--json'], {
+          reject: false,
+        });
         expect(image.exitCode, image.stdout + image.stderr).toBe(0);
         expect(byTransport(parse(image.stdout)).webrtc).toMatchObject({ status: 'skipped', reason: 'browser not available: playwright-core is not installed' });
       } finally {
@@ -177,7 +182,13 @@ describe('the check inside the add-on: the direct port with the API token', () =
     const args = [SCRIPT, '--base-url', addon.direct, '--transmission', created.json.id, '--transports', 'jsmpeg,hls,mse', '--json'];
     const res = await execa('node', args, { reject: false, env: { TOPOSYNC_STREAMING_API_TOKEN: addon.apiToken() }, timeout: 60_000 });
     expect(res.exitCode, res.stdout + res.stderr).toBe(0);
-    const got = Object.fromEntries(res.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Check).map((l) => [l.transport, l]));
+    const got = Object.fromEntries(
+      res.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Check)
+        .map((l) => [l.transport, l]),
+    );
     expect(got.jsmpeg).toMatchObject({ status: 'played', available: true });
     expect(got.jsmpeg!.decoded).toBeGreaterThan(0);
     expect(got.hls).toMatchObject({ status: 'blocked', reason: expect.stringMatching(/^engine_/) });
@@ -190,7 +201,13 @@ describe('the check inside the add-on: the direct port with the API token', () =
 });
 
 describe('frame counting, against FFmpeg-made media and ffprobe', () => {
-  interface Counter { push(b: Buffer): void; end(): void; frames: number; completeBytes: number; fragments?: number }
+  interface Counter {
+    push(b: Buffer): void;
+    end(): void;
+    frames: number;
+    completeBytes: number;
+    fragments?: number;
+  }
   let lib: {
     createTsFrameCounter(onFrames?: (n: number) => void): Counter;
     createMp4FrameCounter(onFrames?: (n: number) => void): Counter;
@@ -206,7 +223,29 @@ describe('frame counting, against FFmpeg-made media and ffprobe', () => {
   /** 25 frames of H.264 with a silent audio track beside it (audio must not be counted). */
   const encode = async (name: string, format: string[]) => {
     const file = join(dir, name);
-    await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'anullsrc', '-frames:v', '25', '-shortest', '-c:v', 'libx264', '-g', '10', '-c:a', 'aac', ...format, file]);
+    await execa('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'anullsrc',
+      '-frames:v',
+      '25',
+      '-shortest',
+      '-c:v',
+      'libx264',
+      '-g',
+      '10',
+      '-c:a',
+      'aac',
+      ...format,
+      file,
+    ]);
     return readFile(file);
   };
   const feed = (counter: Counter, bytes: Buffer, chunk: number) => {
@@ -251,7 +290,11 @@ describe('frame counting, against FFmpeg-made media and ffprobe', () => {
 describe('WebRTC frames in Chromium', () => {
   interface Lib {
     launchBrowser(): Promise<{ browser: Browser | null; reason: string | null }>;
-    webrtcFrames(browser: Browser, sendOffer: (sdp: string) => Promise<{ ok: boolean; status: number; text: string }>, opts: { frames: number; timeoutMs: number }): Promise<{ frames: number; firstFrameMs: number | null; error: string | null }>;
+    webrtcFrames(
+      browser: Browser,
+      sendOffer: (sdp: string) => Promise<{ ok: boolean; status: number; text: string }>,
+      opts: { frames: number; timeoutMs: number },
+    ): Promise<{ frames: number; firstFrameMs: number | null; error: string | null }>;
   }
   let lib: Lib;
   let browser: Browser;
@@ -298,7 +341,10 @@ describe('WebRTC frames in Chromium', () => {
     expect(played.frames).toBeGreaterThanOrEqual(10);
     expect(played.firstFrameMs).toBeGreaterThan(0);
 
-    const refused = await lib.webrtcFrames(browser, async () => ({ ok: false, status: 502, text: '{"error":{"message":"the media engine could not be reached for WebRTC"}}' }), { frames: 10, timeoutMs: 5_000 });
+    const refused = await lib.webrtcFrames(browser, async () => ({ ok: false, status: 502, text: '{"error":{"message":"the media engine could not be reached for WebRTC"}}' }), {
+      frames: 10,
+      timeoutMs: 5_000,
+    });
     expect(refused).toMatchObject({ frames: 0, error: 'offer answered 502 the media engine could not be reached for WebRTC' });
   }, 60_000);
 });

@@ -48,13 +48,7 @@ export function send(port: number, req: Sent, timeoutMs = 30_000): Promise<Answe
 export function isErrorShape(json: any): boolean {
   const e = json?.error;
   return (
-    json !== null &&
-    typeof json === 'object' &&
-    e !== null &&
-    typeof e === 'object' &&
-    typeof e.code === 'string' &&
-    typeof e.message === 'string' &&
-    (e.field === null || typeof e.field === 'string')
+    json !== null && typeof json === 'object' && e !== null && typeof e === 'object' && typeof e.code === 'string' && typeof e.message === 'string' && (e.field === null || typeof e.field === 'string')
   );
 }
 

@@ -50,7 +50,9 @@ const raw = (what: string, bytes: Buffer, desync = false): Action => ({ kind: 'r
 
 /** Text that is not JSON, or JSON of another shape, for every endpoint. */
 const junkText = fc.oneof(
-  fc.constantFrom('', '{', '}', 'null', '[]', '"x"', '{"type":', '{} {}', '\ufeff{}', '{"type":"\\ud800"}', '{"__proto__":{"type":"open"}}', '{"constructor":{"prototype":{"x":1}}}').map((s) => text(`junk ${JSON.stringify(s)}`, s)),
+  fc
+    .constantFrom('', '{', '}', 'null', '[]', '"x"', '{"type":', '{} {}', '\ufeff{}', '{"type":"\\ud800"}', '{"__proto__":{"type":"open"}}', '{"constructor":{"prototype":{"x":1}}}')
+    .map((s) => text(`junk ${JSON.stringify(s)}`, s)),
   fc.jsonValue({ maxDepth: 3 }).map((v) => text('json', JSON.stringify(v))),
   fc.constantFrom(1_000, 100_000).map((d) => text(`nested ${d}`, `${'['.repeat(d)}${']'.repeat(d)}`)),
   fc.string({ unit: 'binary', maxLength: 30 }).map((s) => text('random text', s)),
@@ -115,7 +117,18 @@ function mediaTarget(url: string, otherUrl: string): fc.Arbitrary<string> {
   const prefix = path.slice(0, path.indexOf('/', '/api/streams/media/'.length) + 1);
   const paths = fc.oneof(
     { weight: 8, arbitrary: fc.constant(path) },
-    { weight: 1, arbitrary: fc.constantFrom(`${prefix}cam/front/main/ws`, `${prefix}..%2F..%2Fx/ws`, `${prefix}%ED%A0%80/ws`, `${prefix}${repeat('a', 3000)}/ws`, `${prefix}/ws`, `${path}/`, `${prefix}pipe/yard/out/ws/extra`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        `${prefix}cam/front/main/ws`,
+        `${prefix}..%2F..%2Fx/ws`,
+        `${prefix}%ED%A0%80/ws`,
+        `${prefix}${repeat('a', 3000)}/ws`,
+        `${prefix}/ws`,
+        `${path}/`,
+        `${prefix}pipe/yard/out/ws/extra`,
+      ),
+    },
   );
   const tokens = param(token, [other, `${token}!`, token.slice(0, -1), `${token}%20`]);
   return fc.tuple(paths, tokens).map(([p, t]) => `${p}?media_token=${t}`);
@@ -141,11 +154,29 @@ export function wsEndpoints(media: MediaUrls, jpeg: Buffer): WsEndpoint[] {
   );
   const mseMessage = fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom('{"type":"mse","value":"avc1.640029,mp4a.40.2"}', '{"type":"mse"}').map((s) => text(s, s)) },
-    { weight: 1, arbitrary: fc.constantFrom('{"type":"mse","value":123}', '{"type":"mse","value":"hvc1.1.6.L153.B0"}', `{"type":"mse","value":"${repeat('a', 600)}"}`, '{"type":"webrtc/offer","value":"v=0"}', '{"type":"mp4"}').map((s) => text(s.slice(0, 60), s)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(
+          '{"type":"mse","value":123}',
+          '{"type":"mse","value":"hvc1.1.6.L153.B0"}',
+          `{"type":"mse","value":"${repeat('a', 600)}"}`,
+          '{"type":"webrtc/offer","value":"v=0"}',
+          '{"type":"mp4"}',
+        )
+        .map((s) => text(s.slice(0, 60), s)),
+    },
   );
   const jsmpegMessage = fc.constantFrom('hello', '{"type":"x"}', repeat('z', 4096)).map((s) => text(`${s.length} chars of text (the player sends nothing)`, s));
   return [
-    { name: 'writers', valid: `/api/streams/writers/ws?transmission_id=${SEED.pipelineTx}&writer_id=lifecycle&token=${API_TOKEN}`, target: writerTarget, message: writerMessage, maxPayload: 4 * 1024 * 1024, upstream: ['too_many_writers'] },
+    {
+      name: 'writers',
+      valid: `/api/streams/writers/ws?transmission_id=${SEED.pipelineTx}&writer_id=lifecycle&token=${API_TOKEN}`,
+      target: writerTarget,
+      message: writerMessage,
+      maxPayload: 4 * 1024 * 1024,
+      upstream: ['too_many_writers'],
+    },
     { name: 'mse', valid: media.mse, target: mediaTarget(media.mse, media.jsmpeg), message: mseMessage, maxPayload: 64 * 1024, upstream: [] },
     { name: 'jsmpeg', valid: media.jsmpeg, target: mediaTarget(media.jsmpeg, media.mse), message: jsmpegMessage, maxPayload: 4096, upstream: [] },
   ];
@@ -204,7 +235,15 @@ const closeFrame = raw('close frame', frame(OP.close, closePayload(1000)));
 export function wsCorpus(endpoints: WsEndpoint[], jpeg: Buffer): WsCase[] {
   const scripts: Record<string, Action[][]> = {
     writers: [
-      [msg('{"type":"close"}'), msg('{"type":"update"}'), binary('a frame after close', jpeg), msg('{"type":"close"}'), msg('{"type":"close"}'), msg('{"type":"open","priority":5}'), binary('a frame', jpeg)],
+      [
+        msg('{"type":"close"}'),
+        msg('{"type":"update"}'),
+        binary('a frame after close', jpeg),
+        msg('{"type":"close"}'),
+        msg('{"type":"close"}'),
+        msg('{"type":"open","priority":5}'),
+        binary('a frame', jpeg),
+      ],
       [msg('{"type":"update"}'), msg('{"type":"open"}'), msg('{"type":"open","priority":-1000}')],
       [closeFrame, binary('a frame after the close frame', jpeg), msg('{"type":"update"}')],
       [binary('a frame one byte over the limit', Buffer.concat([jpeg, Buffer.alloc(4 * 1024 * 1024 + 1 - jpeg.length)]))],

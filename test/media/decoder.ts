@@ -136,7 +136,7 @@ export function startDecoder(o: DecoderOptions, name = 'ffmpeg-decoder'): FrameD
       notify();
       return;
     }
-    if (line.startsWith("Output #0")) inOutput = true;
+    if (line.startsWith('Output #0')) inOutput = true;
     if (/^\s*Stream #\d+:\d+.*: Video: /.test(line)) {
       if (!inOutput) {
         codec ??= /Video: (\w+)/.exec(line)?.[1];
@@ -196,16 +196,17 @@ export function startDecoder(o: DecoderOptions, name = 'ffmpeg-decoder'): FrameD
     notify();
   });
 
-  const why = (): string | undefined =>
-    exitedFlag.v ? ` (ffmpeg exited after ${frames.length} frames)\n${proc.stderrTail()}` : undefined;
+  const why = (): string | undefined => (exitedFlag.v ? ` (ffmpeg exited after ${frames.length} frames)\n${proc.stderrTail()}` : undefined);
   function waitForChange(timeoutMs: number, cond: () => boolean, what: string): Promise<void> {
     // The timeout message carries the frame count and FFmpeg's stderr too.
-    return changes.wait(what, cond, timeoutMs, () => why()).catch((e: unknown) => {
-      if (!exitedFlag.v && e instanceof Error && e.message.includes('timed out')) {
-        throw new Error(`${e.message} (${frames.length} frames)\n${proc.stderrTail()}`, { cause: e });
-      }
-      throw e;
-    });
+    return changes
+      .wait(what, cond, timeoutMs, () => why())
+      .catch((e: unknown) => {
+        if (!exitedFlag.v && e instanceof Error && e.message.includes('timed out')) {
+          throw new Error(`${e.message} (${frames.length} frames)\n${proc.stderrTail()}`, { cause: e });
+        }
+        throw e;
+      });
   }
 
   return {
@@ -219,11 +220,7 @@ export function startDecoder(o: DecoderOptions, name = 'ffmpeg-decoder'): FrameD
       return f && { ...f, ...(lastPixels ? { pixels: lastPixels } : {}) };
     },
     async waitForFrames(n, timeoutMs) {
-      await waitForChange(
-        timeoutMs,
-        () => frames.length >= n && frames.slice(0, n).every((f) => !Number.isNaN(f.pts)),
-        `waiting for ${n} frames from ${o.input}`,
-      );
+      await waitForChange(timeoutMs, () => frames.length >= n && frames.slice(0, n).every((f) => !Number.isNaN(f.pts)), `waiting for ${n} frames from ${o.input}`);
       return frames.slice(0, n);
     },
     async waitForSize(timeoutMs) {

@@ -16,10 +16,39 @@ beforeAll(async () => {
   mp4 = join(dir, 'green.mp4');
   hls = join(dir, 'hls', 'index.m3u8');
   const q = ['-hide_banner', '-loglevel', 'error', '-y'];
-  const a = await runToBuffer(FFMPEG, [...q, '-f', 'lavfi', '-i', 'color=c=green:s=160x120:r=25', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', mp4], { timeoutMs: 15_000 });
+  const a = await runToBuffer(FFMPEG, [...q, '-f', 'lavfi', '-i', 'color=c=green:s=160x120:r=25', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', mp4], {
+    timeoutMs: 15_000,
+  });
   expect(a.exitCode, a.stderr).toBe(0);
   await runToBuffer('mkdir', ['-p', join(dir, 'hls')], { timeoutMs: 5_000 });
-  const b = await runToBuffer(FFMPEG, [...q, '-f', 'lavfi', '-i', 'color=c=white:s=192x108:r=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-sc_threshold', '0', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '6', hls], { timeoutMs: 15_000 });
+  const b = await runToBuffer(
+    FFMPEG,
+    [
+      ...q,
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=white:s=192x108:r=25',
+      '-t',
+      '3',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-g',
+      '25',
+      '-sc_threshold',
+      '0',
+      '-f',
+      'hls',
+      '-hls_time',
+      '1',
+      '-hls_list_size',
+      '6',
+      hls,
+    ],
+    { timeoutMs: 15_000 },
+  );
   expect(b.exitCode, b.stderr).toBe(0);
 });
 

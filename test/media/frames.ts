@@ -19,11 +19,9 @@ export function solidJpeg(color: string, width: number, height: number): Promise
   let p = jpegCache.get(key);
   if (!p) {
     const c = color.startsWith('#') ? '0x' + color.slice(1) : color;
-    p = runToBuffer(
-      FFMPEG,
-      ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=${c}:s=${width}x${height}`, '-frames:v', '1', '-f', 'mjpeg', '-q:v', '3', 'pipe:1'],
-      { timeoutMs: 10_000 },
-    ).then((r) => {
+    p = runToBuffer(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=${c}:s=${width}x${height}`, '-frames:v', '1', '-f', 'mjpeg', '-q:v', '3', 'pipe:1'], {
+      timeoutMs: 10_000,
+    }).then((r) => {
       if (r.exitCode !== 0 || r.stdout.length < 4 || r.stdout[0] !== 0xff || r.stdout[1] !== 0xd8) {
         throw new Error(`solidJpeg(${color}, ${width}x${height}) failed: ${r.stderr}`);
       }
@@ -43,11 +41,10 @@ function isEncodedImage(b: Uint8Array): boolean {
 
 /** Decodes a JPEG/PNG to rgb24 with FFmpeg. */
 export async function decodeImage(image: Buffer): Promise<{ width: number; height: number; rgb: Buffer }> {
-  const r = await runToBuffer(
-    FFMPEG,
-    ['-hide_banner', '-loglevel', 'info', '-nostats', '-f', 'image2pipe', '-i', 'pipe:0', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
-    { timeoutMs: 10_000, input: image },
-  );
+  const r = await runToBuffer(FFMPEG, ['-hide_banner', '-loglevel', 'info', '-nostats', '-f', 'image2pipe', '-i', 'pipe:0', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
+    timeoutMs: 10_000,
+    input: image,
+  });
   const out = r.stderr.split('\n').filter((l) => /Stream #.*Video: rawvideo/.test(l));
   const m = /, (\d+)x(\d+)/.exec(out[0] ?? '');
   if (r.exitCode !== 0 || !m) throw new Error(`decodeImage failed: ${r.stderr.slice(-2000)}`);
@@ -176,20 +173,13 @@ function parseRate(rate: unknown): number {
  * defaults to 0.5 s (about 0.9 s per probe instead of 2 s; both frame rates still filled in); with
  * `analyzeDurationUs: 0` it takes about 0.25 s but `avg_frame_rate` comes back 0/0 (NaN).
  */
-export async function probe(
-  urlOrFile: string,
-  opts: { timeoutMs?: number; transport?: 'tcp' | 'udp'; analyzeDurationUs?: number } = {},
-): Promise<ProbeResult> {
+export async function probe(urlOrFile: string, opts: { timeoutMs?: number; transport?: 'tcp' | 'udp'; analyzeDurationUs?: number } = {}): Promise<ProbeResult> {
   const args = ['-hide_banner', '-v', 'error'];
   const rtsp = /^rtsp:/i.test(urlOrFile);
   const ad = opts.analyzeDurationUs ?? (rtsp ? 500_000 : undefined);
   if (ad !== undefined) args.push('-analyzeduration', String(ad), ...(ad === 0 ? ['-probesize', '32'] : []));
   if (rtsp) args.push('-rtsp_transport', opts.transport ?? 'tcp');
-  args.push(
-    '-select_streams', 'v:0',
-    '-show_entries', 'stream=codec_name,width,height,pix_fmt,profile,avg_frame_rate,r_frame_rate',
-    '-of', 'json', urlOrFile,
-  );
+  args.push('-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,pix_fmt,profile,avg_frame_rate,r_frame_rate', '-of', 'json', urlOrFile);
   const r = await runToBuffer(FFPROBE, args, { timeoutMs: opts.timeoutMs ?? 15_000 });
   if (r.timedOut) throw new Error(`probe(${urlOrFile}) timed out`);
   if (r.exitCode !== 0) throw new Error(`probe(${urlOrFile}) failed (${r.exitCode}): ${r.stderr.slice(-2000)}`);
@@ -222,11 +212,7 @@ export interface FpsMeasurement {
  * Decodes `seconds` of output time (`-t`) from a source and returns the decoded frame rate from pts.
  * Bounded by `seconds * 1000 + startupMs`.
  */
-export async function measureFpsDetailed(
-  url: string,
-  seconds: number,
-  opts: { transport?: 'tcp' | 'udp'; startupMs?: number; inputArgs?: readonly string[] } = {},
-): Promise<FpsMeasurement> {
+export async function measureFpsDetailed(url: string, seconds: number, opts: { transport?: 'tcp' | 'udp'; startupMs?: number; inputArgs?: readonly string[] } = {}): Promise<FpsMeasurement> {
   const dec = startDecoder(
     {
       input: url,

@@ -33,21 +33,34 @@ function publisherArgs(o: PublisherOptions): string[] {
   const h = o.height ?? 240;
   const fps = o.fps ?? 10;
   const src = o.source ?? 'testsrc2';
-  const lavfi =
-    src === 'testsrc2'
-      ? `testsrc2=s=${w}x${h}:r=${fps}`
-      : `color=c=${src.startsWith('#') ? '0x' + src.slice(1) : src}:s=${w}x${h}:r=${fps}`;
+  const lavfi = src === 'testsrc2' ? `testsrc2=s=${w}x${h}:r=${fps}` : `color=c=${src.startsWith('#') ? '0x' + src.slice(1) : src}:s=${w}x${h}:r=${fps}`;
   const codec = o.codec ?? 'h264';
   const enc =
     codec === 'h264'
       ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p']
       : ['-c:v', 'libx265', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-x265-params', 'log-level=error'];
   return [
-    '-hide_banner', '-nostats', '-nostdin', '-loglevel', 'warning',
-    '-re', '-f', 'lavfi', '-i', lavfi,
+    '-hide_banner',
+    '-nostats',
+    '-nostdin',
+    '-loglevel',
+    'warning',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    lavfi,
     ...(o.durationSec !== undefined ? ['-t', String(o.durationSec)] : []),
-    ...enc, '-g', String(o.gop ?? fps), '-bf', '0',
-    '-f', 'rtsp', '-rtsp_transport', o.transport ?? 'tcp', o.url,
+    ...enc,
+    '-g',
+    String(o.gop ?? fps),
+    '-bf',
+    '0',
+    '-f',
+    'rtsp',
+    '-rtsp_transport',
+    o.transport ?? 'tcp',
+    o.url,
   ];
 }
 

@@ -68,8 +68,8 @@ async function startOnce(opts: RtspBrokerOptions): Promise<RtspBroker> {
     if (log.length < 200_000) log += line + '\n';
     let m: RegExpExecArray | null;
     if (/(Source|Client) server started/.test(line)) started++;
-    else if (line.startsWith("Client connection from")) readers++;
-    else if (line.startsWith("Source connection from")) sources++;
+    else if (line.startsWith('Client connection from')) readers++;
+    else if (line.startsWith('Source connection from')) sources++;
     else if ((m = /^Got record for mountpoint (\S+)/.exec(line))) publishing.add(m[1]!);
     else if ((m = /^Unmounting (\S+)/.exec(line))) publishing.delete(m[1]!);
     changes.notify();
@@ -79,13 +79,22 @@ async function startOnce(opts: RtspBrokerOptions): Promise<RtspBroker> {
     'rtsp-broker',
     'perl',
     [
-      '-e', WRAPPER, '--', String(rtpBasePort),
-      '--clientport', String(clientPort),
-      '--serverport', String(sourcePort),
-      '--client_listen_address', LOOPBACK,
-      '--source_listen_address', LOOPBACK,
-      '--rtp_start_port', String(rtpBasePort),
-      '--loglevel', '4',
+      '-e',
+      WRAPPER,
+      '--',
+      String(rtpBasePort),
+      '--clientport',
+      String(clientPort),
+      '--serverport',
+      String(sourcePort),
+      '--client_listen_address',
+      LOOPBACK,
+      '--source_listen_address',
+      LOOPBACK,
+      '--rtp_start_port',
+      String(rtpBasePort),
+      '--loglevel',
+      '4',
     ],
     { stdin: 'pipe', onStderrLine: onLine },
   );

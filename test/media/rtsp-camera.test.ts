@@ -10,10 +10,31 @@ afterAll(stopAllMediaProcesses);
 async function pullOneSecond(url: string, transport: 'tcp' | 'udp' = 'tcp'): Promise<{ packets: number; stderr: string; exitCode: number | undefined }> {
   const r = await runToBuffer(
     FFPROBE,
-    ['-v', 'error', '-analyzeduration', '0', '-probesize', '32', '-rtsp_transport', transport, '-select_streams', 'v:0', '-read_intervals', '%+1', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', url],
+    [
+      '-v',
+      'error',
+      '-analyzeduration',
+      '0',
+      '-probesize',
+      '32',
+      '-rtsp_transport',
+      transport,
+      '-select_streams',
+      'v:0',
+      '-read_intervals',
+      '%+1',
+      '-show_entries',
+      'packet=pts_time',
+      '-of',
+      'csv=p=0',
+      url,
+    ],
     { timeoutMs: 15_000 },
   );
-  const packets = r.stdout.toString('utf8').split('\n').filter((l) => l.trim() !== '').length;
+  const packets = r.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '').length;
   return { packets, stderr: r.stderr, exitCode: r.exitCode };
 }
 

@@ -70,17 +70,28 @@ export async function startRtspCamera(opts: RtspCameraOptions = {}): Promise<Rts
   const path = opts.path ?? '/cam';
   if (!path.startsWith('/')) throw new Error(`camera path must start with '/': ${path}`);
   const args = [
-    '-u', CAMERA_SCRIPT,
-    '--port', String(opts.port ?? 0),
-    '--mount', path,
-    '--codec', opts.codec ?? 'h264',
-    '--width', String(opts.width ?? 640),
-    '--height', String(opts.height ?? 360),
-    '--fps', String(opts.fps ?? 15),
-    '--gop', String(opts.gop ?? 0),
-    '--bitrate', String(opts.bitrateKbps ?? 1000),
-    '--pattern', opts.pattern ?? 'ball',
-    '--audio', opts.audio ?? 'none',
+    '-u',
+    CAMERA_SCRIPT,
+    '--port',
+    String(opts.port ?? 0),
+    '--mount',
+    path,
+    '--codec',
+    opts.codec ?? 'h264',
+    '--width',
+    String(opts.width ?? 640),
+    '--height',
+    String(opts.height ?? 360),
+    '--fps',
+    String(opts.fps ?? 15),
+    '--gop',
+    String(opts.gop ?? 0),
+    '--bitrate',
+    String(opts.bitrateKbps ?? 1000),
+    '--pattern',
+    opts.pattern ?? 'ball',
+    '--audio',
+    opts.audio ?? 'none',
   ];
   if (opts.username !== undefined) args.push('--credentials-stdin');
   const started = performance.now();
@@ -108,8 +119,7 @@ export async function startRtspCamera(opts: RtspCameraOptions = {}): Promise<Rts
     } else if (ev.event === 'error') error = ev.message ?? 'unknown error';
   });
 
-  const why = () =>
-    error ? `camera error: ${error}\n${proc.stderrTail()}` : proc.hasExited() ? `camera exited\n${proc.stderrTail()}` : undefined;
+  const why = () => (error ? `camera error: ${error}\n${proc.stderrTail()}` : proc.hasExited() ? `camera exited\n${proc.stderrTail()}` : undefined);
   try {
     await waitFor('rtsp camera ready', () => port, opts.readyTimeoutMs ?? 10_000, { intervalMs: 10, abort: why });
   } catch (e) {
@@ -119,10 +129,7 @@ export async function startRtspCamera(opts: RtspCameraOptions = {}): Promise<Rts
   const readyMs = performance.now() - started;
 
   const bareUrl = `rtsp://${LOOPBACK}:${port}${path}`;
-  const cred =
-    opts.username !== undefined
-      ? `${encodeURIComponent(opts.username)}:${encodeURIComponent(opts.password ?? '')}@`
-      : '';
+  const cred = opts.username !== undefined ? `${encodeURIComponent(opts.username)}:${encodeURIComponent(opts.password ?? '')}@` : '';
   return {
     url: `rtsp://${cred}${LOOPBACK}:${port}${path}`,
     bareUrl,

@@ -11,11 +11,12 @@ describe('rtsp-receiver fixture (ffmpeg -rtsp_flags listen)', () => {
     const rx = await startRtspReceiver({ path: 'cam/front/main' });
     expect(rx.url).toBe(`rtsp://127.0.0.1:${rx.port}/cam/front/main`);
     // The exact command line of the brief (plus quiet logging).
-    const pub = spawnMedia('publisher', FFMPEG, [
-      '-hide_banner', '-loglevel', 'warning', '-nostdin',
-      '-re', '-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=10',
-      '-c:v', 'libx264', '-tune', 'zerolatency', '-f', 'rtsp', rx.url,
-    ], { stdin: 'ignore' });
+    const pub = spawnMedia(
+      'publisher',
+      FFMPEG,
+      ['-hide_banner', '-loglevel', 'warning', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=10', '-c:v', 'libx264', '-tune', 'zerolatency', '-f', 'rtsp', rx.url],
+      { stdin: 'ignore' },
+    );
     try {
       const t0 = performance.now();
       const first = await rx.waitForFrames(1, 10_000);

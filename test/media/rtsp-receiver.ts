@@ -204,11 +204,9 @@ export async function startRtspReceiver(opts: RtspReceiverOptions): Promise<Rtsp
         for (; next < all.length && !found; next++) if (classifyColor(all[next]!.avg) === color) found = all[next];
         return found !== undefined;
       };
-      await changes
-        .wait(`receiver ${url}: waiting for a ${color} frame`, scan, timeoutMs, abort)
-        .catch((e: unknown) => {
-          throw new Error(`${(e as Error).message} (latest ${String(all[all.length - 1]?.avg)}, ${all.length} frames)`, { cause: e });
-        });
+      await changes.wait(`receiver ${url}: waiting for a ${color} frame`, scan, timeoutMs, abort).catch((e: unknown) => {
+        throw new Error(`${(e as Error).message} (latest ${String(all[all.length - 1]?.avg)}, ${all.length} frames)`, { cause: e });
+      });
       return found!;
     },
     latest: () => all[all.length - 1]?.avg,
@@ -220,12 +218,7 @@ export async function startRtspReceiver(opts: RtspReceiverOptions): Promise<Rtsp
     codec: () => newest((d) => d.codec()),
     fps: () => fpsFromPts(current.frames()),
     async waitUntilListening(timeoutMs) {
-      await waitFor(
-        `receiver ${url}: listening for a publisher`,
-        async () => !current.process.hasExited() && (await isTcpListening(port)),
-        timeoutMs,
-        { intervalMs: 15, abort },
-      );
+      await waitFor(`receiver ${url}: listening for a publisher`, async () => !current.process.hasExited() && (await isTcpListening(port)), timeoutMs, { intervalMs: 15, abort });
     },
     wrongPaths: () => wrongPaths,
     publishers: () => sessions.filter((d) => d.codec() !== undefined || d.frames().length > 0).length,

@@ -38,8 +38,7 @@ function garbage(n: number): Buffer {
   return b;
 }
 
-const health = async () =>
-  (await server.request('GET', '/api/streams/runtime/health')).json.find((h: { transmission_id: string }) => h.transmission_id === TX);
+const health = async () => (await server.request('GET', '/api/streams/runtime/health')).json.find((h: { transmission_id: string }) => h.transmission_id === TX);
 
 interface Viewer {
   ws: WebSocket;
@@ -183,12 +182,16 @@ describe('a corrupt frame never freezes viewers silently', () => {
   it('a SIGSTOPped writer publisher is reported as producing no output until it runs again', async () => {
     const v = await viewer(); // demand: the runtime runs the writers' publisher into the engine path
     await waitFor('the publisher running', () => server.streaming.supervisor.list().some((c) => c.name === `publisher:${PATH}` && c.state === 'running'));
-    await waitFor('publisher progress', async () => (await health()).output_activity.some((o: { name: string; last_output_ms: number | null }) => o.name === `publisher:${PATH}` && o.last_output_ms !== null));
+    await waitFor('publisher progress', async () =>
+      (await health()).output_activity.some((o: { name: string; last_output_ms: number | null }) => o.name === `publisher:${PATH}` && o.last_output_ms !== null),
+    );
     expect((await health()).output_stalled).toBe(false);
     const pid = runningPid(`publisher:${PATH}`)!;
     process.kill(pid, 'SIGSTOP');
     stopped.push(pid);
-    await waitFor('health reporting the stalled publisher', async () => (await health()).stalled_outputs.some((o: { name: string; kind: string }) => o.name === `publisher:${PATH}` && o.kind === 'publisher'));
+    await waitFor('health reporting the stalled publisher', async () =>
+      (await health()).stalled_outputs.some((o: { name: string; kind: string }) => o.name === `publisher:${PATH}` && o.kind === 'publisher'),
+    );
     process.kill(pid, 'SIGCONT');
     await waitFor('the stall cleared', async () => !(await health()).output_stalled);
     v.ws.close();

@@ -45,26 +45,31 @@ const OPUS = 'cam/opus/main';
 const AVC = 'cam/avc/main';
 const HLS_JS = fileURLToPath(new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url));
 
-const output = (path: string): Output => ({
-  id: 'main',
-  name: 'main',
-  enabled: true,
-  engine_path: path,
-  codec: 'copy',
-  width: null,
-  height: null,
-  fps: null,
-  bitrate_kbps: null,
-  enable_rtsp: true,
-  enable_hls: true,
-  enable_webrtc: false,
-} as unknown as Output);
+const output = (path: string): Output =>
+  ({
+    id: 'main',
+    name: 'main',
+    enabled: true,
+    engine_path: path,
+    codec: 'copy',
+    width: null,
+    height: null,
+    fps: null,
+    bitrate_kbps: null,
+    enable_rtsp: true,
+    enable_hls: true,
+    enable_webrtc: false,
+  }) as unknown as Output;
 const planned = (path: string): PlannedOutput => ({ transmission_id: path, output_id: 'main', path, feed: { kind: 'writers' }, output: output(path) });
 
 /** The URI lines and `URI="..."` attributes of a playlist, in order. */
 const uris = (text: string) => ({
   lines: text.split('\n').filter((l) => l !== '' && !l.startsWith('#')),
-  attr: (tag: string) => text.split('\n').filter((l) => l.startsWith(`#${tag}:`)).map((l) => /URI="([^"]+)"/.exec(l)![1]!),
+  attr: (tag: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`#${tag}:`))
+      .map((l) => /URI="([^"]+)"/.exec(l)![1]!),
 });
 
 /** Codec names and decoded video frames of an fMP4 init + media file, by ffprobe. */
@@ -86,7 +91,8 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
   const cameras: RtspCamera[] = [];
   const tokens = createMediaTokens({ key: randomBytes(32) });
   const outputs = [HEVC, OPUS, AVC].map(planned);
-  const url = (path: string, file: string) => `${base}${PREFIX}/api/streams/media/hls/${path}/${file}?media_token=${encodeURIComponent(tokens.issue({ transmission_id: path, output_id: 'main', path, transport: 'hls' }))}`;
+  const url = (path: string, file: string) =>
+    `${base}${PREFIX}/api/streams/media/hls/${path}/${file}?media_token=${encodeURIComponent(tokens.issue({ transmission_id: path, output_id: 'main', path, transport: 'hls' }))}`;
   const get = async (u: string) => {
     const res = await fetch(u);
     return { status: res.status, type: res.headers.get('content-type'), body: Buffer.from(await res.arrayBuffer()) };
@@ -119,12 +125,12 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
     expect((await engine.start()).state).toBe('running');
     const api = engine.status().api_url!;
     const paths = [HEVC, OPUS, AVC];
-    const sync = await engine.syncPaths(new Map(paths.map((p, i) => [p, { source: (cameras[i]!).bareUrl }])));
+    const sync = await engine.syncPaths(new Map(paths.map((p, i) => [p, { source: cameras[i]!.bareUrl }])));
     expect(sync.errors).toEqual([]);
     if (!REAL_ENGINES.mediamtx) {
       // The double pulls no RTSP source by itself: it is told to remux the same camera with FFmpeg.
       for (const [i, p] of paths.entries()) {
-        const res = await fetch(`${api}/_double/paths/${p}/hls`, { method: 'POST', body: JSON.stringify({ source: 'rtsp', url: (cameras[i]!).bareUrl }) });
+        const res = await fetch(`${api}/_double/paths/${p}/hls`, { method: 'POST', body: JSON.stringify({ source: 'rtsp', url: cameras[i]!.bareUrl }) });
         expect(res.status, await res.text()).toBe(200);
       }
     }
@@ -186,7 +192,12 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
     expect(audio.status).toBe(200);
     const aText = audio.body.toString();
     const aInit = await get(new URL(uris(aText).attr('EXT-X-MAP')[0]!, rendition).href);
-    const aSeg = await get(new URL(uris(aText).lines.find((l) => !l.startsWith('gap.mp4'))!, rendition).href);
+    const aSeg = await get(
+      new URL(
+        uris(aText).lines.find((l) => !l.startsWith('gap.mp4'))!,
+        rendition,
+      ).href,
+    );
     expect((await probeMp4(dataDir, 'opus.mp4', Buffer.concat([aInit.body, aSeg.body]))).codecs).toEqual(['opus']);
   });
 
@@ -252,7 +263,10 @@ describe(`HLS of H.265, Opus and H.264 cameras through the proxy (${engineTarget
       const firstFrameMs = await page.evaluate(
         (src) =>
           new Promise<number>((resolve, reject) => {
-            const g = globalThis as unknown as { Hls: new (c: object) => { loadSource(s: string): void; attachMedia(m: unknown): void; on(e: string, f: (e: string, d: { fatal: boolean; details: string }) => void): void }; document: { getElementById(id: string): { requestVideoFrameCallback(f: () => void): void } } };
+            const g = globalThis as unknown as {
+              Hls: new (c: object) => { loadSource(s: string): void; attachMedia(m: unknown): void; on(e: string, f: (e: string, d: { fatal: boolean; details: string }) => void): void };
+              document: { getElementById(id: string): { requestVideoFrameCallback(f: () => void): void } };
+            };
             const video = g.document.getElementById('v');
             const t0 = performance.now();
             const hls = new g.Hls({ lowLatencyMode: true });

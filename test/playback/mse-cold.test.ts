@@ -39,7 +39,9 @@ async function mseUrl(s: LiveServer, tx: string, path: string): Promise<string> 
     'go2rtc serves the path and the plan offers MSE',
     async () => {
       if (s.streaming.sidecar.wsUrl(path) === null) return false;
-      const plan = (await s.request('GET', `/api/streams/transmissions/${tx}/playback-plan?client=web&context=grid`)).json as { transports: { transport: string; available: boolean; url: string | null }[] };
+      const plan = (await s.request('GET', `/api/streams/transmissions/${tx}/playback-plan?client=web&context=grid`)).json as {
+        transports: { transport: string; available: boolean; url: string | null }[];
+      };
       const t = plan.transports.find((x) => x.transport === 'mse');
       url = t?.available && t.url ? s.base.replace(/^http/, 'ws') + t.url : null;
       return url !== null;

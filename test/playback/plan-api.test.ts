@@ -98,7 +98,10 @@ describe('URL resolution', () => {
 
   it('internal URLs are loopback engine URLs', async () => {
     const json = (await get(`/api/streams/internal/transmissions/${tx}/urls`)).json;
-    expect(json.urls[0]).toMatchObject({ rtsp: `rtsp://127.0.0.1:${server.streaming.engine.rtspPort()}/cam/front/main`, hls: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/cam\/front\/main\/index\.m3u8$/) });
+    expect(json.urls[0]).toMatchObject({
+      rtsp: `rtsp://127.0.0.1:${server.streaming.engine.rtspPort()}/cam/front/main`,
+      hls: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/cam\/front\/main\/index\.m3u8$/),
+    });
   });
 });
 

@@ -23,7 +23,10 @@ async function settingsWithLoneSurrogate(): Promise<string> {
   const dataDir = await makeDataDir('toposync-bad-item');
   dirs.push(dataDir);
   const first = await startLiveServer({ dataDir }, { engine: { auto_start: false } });
-  for (const [id, password] of [['bad', BAD_SECRET], ['good', 'Good-Pass-42']]) {
+  for (const [id, password] of [
+    ['bad', BAD_SECRET],
+    ['good', 'Good-Pass-42'],
+  ]) {
     const res = await first.request('POST', '/api/cameras', { id, name: id, sources: [{ id: 'main', url: `rtsp://192.0.2.10/${id}`, username: 'admin', password }] });
     expect(res.status).toBe(201);
   }
@@ -51,7 +54,13 @@ describe('one bad stored item never takes the server down', () => {
     const get = (path: string) => fetch(base + path).then(async (r) => ({ status: r.status, text: await r.text() }));
     const ticks = async () => JSON.parse((await get('/runtime/observability')).text).runtime.ticks as number;
     const exitReason = () =>
-      exited ? `the server exited (${exited.exitCode}): ${String(exited.stderr).split('\n').find((l) => l.includes('Error')) ?? String(exited.stderr).slice(-300)}` : undefined;
+      exited
+        ? `the server exited (${exited.exitCode}): ${
+            String(exited.stderr)
+              .split('\n')
+              .find((l) => l.includes('Error')) ?? String(exited.stderr).slice(-300)
+          }`
+        : undefined;
     /** Polls `ok` until it holds; fails at once, with the child's stderr, if the server exits. */
     const until = (what: string, ok: () => Promise<boolean>) => waitFor(what, () => ok().catch(() => false), 60_000, { intervalMs: 100, abort: exitReason });
     try {
@@ -91,7 +100,8 @@ describe('one bad stored item never takes the server down', () => {
 
 /** Polls `ok` (generous overall bound; no fixed sleep that must be long enough). */
 const until = (what: string, ok: () => boolean | Promise<boolean>) => waitFor(what, ok, 60_000, { intervalMs: 50 });
-const problemsOf = async (s: LiveServer, tx: string) => ((await s.request('GET', '/api/streams/runtime/health')).json as { transmission_id: string; problems: string[] }[]).find((h) => h.transmission_id === tx)!.problems;
+const problemsOf = async (s: LiveServer, tx: string) =>
+  ((await s.request('GET', '/api/streams/runtime/health')).json as { transmission_id: string; problems: string[] }[]).find((h) => h.transmission_id === tx)!.problems;
 const logged = (s: LiveServer, msg: string) => s.logs.filter((l) => JSON.parse(l).msg === msg).length;
 
 describe('a loop that throws keeps running, logs each distinct error once and reports it', () => {
@@ -121,25 +131,33 @@ describe('a loop that throws keeps running, logs each distinct error once and re
   }, 90_000);
 
   it.each([
-    ['throws in the timer itself', 'applySettings', () => {
-      throw new Error('injected follow fault');
-    }],
+    [
+      'throws in the timer itself',
+      'applySettings',
+      () => {
+        throw new Error('injected follow fault');
+      },
+    ],
     ['rejects after it', 'syncStreams', () => Promise.reject(new Error('injected follow fault'))],
-  ] as const)('the settings follower %s: it runs on, logs once, health says so until it recovers', async (_name, method, fail) => {
-    s = await startLiveServer();
-    expect((await s.request('POST', '/api/cameras', { id: 'good', name: 'Good', sources: [{ id: 'main', url: 'rtsp://192.0.2.10/good' }] })).status).toBe(201);
-    const sidecar = s.streaming.sidecar as unknown as Record<string, (...a: unknown[]) => unknown>;
-    const original = sidecar[method]!;
-    let calls = 0;
-    sidecar[method] = () => {
-      calls++;
-      return fail();
-    };
-    await until('three failing runs of the follower', () => calls >= 3);
-    expect(await problemsOf(s, goodTx)).toContain('settings_follow_failing: injected follow fault');
-    expect(logged(s, 'settings follower failed')).toBe(1);
-    sidecar[method] = original;
-    await until('recovery', async () => !(await problemsOf(s, goodTx)).some((p) => p.startsWith('settings_follow')));
-    expect(logged(s, 'settings follower recovered')).toBe(1);
-  }, 90_000);
+  ] as const)(
+    'the settings follower %s: it runs on, logs once, health says so until it recovers',
+    async (_name, method, fail) => {
+      s = await startLiveServer();
+      expect((await s.request('POST', '/api/cameras', { id: 'good', name: 'Good', sources: [{ id: 'main', url: 'rtsp://192.0.2.10/good' }] })).status).toBe(201);
+      const sidecar = s.streaming.sidecar as unknown as Record<string, (...a: unknown[]) => unknown>;
+      const original = sidecar[method]!;
+      let calls = 0;
+      sidecar[method] = () => {
+        calls++;
+        return fail();
+      };
+      await until('three failing runs of the follower', () => calls >= 3);
+      expect(await problemsOf(s, goodTx)).toContain('settings_follow_failing: injected follow fault');
+      expect(logged(s, 'settings follower failed')).toBe(1);
+      sidecar[method] = original;
+      await until('recovery', async () => !(await problemsOf(s, goodTx)).some((p) => p.startsWith('settings_follow')));
+      expect(logged(s, 'settings follower recovered')).toBe(1);
+    },
+    90_000,
+  );
 });

@@ -26,34 +26,38 @@ const cases = [
 ];
 
 describe('frame decoder reading the camera directly (engine missing)', () => {
-  it.each(cases)('$name: the still is a decoded frame; no credential in any descendant process argv or environment', async ({ username, password, auth }) => {
-    camera = await startRtspCamera({ username, password, auth, pattern: 'green', width: 320, height: 240, fps: 10 });
-    server = await startLiveServer({ cameraFrames: { fps: 5, maxWidth: 640 } });
-    expect(server.streaming.engine.status().state).toBe('missing');
-    const cam = await server.request('POST', '/api/cameras', { name: 'Door', sources: [{ url: camera.bareUrl, username, password }] });
-    expect(cam.status).toBe(201);
-    const tx = generatedTransmissionId(cam.json.sources[0].publication_id);
+  it.each(cases)(
+    '$name: the still is a decoded frame; no credential in any descendant process argv or environment',
+    async ({ username, password, auth }) => {
+      camera = await startRtspCamera({ username, password, auth, pattern: 'green', width: 320, height: 240, fps: 10 });
+      server = await startLiveServer({ cameraFrames: { fps: 5, maxWidth: 640 } });
+      expect(server.streaming.engine.status().state).toBe('missing');
+      const cam = await server.request('POST', '/api/cameras', { name: 'Door', sources: [{ url: camera.bareUrl, username, password }] });
+      expect(cam.status).toBe(201);
+      const tx = generatedTransmissionId(cam.json.sources[0].publication_id);
 
-    // Held for the whole test, so the decoder is running while the process table is read.
-    const release = server.streaming.demand.acquire(tx);
-    try {
-      const res = await fetch(`${server.base}/api/streams/transmissions/${tx}/still.jpg`);
-      const jpeg = Buffer.from(await res.arrayBuffer());
-      expect(res.status).toBe(200);
-      expect(res.headers.get('x-still-source')).toBe('frame');
-      expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
-      expect(camera.connections()).toBeGreaterThanOrEqual(1);
+      // Held for the whole test, so the decoder is running while the process table is read.
+      const release = server.streaming.demand.acquire(tx);
+      try {
+        const res = await fetch(`${server.base}/api/streams/transmissions/${tx}/still.jpg`);
+        const jpeg = Buffer.from(await res.arrayBuffer());
+        expect(res.status).toBe(200);
+        expect(res.headers.get('x-still-source')).toBe('frame');
+        expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+        expect(camera.connections()).toBeGreaterThanOrEqual(1);
 
-      const decoder = server.streaming.supervisor.list().find((c) => c.name.startsWith('frames:'));
-      expect(decoder?.pid).toBeGreaterThan(0);
-      // The decoder is among the processes read: the sweep sees the one that used to leak.
-      expect(descendants()).toContain(decoder!.pid);
-      const sweep = sweepProcesses([username, password]);
-      console.info(`[secrets] ${sweep.processes} descendant processes read, ${sweep.findings.length} findings`);
-      expect(sweep.processes).toBeGreaterThanOrEqual(2); // the camera and the decoder at least
-      expect(sweep.findings).toEqual([]);
-    } finally {
-      release();
-    }
-  }, 60_000);
+        const decoder = server.streaming.supervisor.list().find((c) => c.name.startsWith('frames:'));
+        expect(decoder?.pid).toBeGreaterThan(0);
+        // The decoder is among the processes read: the sweep sees the one that used to leak.
+        expect(descendants()).toContain(decoder!.pid);
+        const sweep = sweepProcesses([username, password]);
+        console.info(`[secrets] ${sweep.processes} descendant processes read, ${sweep.findings.length} findings`);
+        expect(sweep.processes).toBeGreaterThanOrEqual(2); // the camera and the decoder at least
+        expect(sweep.findings).toEqual([]);
+      } finally {
+        release();
+      }
+    },
+    60_000,
+  );
 });

@@ -110,10 +110,14 @@ describe('one connection per camera source', () => {
     const releaseFallback1 = demand.acquire(tx);
     const releaseFallback2 = demand.acquire(tx);
     await server.request('POST', `/api/streams/transmissions/${tx}/demand/prime`, { seconds: 5 });
-    await waitFor('camera frames flowing', async () => {
-      const h = (await server!.request('GET', '/api/streams/runtime/health')).json[0];
-      return h.selected_writer_id === 'camera:door:main' && h.frame_age_ms !== null && h.frame_age_ms < 1_000;
-    }, 15_000);
+    await waitFor(
+      'camera frames flowing',
+      async () => {
+        const h = (await server!.request('GET', '/api/streams/runtime/health')).json[0];
+        return h.selected_writer_id === 'camera:door:main' && h.frame_age_ms !== null && h.frame_age_ms < 1_000;
+      },
+      15_000,
+    );
     await new Promise((r) => setTimeout(r, 1_500));
     expect(camera.connections()).toBe(1);
     expect(server.streaming.supervisor.count('frames:')).toBe(1);
@@ -130,14 +134,22 @@ describe('one connection per camera source', () => {
     server = await startLiveServer({ mediamtxPath: ENGINE_BINS.mediamtx });
     const cam = await server.request('POST', '/api/cameras', { name: 'Door', sources: [{ url: camera.url }] });
     await server.request('POST', '/api/streams/transmissions', { name: 'Small', input: 'camera_source', camera_id: 'door', camera_source_id: 'main', outputs: [{ engine_path: 'door/small' }] });
-    await server.request('POST', '/api/streams/transmissions', { name: 'Copy', input: 'camera_source', camera_id: 'door', camera_source_id: 'main', outputs: [{ codec: 'copy', width: null, height: null, fps: null, engine_path: 'door/copy' }] });
+    await server.request('POST', '/api/streams/transmissions', {
+      name: 'Copy',
+      input: 'camera_source',
+      camera_id: 'door',
+      camera_source_id: 'main',
+      outputs: [{ codec: 'copy', width: null, height: null, fps: null, engine_path: 'door/copy' }],
+    });
     const tx = generatedTransmissionId(cam.json.sources[0].publication_id);
     server.streaming.demand.acquire(tx);
     await waitFor('frame decoder started', () => server!.streaming.supervisor.count('frames:') === 1);
 
     // Ask the engine what it was told: exactly one path pulls the camera.
     const api = server.streaming.engine.status().api_url!;
-    interface PathList { items: { name: string; source: string }[] }
+    interface PathList {
+      items: { name: string; source: string }[];
+    }
     const list = async () => (await (await fetch(`${api}/v3/config/paths/list?itemsPerPage=1000`)).json()) as PathList;
     await waitFor('all three paths synced', async () => (await list()).items.length === 3);
     const paths = await list();

@@ -22,7 +22,17 @@ export interface IdleTimeline {
 }
 
 /** Runs the scenario once; `onEvent` sees each event as it happens. Gives up after `timeoutMs`. */
-export async function measureIdleTimeline({ debounceS, viewSeconds = 6, timeoutMs = 240_000, onEvent = () => {} }: { debounceS: number; viewSeconds?: number; timeoutMs?: number; onEvent?: (e: TimelineEvent) => void }): Promise<IdleTimeline> {
+export async function measureIdleTimeline({
+  debounceS,
+  viewSeconds = 6,
+  timeoutMs = 240_000,
+  onEvent = () => {},
+}: {
+  debounceS: number;
+  viewSeconds?: number;
+  timeoutMs?: number;
+  onEvent?: (e: TimelineEvent) => void;
+}): Promise<IdleTimeline> {
   const camera = await startRtspCamera({ pattern: 'ball', width: 640, height: 360, fps: 15 });
   const server = await startLiveServer({ mediamtxPath: ENGINE_BINS.mediamtx, go2rtcPath: ENGINE_BINS.go2rtc, tickMs: 250 }, { demand: { debounce_s: debounceS } });
   try {
@@ -44,7 +54,9 @@ export async function measureIdleTimeline({ debounceS, viewSeconds = 6, timeoutM
     await waitFor(
       'the plan offers HLS',
       async () => {
-        const plan = (await server.request('GET', `/api/streams/transmissions/${tx.json.id}/playback-plan?client=app&context=large`)).json as { transports: { transport: string; available: boolean; url: string | null }[] };
+        const plan = (await server.request('GET', `/api/streams/transmissions/${tx.json.id}/playback-plan?client=app&context=large`)).json as {
+          transports: { transport: string; available: boolean; url: string | null }[];
+        };
         const t = plan.transports.find((x) => x.transport === 'hls');
         hlsUrl = t?.available && t.url ? server.base + t.url : null;
         return hlsUrl !== null;

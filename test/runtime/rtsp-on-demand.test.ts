@@ -35,7 +35,7 @@ const READER = { username: 'hass', password: 'reader-pass-4f-Xy9' };
 /** MediaMTX's splitting of a command line (go-shellquote), for the single-quoted words we write. */
 function splitWords(cmd: string): string[] {
   const words: string[] = [];
-  for (const m of cmd.matchAll(/'((?:[^']|'\\'')*)'/g)) words.push((m[1]!).replaceAll(`'\\''`, "'"));
+  for (const m of cmd.matchAll(/'((?:[^']|'\\'')*)'/g)) words.push(m[1]!.replaceAll(`'\\''`, "'"));
   return words;
 }
 
@@ -63,7 +63,7 @@ describe('the on-demand notifier', () => {
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     await waitFor('demand held', () => held.get('pipe/a/out') === 1);
     expect(listener.active()).toBe(1);
-    process.kill(-(child.pid!), 'SIGINT'); // MediaMTX stops the command's process group
+    process.kill(-child.pid!, 'SIGINT'); // MediaMTX stops the command's process group
     expect(await exited).toBe(0);
     await waitFor('demand released', () => held.get('pipe/a/out') === 0 && listener.active() === 0);
 
@@ -99,43 +99,51 @@ describe(`RTSP readers of a cold writer-fed output (${engineTarget('mediamtx')},
     expect(String(conf.runOnDemand)).not.toContain(READER.password);
   }, 60_000);
 
-  it.runIf(REAL_ENGINES.mediamtx)('ffprobe with the LAN reader credentials gets a video stream (real engine only: the MediaMTX double serves no RTSP)', async () => {
-    const { url } = await coldWriterOutput();
-    const probe = await runToBuffer('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_type,codec_name', '-of', 'json', url], { timeoutMs: 40_000 });
-    expect({ exit: probe.exitCode, stderr: probe.stderr.replaceAll(READER.password, '***').trim() }).toEqual({ exit: 0, stderr: '' });
-    expect(JSON.parse(probe.stdout.toString()).streams).toEqual([expect.objectContaining({ codec_type: 'video' })]);
-    expect(server!.streaming.supervisor.count('publisher:')).toBe(1);
-  }, 90_000);
+  it.runIf(REAL_ENGINES.mediamtx)(
+    'ffprobe with the LAN reader credentials gets a video stream (real engine only: the MediaMTX double serves no RTSP)',
+    async () => {
+      const { url } = await coldWriterOutput();
+      const probe = await runToBuffer('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_type,codec_name', '-of', 'json', url], { timeoutMs: 40_000 });
+      expect({ exit: probe.exitCode, stderr: probe.stderr.replaceAll(READER.password, '***').trim() }).toEqual({ exit: 0, stderr: '' });
+      expect(JSON.parse(probe.stdout.toString()).streams).toEqual([expect.objectContaining({ codec_type: 'video' })]);
+      expect(server!.streaming.supervisor.count('publisher:')).toBe(1);
+    },
+    90_000,
+  );
 
-  it.runIf(REAL_ENGINES.mediamtx)("go2rtc pulling it as Home Assistant's does gets the stream (real engines only: the MediaMTX double serves no RTSP)", async () => {
-    const { url } = await coldWriterOutput();
-    const dir = await makeDataDir('ha-go2rtc');
-    cleanups.push(() => removeDataDir(dir));
-    const api = await freePort();
-    // Home Assistant Core's go2rtc: a stream per camera entity, the entity's RTSP URL as its source.
-    await writeFile(join(dir, 'go2rtc.yaml'), `api:\n  listen: "127.0.0.1:${api}"\nrtsp:\n  listen: ""\nwebrtc:\n  listen: ""\nstreams:\n  entity: "${url}"\n`);
-    const go2rtc = spawn(ENGINE_BINS.go2rtc, ['-config', join(dir, 'go2rtc.yaml')], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
-    cleanups.push(() => go2rtc.kill('SIGKILL'));
-    await waitFor('go2rtc answers', async () => (await fetch(`http://127.0.0.1:${api}/api`).catch(() => null))?.ok === true);
-    // Like a player of HA's frontend: MSE over go2rtc's WebSocket, asking again after an error.
-    const ws = new WebSocket(`ws://127.0.0.1:${api}/api/ws?src=entity`);
-    cleanups.push(() => ws.terminate());
-    const texts: string[] = [];
-    const init = await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no init segment within 40 s: ${texts.join(' ')}`)), 40_000);
-      ws.on('open', () => ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' })));
-      ws.on('message', (data, isBinary) => {
-        if (isBinary) {
-          clearTimeout(timer);
-          return resolve(Buffer.from(data as Buffer));
-        }
-        const text = (data as Buffer).toString();
-        texts.push(text);
-        if (text.includes('"error"')) setTimeout(() => ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' })), 1000);
+  it.runIf(REAL_ENGINES.mediamtx)(
+    "go2rtc pulling it as Home Assistant's does gets the stream (real engines only: the MediaMTX double serves no RTSP)",
+    async () => {
+      const { url } = await coldWriterOutput();
+      const dir = await makeDataDir('ha-go2rtc');
+      cleanups.push(() => removeDataDir(dir));
+      const api = await freePort();
+      // Home Assistant Core's go2rtc: a stream per camera entity, the entity's RTSP URL as its source.
+      await writeFile(join(dir, 'go2rtc.yaml'), `api:\n  listen: "127.0.0.1:${api}"\nrtsp:\n  listen: ""\nwebrtc:\n  listen: ""\nstreams:\n  entity: "${url}"\n`);
+      const go2rtc = spawn(ENGINE_BINS.go2rtc, ['-config', join(dir, 'go2rtc.yaml')], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
+      cleanups.push(() => go2rtc.kill('SIGKILL'));
+      await waitFor('go2rtc answers', async () => (await fetch(`http://127.0.0.1:${api}/api`).catch(() => null))?.ok === true);
+      // Like a player of HA's frontend: MSE over go2rtc's WebSocket, asking again after an error.
+      const ws = new WebSocket(`ws://127.0.0.1:${api}/api/ws?src=entity`);
+      cleanups.push(() => ws.terminate());
+      const texts: string[] = [];
+      const init = await new Promise<Buffer>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no init segment within 40 s: ${texts.join(' ')}`)), 40_000);
+        ws.on('open', () => ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' })));
+        ws.on('message', (data, isBinary) => {
+          if (isBinary) {
+            clearTimeout(timer);
+            return resolve(Buffer.from(data as Buffer));
+          }
+          const text = (data as Buffer).toString();
+          texts.push(text);
+          if (text.includes('"error"')) setTimeout(() => ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' })), 1000);
+        });
+        ws.on('error', reject);
       });
-      ws.on('error', reject);
-    });
-    expect(init.subarray(4, 8).toString('latin1')).toBe('ftyp');
-    console.info(JSON.stringify({ go2rtc_answers_before_media: texts.map((t) => JSON.parse(t).value) }));
-  }, 90_000);
+      expect(init.subarray(4, 8).toString('latin1')).toBe('ftyp');
+      console.info(JSON.stringify({ go2rtc_answers_before_media: texts.map((t) => JSON.parse(t).value) }));
+    },
+    90_000,
+  );
 });

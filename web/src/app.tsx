@@ -12,8 +12,12 @@ export function App() {
       <header class="app-header">
         <h1>{t('app.title')}</h1>
         <nav>
-          <a href="#/streams" class={route === 'streams' ? 'active' : ''}>{t('nav.streams')}</a>
-          <a href="#/settings" class={route === 'settings' ? 'active' : ''}>{t('nav.settings')}</a>
+          <a href="#/streams" class={route === 'streams' ? 'active' : ''}>
+            {t('nav.streams')}
+          </a>
+          <a href="#/settings" class={route === 'settings' ? 'active' : ''}>
+            {t('nav.settings')}
+          </a>
         </nav>
       </header>
       <main>{route === 'settings' ? <SettingsView /> : <StreamsView />}</main>

@@ -13,7 +13,9 @@ describe('base', () => {
   });
 
   it('makes WebSocket URLs against the page origin', () => {
-    expect(wsUrl({ origin: 'https://ha.example' }, '/api/hassio_ingress/T/api/streams/media/mse/p/ws?media_token=a')).toBe('wss://ha.example/api/hassio_ingress/T/api/streams/media/mse/p/ws?media_token=a');
+    expect(wsUrl({ origin: 'https://ha.example' }, '/api/hassio_ingress/T/api/streams/media/mse/p/ws?media_token=a')).toBe(
+      'wss://ha.example/api/hassio_ingress/T/api/streams/media/mse/p/ws?media_token=a',
+    );
     expect(wsUrl({ origin: 'http://127.0.0.1:8099' }, '/x/ws')).toBe('ws://127.0.0.1:8099/x/ws');
   });
 

@@ -17,8 +17,7 @@ const fieldOf = (fn: () => unknown): string | null => {
   return null;
 };
 
-const app = (events: PlaybackEvents) =>
-  new Hono().route('/api/streams', playbackEventRoutes(events)).onError(onApiError(null));
+const app = (events: PlaybackEvents) => new Hono().route('/api/streams', playbackEventRoutes(events)).onError(onApiError(null));
 
 describe('validation: 422 naming the field', () => {
   it.each([
@@ -51,15 +50,18 @@ describe('validation: 422 naming the field', () => {
 
   it('a bad event in an array keeps none of them', async () => {
     const events = createPlaybackEvents();
-    const res = await app(events).request('/api/streams/runtime/playback-events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([ev(), ev({ event: 'nope' })]) });
+    const res = await app(events).request('/api/streams/runtime/playback-events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([ev(), ev({ event: 'nope' })]),
+    });
     expect(res.status).toBe(422);
     expect(events.size()).toBe(0);
   });
 });
 
 describe('routes', () => {
-  const post = (events: PlaybackEvents, body: string) =>
-    app(events).request('/api/streams/runtime/playback-events', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const post = (events: PlaybackEvents, body: string) => app(events).request('/api/streams/runtime/playback-events', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
   it('accepts one event or an array (202), refuses non-JSON (400) and bad fields (422), lists the summary', async () => {
     const events = createPlaybackEvents();

@@ -34,7 +34,13 @@ describe('HLS media query at the edge', () => {
   it('hands the proxy the verified token, its scope and the LL-HLS parameters of a media playlist, typed', async () => {
     const r = await get(`${T}&_HLS_msn=12&_HLS_part=3&_HLS_skip=v2&other=x`);
     expect(r.status).toBe(200);
-    expect(r.handed).toEqual({ target: { path: 'cam/front/main', file: 'main_stream.m3u8' }, token: TOKEN, scope: expect.objectContaining(SCOPE), llhls: { _HLS_msn: '12', _HLS_part: '3', _HLS_skip: 'v2' }, range: null });
+    expect(r.handed).toEqual({
+      target: { path: 'cam/front/main', file: 'main_stream.m3u8' },
+      token: TOKEN,
+      scope: expect.objectContaining(SCOPE),
+      llhls: { _HLS_msn: '12', _HLS_part: '3', _HLS_skip: 'v2' },
+      range: null,
+    });
   });
 
   it.each([

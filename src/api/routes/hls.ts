@@ -44,7 +44,10 @@ function mediaQuery(target: HlsTarget, query: URLSearchParams): { token: string 
 }
 
 /** What @hono/node-server puts in `c.env`; absent under app.request() and other runtimes. */
-interface NodeEnv { incoming?: { url?: unknown }; outgoing?: ServerResponse }
+interface NodeEnv {
+  incoming?: { url?: unknown };
+  outgoing?: ServerResponse;
+}
 
 /**
  * The request-target exactly as the client sent it (before any URL normalisation resolved `..` or

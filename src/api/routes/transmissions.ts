@@ -15,9 +15,7 @@ export function transmissionRoutes(tx: TransmissionService) {
     })
     .get('/:id/outputs', (c) => c.json(tx.listOutputs(c.req.param('id'))))
     .post('/:id/outputs', async (c) => c.json(await tx.addOutput(c.req.param('id'), await jsonBody(c, outputInputSchema)), 201))
-    .put('/:id/outputs/:output_id', async (c) =>
-      c.json(await tx.replaceOutput(c.req.param('id'), c.req.param('output_id'), await jsonBody(c, outputInputSchema))),
-    )
+    .put('/:id/outputs/:output_id', async (c) => c.json(await tx.replaceOutput(c.req.param('id'), c.req.param('output_id'), await jsonBody(c, outputInputSchema))))
     .delete('/:id/outputs/:output_id', async (c) => {
       await tx.removeOutput(c.req.param('id'), c.req.param('output_id'));
       return c.body(null, 204);

@@ -38,7 +38,10 @@ export function createOutputGate(opts: OutputGateOptions) {
     source?.resume();
   };
   const check = () => {
-    if (opts.socket.bufferedAmount <= low) { resume(); return; }
+    if (opts.socket.bufferedAmount <= low) {
+      resume();
+      return;
+    }
     if (!slowReported && now() - pausedSince >= opts.tooSlowMs) {
       slowReported = true;
       opts.onTooSlow();

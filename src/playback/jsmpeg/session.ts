@@ -161,7 +161,16 @@ export function startSession(s: Session, ws: WebSocket, deps: SessionDeps): void
   ws.on('close', (code, reason) => {
     s.end();
     log.info(
-      { session: s.name, code, reason: reason.toString(), bytes_sent: s.bytesSent, first_byte_ms: s.firstByteMs, frames_written: s.counters.frames_written, frames_skipped: s.counters.frames_skipped, ...gate.stats() },
+      {
+        session: s.name,
+        code,
+        reason: reason.toString(),
+        bytes_sent: s.bytesSent,
+        first_byte_ms: s.firstByteMs,
+        frames_written: s.counters.frames_written,
+        frames_skipped: s.counters.frames_skipped,
+        ...gate.stats(),
+      },
       'jsmpeg session closed',
     );
   });

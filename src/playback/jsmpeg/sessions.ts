@@ -141,7 +141,6 @@ export interface JsmpegSessions {
   counters: JsmpegCounters;
 }
 
-
 interface Target {
   t: Transmission;
   o: Output;

@@ -55,7 +55,7 @@ function splitListen(listen: string): { host: string; port: number } {
   if (!m) throw new ConfigLoadError(`api.listen "${listen}" is not host:port`);
   const port = Number(m[2]);
   if (port > 65535) throw new ConfigLoadError(`api.listen "${listen}": port out of range`);
-  return { host: (m[1]!).replace(/^\[(.*)\]$/, '$1'), port };
+  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);

@@ -75,13 +75,13 @@ describe('go2rtc double as a process (`go2rtc -config <file>`)', () => {
     );
   };
 
-  it('refuses a config that fails go2rtc\'s schema', async () => {
+  it("refuses a config that fails go2rtc's schema", async () => {
     const r = await start(stringify({ api: { listen: '127.0.0.1:1984', origin: 'https://example.org' }, app: { modules: ['api', 'websockets'] } }));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/FTL config does not match go2rtc's schema: \/api\/origin must be equal to one of the allowed values.*\/app\/modules\/1/);
   });
 
-  it('refuses an API on every interface (go2rtc\'s default :1984) and a missing file; bad flags exit 2', async () => {
+  it("refuses an API on every interface (go2rtc's default :1984) and a missing file; bad flags exit 2", async () => {
     expect((await start(stringify({ streams: {} }))).stderr).toMatch(/api\.listen ":1984" is not a loopback address/);
     expect((await start(stringify({ api: { listen: '0.0.0.0:1984' } }))).code).toBe(1);
     const missing = await start(null, ['-config', join(dir, 'nope.yaml')]);
@@ -89,14 +89,18 @@ describe('go2rtc double as a process (`go2rtc -config <file>`)', () => {
     expect((await start(null, ['-listen', 'x'])).code).toBe(2);
   });
 
-  it('accepts the server\'s own rendered config and exits 0 on SIGTERM', async () => {
+  it("accepts the server's own rendered config and exits 0 on SIGTERM", async () => {
     const port = await freePort();
     const file = join(dir, 'ok.yaml');
     await writeFile(file, renderGo2rtcConfig({ apiPort: port, rtspPort: 8554, paths: ['cam/a'], logLevel: 'info' }));
     const child = execFile(DOUBLE_BIN, ['-config', file]);
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      const info = await waitFor('GET /api', async () => fetch(`http://127.0.0.1:${port}/api`).then((res) => res.json() as Promise<{ version: string }>).catch(() => null));
+      const info = await waitFor('GET /api', async () =>
+        fetch(`http://127.0.0.1:${port}/api`)
+          .then((res) => res.json() as Promise<{ version: string }>)
+          .catch(() => null),
+      );
       expect(info.version).toBe('1.9.14');
       expect(await (await fetch(`http://127.0.0.1:${port}/_double/violations`)).json()).toEqual([]);
     } finally {
@@ -121,7 +125,13 @@ describe('go2rtc double in process', () => {
     expect(await json('/api')).toMatchObject({ version: '1.9.14', host: `127.0.0.1:${d.port}`, rtsp: { listen: '' } });
     expect(await json('/api/streams')).toEqual({ 'cam~front~main': { producers: [{ url: 'rtsp://127.0.0.1:8554/cam/front/main#backchannel=0' }], consumers: [] } });
     // Documented operations outside api.allow_paths do not exist.
-    for (const [method, p] of [['GET', '/api/config'], ['POST', '/api/exit'], ['POST', '/api/restart'], ['GET', '/api/stream.mp4'], ['PUT', '/api/streams']]) {
+    for (const [method, p] of [
+      ['GET', '/api/config'],
+      ['POST', '/api/exit'],
+      ['POST', '/api/restart'],
+      ['GET', '/api/stream.mp4'],
+      ['PUT', '/api/streams'],
+    ]) {
       expect({ p, status: (await fetch(`${d.url}${p}`, { method })).status }).toEqual({ p, status: p === '/api/streams' ? 500 : 404 });
     }
     expect((await fetch(`${d.url}/api/ws`)).status).toBe(400);
@@ -131,7 +141,7 @@ describe('go2rtc double in process', () => {
     expect((await json<Violation[]>('/_double/violations')).at(-1)?.detail).toBe('GET / is not a go2rtc API operation');
   });
 
-  it('streams MSE: the mse answer with the media\'s codec, the init segment, keyframe-first moof+mdat', async () => {
+  it("streams MSE: the mse answer with the media's codec, the init segment, keyframe-first moof+mdat", async () => {
     const c = client(ws('?src=cam~front~main'));
     await c.opened;
     c.ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029,mp4a.40.2' }));
@@ -170,7 +180,7 @@ describe('go2rtc double in process', () => {
     ]);
   });
 
-  it('answers go2rtc\'s errors: unknown stream, codecs not matched; closes on non-JSON; records binary messages', async () => {
+  it("answers go2rtc's errors: unknown stream, codecs not matched; closes on non-JSON; records binary messages", async () => {
     const unknown = client(ws('?src=nope'));
     await unknown.opened;
     unknown.ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029' }));
@@ -197,11 +207,7 @@ describe('go2rtc double in process', () => {
       c.ws.send(JSON.stringify({ type: 'mse' }));
       c.ws.pause();
       const started = Date.now();
-      const s = await waitFor(
-        'write timeout',
-        async () => (await json<SessionInfo[]>('/_double/sessions')).find((x) => x.write_timeout),
-        WRITE_DEADLINE_MS + 10_000,
-      );
+      const s = await waitFor('write timeout', async () => (await json<SessionInfo[]>('/_double/sessions')).find((x) => x.write_timeout), WRITE_DEADLINE_MS + 10_000);
       expect(Date.now() - started).toBeGreaterThanOrEqual(WRITE_DEADLINE_MS);
       expect(s.closed_by).toBeNull();
       await new Promise((r) => setTimeout(r, 1000));
@@ -216,7 +222,9 @@ describe('go2rtc double in process', () => {
 
 describe('go2rtc double module semantics', () => {
   it('records unknown keys and extra listeners; without `rtsp` an RTSP source is an unsupported scheme', async () => {
-    const d = await startGo2rtcDouble(stringify({ app: { modules: ['api', 'ws', 'mp4'] }, api: { listen: '127.0.0.1:0', alow_paths: ['/api'] }, webrtc: { listen: ':8555' }, streams: { a: 'rtsp://127.0.0.1:8554/a' } }));
+    const d = await startGo2rtcDouble(
+      stringify({ app: { modules: ['api', 'ws', 'mp4'] }, api: { listen: '127.0.0.1:0', alow_paths: ['/api'] }, webrtc: { listen: ':8555' }, streams: { a: 'rtsp://127.0.0.1:8554/a' } }),
+    );
     try {
       const v = (await (await fetch(`${d.url}/_double/violations`)).json()) as Violation[];
       expect(v.map((x) => x.detail)).toEqual(['unknown key api.alow_paths: go2rtc ignores it silently (a typo?)']);
@@ -232,7 +240,11 @@ describe('go2rtc double module semantics', () => {
     const all = await startGo2rtcDouble(stringify({ api: { listen: '127.0.0.1:0', origin: '*' } }));
     try {
       const v = (await (await fetch(`${all.url}/_double/violations`)).json()) as Violation[];
-      expect(v.map((x) => x.detail)).toEqual(['module rtsp would listen on :8554 (the double does not open it)', 'module webrtc would listen on :8555 (the double does not open it)', 'module srtp would listen on :8443 (the double does not open it)']);
+      expect(v.map((x) => x.detail)).toEqual([
+        'module rtsp would listen on :8554 (the double does not open it)',
+        'module webrtc would listen on :8555 (the double does not open it)',
+        'module srtp would listen on :8443 (the double does not open it)',
+      ]);
       const anyOrigin = client(`ws://127.0.0.1:${all.port}/api/ws?src=x`, { Origin: 'https://elsewhere.example' });
       expect(await anyOrigin.status).toBe(101);
       anyOrigin.ws.close();

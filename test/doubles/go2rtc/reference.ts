@@ -30,7 +30,11 @@ export interface Go2rtcReference {
 function stripExamples(node: Json): Json {
   if (Array.isArray(node)) return node.map(stripExamples);
   if (node === null || typeof node !== 'object') return node;
-  return Object.fromEntries(Object.entries(node).filter(([k]) => k !== 'example').map(([k, val]) => [k, stripExamples(val)]));
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k]) => k !== 'example')
+      .map(([k, val]) => [k, stripExamples(val)]),
+  );
 }
 
 let cached: Go2rtcReference | null = null;
@@ -63,5 +67,8 @@ export function loadGo2rtcReference(dir = REFERENCE_DIR): Go2rtcReference {
 }
 
 export function formatAjvErrors(errors: ErrorObject[] | null | undefined): string[] {
-  return (errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'invalid'}${e.params && 'additionalProperty' in e.params ? ` "${String(e.params.additionalProperty)}"` : ''}${e.params && 'allowedValues' in e.params ? ` (${JSON.stringify(e.params.allowedValues)})` : ''}`);
+  return (errors ?? []).map(
+    (e) =>
+      `${e.instancePath || '(root)'} ${e.message ?? 'invalid'}${e.params && 'additionalProperty' in e.params ? ` "${String(e.params.additionalProperty)}"` : ''}${e.params && 'allowedValues' in e.params ? ` (${JSON.stringify(e.params.allowedValues)})` : ''}`,
+  );
 }

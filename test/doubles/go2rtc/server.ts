@@ -55,7 +55,21 @@ export interface SessionInfo {
 }
 
 /** Headers a browser (or HA ingress) adds that must never reach go2rtc through the relay. */
-const BROWSER_HEADERS = ['origin', 'cookie', 'authorization', 'referer', 'user-agent', 'x-ingress-path', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'x-hass-source', 'sec-websocket-protocol', 'accept-language'];
+const BROWSER_HEADERS = [
+  'origin',
+  'cookie',
+  'authorization',
+  'referer',
+  'user-agent',
+  'x-ingress-path',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'x-hass-source',
+  'sec-websocket-protocol',
+  'accept-language',
+];
 /** Codec names go2rtc's `mp4.ParseCodecs` knows (v1.9.14 `pkg/mp4/mime.go`); others are ignored. */
 const H264 = 'avc1.640029';
 const H265 = 'hvc1.1.6.L153.B0';
@@ -176,7 +190,11 @@ export function createDoubleCore(ref: Go2rtcReference, config: DoubleConfig, out
     }
     if (p === '/_double/config' && req.method === 'GET') return send(res, 200, { file: config.file, config: config.raw });
     if (p === '/_double/producers' && req.method === 'GET') {
-      return send(res, 200, [...producers.values()].map((pr) => ({ name: pr.name, running: pr.running, pid: pr.pid, consumers: pr.consumers, fragments: pr.fragments })));
+      return send(
+        res,
+        200,
+        [...producers.values()].map((pr) => ({ name: pr.name, running: pr.running, pid: pr.pid, consumers: pr.consumers, fragments: pr.fragments })),
+      );
     }
     if (p === '/_double/unready' && req.method === 'POST') {
       const body = JSON.parse((await readBody(req)) || '{}') as { dials?: unknown };
@@ -261,7 +279,9 @@ export function createDoubleCore(ref: Go2rtcReference, config: DoubleConfig, out
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024, clientTracking: true });
 
   function refuseUpgrade(socket: Duplex, status: number, text: string, body: string): void {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
 
   /** gorilla/websocket's check as go2rtc configures it for `api.origin: ""` (same host, port ignored). */

@@ -223,7 +223,10 @@ export function loadConfig(ref: Reference, text: string): DoubleConfig {
     if (!effective('webrtcAddress')) throw new ConfigLoadError("'webrtcAddress' must be set when WebRTC is enabled");
     const udp = effective('webrtcLocalUDPAddress') ?? '';
     const tcp = effective('webrtcLocalTCPAddress') ?? '';
-    for (const [proto, key, value] of [['udp', 'webrtcLocalUDPAddress', udp], ['tcp', 'webrtcLocalTCPAddress', tcp]] as const) {
+    for (const [proto, key, value] of [
+      ['udp', 'webrtcLocalUDPAddress', udp],
+      ['tcp', 'webrtcLocalTCPAddress', tcp],
+    ] as const) {
       if (!(key in global) || value === '') continue;
       const at = splitHostPort(value);
       if (!at) throw new ConfigLoadError(`invalid ${key} '${value}'`);

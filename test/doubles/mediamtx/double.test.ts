@@ -21,8 +21,7 @@ function run(configPath: string): Promise<{ code: number | null; stderr: string 
   });
 }
 
-const minimal = (port: number, extra = '') =>
-  `api: true\napiAddress: 127.0.0.1:${port}\nauthInternalUsers:\n  - user: any\n    ips: ['127.0.0.1']\n    permissions: [{action: api}]\n${extra}`;
+const minimal = (port: number, extra = '') => `api: true\napiAddress: 127.0.0.1:${port}\nauthInternalUsers:\n  - user: any\n    ips: ['127.0.0.1']\n    permissions: [{action: api}]\n${extra}`;
 
 describe('MediaMTX double as a process', () => {
   let dir: string;
@@ -58,10 +57,25 @@ describe('MediaMTX double as a process', () => {
     const ref = await readFile(join(REFERENCE_DIR, 'mediamtx.yml'), 'utf8');
     const file = join(dir, 'ref.yml');
     // The reference names hlsAddress :8888, which the double would bind: a free port instead, so parallel runs never collide.
-    await writeFile(file, ref.replace(/^api: false$/m, 'api: true').replace(/^apiAddress: :9997$/m, `apiAddress: 127.0.0.1:${port}`).replace(/^hlsAddress: :8888$/m, `hlsAddress: 127.0.0.1:${await freePort()}`));
+    await writeFile(
+      file,
+      ref
+        .replace(/^api: false$/m, 'api: true')
+        .replace(/^apiAddress: :9997$/m, `apiAddress: 127.0.0.1:${port}`)
+        .replace(/^hlsAddress: :8888$/m, `hlsAddress: 127.0.0.1:${await freePort()}`),
+    );
     const child = spawn(BIN, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const info = await waitFor('the double answers', () => fetch(`http://127.0.0.1:${port}/v3/info`).then((r) => r.json(), () => null), 30_000, { intervalMs: 100 });
+    const info = await waitFor(
+      'the double answers',
+      () =>
+        fetch(`http://127.0.0.1:${port}/v3/info`).then(
+          (r) => r.json(),
+          () => null,
+        ),
+      30_000,
+      { intervalMs: 100 },
+    );
     expect(info).toMatchObject({ version: 'v1.20.1' });
     // The reference config has the all_others path: listed with every PathConf field.
     const list = (await (await fetch(`http://127.0.0.1:${port}/v3/config/paths/list`)).json()) as { items: { name: string }[] };
@@ -93,7 +107,10 @@ describe('MediaMTX double in-process', () => {
   };
 
   it('adds, reads, replaces and deletes a path whose name has slashes; durations come back Go-spelled', async () => {
-    expect(await call('POST', '/v3/config/paths/add/cam/a/main', { source: 'rtsp://u:p@10.0.0.9:554/s', sourceOnDemand: true, sourceOnDemandCloseAfter: '90s' })).toEqual({ status: 200, json: { status: 'ok' } });
+    expect(await call('POST', '/v3/config/paths/add/cam/a/main', { source: 'rtsp://u:p@10.0.0.9:554/s', sourceOnDemand: true, sourceOnDemandCloseAfter: '90s' })).toEqual({
+      status: 200,
+      json: { status: 'ok' },
+    });
     const got = await call('GET', '/v3/config/paths/get/cam/a/main');
     expect(got.json).toMatchObject({ name: 'cam/a/main', sourceOnDemand: true, sourceOnDemandCloseAfter: '1m30s', record: false });
     expect((await call('POST', '/v3/config/paths/add/cam/a/main', { source: 'publisher' })).json).toEqual({ status: 'error', error: 'path already exists' });
@@ -107,7 +124,10 @@ describe('MediaMTX double in-process', () => {
   });
 
   it('answers MediaMTX validation errors with 400 (not violations)', async () => {
-    expect((await call('POST', '/v3/config/paths/add/p1', { source: 'publisher', sourceOnDemand: true })).json).toEqual({ status: 'error', error: "'sourceOnDemand' is useless when source is 'publisher'" });
+    expect((await call('POST', '/v3/config/paths/add/p1', { source: 'publisher', sourceOnDemand: true })).json).toEqual({
+      status: 'error',
+      error: "'sourceOnDemand' is useless when source is 'publisher'",
+    });
     expect((await call('POST', '/v3/config/paths/add/p2', { source: 'rtsp://user@h/x' })).json).toEqual({ status: 'error', error: 'username and password must be both provided' });
     expect((await call('POST', '/v3/config/paths/add/-bad/', { source: 'publisher' })).status).toBe(400);
     expect((await call('POST', '/v3/config/paths/add/p3', { source: 'publisher', sourceOnDemandCloseAfter: '10 seconds' })).status).toBe(400);
@@ -116,7 +136,10 @@ describe('MediaMTX double in-process', () => {
 
   it('records contract violations: unknown fields, wrong types, unknown routes and query parameters', async () => {
     const before = d.violations().length;
-    expect(await call('POST', '/v3/config/paths/add/x', { source: 'publisher', sourceOnDemandd: true })).toEqual({ status: 400, json: { status: 'error', error: 'json: unknown field "sourceOnDemandd"' } });
+    expect(await call('POST', '/v3/config/paths/add/x', { source: 'publisher', sourceOnDemandd: true })).toEqual({
+      status: 400,
+      json: { status: 'error', error: 'json: unknown field "sourceOnDemandd"' },
+    });
     expect((await call('POST', '/v3/config/paths/add/x', { source: 'publisher', maxReaders: '3' })).status).toBe(400);
     expect((await call('POST', '/v3/config/paths/add/x', 'not json')).status).toBe(400);
     expect((await call('GET', '/v3/config/paths/lists')).status).toBe(404);

@@ -3,7 +3,7 @@
  * independently of the server code it checks.
  */
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** time.ParseDuration, in nanoseconds; throws Go's message on bad input. */
 function goParseDuration(input: string): number {
@@ -22,8 +22,8 @@ function goParseDuration(input: string): number {
     if (!m[2]) throw new Error(`time: missing unit in duration "${input}"`);
     const unit = /^(ns|us|µs|μs|ms|s|m|h)/.exec(m[2]);
     if (!unit) throw new Error(`time: unknown unit "${m[2]}" in duration "${input}"`);
-    total += Number(m[1]) * (UNITS[unit[1]!]!);
-    s = s.slice((m[1]!).length + (unit[1]!).length);
+    total += Number(m[1]) * UNITS[unit[1]!]!;
+    s = s.slice(m[1]!.length + unit[1]!.length);
   }
   return neg ? -total : total;
 }
@@ -119,5 +119,5 @@ export function splitHostPort(address: string): { host: string; port: number } |
   if (!m) return null;
   const port = Number(m[2]);
   if (port > 65535) return null;
-  return { host: (m[1]!).replace(/^\[|\]$/g, ''), port };
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }

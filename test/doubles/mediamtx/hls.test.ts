@@ -69,7 +69,9 @@ describe('MediaMTX double: HLS like MediaMTX v1.20.1 (mpegts variant), media fro
     const media = await get(`${hls}/cam/a/main_stream.m3u8?session=${session}`);
     expect(media.status).toBe(200);
     const m = media.body.toString();
-    expect(m).toMatch(/^#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-ALLOW-CACHE:NO\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:\d+\n(#EXT-X-PROGRAM-DATE-TIME:\S+\n#EXTINF:\d\.\d{5},\n[0-9a-f]{12}_main_seg\d+\.ts\?session=[0-9a-f-]{36}\n)+$/);
+    expect(m).toMatch(
+      /^#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-ALLOW-CACHE:NO\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:\d+\n(#EXT-X-PROGRAM-DATE-TIME:\S+\n#EXTINF:\d\.\d{5},\n[0-9a-f]{12}_main_seg\d+\.ts\?session=[0-9a-f-]{36}\n)+$/,
+    );
     const seg = /\n([0-9a-f]{12}_main_seg\d+\.ts\?session=[0-9a-f-]{36})\n/.exec(m)![1]!;
 
     const body = await get(`${hls}/cam/a/${seg}`);
@@ -200,10 +202,17 @@ describe('MediaMTX double as a process: HLS listener and FFmpeg children', () =>
     const { child, exited, stderr } = await start(apiPort, hlsPort);
     let gone = false;
     void exited.then(() => (gone = true));
-    await waitFor('the API', async () => {
-      if (gone) throw new Error(`the double exited: ${stderr()}`);
-      return fetch(`http://127.0.0.1:${apiPort}/v3/info`).then((r) => r.ok, () => false);
-    }, 30_000);
+    await waitFor(
+      'the API',
+      async () => {
+        if (gone) throw new Error(`the double exited: ${stderr()}`);
+        return fetch(`http://127.0.0.1:${apiPort}/v3/info`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      30_000,
+    );
     expect((await fetch(`http://127.0.0.1:${apiPort}/_double/paths/live/hls`, { method: 'POST', body: '{"source":"testsrc"}' })).status).toBe(200);
     const status = await waitFor('the FFmpeg pid', async () => {
       const s = (await (await fetch(`http://127.0.0.1:${apiPort}/_double/paths/live/hls`)).json()) as { ffmpeg_pid: number | null };

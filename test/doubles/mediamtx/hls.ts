@@ -24,7 +24,10 @@ const SESSION_QUERY_PARAM = 'session';
 const SESSION_CLOSE_AFTER_MS = 30_000;
 const SESSION_CLEANUP_PERIOD_MS = SESSION_CLOSE_AFTER_MS / 3;
 
-interface Reply { status: number; body: unknown }
+interface Reply {
+  status: number;
+  body: unknown;
+}
 
 export interface HlsLoggedRequest {
   at: string;
@@ -218,7 +221,7 @@ const remoteIp = (req: IncomingMessage) => (req.socket.remoteAddress ?? '').repl
 /** `avc1.PPCCLL` from the first SPS NAL unit found in an MPEG-TS segment (gohlslib codecparams). */
 export function h264CodecFromTs(ts: Buffer): string | null {
   for (let i = 0; i + 7 < ts.length; i++) {
-    if (ts[i] === 0 && ts[i + 1] === 0 && ts[i + 2] === 1 && ((ts[i + 3]!) & 0x1f) === 7) {
+    if (ts[i] === 0 && ts[i + 1] === 0 && ts[i + 2] === 1 && (ts[i + 3]! & 0x1f) === 7) {
       const hex = (b: number) => b.toString(16).padStart(2, '0');
       return `avc1.${hex(ts[i + 4]!)}${hex(ts[i + 5]!)}${hex(ts[i + 6]!)}`;
     }
@@ -268,19 +271,22 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
   const changed = (name: string) => options.changed?.(name);
 
   // Sessions idle for 30 s are closed; a muxer without requests for hlsMuxerCloseAfter closes.
-  const cleanup = setInterval(() => {
-    const now = Date.now();
-    for (const m of muxers.values()) {
-      for (const [secret, s] of m.sessions) {
-        if (now - s.lastRequest >= SESSION_CLOSE_AFTER_MS) {
-          m.sessions.delete(secret);
-          log(`INF [HLS] [muxer ${m.name}] [session ${s.uuid.slice(0, 8)}] closed: inactive`);
-          changed(m.name);
+  const cleanup = setInterval(
+    () => {
+      const now = Date.now();
+      for (const m of muxers.values()) {
+        for (const [secret, s] of m.sessions) {
+          if (now - s.lastRequest >= SESSION_CLOSE_AFTER_MS) {
+            m.sessions.delete(secret);
+            log(`INF [HLS] [muxer ${m.name}] [session ${s.uuid.slice(0, 8)}] closed: inactive`);
+            changed(m.name);
+          }
         }
+        if (!config.alwaysRemux && now - m.lastRequest >= config.muxerCloseAfterMs) closeMuxer(m, 'not used anymore');
       }
-      if (!config.alwaysRemux && now - m.lastRequest >= config.muxerCloseAfterMs) closeMuxer(m, 'not used anymore');
-    }
-  }, Math.min(SESSION_CLEANUP_PERIOD_MS, 1000));
+    },
+    Math.min(SESSION_CLEANUP_PERIOD_MS, 1000),
+  );
   cleanup.unref();
 
   function closeMuxer(m: Muxer, why: string) {
@@ -451,15 +457,51 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     const encode =
       opts.source === 'rtsp'
         ? ['-map', '0:v:0', '-c:v', 'copy']
-        : ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(fps * segmentSeconds), '-keyint_min', String(fps * segmentSeconds), '-sc_threshold', '0'];
+        : [
+            '-c:v',
+            'libx264',
+            '-preset',
+            'ultrafast',
+            '-tune',
+            'zerolatency',
+            '-pix_fmt',
+            'yuv420p',
+            '-g',
+            String(fps * segmentSeconds),
+            '-keyint_min',
+            String(fps * segmentSeconds),
+            '-sc_threshold',
+            '0',
+          ];
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...input, '-an', ...encode];
     args.push(...(fmp4Variant ? fmp4Out : hlsOut(dir, listSize)));
     // The camera's audio as a second fragmented MP4 on fd 5: gohlslib gives each track a stream of its own.
     if (fmp4Variant && opts.audio) args.push('-map', '0:a:0', '-c:a', 'copy', '-vn', ...fmp4Out.slice(0, -1), 'pipe:5');
     // Not detached: FFmpeg stays in the double's process group, so stopping the engine's group stops it too.
     // The watchdog shell also stops it as soon as its stdin (a pipe from the double) closes, however the double ended.
-    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'mtx-double-ffmpeg', ffmpegPath, ...args], { stdio: ['pipe', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'], env: { ...process.env, MTX_DOUBLE_HLS_DIR: dir } });
-    const src: Source = { name, dir, child, ffmpegPid: null, width: w, height: h, fps: opts.source === 'rtsp' ? 0 : fps, segments: [], codec: null, init: null, initInfo: null, audio: fmp4Variant && opts.audio ? { init: null, info: null } : null, stderr: '', exited: false, stopping: false, since: new Date().toISOString(), poll: setInterval(() => void pollSource(src), 100) };
+    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'mtx-double-ffmpeg', ffmpegPath, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MTX_DOUBLE_HLS_DIR: dir },
+    });
+    const src: Source = {
+      name,
+      dir,
+      child,
+      ffmpegPid: null,
+      width: w,
+      height: h,
+      fps: opts.source === 'rtsp' ? 0 : fps,
+      segments: [],
+      codec: null,
+      init: null,
+      initInfo: null,
+      audio: fmp4Variant && opts.audio ? { init: null, info: null } : null,
+      stderr: '',
+      exited: false,
+      stopping: false,
+      since: new Date().toISOString(),
+      poll: setInterval(() => void pollSource(src), 100),
+    };
     if (fmp4Variant) {
       clearInterval(src.poll);
       const split = createFmp4Splitter(
@@ -621,9 +663,11 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
     }
     if (method === 'POST') {
       const b = (body ?? { source: 'testsrc' }) as Partial<HlsSourceOptions>;
-      if (typeof b !== 'object' || b === null || !['testsrc', 'rtsp'].includes(b.source ?? 'testsrc')) return Promise.resolve({ status: 400, body: { status: 'error', error: 'body must be {"source": "testsrc", "size"?: "WxH", "fps"?: n} or {"source": "rtsp", "url": "rtsp://..."}' } });
+      if (typeof b !== 'object' || b === null || !['testsrc', 'rtsp'].includes(b.source ?? 'testsrc'))
+        return Promise.resolve({ status: 400, body: { status: 'error', error: 'body must be {"source": "testsrc", "size"?: "WxH", "fps"?: n} or {"source": "rtsp", "url": "rtsp://..."}' } });
       if (b.source === 'rtsp') {
-        if (typeof b.url !== 'string' || !/^rtsp:\/\/127\.0\.0\.1:\d+\/[^\s]*$/.test(b.url)) return Promise.resolve({ status: 400, body: { status: 'error', error: 'url must be rtsp://127.0.0.1:<port>/<path>' } });
+        if (typeof b.url !== 'string' || !/^rtsp:\/\/127\.0\.0\.1:\d+\/[^\s]*$/.test(b.url))
+          return Promise.resolve({ status: 400, body: { status: 'error', error: 'url must be rtsp://127.0.0.1:<port>/<path>' } });
         if (!fmp4Variant) return Promise.resolve({ status: 400, body: { status: 'error', error: 'the double remuxes a camera for the fMP4 variants (lowLatency, fmp4) only' } });
       }
       if (b.size !== undefined && !/^\d{2,4}x\d{2,4}$/.test(b.size)) return Promise.resolve({ status: 400, body: { status: 'error', error: 'size must be WxH' } });

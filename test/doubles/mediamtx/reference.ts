@@ -58,7 +58,7 @@ function convert(node: Json): Json {
     out[k] = k === 'properties' ? Object.fromEntries(Object.entries(val as Schema).map(([p, s]) => [p, convert(s)])) : convert(val);
   }
   if (out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
-  if ((node).nullable === true) return { anyOf: [{ type: 'null' }, out] };
+  if (node.nullable === true) return { anyOf: [{ type: 'null' }, out] };
   return out;
 }
 
@@ -85,7 +85,18 @@ export function loadReference(dir = REFERENCE_DIR): Reference {
   const yml = parse(readFileSync(join(dir, 'mediamtx.yml'), 'utf8')) as Record<string, unknown>;
   const api = parse(readFileSync(join(dir, 'mediamtx-openapi.yaml'), 'utf8')) as {
     components: { schemas: Record<string, Json> };
-    paths: Record<string, Record<string, { operationId: string; parameters?: { name: string; in: string; schema: Schema }[]; requestBody?: { content: Record<string, { schema: Json }> }; responses: Record<string, { content?: Record<string, { schema: Json }> }> }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          operationId: string;
+          parameters?: { name: string; in: string; schema: Schema }[];
+          requestBody?: { content: Record<string, { schema: Json }> };
+          responses: Record<string, { content?: Record<string, { schema: Json }> }>;
+        }
+      >
+    >;
   };
   const ajv = createAjv();
   const schemas = Object.fromEntries(Object.entries(api.components.schemas).map(([k, s]) => [k, convert(s)]));

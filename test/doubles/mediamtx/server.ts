@@ -42,7 +42,10 @@ interface RuntimePath {
   sourceId: string;
 }
 
-interface Reply { status: number; body: unknown }
+interface Reply {
+  status: number;
+  body: unknown;
+}
 
 const ok = (): Reply => ({ status: 200, body: { status: 'ok' } });
 const err = (status: number, message: string): Reply => ({ status, body: { status: 'error', error: message } });
@@ -395,7 +398,16 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
 
       const query = Object.fromEntries(url.searchParams);
       const matched = matchOperation(ref, method, path);
-      const entry: LoggedRequest = { at: new Date().toISOString(), method, path: url.pathname, operation: matched?.op.operationId ?? null, name: matched?.params.name ?? null, query, body: body ?? null, status: 0 };
+      const entry: LoggedRequest = {
+        at: new Date().toISOString(),
+        method,
+        path: url.pathname,
+        operation: matched?.op.operationId ?? null,
+        name: matched?.params.name ?? null,
+        query,
+        body: body ?? null,
+        status: 0,
+      };
       requests.push(entry);
       const reply = (r: Reply, op: Operation | null) => {
         entry.status = r.status;

@@ -108,7 +108,15 @@ function userForm(style: 'sections' | 'flat'): SerializedField[] {
   const top: SerializedField[] = [
     { name: 'still_image_url', type: 'string', optional: true },
     { name: 'stream_source', type: 'string', optional: true },
-    { name: 'authentication', type: 'select', optional: true, options: [['basic', 'basic'], ['digest', 'digest']] },
+    {
+      name: 'authentication',
+      type: 'select',
+      optional: true,
+      options: [
+        ['basic', 'basic'],
+        ['digest', 'digest'],
+      ],
+    },
     { name: 'username', type: 'string', optional: true },
     { name: 'password', type: 'string', optional: true },
   ];
@@ -158,7 +166,12 @@ const flat = (input: Record<string, unknown>): Record<string, unknown> =>
 const id = () => randomBytes(16).toString('hex');
 
 export async function startSupervisorDouble(opts: SupervisorDoubleOptions): Promise<SupervisorDouble> {
-  const state = { hostname: opts.hostname === undefined ? 'a0d7b954-toposync-streaming' : opts.hostname, form: opts.form ?? 'sections', streamError: opts.streamError ?? null, interfaces: opts.interfaces === undefined ? DEFAULT_INTERFACES : opts.interfaces };
+  const state = {
+    hostname: opts.hostname === undefined ? 'a0d7b954-toposync-streaming' : opts.hostname,
+    form: opts.form ?? 'sections',
+    streamError: opts.streamError ?? null,
+    interfaces: opts.interfaces === undefined ? DEFAULT_INTERFACES : opts.interfaces,
+  };
   const requests: RecordedRequest[] = [];
   const entries = new Map<string, Entry>();
   const flows = new Map<string, { step: 'user' | 'user_confirm'; input: Record<string, unknown> | null }>();
@@ -220,7 +233,7 @@ export async function startSupervisorDouble(opts: SupervisorDoubleOptions): Prom
     if (req.method === 'GET' && path === '/core/api/') return message(res, 200, 'API running.');
     if (req.method === 'POST' && path === '/core/api/config/config_entries/flow') {
       const data = body as { handler?: unknown } | null;
-      if (!data || typeof data.handler !== 'string') return message(res, 400, 'Message format incorrect: required key not provided @ data[\'handler\']');
+      if (!data || typeof data.handler !== 'string') return message(res, 400, "Message format incorrect: required key not provided @ data['handler']");
       if (data.handler !== 'generic') return message(res, 404, 'Invalid handler specified');
       const flowId = id();
       flows.set(flowId, { step: 'user', input: null });

@@ -7,7 +7,7 @@ export const homeAssistant = defineTable({
     'settings.ha.intro':
       'Every published camera source can become a Home Assistant camera entity (Generic Camera, with the RTSP stream and a still image) for dashboards, the mobile app and Home Assistant Cloud. "Create entity" asks Home Assistant to add it and shows what was done.',
     'settings.ha.notAddon':
-      'Entities are created through Home Assistant\'s Supervisor, so only the add-on can create them. This server runs outside Home Assistant (development mode): the list shows what the add-on would offer.',
+      "Entities are created through Home Assistant's Supervisor, so only the add-on can create them. This server runs outside Home Assistant (development mode): the list shows what the add-on would offer.",
     'settings.ha.noSupervisor': 'Add-on mode without a Supervisor token: entities cannot be created. Run the server as the Home Assistant add-on, which receives SUPERVISOR_TOKEN.',
     'settings.ha.coreUnreachable': 'Home Assistant Core does not answer through Supervisor: {reason}',
     'settings.ha.host': 'Add-on host name',

@@ -13,9 +13,7 @@ const tables = [common, streams, player, settings, settingsTransmissions, homeAs
 type KeysOf<T> = T extends Table<infer K> ? K : never;
 export type MessageKey = KeysOf<(typeof tables)[number]>;
 
-const merged = Object.fromEntries(
-  LANGS.map((lang) => [lang, Object.assign({}, ...tables.map((t) => t[lang])) as Record<MessageKey, string>]),
-) as Record<Lang, Record<MessageKey, string>>;
+const merged = Object.fromEntries(LANGS.map((lang) => [lang, Object.assign({}, ...tables.map((t) => t[lang])) as Record<MessageKey, string>])) as Record<Lang, Record<MessageKey, string>>;
 
 /** The first supported language among the candidates (`pt`, `pt-PT` → `pt-BR`); English otherwise. */
 export function pickLang(candidates: readonly (string | null | undefined)[]): Lang {

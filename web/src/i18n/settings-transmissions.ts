@@ -99,7 +99,8 @@ export const settingsTransmissions = defineTable({
     'settings.health.publisher.not_needed': 'not needed',
     'settings.health.readers': 'Engine readers',
 
-    'settings.urls.hint': 'Browser addresses carry a signed token that expires: resolve again for fresh ones. Resolving also starts the stream for a short while, so a player opened now finds it running.',
+    'settings.urls.hint':
+      'Browser addresses carry a signed token that expires: resolve again for fresh ones. Resolving also starts the stream for a short while, so a player opened now finds it running.',
     'settings.urls.none': 'No enabled output, so no address.',
     'settings.urls.output': 'Output',
     'settings.urls.protocol': 'Protocol',
@@ -113,7 +114,8 @@ export const settingsTransmissions = defineTable({
     'settings.urls.again': 'Resolve again',
     'settings.urls.copyManually': 'Selected: press Ctrl+C',
 
-    'settings.wizard.hint': 'Advanced: creates a pipeline camera.source → stream.publish_video that writes a camera into this transmission. Camera streams do not need this: publishing the source is enough.',
+    'settings.wizard.hint':
+      'Advanced: creates a pipeline camera.source → stream.publish_video that writes a camera into this transmission. Camera streams do not need this: publishing the source is enough.',
     'settings.wizard.pipelineName': 'Pipeline name',
     'settings.wizard.server': 'Processing server',
     'settings.wizard.serverHint': "Must be the transmission's host server.",
@@ -222,7 +224,8 @@ export const settingsTransmissions = defineTable({
     'settings.health.publisher.not_needed': 'desnecessário',
     'settings.health.readers': 'Leitores no motor',
 
-    'settings.urls.hint': 'Endereços para navegador levam um token assinado que expira: resolva de novo para obter novos. Resolver também inicia o stream por um curto período, para que um player aberto agora o encontre em execução.',
+    'settings.urls.hint':
+      'Endereços para navegador levam um token assinado que expira: resolva de novo para obter novos. Resolver também inicia o stream por um curto período, para que um player aberto agora o encontre em execução.',
     'settings.urls.none': 'Nenhuma saída ativada, então nenhum endereço.',
     'settings.urls.output': 'Saída',
     'settings.urls.protocol': 'Protocolo',
@@ -236,7 +239,8 @@ export const settingsTransmissions = defineTable({
     'settings.urls.again': 'Resolver de novo',
     'settings.urls.copyManually': 'Selecionado: pressione Ctrl+C',
 
-    'settings.wizard.hint': 'Avançado: cria uma pipeline camera.source → stream.publish_video que escreve uma câmera nesta transmissão. Streams de câmera não precisam disto: transmitir a fonte basta.',
+    'settings.wizard.hint':
+      'Avançado: cria uma pipeline camera.source → stream.publish_video que escreve uma câmera nesta transmissão. Streams de câmera não precisam disto: transmitir a fonte basta.',
     'settings.wizard.pipelineName': 'Nome da pipeline',
     'settings.wizard.server': 'Servidor de processamento',
     'settings.wizard.serverHint': 'Precisa ser o servidor hospedeiro da transmissão.',

@@ -15,7 +15,8 @@ export const settings = defineTable({
     'settings.no': 'no',
     'settings.notSet': 'Not set',
 
-    'settings.cameras.intro': 'Add your IP cameras once. Every source marked "Publish this source" plays in the Streams panel, in Home Assistant and in RTSP players, with no stream to set up by hand.',
+    'settings.cameras.intro':
+      'Add your IP cameras once. Every source marked "Publish this source" plays in the Streams panel, in Home Assistant and in RTSP players, with no stream to set up by hand.',
     'settings.cameras.add': 'Add camera',
     'settings.cameras.empty': 'No cameras yet. Add one with its RTSP address to start watching it.',
     'settings.cameras.published': 'published',
@@ -123,7 +124,8 @@ export const settings = defineTable({
     'settings.no': 'não',
     'settings.notSet': 'Não definido',
 
-    'settings.cameras.intro': 'Adicione suas câmeras IP uma vez. Toda fonte marcada com "Transmitir esta fonte" é reproduzida no painel de transmissões, no Home Assistant e em players RTSP, sem criar nada à mão.',
+    'settings.cameras.intro':
+      'Adicione suas câmeras IP uma vez. Toda fonte marcada com "Transmitir esta fonte" é reproduzida no painel de transmissões, no Home Assistant e em players RTSP, sem criar nada à mão.',
     'settings.cameras.add': 'Adicionar câmera',
     'settings.cameras.empty': 'Nenhuma câmera ainda. Adicione uma com o endereço RTSP para começar a assistir.',
     'settings.cameras.published': 'transmitida',
@@ -145,7 +147,8 @@ export const settings = defineTable({
     'settings.camera.username': 'Usuário',
     'settings.camera.password': 'Senha',
     'settings.camera.tlsFingerprint': 'Certificado confiável (SHA-256)',
-    'settings.camera.tlsFingerprintHint': 'O certificado que a câmera apresentou ao salvar é o confiável. Altere-o para confiar em outro; apague-o para confiar no que a câmera apresentar ao salvar de novo.',
+    'settings.camera.tlsFingerprintHint':
+      'O certificado que a câmera apresentou ao salvar é o confiável. Altere-o para confiar em outro; apague-o para confiar no que a câmera apresentar ao salvar de novo.',
     'settings.camera.tlsFingerprintNone': 'nenhum visto ainda: verificado pelos certificados do sistema',
     'settings.camera.credentialsSaved': 'Salva (deixe vazio para manter)',
     'settings.camera.clearCredentials': 'Remover o usuário e a senha salvos',

@@ -35,12 +35,10 @@ export const streams = defineTable({
     'streams.state.disabled': 'disabled',
     'streams.state.unknown': 'unknown',
     'streams.engineMissing.title': 'The video engine (MediaMTX) is missing',
-    'streams.engineMissing.body':
-      'Video still plays, through the low-quality fallback (lower resolution and frame rate, no audio). RTSP, HLS and WebRTC come back once MediaMTX is available.',
+    'streams.engineMissing.body': 'Video still plays, through the low-quality fallback (lower resolution and frame rate, no audio). RTSP, HLS and WebRTC come back once MediaMTX is available.',
     'streams.engineMissing.addon': 'In the Home Assistant add-on MediaMTX is bundled with the image: rebuild or reinstall the add-on if you see this there.',
     'streams.engineMissing.outside': 'Running elsewhere: set TOPOSYNC_STREAMING_MEDIAMTX_PATH to a mediamtx binary and restart, or download it with the button in Settings (Engine).',
-    'streams.engineMissing.outsideNoDownload':
-      'Running elsewhere: set TOPOSYNC_STREAMING_MEDIAMTX_PATH to a mediamtx binary and restart (downloads are turned off in Settings).',
+    'streams.engineMissing.outsideNoDownload': 'Running elsewhere: set TOPOSYNC_STREAMING_MEDIAMTX_PATH to a mediamtx binary and restart (downloads are turned off in Settings).',
     'streams.engineMissing.reason': 'Reason: {reason}',
   },
   'pt-BR': {
@@ -79,8 +77,7 @@ export const streams = defineTable({
     'streams.engineMissing.body':
       'O vídeo continua funcionando, pelo modo alternativo de baixa qualidade (resolução e taxa de quadros menores, sem áudio). RTSP, HLS e WebRTC voltam quando o MediaMTX estiver disponível.',
     'streams.engineMissing.addon': 'No add-on do Home Assistant o MediaMTX vem junto com a imagem: recompile ou reinstale o add-on se vir este aviso lá.',
-    'streams.engineMissing.outside':
-      'Fora do add-on: defina TOPOSYNC_STREAMING_MEDIAMTX_PATH com o caminho de um binário do mediamtx e reinicie, ou baixe-o pelo botão em Configurações (Motor).',
+    'streams.engineMissing.outside': 'Fora do add-on: defina TOPOSYNC_STREAMING_MEDIAMTX_PATH com o caminho de um binário do mediamtx e reinicie, ou baixe-o pelo botão em Configurações (Motor).',
     'streams.engineMissing.outsideNoDownload':
       'Fora do add-on: defina TOPOSYNC_STREAMING_MEDIAMTX_PATH com o caminho de um binário do mediamtx e reinicie (os downloads estão desativados em Configurações).',
     'streams.engineMissing.reason': 'Motivo: {reason}',

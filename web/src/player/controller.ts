@@ -69,8 +69,7 @@ export function startController(o: ControllerOptions): { stop(): void } {
   const now = () => performance.now();
   const sessionId = newSessionId();
   const engine = hlsEngine(o.forcing.hls);
-  const supported = (t: Transport): boolean =>
-    t === 'hls' ? engine !== null : t === 'mse' ? mseSupported() : t === 'jsmpeg' ? jsmpegSupported() : webrtcSupported();
+  const supported = (t: Transport): boolean => (t === 'hls' ? engine !== null : t === 'mse' ? mseSupported() : t === 'jsmpeg' ? jsmpegSupported() : webrtcSupported());
   const attachFor = (t: Transport): { attach: Attach; ws: boolean } =>
     t === 'hls'
       ? { attach: attachHls(engine ?? 'native'), ws: false }

@@ -5,18 +5,14 @@
 import type { TransmissionHealth } from '../../../src/api/contract.js';
 
 /** The fields of a health entry the player reads. */
-export type FeedHealth = Pick<
-  TransmissionHealth,
-  'transmission_id' | 'input' | 'engine_state' | 'active_writer_id' | 'selected_writer_id' | 'fallback_reason' | 'frame_age_ms'
->;
+export type FeedHealth = Pick<TransmissionHealth, 'transmission_id' | 'input' | 'engine_state' | 'active_writer_id' | 'selected_writer_id' | 'fallback_reason' | 'frame_age_ms'>;
 
 /**
  * Nothing feeds a writers transmission: the placeholder is all any transport can show. Camera
  * streams are left out: their frames are decoded only for stills and the fallback, so "no writer"
  * there says nothing about the video the engine relays.
  */
-export const feedMissing = (h: FeedHealth | null): boolean =>
-  h !== null && h.input === 'writers' && (h.fallback_reason === 'no_writer' || h.fallback_reason === 'all_writers_closed');
+export const feedMissing = (h: FeedHealth | null): boolean => h !== null && h.input === 'writers' && (h.fallback_reason === 'no_writer' || h.fallback_reason === 'all_writers_closed');
 
 export interface HealthFeedOptions {
   load: () => Promise<FeedHealth[]>;

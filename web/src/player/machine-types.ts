@@ -131,7 +131,6 @@ export type MachineEvent =
   | { type: 'tick'; now: number }
   | { type: 'shutdown' };
 
-
 export type Effect =
   | { type: 'fetch_plan' }
   | { type: 'start'; attempt: number; slot: Slot; transport: Transport; url: string; outputId: string | null }

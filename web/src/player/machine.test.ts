@@ -23,7 +23,10 @@ function run(events: MachineEvent[], from: MachineState = initialState()) {
 const started = (effects: Effect[]) => effects.filter((e): e is Extract<Effect, { type: 'start' }> => e.type === 'start').map((e) => `${e.transport}@${e.slot}#${e.attempt}`);
 const reports = (effects: Effect[]) =>
   effects.filter((e): e is Extract<Effect, { type: 'report' }> => e.type === 'report').map((e) => [e.event, e.from ? `${e.from}>${e.transport}` : e.transport, e.reason ?? e.ttffMs ?? null]);
-const kinds = (effects: Effect[]) => effects.map((e) => (e.type === 'report' ? `report:${e.event}` : e.type === 'start' || e.type === 'stop' || e.type === 'seek_live' ? `${e.type}#${e.attempt}` : e.type === 'show' ? `show:${e.slot}` : e.type));
+const kinds = (effects: Effect[]) =>
+  effects.map((e) =>
+    e.type === 'report' ? `report:${e.event}` : e.type === 'start' || e.type === 'stop' || e.type === 'seek_live' ? `${e.type}#${e.attempt}` : e.type === 'show' ? `show:${e.slot}` : e.type,
+  );
 
 const begin: MachineEvent[] = [
   { type: 'start', now: 0 },
@@ -43,7 +46,10 @@ describe('starting from the plan', () => {
     ['skips unavailable candidates', [no('mse', 'sidecar_missing'), ok('hls'), ok('jsmpeg')], 'hls@a#1'],
     ['skips an available candidate without a URL', [{ ...ok('mse'), url: null }, ok('jsmpeg')], 'jsmpeg@a#1'],
   ])('%s', (_name, candidates, expected) => {
-    const r = run([{ type: 'start', now: 0 }, { type: 'plan', now: 0, candidates }]);
+    const r = run([
+      { type: 'start', now: 0 },
+      { type: 'plan', now: 0, candidates },
+    ]);
     expect(started(r.last)).toEqual([expected]);
   });
 
@@ -68,7 +74,10 @@ describe('a plan with nothing available', () => {
     ['names the browser when it rules a transport out', [no('hls', 'browser_unsupported')], 'browser_unsupported'],
     ['an empty plan names nothing', [], null],
   ])('%s', (_name, candidates, blocked) => {
-    const r = run([{ type: 'start', now: 0 }, { type: 'plan', now: 0, candidates }]);
+    const r = run([
+      { type: 'start', now: 0 },
+      { type: 'plan', now: 0, candidates },
+    ]);
     expect(r.last).toEqual([]);
     expect(view(r.state)).toMatchObject({ phase: 'error', error: 'nothing_available', blocked });
     expect(r.state.retryAt).toBe(DEFAULT_OPTIONS.retryInitialMs);
@@ -76,7 +85,10 @@ describe('a plan with nothing available', () => {
 
   it('asks the plan again on a doubling, capped backoff and plays once something is available', () => {
     const blocked = [no('hls', 'engine_starting')];
-    const events: MachineEvent[] = [{ type: 'start', now: 0 }, { type: 'plan', now: 0, candidates: blocked }];
+    const events: MachineEvent[] = [
+      { type: 'start', now: 0 },
+      { type: 'plan', now: 0, candidates: blocked },
+    ];
     const retries: number[] = [];
     let r = run(events);
     for (let i = 0; i < 6; i++) {
@@ -89,7 +101,13 @@ describe('a plan with nothing available', () => {
       r = run([{ type: 'plan', now: at, candidates: blocked }], r.state);
     }
     expect(retries).toEqual([5_000, 15_000, 35_000, 75_000, 135_000, 195_000]);
-    r = run([{ type: 'tick', now: deadline(r.state)! }, { type: 'plan', now: 200_000, candidates: [ok('hls')] }], r.state);
+    r = run(
+      [
+        { type: 'tick', now: deadline(r.state)! },
+        { type: 'plan', now: 200_000, candidates: [ok('hls')] },
+      ],
+      r.state,
+    );
     expect(started(r.last)).toEqual(['hls@a#1']);
     // The error stays on screen until a frame shows (no flicker while retrying)...
     expect(view(r.state).error).toBe('nothing_available');
@@ -105,7 +123,10 @@ describe('the plan request failing', () => {
     [false, 'plan_failed'],
     [true, 'not_found'],
   ] as const)('notFound=%s -> %s, retried', (notFound, error) => {
-    const r = run([{ type: 'start', now: 0 }, { type: 'plan_failed', now: 10, notFound }]);
+    const r = run([
+      { type: 'start', now: 0 },
+      { type: 'plan_failed', now: 10, notFound },
+    ]);
     expect(view(r.state)).toMatchObject({ phase: 'error', error });
     expect(deadline(r.state)).toBe(10 + DEFAULT_OPTIONS.retryInitialMs);
   });
@@ -205,16 +226,17 @@ describe('falling back to the next candidate', () => {
   });
 
   it('gives up with all_failed when the last candidate fails, and retries from the top', () => {
-    let r = run([
-      ...begin,
-      { type: 'error', now: 200, attempt: 1, reason: 'a' },
-      { type: 'error', now: 300, attempt: 2, reason: 'b' },
-      { type: 'error', now: 400, attempt: 3, reason: 'c' },
-    ]);
+    let r = run([...begin, { type: 'error', now: 200, attempt: 1, reason: 'a' }, { type: 'error', now: 300, attempt: 2, reason: 'b' }, { type: 'error', now: 400, attempt: 3, reason: 'c' }]);
     expect(kinds(r.last)).toEqual(['report:failed', 'stop#3']);
     expect(view(r.state)).toMatchObject({ phase: 'error', error: 'all_failed', playing: null, trying: null });
     expect(deadline(r.state)).toBe(400 + DEFAULT_OPTIONS.retryInitialMs);
-    r = run([{ type: 'tick', now: 5_400 }, { type: 'plan', now: 5_500, candidates: WEB }], r.state);
+    r = run(
+      [
+        { type: 'tick', now: 5_400 },
+        { type: 'plan', now: 5_500, candidates: WEB },
+      ],
+      r.state,
+    );
     expect(r.steps[0]).toEqual([{ type: 'fetch_plan' }]);
     expect(started(r.last)).toEqual(['mse@a#4']);
     expect(reports(r.last)).toEqual([['chosen', 'mse', null]]);
@@ -255,7 +277,13 @@ describe('climbing back to a better transport', () => {
       const at = r.state.climbAt!;
       waits.push(at - now);
       // Keep the playing attempt alive while waiting.
-      r = run([{ type: 'progress', now: at - 1, attempt: 2, lagS: 1 }, { type: 'tick', now: at }], r.state);
+      r = run(
+        [
+          { type: 'progress', now: at - 1, attempt: 2, lagS: 1 },
+          { type: 'tick', now: at },
+        ],
+        r.state,
+      );
       const probe = r.state.probe!;
       expect(probe.transport).toBe('mse');
       now = at + 100;
@@ -287,7 +315,13 @@ describe('climbing back to a better transport', () => {
 
   it('a background attempt that shows no frame in time counts as failed', () => {
     let r = run([...degraded, { type: 'progress', now: 15_999, attempt: 2, lagS: 1 }, { type: 'tick', now: 16_000 }]);
-    r = run([{ type: 'progress', now: 25_000, attempt: 2, lagS: 1 }, { type: 'tick', now: 26_000 }], r.state);
+    r = run(
+      [
+        { type: 'progress', now: 25_000, attempt: 2, lagS: 1 },
+        { type: 'tick', now: 26_000 },
+      ],
+      r.state,
+    );
     expect(reports(r.last)).toEqual([['failed', 'mse', 'first_frame_timeout']]);
     expect(r.state.probe).toBeNull();
     expect(r.state.climbAt).toBe(26_000 + 2 * DEFAULT_OPTIONS.climbInitialMs);
@@ -304,10 +338,20 @@ describe('climbing back to a better transport', () => {
 
   it('a refreshed plan that makes a better transport available schedules a climb', () => {
     const only = [no('mse', 'sidecar_stopped'), ok('hls'), ok('jsmpeg')];
-    let r = run([{ type: 'start', now: 0 }, { type: 'plan', now: 0, candidates: only, expiresInMs: 600_000 }, { type: 'first_frame', now: 400, attempt: 1 }]);
+    let r = run([
+      { type: 'start', now: 0 },
+      { type: 'plan', now: 0, candidates: only, expiresInMs: 600_000 },
+      { type: 'first_frame', now: 400, attempt: 1 },
+    ]);
     expect(r.state.climbAt).toBeNull();
     expect(r.state.refreshAt).toBe(300_000);
-    r = run([{ type: 'progress', now: 299_999, attempt: 1, lagS: 1 }, { type: 'tick', now: 300_000 }], r.state);
+    r = run(
+      [
+        { type: 'progress', now: 299_999, attempt: 1, lagS: 1 },
+        { type: 'tick', now: 300_000 },
+      ],
+      r.state,
+    );
     expect(r.last).toEqual([{ type: 'fetch_plan' }]);
     r = run([{ type: 'plan', now: 300_050, candidates: WEB, expiresInMs: 600_000 }], r.state);
     expect(r.last).toEqual([]);
@@ -317,7 +361,12 @@ describe('climbing back to a better transport', () => {
 
 describe('renewing the playing transport', () => {
   it('starts the same transport with the fresh URL in the hidden slot and swaps silently', () => {
-    let r = run([...begin, { type: 'first_frame', now: 500, attempt: 1 }, { type: 'plan', now: 1_000, candidates: [{ ...ok('mse'), url: '/media/mse?fresh' }, ok('hls')] }, { type: 'renew', now: 1_000 }]);
+    let r = run([
+      ...begin,
+      { type: 'first_frame', now: 500, attempt: 1 },
+      { type: 'plan', now: 1_000, candidates: [{ ...ok('mse'), url: '/media/mse?fresh' }, ok('hls')] },
+      { type: 'renew', now: 1_000 },
+    ]);
     expect(r.last).toEqual([{ type: 'start', attempt: 2, slot: 'b', transport: 'mse', url: '/media/mse?fresh', outputId: 'o1' }]);
     r = run([{ type: 'first_frame', now: 1_300, attempt: 2 }], r.state);
     expect(kinds(r.last)).toEqual(['show:b', 'stop#1']);
@@ -337,7 +386,13 @@ describe('the feed', () => {
     let r = run([...begin, { type: 'feed', now: 200, missing: true }]);
     expect(view(r.state).error).toBeNull();
     expect(deadline(r.state)).toBe(200 + grace);
-    r = run([{ type: 'feed', now: 5_200, missing: true }, { type: 'tick', now: 200 + grace }], r.state);
+    r = run(
+      [
+        { type: 'feed', now: 5_200, missing: true },
+        { type: 'tick', now: 200 + grace },
+      ],
+      r.state,
+    );
     expect(view(r.state)).toMatchObject({ error: 'no_writer', trying: 'mse' });
     r = run(
       [
@@ -375,7 +430,14 @@ describe('shutdown', () => {
     ]);
     expect(view(r.state).phase).toBe('idle');
     expect(deadline(r.state)).toBeNull();
-    r = run([{ type: 'plan', now: 20_000, candidates: WEB }, { type: 'tick', now: 99_999 }, { type: 'first_frame', now: 1, attempt: 3 }], r.state);
+    r = run(
+      [
+        { type: 'plan', now: 20_000, candidates: WEB },
+        { type: 'tick', now: 99_999 },
+        { type: 'first_frame', now: 1, attempt: 3 },
+      ],
+      r.state,
+    );
     expect(r.all).toEqual([]);
   });
 });

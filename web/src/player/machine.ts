@@ -15,7 +15,21 @@
  */
 import type { PlaybackEventKind, Transport } from '../../../src/api/contract.js';
 
-import { DEFAULT_OPTIONS, type Slot, type PlayerError, type CandidateBlock, type Candidate, type AttemptRole, type Attempt, type MachineOptions, type MachineState, type MachineEvent, type Effect, type Step, type MachineView } from './machine-types.js';
+import {
+  DEFAULT_OPTIONS,
+  type Slot,
+  type PlayerError,
+  type CandidateBlock,
+  type Candidate,
+  type AttemptRole,
+  type Attempt,
+  type MachineOptions,
+  type MachineState,
+  type MachineEvent,
+  type Effect,
+  type Step,
+  type MachineView,
+} from './machine-types.js';
 export function initialState(opts: MachineOptions = DEFAULT_OPTIONS): MachineState {
   return {
     phase: 'idle',

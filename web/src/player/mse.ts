@@ -47,7 +47,10 @@ export const attachMse: Attach = (video, url, cb) => {
 
   const pump = () => {
     if (stopped || !sb || sb.updating || ms.readyState !== 'open') return;
-    if (queue.length === 0) { trim(); return; }
+    if (queue.length === 0) {
+      trim();
+      return;
+    }
     const data = new Uint8Array(queued);
     let at = 0;
     for (const part of queue) {
@@ -74,11 +77,15 @@ export const attachMse: Attach = (video, url, cb) => {
 
   const openBuffer = (mime: string) => {
     if (sb) return;
-    if (!MediaSource.isTypeSupported(mime)) { fail(`mse_codec_unsupported: ${mime}`); return; }
+    if (!MediaSource.isTypeSupported(mime)) {
+      fail(`mse_codec_unsupported: ${mime}`);
+      return;
+    }
     try {
       sb = ms.addSourceBuffer(mime);
     } catch (e) {
-      fail(`mse_source_buffer: ${e instanceof Error ? e.message : String(e)}`); return;
+      fail(`mse_source_buffer: ${e instanceof Error ? e.message : String(e)}`);
+      return;
     }
     sb.mode = 'segments';
     sb.addEventListener('updateend', pump);
@@ -98,7 +105,8 @@ export const attachMse: Attach = (video, url, cb) => {
       try {
         msg = JSON.parse(ev.data) as typeof msg;
       } catch {
-        fail('mse_bad_message'); return;
+        fail('mse_bad_message');
+        return;
       }
       if (msg.type === 'mse' && typeof msg.value === 'string') openBuffer(msg.value);
       else if (msg.type === 'error') fail(`mse_server: ${String(msg.value)}`);
@@ -106,7 +114,10 @@ export const attachMse: Attach = (video, url, cb) => {
     }
     queue.push(new Uint8Array(ev.data));
     queued += ev.data.byteLength;
-    if (queued > MAX_QUEUED_BYTES) { fail('mse_queue_overflow'); return; }
+    if (queued > MAX_QUEUED_BYTES) {
+      fail('mse_queue_overflow');
+      return;
+    }
     pump();
   };
   // The relay says why it closed (4503 sidecar unavailable, 4404 unknown path, 4429, 4502, 4008...).

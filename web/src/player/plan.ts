@@ -28,7 +28,7 @@ export function toCandidates(plan: Pick<PlaybackPlan, 'transports'>, supported: 
   return [...plan.transports]
     .sort((a, b) => a.rank - b.rank)
     .map((t) => {
-      const blocked = forced !== null && t.transport !== forced ? NOT_FORCED : t.blocked_reason ?? (t.available && !supported(t.transport) ? BROWSER_UNSUPPORTED : null);
+      const blocked = forced !== null && t.transport !== forced ? NOT_FORCED : (t.blocked_reason ?? (t.available && !supported(t.transport) ? BROWSER_UNSUPPORTED : null));
       const available = t.available && blocked === null && t.url !== null;
       return { transport: t.transport, available, url: available ? t.url : null, outputId: t.output_id, blocked };
     });

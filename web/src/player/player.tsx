@@ -101,11 +101,7 @@ export function Player({ transmissionId, context, active = true, showDiagnostics
 
   const visible = v?.visible ?? 'a';
   const message =
-    error === 'nothing_available'
-      ? t('player.error.nothing_available', { reason: v?.blocked ? blockedText(t, v.blocked) : t('player.diag.none') })
-      : error
-        ? t(`player.error.${error}`)
-        : null;
+    error === 'nothing_available' ? t('player.error.nothing_available', { reason: v?.blocked ? blockedText(t, v.blocked) : t('player.diag.none') }) : error ? t(`player.error.${error}`) : null;
   const notice = v?.stalled ? t('player.stalled') : v?.trying && !playing ? t('player.connecting') : null;
 
   return (
@@ -125,17 +121,7 @@ export function Player({ transmissionId, context, active = true, showDiagnostics
       data-ttff-ms={snap?.ttffMs ?? ''}
     >
       <div class="player-stage">
-        {still && (
-          <img
-            class="player-still"
-            data-still=""
-            src={still}
-            alt={t('player.still_label')}
-            hidden={!stillShown}
-            onLoad={() => setStillShown(true)}
-            onError={() => setStillShown(false)}
-          />
-        )}
+        {still && <img class="player-still" data-still="" src={still} alt={t('player.still_label')} hidden={!stillShown} onLoad={() => setStillShown(true)} onError={() => setStillShown(false)} />}
         {(['a', 'b'] as const).map((slot) => (
           <video
             key={slot}

@@ -57,7 +57,10 @@ export const attachWebrtc: Attach = (video, url, cb) => {
     if (abort.signal.aborted) return;
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription?.sdp ?? '', signal: abort.signal });
     const text = await res.text();
-    if (!res.ok) { fail(`webrtc_offer_${res.status}: ${text.slice(0, 200)}`); return; }
+    if (!res.ok) {
+      fail(`webrtc_offer_${res.status}: ${text.slice(0, 200)}`);
+      return;
+    }
     await pc.setRemoteDescription({ type: 'answer', sdp: text });
   })().catch((e: unknown) => fail(`webrtc: ${e instanceof Error ? e.message : String(e)}`));
 

@@ -16,7 +16,7 @@ const porch: Camera = {
 /** Records the calls a save makes and answers with `answer`. */
 function recorder(answer: unknown = porch) {
   const calls: { path: string; method: string | undefined; body: unknown }[] = [];
-  const call = async <T,>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> => {
+  const call = async <T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> => {
     calls.push({ path, method: init.method, body: init.body });
     return answer as T;
   };
@@ -64,7 +64,11 @@ describe('camera form model', () => {
 
   it('an RTSPS source shows its trusted certificate: unchanged it is not sent, edited it is, emptied it is forgotten (null)', () => {
     const fp = 'ab'.repeat(32);
-    const nvr: Camera = { id: 'nvr', name: 'NVR', sources: [{ id: 'main', role: 'main', label: 'Principal', url: 'rtsps://10.0.0.3:7441/x', publish: true, has_credentials: false, publication_id: 'camera:nvr:main', tls_fingerprint: fp }] };
+    const nvr: Camera = {
+      id: 'nvr',
+      name: 'NVR',
+      sources: [{ id: 'main', role: 'main', label: 'Principal', url: 'rtsps://10.0.0.3:7441/x', publish: true, has_credentials: false, publication_id: 'camera:nvr:main', tls_fingerprint: fp }],
+    };
     const form = cameraToForm(nvr);
     expect(form.sources[0]!.tlsFingerprint).toBe(fp);
     expect(cameraBody(form).sources[0]).not.toHaveProperty('tls_fingerprint');
@@ -120,7 +124,7 @@ describe('cameras store', () => {
   it('loads the list; a failed refresh keeps it and says why; an aborted one changes nothing', async () => {
     const store = createCamerasStore();
     const signal = new AbortController().signal;
-    await refreshCameras(store, signal, async <T,>() => [porch] as T);
+    await refreshCameras(store, signal, async <T>() => [porch] as T);
     expect(store.get()).toEqual({ cameras: [porch], error: null });
 
     await refreshCameras(store, signal, async () => {
@@ -130,7 +134,7 @@ describe('cameras store', () => {
 
     const aborted = new AbortController();
     aborted.abort();
-    await refreshCameras(store, aborted.signal, async <T,>() => [] as T);
+    await refreshCameras(store, aborted.signal, async <T>() => [] as T);
     expect(store.get().cameras).toEqual([porch]);
   });
 });

@@ -20,7 +20,12 @@ export const camerasStore = createCamerasStore();
 
 /** Never throws: a failure is kept in the state next to the last good list; an abort changes nothing. */
 export function refreshCameras(store: Store<CamerasState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
-  return refreshStore(store, signal, () => fetcher<Camera[]>('api/cameras', { signal }), (cameras) => ({ cameras, error: null }));
+  return refreshStore(
+    store,
+    signal,
+    () => fetcher<Camera[]>('api/cameras', { signal }),
+    (cameras) => ({ cameras, error: null }),
+  );
 }
 
 /**
@@ -66,7 +71,20 @@ export function nextRole(sources: readonly Pick<SourceForm, 'role'>[]): Role {
 
 /** A new source is published by default: adding a camera is meant to make it playable. */
 export function newSourceForm(existing: readonly SourceForm[]): SourceForm {
-  return { key: nextKey(), id: '', role: nextRole(existing), label: '', url: '', username: '', password: '', hasCredentials: false, clearCredentials: false, publish: true, tlsFingerprint: '', savedTlsFingerprint: '' };
+  return {
+    key: nextKey(),
+    id: '',
+    role: nextRole(existing),
+    label: '',
+    url: '',
+    username: '',
+    password: '',
+    hasCredentials: false,
+    clearCredentials: false,
+    publish: true,
+    tlsFingerprint: '',
+    savedTlsFingerprint: '',
+  };
 }
 
 export function emptyCameraForm(): CameraForm {

@@ -24,11 +24,7 @@ describe('engine store', () => {
   it('keeps the fields the view reads from both statuses', async () => {
     const store = createEngineStore();
     expect(store.get()).toEqual({ engine: null, mse: null });
-    await refreshEngine(
-      store,
-      new AbortController().signal,
-      routes({ 'api/streams/engine/status': engineStatus('missing'), 'api/streams/mse/status': mseStatus('disabled') }),
-    );
+    await refreshEngine(store, new AbortController().signal, routes({ 'api/streams/engine/status': engineStatus('missing'), 'api/streams/mse/status': mseStatus('disabled') }));
     expect(store.get()).toEqual({
       engine: { state: 'missing', binary: { reason: 'not found: mediamtx' }, download: { allowed: true } },
       mse: { state: 'disabled' },

@@ -1,19 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_GRID,
-  GRID_STORAGE_KEY,
-  clampPage,
-  createGridStore,
-  pageCount,
-  pageForMode,
-  pageSlice,
-  parseGrid,
-  perPage,
-  withChoice,
-  withMode,
-  withPageStep,
-  type GridState,
-} from './grid.js';
+import { DEFAULT_GRID, GRID_STORAGE_KEY, clampPage, createGridStore, pageCount, pageForMode, pageSlice, parseGrid, perPage, withChoice, withMode, withPageStep, type GridState } from './grid.js';
 
 const memoryStorage = (initial: Record<string, string> = {}) => {
   const data = new Map(Object.entries(initial));

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiFailure, type api } from '../api/client.js';
-import {
-  createHomeAssistantStore,
-  entitiesUnavailable,
-  failureOf,
-  maskStillUrl,
-  maskStreamSource,
-  provisionCamera,
-  refreshHomeAssistant,
-  removeEntry,
-  type AddonStatus,
-} from './home-assistant.js';
+import { createHomeAssistantStore, entitiesUnavailable, failureOf, maskStillUrl, maskStreamSource, provisionCamera, refreshHomeAssistant, removeEntry, type AddonStatus } from './home-assistant.js';
 
 const READER_PASSWORD = 'p%40ss%3Aw%2Frd%231x';
 const MEDIA_TOKEN = 'eyJ0IjoiYWJjIn0.c2lnbmF0dXJl';
@@ -56,7 +46,7 @@ const cameraList = (cameras: unknown[], orphans: (typeof entry)[] = []) => ({
 /** A server double for the store: answers by "METHOD path", records every call. */
 function server(answers: Record<string, () => unknown>) {
   const calls: string[] = [];
-  const call = (async <T,>(path: string, init?: { method?: string }) => {
+  const call = (async <T>(path: string, init?: { method?: string }) => {
     const key = `${init?.method ?? 'GET'} ${path}`;
     calls.push(key);
     const answer = answers[key];
@@ -142,7 +132,14 @@ describe('home assistant store', () => {
     const store = createHomeAssistantStore();
     let provisioned = false;
     let release!: () => void;
-    const report = { publication_id: 'camera:yard:main', flow_id: 'f1', entry_id: '01JNEW', title: 'Cam yard', steps: [{ step: 'start_flow', request: 'POST /api/config/config_entries/flow', status: 200, result: 'form user' }], warnings: [] };
+    const report = {
+      publication_id: 'camera:yard:main',
+      flow_id: 'f1',
+      entry_id: '01JNEW',
+      title: 'Cam yard',
+      steps: [{ step: 'start_flow', request: 'POST /api/config/config_entries/flow', status: 200, result: 'form user' }],
+      warnings: [],
+    };
     const { call, calls } = server({
       'POST api/streams/home-assistant/cameras/camera%3Ayard%3Amain/provision': () => {
         provisioned = true;
@@ -151,7 +148,7 @@ describe('home assistant store', () => {
       'GET api/streams/addon': () => status(),
       'GET api/streams/home-assistant/cameras': () => cameraList([camera('yard', provisioned)]),
     });
-    const slow = (async <T,>(path: string, init?: { method?: string }) => {
+    const slow = (async <T>(path: string, init?: { method?: string }) => {
       if (init?.method === 'POST') await new Promise<void>((r) => (release = r));
       return call<T>(path, init);
     }) as typeof api;
@@ -174,7 +171,11 @@ describe('home assistant store', () => {
       { step: 'user', request: 'POST /api/config/config_entries/flow/f1', status: 200, result: 'form user' },
       { step: 'abort_flow', request: 'DELETE /api/config/config_entries/flow/f1', status: 200, result: '' },
     ];
-    const refused = new ApiFailure(502, 'home_assistant_error', 'Home Assistant, step "user": Home Assistant refused the input: {"stream_source":"stream_unauthorised"}', null, { step: 'user', flow_id: 'f1', steps });
+    const refused = new ApiFailure(502, 'home_assistant_error', 'Home Assistant, step "user": Home Assistant refused the input: {"stream_source":"stream_unauthorised"}', null, {
+      step: 'user',
+      flow_id: 'f1',
+      steps,
+    });
     const { call, calls } = server({
       'POST api/streams/home-assistant/cameras/cam/provision': () => {
         throw refused;
@@ -206,7 +207,13 @@ describe('home assistant store', () => {
   it('"Remove entity" deletes the entry and keeps the removal report once the orphan is gone', async () => {
     const store = createHomeAssistantStore();
     let removed = false;
-    const removal = { entry_id: 'OLD', publication_id: 'camera:gone:main', already_removed: false, require_restart: false, steps: [{ step: 'remove_entry', request: 'DELETE /api/config/config_entries/entry/OLD', status: 200, result: 'removed' }] };
+    const removal = {
+      entry_id: 'OLD',
+      publication_id: 'camera:gone:main',
+      already_removed: false,
+      require_restart: false,
+      steps: [{ step: 'remove_entry', request: 'DELETE /api/config/config_entries/entry/OLD', status: 200, result: 'removed' }],
+    };
     const { call, calls } = server({
       'DELETE api/streams/home-assistant/cameras/entries/OLD': () => {
         removed = true;

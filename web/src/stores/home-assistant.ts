@@ -1,12 +1,4 @@
-import type {
-  AddonStatus as ApiAddonStatus,
-  HaCamera as ApiHaCamera,
-  HaCameraList as ApiHaCameraList,
-  HaEntry,
-  ProvisionReport,
-  ProvisionStep,
-  RemovalReport,
-} from '../../../src/api/contract.js';
+import type { AddonStatus as ApiAddonStatus, HaCamera as ApiHaCamera, HaCameraList as ApiHaCameraList, HaEntry, ProvisionReport, ProvisionStep, RemovalReport } from '../../../src/api/contract.js';
 import { api, ApiFailure } from '../api/client.js';
 import { createStore, errorMessage, type Fetcher, type Store } from './store.js';
 
@@ -96,10 +88,7 @@ export function entitiesUnavailable(status: AddonStatus | null): 'not_addon' | '
 
 /** The add-on status and the camera list; one failing does not hide the other. Never throws; an abort changes nothing. */
 export async function refreshHomeAssistant(store: Store<HomeAssistantState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
-  const [status, list] = await Promise.allSettled([
-    fetcher<ApiAddonStatus>('api/streams/addon', { signal }),
-    fetcher<ApiHaCameraList>('api/streams/home-assistant/cameras', { signal }),
-  ]);
+  const [status, list] = await Promise.allSettled([fetcher<ApiAddonStatus>('api/streams/addon', { signal }), fetcher<ApiHaCameraList>('api/streams/home-assistant/cameras', { signal })]);
   if (signal.aborted) return;
   const failed = [status, list].find((r): r is PromiseRejectedResult => r.status === 'rejected');
   store.set((prev) => ({
@@ -135,14 +124,7 @@ const enc = encodeURIComponent;
  * Runs one action, then reloads the list before letting the next one start: after a success the
  * camera shows its entry (or the orphan is gone), after a 409 the list was stale anyway.
  */
-async function act(
-  store: Store<HomeAssistantState>,
-  action: HaAction,
-  target: string,
-  request: () => Promise<HaOutcome>,
-  signal: AbortSignal,
-  call: typeof api,
-): Promise<void> {
+async function act(store: Store<HomeAssistantState>, action: HaAction, target: string, request: () => Promise<HaOutcome>, signal: AbortSignal, call: typeof api): Promise<void> {
   if (store.get().busy) return;
   store.set((prev) => ({ ...prev, busy: { action, target }, last: null }));
   let last: HaOutcome;

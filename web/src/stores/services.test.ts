@@ -8,7 +8,7 @@ const mse = (state: string) => ({ state, version: 'v1.9.14', running_version: nu
 describe('services store', () => {
   it('keeps both full statuses; one failing leaves the other; an abort changes nothing', async () => {
     const store = createServicesStore();
-    await refreshServices(store, new AbortController().signal, async <T,>(path: string) => {
+    await refreshServices(store, new AbortController().signal, async <T>(path: string) => {
       if (path === 'api/streams/engine/status') return engine('missing') as T;
       throw new Error('HTTP 500');
     });
@@ -16,7 +16,7 @@ describe('services store', () => {
 
     const aborted = new AbortController();
     aborted.abort();
-    await refreshServices(store, aborted.signal, async <T,>() => mse('running') as T);
+    await refreshServices(store, aborted.signal, async <T>() => mse('running') as T);
     expect(store.get().engine).toEqual(engine('missing'));
   });
 
@@ -24,7 +24,7 @@ describe('services store', () => {
     const store = createServicesStore();
     let release!: () => void;
     const calls: string[] = [];
-    const call = <T,>(path: string, init: { method?: string } = {}) =>
+    const call = <T>(path: string, init: { method?: string } = {}) =>
       new Promise<T>((resolve) => {
         calls.push(`${init.method} ${path}`);
         release = () => resolve(mse('running') as T);

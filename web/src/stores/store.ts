@@ -33,12 +33,7 @@ export const errorMessage = (err: unknown): string => (err instanceof Error ? er
  * One request into a store whose state keeps the last failure in `error`. Never throws: a failure
  * is kept next to the last good value; an abort (the view went away) changes nothing.
  */
-export async function refreshStore<S extends { error: string | null }, T>(
-  store: Store<S>,
-  signal: AbortSignal,
-  load: () => Promise<T>,
-  next: (value: T, prev: S) => S,
-): Promise<void> {
+export async function refreshStore<S extends { error: string | null }, T>(store: Store<S>, signal: AbortSignal, load: () => Promise<T>, next: (value: T, prev: S) => S): Promise<void> {
   try {
     const value = await load();
     if (!signal.aborted) store.set((prev) => next(value, prev));

@@ -1,6 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { GeneratedMeta, Transmission } from '../../../src/api/contract.js';
-import { resolvedUrl, createTransmissionsStore, emptyTransmissionForm, feedersByTransmission, newOutputForm, numberField, ownerPointer, refreshTransmissions, resolveUrls, transmissionBody, transmissionErrorField, transmissionToForm, wizardBody, wizardForm } from './transmissions.js';
+import {
+  resolvedUrl,
+  createTransmissionsStore,
+  emptyTransmissionForm,
+  feedersByTransmission,
+  newOutputForm,
+  numberField,
+  ownerPointer,
+  refreshTransmissions,
+  resolveUrls,
+  transmissionBody,
+  transmissionErrorField,
+  transmissionToForm,
+  wizardBody,
+  wizardForm,
+} from './transmissions.js';
 
 const manual: Transmission = {
   id: '0b7f6a52-1111-4222-8333-444455556666',
@@ -13,8 +28,34 @@ const manual: Transmission = {
   camera_source_id: null,
   metadata: null,
   outputs: [
-    { id: 'out', name: 'out', enabled: true, engine_path: 'tx/0b7f6a52/out', codec: 'h264', width: 1280, height: 720, fps: 15, bitrate_kbps: null, enable_rtsp: true, enable_hls: true, enable_webrtc: false },
-    { id: 'small', name: 'Small', enabled: false, engine_path: 'tx/0b7f6a52/small', codec: 'h264', width: null, height: null, fps: null, bitrate_kbps: 800, enable_rtsp: true, enable_hls: false, enable_webrtc: false },
+    {
+      id: 'out',
+      name: 'out',
+      enabled: true,
+      engine_path: 'tx/0b7f6a52/out',
+      codec: 'h264',
+      width: 1280,
+      height: 720,
+      fps: 15,
+      bitrate_kbps: null,
+      enable_rtsp: true,
+      enable_hls: true,
+      enable_webrtc: false,
+    },
+    {
+      id: 'small',
+      name: 'Small',
+      enabled: false,
+      engine_path: 'tx/0b7f6a52/small',
+      codec: 'h264',
+      width: null,
+      height: null,
+      fps: null,
+      bitrate_kbps: 800,
+      enable_rtsp: true,
+      enable_hls: false,
+      enable_webrtc: false,
+    },
   ],
 };
 
@@ -36,8 +77,34 @@ describe('transmission form model', () => {
     expect(body).not.toHaveProperty('id');
     expect(body).toMatchObject({ name: 'Detections', input: 'writers', camera_id: null, camera_source_id: null, host_server_id: 'local' });
     expect(body.outputs).toEqual([
-      { id: 'out', name: 'out', engine_path: 'tx/0b7f6a52/out', enabled: true, codec: 'h264', width: 1280, height: 720, fps: 15, bitrate_kbps: null, enable_rtsp: true, enable_hls: true, enable_webrtc: false },
-      { id: 'small', name: 'Small', engine_path: 'tx/0b7f6a52/small', enabled: false, codec: 'h264', width: null, height: null, fps: null, bitrate_kbps: 800, enable_rtsp: true, enable_hls: false, enable_webrtc: false },
+      {
+        id: 'out',
+        name: 'out',
+        engine_path: 'tx/0b7f6a52/out',
+        enabled: true,
+        codec: 'h264',
+        width: 1280,
+        height: 720,
+        fps: 15,
+        bitrate_kbps: null,
+        enable_rtsp: true,
+        enable_hls: true,
+        enable_webrtc: false,
+      },
+      {
+        id: 'small',
+        name: 'Small',
+        engine_path: 'tx/0b7f6a52/small',
+        enabled: false,
+        codec: 'h264',
+        width: null,
+        height: null,
+        fps: null,
+        bitrate_kbps: 800,
+        enable_rtsp: true,
+        enable_hls: false,
+        enable_webrtc: false,
+      },
     ]);
   });
 
@@ -105,7 +172,7 @@ describe('transmissions store', () => {
     const signal = new AbortController().signal;
     const health = { transmission_id: manual.id, fallback_reason: 'no_writer' };
     let fail = false;
-    const fetcher = async <T,>(path: string): Promise<T> => {
+    const fetcher = async <T>(path: string): Promise<T> => {
       if (path === 'api/streams/transmissions') return [manual] as T;
       if (path === 'api/streams/runtime/health') {
         if (fail) throw new Error('HTTP 503');
@@ -135,7 +202,7 @@ describe('URL resolution', () => {
 
   it('primes demand alongside, and a refused prime does not stop the answer', async () => {
     const calls: string[] = [];
-    const call = async <T,>(path: string, init: { method?: string } = {}): Promise<T> => {
+    const call = async <T>(path: string, init: { method?: string } = {}): Promise<T> => {
       calls.push(`${init.method ?? 'GET'} ${path}`);
       if (path.endsWith('/prime')) throw new Error('HTTP 404');
       return { transmission_id: 't1', urls: [{ output_id: 'o', protocol: 'hls', resolved_engine_path: 'p', url: '/x.m3u8', requires_auth: false, auth_username: null }], warnings: [] } as T;

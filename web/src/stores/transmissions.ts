@@ -46,8 +46,7 @@ export interface TransmissionsState {
   error: string | null;
 }
 
-export const createTransmissionsStore = (): Store<TransmissionsState> =>
-  createStore<TransmissionsState>({ transmissions: null, health: {}, feeders: {}, error: null });
+export const createTransmissionsStore = (): Store<TransmissionsState> => createStore<TransmissionsState>({ transmissions: null, health: {}, feeders: {}, error: null });
 
 export const transmissionsStore = createTransmissionsStore();
 
@@ -72,10 +71,7 @@ export async function refreshTransmissions(store: Store<TransmissionsState>, sig
 }
 
 /** Where a generated transmission is edited instead: the UI points there. */
-export type OwnerPointer =
-  | { kind: 'camera'; camera: string; source: string }
-  | { kind: 'pipeline'; pipeline: string; node: string }
-  | { kind: 'publications' };
+export type OwnerPointer = { kind: 'camera'; camera: string; source: string } | { kind: 'pipeline'; pipeline: string; node: string } | { kind: 'publications' };
 
 /** Mirrors the server's `ownerOf` (src/domain/generated.ts), which answers the same in its 409. */
 export function ownerPointer(meta: GeneratedMeta): OwnerPointer {
@@ -283,8 +279,7 @@ const WS_PROTOCOLS: ReadonlySet<string> = new Set(['mse', 'jsmpeg']);
  * Browser URLs come root-relative (with the ingress prefix), which a tool outside this page cannot
  * open: they get this page's origin, `ws(s):` for the WebSocket transports. RTSP is already absolute.
  */
-export const resolvedUrl = (entry: Pick<ResolvedUrl, 'protocol' | 'url'>, origin: string): string =>
-  (WS_PROTOCOLS.has(entry.protocol) ? wsUrl : absoluteUrl)({ origin }, entry.url);
+export const resolvedUrl = (entry: Pick<ResolvedUrl, 'protocol' | 'url'>, origin: string): string => (WS_PROTOCOLS.has(entry.protocol) ? wsUrl : absoluteUrl)({ origin }, entry.url);
 
 /**
  * The URLs, made absolute. Demand is primed alongside (best effort, as in the reference) so a
@@ -292,9 +287,6 @@ export const resolvedUrl = (entry: Pick<ResolvedUrl, 'protocol' | 'url'>, origin
  */
 export async function resolveUrls(id: string, call: typeof api = api, origin = base().origin): Promise<ResolvedUrls> {
   const path = `api/streams/transmissions/${encodeURIComponent(id)}`;
-  const [answer] = await Promise.all([
-    call<ResolvedUrls>(`${path}/urls`),
-    call<unknown>(`${path}/demand/prime`, { method: 'POST' }).catch(() => undefined),
-  ]);
+  const [answer] = await Promise.all([call<ResolvedUrls>(`${path}/urls`), call<unknown>(`${path}/demand/prime`, { method: 'POST' }).catch(() => undefined)]);
   return { ...answer, urls: answer.urls.map((u) => ({ ...u, url: resolvedUrl(u, origin) })) };
 }

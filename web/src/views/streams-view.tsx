@@ -22,10 +22,7 @@ export function StreamsView() {
   const grid = useStore(gridStore);
   const documentVisible = useDocumentVisible();
 
-  useEffect(
-    () => startPolling((signal) => Promise.all([refreshLiveViews(liveViewsStore, signal), refreshEngine(engineStore, signal)]).then(() => undefined), POLL_MS),
-    [],
-  );
+  useEffect(() => startPolling((signal) => Promise.all([refreshLiveViews(liveViewsStore, signal), refreshEngine(engineStore, signal)]).then(() => undefined), POLL_MS), []);
 
   const total = views?.length ?? 0;
   const per = perPage(grid.mode);

@@ -14,8 +14,7 @@ import { settingsNavStore } from './nav.js';
  * The server reconciles on every camera write: the streams grid and the transmissions list change
  * with it, so their stores are refreshed too.
  */
-const refreshAfterWrite = (signal: AbortSignal) =>
-  Promise.all([refreshCameras(camerasStore, signal), refreshLiveViews(liveViewsStore, signal), refreshTransmissions(transmissionsStore, signal)]);
+const refreshAfterWrite = (signal: AbortSignal) => Promise.all([refreshCameras(camerasStore, signal), refreshLiveViews(liveViewsStore, signal), refreshTransmissions(transmissionsStore, signal)]);
 
 export function CamerasTab() {
   const t = useT();
@@ -63,12 +62,7 @@ export function CamerasTab() {
                 <button type="button" data-testid="camera-edit" onClick={() => list.editor.open(cameraToForm(camera))}>
                   {t('common.edit')}
                 </button>
-                <ConfirmButton
-                  label={t('common.delete')}
-                  question={t('settings.cameras.deleteQuestion', { name: camera.name })}
-                  testid="camera-delete"
-                  onConfirm={() => void list.remove(camera.id)}
-                />
+                <ConfirmButton label={t('common.delete')} question={t('settings.cameras.deleteQuestion', { name: camera.name })} testid="camera-delete" onConfirm={() => void list.remove(camera.id)} />
               </div>
             </li>
           ))}

@@ -99,12 +99,7 @@ export function FormRows<R extends { key: string }>({ field, title, empty, rows,
         <fieldset key={row.key} class="settings-source" data-testid={testid} {...data?.(row)}>
           <legend>{legend(row, index)}</legend>
           <FieldError errors={save.errors} field={`${field}.${index}`} />
-          <Row
-            row={row}
-            at={(name) => `${field}.${index}.${name}`}
-            errors={save.errors}
-            onChange={(patch) => setRows((rs) => rs.map((r, i) => (i === index ? { ...r, ...patch } : r)))}
-          />
+          <Row row={row} at={(name) => `${field}.${index}.${name}`} errors={save.errors} onChange={(patch) => setRows((rs) => rs.map((r, i) => (i === index ? { ...r, ...patch } : r)))} />
           <div class="settings-actions settings-actions--end">
             <button type="button" class="settings-danger" data-testid={remove.testid} onClick={() => removeAt(index)}>
               {remove.label}

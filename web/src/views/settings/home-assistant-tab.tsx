@@ -93,13 +93,7 @@ export function HomeAssistantTab() {
               <p class="settings-hint">{t('settings.ha.orphansHint')}</p>
               <ul class="settings-list">
                 {list.orphaned_entries.map((entry) => (
-                  <OrphanRow
-                    key={entry.entry_id}
-                    entry={entry}
-                    busy={busy?.target === entry.entry_id}
-                    disabled={locked}
-                    onRemove={() => void removeEntry(homeAssistantStore, entry.entry_id, signal)}
-                  >
+                  <OrphanRow key={entry.entry_id} entry={entry} busy={busy?.target === entry.entry_id} disabled={locked} onRemove={() => void removeEntry(homeAssistantStore, entry.entry_id, signal)}>
                     {outcomeFor('remove', entry.entry_id)}
                   </OrphanRow>
                 ))}

@@ -4,7 +4,17 @@ import { useT } from '../../i18n/use-t.js';
 import { Check, Field, FieldError, Form, FormError, SubmitButton } from './fields.js';
 import type { FormErrors } from '../../stores/form-errors.js';
 import { useSave } from './hooks.js';
-import { SETTINGS_GROUPS, saveStreamingSettings, settingsErrorField, settingsFormValues, settingsPatch, streamingSettingsStore, type SettingPath, type SettingsField, type SettingsFormValues } from './streaming-settings.js';
+import {
+  SETTINGS_GROUPS,
+  saveStreamingSettings,
+  settingsErrorField,
+  settingsFormValues,
+  settingsPatch,
+  streamingSettingsStore,
+  type SettingPath,
+  type SettingsField,
+  type SettingsFormValues,
+} from './streaming-settings.js';
 
 export const settingLabelKey = (path: SettingPath) => `settings.field.${path}` as const;
 
@@ -49,7 +59,11 @@ export function SettingsForm({ settings }: { settings: SettingsAnswer }) {
       ))}
       <FormError errors={save.errors} />
       <div class="settings-actions settings-actions--end">
-        {saved && !dirty && <span class="settings-hint" role="status">{t('settings.saved')}</span>}
+        {saved && !dirty && (
+          <span class="settings-hint" role="status">
+            {t('settings.saved')}
+          </span>
+        )}
         <button type="button" disabled={!dirty || save.busy} onClick={() => setValues(loaded)}>
           {t('settings.reset')}
         </button>

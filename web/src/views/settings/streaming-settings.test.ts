@@ -33,7 +33,7 @@ describe('streaming settings form', () => {
   it('the PATCH names only what changed, nested like the schema, numbers as numbers', () => {
     const loaded = settingsFormValues(answer);
     expect(settingsPatch(loaded, loaded)).toEqual({});
-    const changed = { ...loaded, 'jsmpeg.fps': '5', 'jsmpeg.width': '480', 'mse.enabled': false, 'server_id': ' edge ' };
+    const changed = { ...loaded, 'jsmpeg.fps': '5', 'jsmpeg.width': '480', 'mse.enabled': false, server_id: ' edge ' };
     expect(settingsPatch(loaded, changed)).toEqual({ jsmpeg: { fps: 5, width: 480 }, mse: { enabled: false }, server_id: 'edge' });
   });
 
@@ -58,7 +58,7 @@ describe('streaming settings store', () => {
   it('loads the settings, keeps them when a refresh fails, and takes what a save answers', async () => {
     const store = createStreamingSettingsStore();
     const signal = new AbortController().signal;
-    await refreshStreamingSettings(store, signal, async <T,>() => answer as T);
+    await refreshStreamingSettings(store, signal, async <T>() => answer as T);
     expect(store.get()).toEqual({ settings: answer, error: null });
     await refreshStreamingSettings(store, signal, async () => {
       throw new Error('HTTP 500');
@@ -67,7 +67,7 @@ describe('streaming settings store', () => {
 
     const saved = { ...answer, revision: 4 };
     const calls: unknown[] = [];
-    await saveStreamingSettings(store, { jsmpeg: { fps: 5 } }, async <T,>(path: string, init?: { method?: string; body?: unknown }) => {
+    await saveStreamingSettings(store, { jsmpeg: { fps: 5 } }, async <T>(path: string, init?: { method?: string; body?: unknown }) => {
       calls.push([init?.method, path, init?.body]);
       return saved as T;
     });

@@ -19,7 +19,15 @@ export const SETTINGS_GROUPS = [
   { id: 'mse', fields: [bool('mse.enabled'), bool('mse.allow_download')] },
   {
     id: 'engine',
-    fields: [bool('engine.auto_start'), bool('engine.allow_download'), port('engine.rtsp_port'), port('engine.hls_port'), port('engine.webrtc_port'), port('engine.webrtc_udp_port'), port('engine.api_port')],
+    fields: [
+      bool('engine.auto_start'),
+      bool('engine.allow_download'),
+      port('engine.rtsp_port'),
+      port('engine.hls_port'),
+      port('engine.webrtc_port'),
+      port('engine.webrtc_udp_port'),
+      port('engine.api_port'),
+    ],
   },
   {
     id: 'runtime',
@@ -84,7 +92,12 @@ export const streamingSettingsStore = createStreamingSettingsStore();
 
 /** Never throws; an abort changes nothing. */
 export function refreshStreamingSettings(store: Store<StreamingSettingsState>, signal: AbortSignal, fetcher: Fetcher = api): Promise<void> {
-  return refreshStore(store, signal, () => fetcher<SettingsAnswer>('api/streams/settings', { signal }), (settings) => ({ settings, error: null }));
+  return refreshStore(
+    store,
+    signal,
+    () => fetcher<SettingsAnswer>('api/streams/settings', { signal }),
+    (settings) => ({ settings, error: null }),
+  );
 }
 
 /** Saves the changes; the answer is the new settings, put in the store so the form reloads from it. */

@@ -33,8 +33,7 @@ export function TransmissionRow({ tx, health, feeders, onEdit, onDelete, onChang
     <li class="settings-card settings-tx" data-testid="transmission-row" data-transmission={tx.id} data-generated={String(generated)}>
       <div class="settings-row">
         <div class="settings-row-main">
-          <strong>{tx.name}</strong>{' '}
-          <span class={`settings-badge${generated ? ' settings-badge--generated' : ''}`}>{generated ? t('settings.tx.generated') : t('settings.tx.manual')}</span>{' '}
+          <strong>{tx.name}</strong> <span class={`settings-badge${generated ? ' settings-badge--generated' : ''}`}>{generated ? t('settings.tx.generated') : t('settings.tx.manual')}</span>{' '}
           {!tx.enabled && <span class="settings-badge">{t('settings.tx.disabled')}</span>}
           <div class="settings-hint">
             <code>{tx.id}</code> · {t(`settings.tx.input.${tx.input}`)}
@@ -52,12 +51,14 @@ export function TransmissionRow({ tx, health, feeders, onEdit, onDelete, onChang
       {tx.metadata && <OwnerNote meta={tx.metadata} onChanged={onChanged} />}
       <HealthSummary health={health} />
       {/* A camera's implicit pipeline says what the owner note already says. */}
-      {feeders.filter((f) => !f.implicit).map((f) => (
-        <p key={`${f.pipeline}/${f.node}`} class="settings-hint">
-          {t(f.enabled ? 'settings.tx.fedBy' : 'settings.tx.fedByDisabled', { pipeline: f.pipeline, node: f.node })}
-          {f.notContinuous && <span class="settings-reason"> {t('settings.tx.notContinuous')}</span>}
-        </p>
-      ))}
+      {feeders
+        .filter((f) => !f.implicit)
+        .map((f) => (
+          <p key={`${f.pipeline}/${f.node}`} class="settings-hint">
+            {t(f.enabled ? 'settings.tx.fedBy' : 'settings.tx.fedByDisabled', { pipeline: f.pipeline, node: f.node })}
+            {f.notContinuous && <span class="settings-reason"> {t('settings.tx.notContinuous')}</span>}
+          </p>
+        ))}
       <OutputsTable tx={tx} />
       <div class="settings-actions" role="group">
         {PANELS.map((p) => (
@@ -114,9 +115,7 @@ function OutputsTable({ tx }: { tx: Transmission }) {
   if (tx.outputs.length === 0) return <p class="settings-hint">{t('settings.tx.noOutputs')}</p>;
   const none = t('settings.none');
   return (
-    <Table
-      head={[t('settings.urls.output'), t('settings.tx.output.engine_path'), t('settings.tx.output.codec'), t('settings.tx.size'), t('settings.tx.output.fps'), t('settings.tx.protocols')]}
-    >
+    <Table head={[t('settings.urls.output'), t('settings.tx.output.engine_path'), t('settings.tx.output.codec'), t('settings.tx.size'), t('settings.tx.output.fps'), t('settings.tx.protocols')]}>
       {tx.outputs.map((o) => (
         <tr key={o.id} class={o.enabled ? '' : 'settings-muted'}>
           <td>
@@ -129,9 +128,7 @@ function OutputsTable({ tx }: { tx: Transmission }) {
           <td>{o.width !== null && o.height !== null ? `${o.width}×${o.height}` : t('settings.tx.keepSource')}</td>
           <td>{o.fps ?? none}</td>
           <td>
-            {[o.enable_rtsp && t('settings.urls.protocol.rtsp'), o.enable_hls && t('settings.urls.protocol.hls'), o.enable_webrtc && t('settings.urls.protocol.webrtc')]
-              .filter(Boolean)
-              .join(', ')}
+            {[o.enable_rtsp && t('settings.urls.protocol.rtsp'), o.enable_hls && t('settings.urls.protocol.hls'), o.enable_webrtc && t('settings.urls.protocol.webrtc')].filter(Boolean).join(', ')}
           </td>
         </tr>
       ))}

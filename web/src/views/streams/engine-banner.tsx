@@ -16,11 +16,7 @@ export function EngineMissingBanner({ engine }: { engine: EngineSummary }) {
         <li>{t('streams.engineMissing.addon')}</li>
         <li>{t(engine.download.allowed ? 'streams.engineMissing.outside' : 'streams.engineMissing.outsideNoDownload')}</li>
       </ul>
-      {engine.binary.reason && (
-        <p class="streams-banner-reason">
-          {t('streams.engineMissing.reason', { reason: engine.binary.reason })}
-        </p>
-      )}
+      {engine.binary.reason && <p class="streams-banner-reason">{t('streams.engineMissing.reason', { reason: engine.binary.reason })}</p>}
       <a href="#/settings">{t('streams.openSettings')}</a>
     </div>
   );

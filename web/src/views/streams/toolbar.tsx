@@ -24,14 +24,7 @@ export function Toolbar({ mode, onMode, page, pageCount, onStep, status }: Toolb
     <div class="streams-toolbar">
       <div class="streams-modes" role="group" aria-label={t('streams.mode.label')}>
         {GRID_MODES.map((m) => (
-          <button
-            key={m}
-            type="button"
-            data-testid={`grid-mode-${m}`}
-            aria-pressed={m === mode}
-            title={t(`streams.mode.${m}.title`)}
-            onClick={() => onMode(m)}
-          >
+          <button key={m} type="button" data-testid={`grid-mode-${m}`} aria-pressed={m === mode} title={t(`streams.mode.${m}.title`)} onClick={() => onMode(m)}>
             {t(`streams.mode.${m}`)}
           </button>
         ))}
@@ -49,15 +42,7 @@ export function Toolbar({ mode, onMode, page, pageCount, onStep, status }: Toolb
         <span class="streams-page" aria-live="polite">
           {t('streams.page.of', { page: page + 1, count: pageCount })}
         </span>
-        <button
-          type="button"
-          class="icon-button"
-          data-testid="page-next"
-          aria-label={t('streams.page.next')}
-          title={t('streams.page.next')}
-          disabled={page >= pageCount - 1}
-          onClick={() => onStep(1)}
-        >
+        <button type="button" class="icon-button" data-testid="page-next" aria-label={t('streams.page.next')} title={t('streams.page.next')} disabled={page >= pageCount - 1} onClick={() => onStep(1)}>
           <svg viewBox="0 0 24 24" aria-hidden="true">
             <path d={NEXT_ICON} />
           </svg>

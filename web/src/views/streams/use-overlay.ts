@@ -10,10 +10,7 @@ export function useOverlay(): [OverlayState, (input: OverlayInput) => void] {
     if (hideAt === null) return;
     // The tick carries at least the due time: a timer a hair early against performance.now() would
     // otherwise change nothing, and with hideAt unchanged no new timer would ever be armed.
-    const timer = setTimeout(
-      () => setState((s) => overlayStep(s, { type: 'tick', now: Math.max(performance.now(), hideAt) })),
-      Math.max(0, hideAt - performance.now()),
-    );
+    const timer = setTimeout(() => setState((s) => overlayStep(s, { type: 'tick', now: Math.max(performance.now(), hideAt) })), Math.max(0, hideAt - performance.now()));
     return () => clearTimeout(timer);
   }, [state.hideAt]);
   return [state, dispatch];

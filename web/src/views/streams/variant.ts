@@ -25,10 +25,6 @@ export function defaultVariant<V extends Pick<LiveViewVariant, 'role'>>(variants
 }
 
 /** The user's pick wins in every context while it is still published; otherwise the context's default. */
-export function resolveVariant<V extends Pick<LiveViewVariant, 'role' | 'publication_id'>>(
-  variants: readonly V[],
-  context: PlayContext,
-  chosen: string | undefined,
-): V | null {
+export function resolveVariant<V extends Pick<LiveViewVariant, 'role' | 'publication_id'>>(variants: readonly V[], context: PlayContext, chosen: string | undefined): V | null {
   return variants.find((v) => v.publication_id === chosen) ?? defaultVariant(variants, context);
 }

@@ -9,16 +9,13 @@ import { request } from 'node:http';
 const port = Number(process.env.TOPOSYNC_STREAMING_PORT ?? '8100');
 const timeoutMs = Number(process.env.TOPOSYNC_HEALTHCHECK_TIMEOUT_MS ?? '5000');
 
-const req = request(
-  { host: '127.0.0.1', port, path: '/api/streams/engine/status', method: 'GET', timeout: timeoutMs },
-  (res) => {
-    res.resume();
-    const status = res.statusCode ?? 0;
-    if (status > 0 && status < 500) process.exit(0);
-    process.stderr.write(`healthcheck: GET /api/streams/engine/status answered ${status}\n`);
-    process.exit(1);
-  },
-);
+const req = request({ host: '127.0.0.1', port, path: '/api/streams/engine/status', method: 'GET', timeout: timeoutMs }, (res) => {
+  res.resume();
+  const status = res.statusCode ?? 0;
+  if (status > 0 && status < 500) process.exit(0);
+  process.stderr.write(`healthcheck: GET /api/streams/engine/status answered ${status}\n`);
+  process.exit(1);
+});
 req.on('timeout', () => {
   process.stderr.write(`healthcheck: no answer on port ${port} within ${timeoutMs} ms\n`);
   req.destroy();
