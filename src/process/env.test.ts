@@ -15,7 +15,7 @@ let supervisor: Supervisor | null = null;
 afterEach(async () => {
   await supervisor?.stopAll();
   supervisor = null;
-  for (const k of SECRET_ENV) delete process.env[k];
+  for (const k of SECRET_ENV) Reflect.deleteProperty(process.env, k);
 });
 
 describe('childEnv', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createChangeGate, createLineSplitter, createRedactor, createRepeatLimiter, looksLikeError, repeatKey, Tail } from './lines.js';
 
-function split(chunks: Array<string | Buffer>, max?: number): string[] {
+function split(chunks: (string | Buffer)[], max?: number): string[] {
   const out: string[] = [];
   const s = createLineSplitter((l) => out.push(l), max);
   for (const c of chunks) s.push(c);
@@ -82,7 +82,7 @@ describe('repeatKey', () => {
 
 describe('createRepeatLimiter', () => {
   // Each step: [clock ms, line]; expected: what is logged, as "count×line" (1× is the line itself).
-  const run = (steps: Array<[number, string]>, opts: { intervalMs?: number; maxKeys?: number } = {}) => {
+  const run = (steps: [number, string][], opts: { intervalMs?: number; maxKeys?: number } = {}) => {
     let t = 0;
     const limiter = createRepeatLimiter({ now: () => t, ...opts });
     const logged: string[] = [];
@@ -94,7 +94,7 @@ describe('createRepeatLimiter', () => {
     return { logged, flushed };
   };
 
-  it.each<[string, Array<[number, string]>, { intervalMs?: number; maxKeys?: number }, string[], string[]]>([
+  it.each<[string, [number, string][], { intervalMs?: number; maxKeys?: number }, string[], string[]]>([
     [
       'distinct lines all pass',
       [
