@@ -10,7 +10,8 @@ import { feedMissing, createHealthFeed, type FeedHealth } from './health-feed.js
 import { createEventSink, type PlaybackEventBody } from './events.js';
 import { attachHls, hlsEngine } from './hls.js';
 import { attachJsmpeg, jsmpegSupported } from './jsmpeg.js';
-import { deadline, initialState, step, view } from './machine.js';
+import { initialState, step } from './machine.js';
+import { deadline, view } from './machine-view.js';
 import { DEFAULT_OPTIONS, type Effect, type MachineEvent, type MachineOptions, type MachineView, type Slot } from './machine-types.js';
 import { attachMse, mseSupported } from './mse.js';
 import { planPath, toCandidates, type Forcing, type HlsEngine, type PlanClient } from './plan.js';

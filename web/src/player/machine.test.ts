@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deadline, initialState, step, view } from './machine.js';
+import { initialState, step } from './machine.js';
+import { deadline, view } from './machine-view.js';
 import { DEFAULT_OPTIONS, type Candidate, type Effect, type MachineEvent, type MachineState } from './machine-types.js';
 import type { Transport } from '../../../src/api/contract.js';
 

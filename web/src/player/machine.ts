@@ -28,7 +28,6 @@ import {
   type MachineEvent,
   type Effect,
   type Step,
-  type MachineView,
 } from './machine-types.js';
 export function initialState(opts: MachineOptions = DEFAULT_OPTIONS): MachineState {
   return {
@@ -68,40 +67,6 @@ export function step(state: MachineState, event: MachineEvent, opts: MachineOpti
   const m = new Run(structuredClone(state), opts);
   m.handle(event);
   return { state: m.s, effects: m.effects };
-}
-
-/** The earliest time the machine needs a `tick`, or null when it waits only for events. */
-export function deadline(s: MachineState, opts: MachineOptions = DEFAULT_OPTIONS): number | null {
-  const times: number[] = [];
-  const watch = (a: Attempt | null, foreground: boolean) => {
-    if (!a) return;
-    if (a.firstFrameAt === null) times.push(a.startedAt + opts.firstFrameMs);
-    else if (foreground) times.push(a.lastProgressAt + (a.stalled ? opts.stallMs : opts.stallNoticeMs));
-  };
-  watch(s.current, true);
-  watch(s.probe, false);
-  if (s.feedMissingSince !== null && !s.feedMissing) times.push(s.feedMissingSince + opts.noWriterGraceMs);
-  if (s.climbAt !== null && s.probe === null) times.push(s.climbAt);
-  if (!s.planPending) {
-    if (s.retryAt !== null) times.push(s.retryAt);
-    if (s.refreshAt !== null) times.push(s.refreshAt);
-  }
-  return times.length ? Math.min(...times) : null;
-}
-
-export function view(s: MachineState): MachineView {
-  const cur = s.current;
-  return {
-    phase: s.phase,
-    playing: cur && cur.firstFrameAt !== null ? cur.transport : null,
-    trying: cur?.firstFrameAt === null ? cur.transport : null,
-    probing: s.probe?.transport ?? null,
-    // No writer is the root cause whatever the transports do: the placeholder is all they can show.
-    error: s.feedMissing ? 'no_writer' : s.error,
-    blocked: s.feedMissing ? null : s.blocked,
-    stalled: cur?.stalled ?? false,
-    visible: s.visible,
-  };
 }
 
 /** One event's run: the state being built and the effects collected. */

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createEventSink, MAX_BATCH, type PlaybackEventBody } from './events.js';
 import { createHealthFeed, feedMissing, type FeedHealth } from './health-feed.js';
-import { initialState, view } from './machine.js';
+import { initialState } from './machine.js';
+import { view } from './machine-view.js';
 import { dataState } from './data-state.js';
 
 const entry = (id: string, over: Partial<FeedHealth> = {}): FeedHealth => ({
