@@ -362,7 +362,9 @@ describe('HLS proxy under an ingress prefix (double only: asserts the upstream r
     };
     const upstreamOf = async (file: string) => (await hlsLog()).filter((r) => r.path.endsWith(`/${file}`));
     const fileOf = (url: string) => new URL(url).pathname.split('/').pop()!;
-    const frontToken = () => tokens.issue(scope(), 120_000 + Math.floor(Math.random() * 60_000));
+    // Each viewer its own token: expiries a second apart (a random one collided now and then, merging two viewers' sessions).
+    let lifetime = 120_000;
+    const frontToken = () => tokens.issue(scope(), (lifetime += 1000));
 
     it('serves every viewer of a path the first fetch: identical bytes, one upstream request; a Range from the cached body', async () => {
       const p = createHlsProxy({ engine, outputs: () => outputs });
