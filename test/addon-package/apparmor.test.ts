@@ -154,6 +154,7 @@ describe('apparmor.txt: the server profile (node, MediaMTX, go2rtc, FFmpeg)', ()
   });
 
   it('keeps out of what it has no business with', () => {
+    // Paths inside the add-on's container, matched against the profile's rules as text; nothing here reads this machine's files.
     for (const file of ['/etc/shadow', '/etc/passwd', '/config/settings.yaml', '/share/x', '/ssl/fullchain.pem', '/root/.ssh/id_ed25519', '/tmp/x', '/run/s6/x']) {
       expect(allows(serverFiles, file, 'r'), file).toBe(false);
     }
