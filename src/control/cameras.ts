@@ -20,6 +20,9 @@ function publicCamera(camera: StoredCamera): PublicCamera {
       has_credentials: s.username !== null || s.password !== null,
       publication_id: cameraPublicationId(camera.id, s.id),
       ...(usesTls(s.url) ? { tls_fingerprint: s.tls_fingerprint ?? null } : {}),
+      probe: s.probe ?? null,
+      snapshot_url: s.snapshot_url ?? null,
+      onvif_profile: s.onvif_profile ?? null,
     })),
   };
 }
@@ -80,6 +83,8 @@ function toStoredSources(inputs: SourceInput[], previous: readonly StoredSource[
     const before = previous.find((s) => s.id === id);
     // Omitted keeps what is stored, null clears, a string replaces; credentials in the URL count as given.
     const pick = (given: string | null | undefined, inUrl: string | null, stored: string | null | undefined) => (given !== undefined ? given : (inUrl ?? stored ?? null));
+    // Facts probed from this URL stay true while the URL does; another URL is probed anew.
+    const probe = before?.probe && before.url === fromUrl.url ? before.probe : null;
     return {
       id,
       role: input.role,
@@ -89,6 +94,9 @@ function toStoredSources(inputs: SourceInput[], previous: readonly StoredSource[
       password: pick(input.password, fromUrl.password, before?.password),
       publish: input.publish,
       ...(fingerprints[i] === undefined ? {} : { tls_fingerprint: fingerprints[i] }),
+      probe,
+      snapshot_url: input.snapshot_url !== undefined ? input.snapshot_url : (before?.snapshot_url ?? null),
+      onvif_profile: input.onvif_profile !== undefined ? input.onvif_profile : (before?.onvif_profile ?? null),
     };
   });
 }

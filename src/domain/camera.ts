@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { ROLES, slugSchema } from './ids.js';
+import { onvifProfileSchema, snapshotUrlSchema, sourceProbeSchema, type SourceProbe } from './source-facts.js';
 
 /**
  * The schemes of MediaMTX v1.20.1's static sources (conf.Path.validate) that pull from a camera at
@@ -51,6 +52,10 @@ const storedSourceSchema = v.object({
   publish: v.boolean(),
   /** TLS sources only: the certificate the engine trusts (first seen, or set by the user); absent or null: the system CAs decide. */
   tls_fingerprint: v.optional(v.nullable(fingerprintSchema)),
+  /** The last probe of this source's URL (absent: never probed). */
+  probe: v.optional(v.nullable(sourceProbeSchema)),
+  snapshot_url: v.optional(v.nullable(snapshotUrlSchema)),
+  onvif_profile: v.optional(v.nullable(onvifProfileSchema)),
 });
 export type StoredSource = v.InferOutput<typeof storedSourceSchema>;
 
@@ -76,6 +81,10 @@ export const sourceInputSchema = v.strictObject({
   /** TLS sources: omitted keeps the trusted certificate (while the host and port stay), null forgets it and trusts the one seen now, a value sets it. */
   tls_fingerprint: v.optional(v.nullable(fingerprintSchema)),
   has_credentials: v.optional(v.boolean()),
+  /** Server-owned facts a client may send back as it read them: ignored (the stored ones stay while the URL does). */
+  probe: v.optional(v.unknown()),
+  snapshot_url: v.optional(v.nullable(snapshotUrlSchema)),
+  onvif_profile: v.optional(v.nullable(onvifProfileSchema)),
 });
 export type SourceInput = v.InferOutput<typeof sourceInputSchema>;
 
@@ -96,6 +105,10 @@ interface PublicSource {
   publication_id: string;
   /** Only on TLS sources (`rtsps://`, ...): the SHA-256 of the certificate the engine trusts; null until one was seen. */
   tls_fingerprint?: string | null;
+  /** What the last probe of this URL found; null until a probe ran. */
+  probe: SourceProbe | null;
+  snapshot_url: string | null;
+  onvif_profile: string | null;
 }
 export interface PublicCamera {
   id: string;

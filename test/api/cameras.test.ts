@@ -23,8 +23,30 @@ describe('cameras API', () => {
       id: 'front-door',
       name: 'Front Door',
       sources: [
-        { id: 'main', role: 'main', label: 'Principal', url: 'rtsp://192.0.2.10:554/stream1', publish: true, has_credentials: true, publication_id: 'camera:front-door:main' },
-        { id: 'sub', role: 'sub', label: 'Baixa resolução', url: 'rtsp://192.0.2.10:554/stream2', publish: true, has_credentials: false, publication_id: 'camera:front-door:sub' },
+        {
+          id: 'main',
+          role: 'main',
+          label: 'Principal',
+          url: 'rtsp://192.0.2.10:554/stream1',
+          publish: true,
+          has_credentials: true,
+          publication_id: 'camera:front-door:main',
+          probe: null,
+          snapshot_url: null,
+          onvif_profile: null,
+        },
+        {
+          id: 'sub',
+          role: 'sub',
+          label: 'Baixa resolução',
+          url: 'rtsp://192.0.2.10:554/stream2',
+          publish: true,
+          has_credentials: false,
+          publication_id: 'camera:front-door:sub',
+          probe: null,
+          snapshot_url: null,
+          onvif_profile: null,
+        },
       ],
     });
     const pubs = await h.request('GET', '/api/streams/publications?camera_id=front-door');
