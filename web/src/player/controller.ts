@@ -6,6 +6,7 @@
 import type { PlaybackPlan, PlayContext, Transport, TransmissionHealth } from '../../../src/api/contract.js';
 import { api, ApiFailure } from '../api/client.js';
 import { base, wsUrl } from '../base.js';
+import { browserCapabilities, decodesParam } from './capabilities.js';
 import { feedMissing, createHealthFeed, type FeedHealth } from './health-feed.js';
 import { createEventSink, type PlaybackEventBody } from './events.js';
 import { attachHls, hlsEngine } from './hls.js';
@@ -13,9 +14,10 @@ import { attachJsmpeg, jsmpegSupported } from './jsmpeg.js';
 import { initialState, step } from './machine.js';
 import { deadline, view } from './machine-view.js';
 import { DEFAULT_OPTIONS, type Effect, type MachineEvent, type MachineOptions, type MachineView, type Slot } from './machine-types.js';
-import { attachMse, mseSupported } from './mse.js';
-import { planPath, toCandidates, type Forcing, type HlsEngine, type PlanClient } from './plan.js';
-import type { Attach, TransportHandle } from './transport.js';
+import { mseAttach, mseSupported } from './mse.js';
+import { audioByTransport, planPath, toCandidates, type Forcing, type HlsEngine, type PlanClient } from './plan.js';
+import { createStatsCollector, type LiveStats } from './stats.js';
+import { bufferedEnd, type Attach, type TransportHandle } from './transport.js';
 import { attachWebrtc, webrtcSupported } from './webrtc.js';
 
 /** Demand heartbeats: the server keeps demand 30 s after one and asks for one about every third of that. */
@@ -40,6 +42,8 @@ export interface Snapshot {
   slots: Record<Slot, Transport | null>;
   /** With HLS on screen: which engine plays it. */
   hlsEngine: HlsEngine | null;
+  /** The audio codec of the transport on screen (null: it plays without sound). */
+  audio: string | null;
   /** Time to first frame of the transport on screen. */
   ttffMs: number | null;
   /** When the next background try of a better transport starts (epoch ms, rounded to the second). */
@@ -65,17 +69,26 @@ const heartbeatClient = (context: PlayContext) => (context === 'pip' ? 'pip' : c
 /** A session id for the server's demand and event records: secure contexts only have randomUUID, ingress over plain HTTP is not one. */
 const newSessionId = () => `p${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
 
-export function startController(o: ControllerOptions): { stop(): void } {
+export interface Controller {
+  stop(): void;
+  /** The stats overlay's figures now (reads the shown <video>; call it a few times a second at most). */
+  stats(): LiveStats;
+}
+
+export function startController(o: ControllerOptions): Controller {
   const opts: MachineOptions = { ...DEFAULT_OPTIONS, ...o.machine };
   const now = () => performance.now();
   const sessionId = newSessionId();
-  const engine = hlsEngine(o.forcing.hls);
-  const supported = (t: Transport): boolean => (t === 'hls' ? engine !== null : t === 'mse' ? mseSupported() : t === 'jsmpeg' ? jsmpegSupported() : webrtcSupported());
+  const caps = browserCapabilities();
+  const engine = hlsEngine(o.forcing.hls, caps);
+  // What each transport's output carries to this browser, from the latest plan (attempts start from its candidates).
+  let audio = new Map<Transport, string | null>();
+  const supported = (t: Transport): boolean => (t === 'hls' ? engine !== null : t === 'mse' ? mseSupported(caps) : t === 'jsmpeg' ? jsmpegSupported() : webrtcSupported());
   const attachFor = (t: Transport): { attach: Attach; ws: boolean } =>
     t === 'hls'
       ? { attach: attachHls(engine ?? 'native'), ws: false }
       : t === 'mse'
-        ? { attach: attachMse, ws: true }
+        ? { attach: mseAttach(audio.get('mse') ?? null, caps), ws: true }
         : t === 'jsmpeg'
           ? { attach: attachJsmpeg, ws: true }
           : { attach: attachWebrtc, ws: false };
@@ -88,6 +101,7 @@ export function startController(o: ControllerOptions): { stop(): void } {
   let planAbort: AbortController | null = null;
   let stopped = false;
   let lastEmitted = '';
+  const stats = createStatsCollector({ now });
 
   // Events raised while effects run (a transport failing inside attach) wait for the current step.
   const pending: MachineEvent[] = [];
@@ -105,6 +119,7 @@ export function startController(o: ControllerOptions): { stop(): void } {
     } finally {
       dispatching = false;
     }
+    stats.track(state.current);
     schedule();
     emit();
   }
@@ -129,6 +144,10 @@ export function startController(o: ControllerOptions): { stop(): void } {
           onFirstFrame: () => dispatch({ type: 'first_frame', now: now(), attempt: id }),
           onProgress: (lagS: number) => dispatch({ type: 'progress', now: now(), attempt: id, lagS }),
           onError: (reason: string) => dispatch({ type: 'error', now: now(), attempt: id, reason }),
+          // Only the foreground attempt's bytes: a background climb's would inflate what is on screen.
+          onBytes: (n: number) => {
+            if (state.current?.id === id) stats.bytes(n);
+          },
         };
         try {
           const handle = attach(o.videos[fx.slot], ws ? wsUrl(base(), fx.url) : fx.url, callbacks);
@@ -161,6 +180,7 @@ export function startController(o: ControllerOptions): { stop(): void } {
           ...(fx.reason !== undefined ? { reason: fx.reason } : {}),
         };
         events.push(body);
+        if (fx.event === 'failed' || fx.event === 'fell_back' || fx.event === 'climbed') stats.event({ kind: fx.event, transport: fx.transport, from: fx.from ?? null, reason: fx.reason ?? null });
         return;
       }
     }
@@ -169,10 +189,11 @@ export function startController(o: ControllerOptions): { stop(): void } {
   function fetchPlan(): void {
     planAbort?.abort();
     const abort = (planAbort = new AbortController());
-    api<PlaybackPlan>(planPath(o.transmissionId, o.client, o.context), { signal: abort.signal })
+    api<PlaybackPlan>(planPath(o.transmissionId, o.client, o.context, decodesParam(caps)), { signal: abort.signal })
       .then((plan) => {
         if (abort.signal.aborted) return;
         const candidates = toCandidates(plan, supported, o.forcing.transport);
+        audio = audioByTransport(plan);
         planNotes = {
           hlsWarnings: plan.hls_warnings,
           webrtcWarnings: plan.webrtc_warnings,
@@ -205,11 +226,31 @@ export function startController(o: ControllerOptions): { stop(): void } {
       view: v,
       slots,
       hlsEngine: v.playing === 'hls' && cur ? ((handles.get(cur.id)?.handle.detail as HlsEngine | undefined) ?? null) : null,
+      audio: v.playing ? (audio.get(v.playing) ?? null) : null,
       ttffMs: cur?.firstFrameAt != null ? Math.round(cur.firstFrameAt - cur.startedAt) : null,
       climbAt: state.climbAt !== null && !state.probe ? Math.round((Date.now() + state.climbAt - now()) / 1000) * 1000 : null,
       lastFailure: state.lastFailure,
       plan: planNotes,
       health,
+    };
+  }
+
+  function readStats(): LiveStats {
+    const cur = state.current?.firstFrameAt != null ? state.current : null;
+    const video = o.videos[state.visible];
+    const handle = cur ? handles.get(cur.id)?.handle : undefined;
+    if (cur) {
+      const q = video.getVideoPlaybackQuality();
+      stats.frames(q.totalVideoFrames, q.droppedVideoFrames);
+    }
+    const end = bufferedEnd(video);
+    return {
+      transport: cur?.transport ?? null,
+      hlsEngine: cur?.transport === 'hls' ? ((handle?.detail as HlsEngine | undefined) ?? null) : null,
+      width: cur && video.videoWidth ? video.videoWidth : null,
+      height: cur && video.videoHeight ? video.videoHeight : null,
+      latencyS: !cur ? null : handle?.latencyS ? handle.latencyS() : end !== null ? Math.max(0, end - video.currentTime) : null,
+      ...stats.read(),
     };
   }
 
@@ -238,6 +279,7 @@ export function startController(o: ControllerOptions): { stop(): void } {
   dispatch({ type: 'start', now: now() });
 
   return {
+    stats: readStats,
     stop() {
       if (stopped) return;
       stopped = true;

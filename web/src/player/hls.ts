@@ -1,20 +1,20 @@
 /**
- * HLS through the server's proxy. hls.js wherever MediaSource exists (it gives error details, live
- * sync and token renewal); the browser's own HLS only without MSE (iPhone Safari), or when forced.
+ * HLS through the server's proxy. hls.js wherever MediaSource or ManagedMediaSource exists (it gives
+ * error details, live sync and token renewal); the browser's own HLS only without either (iPhones
+ * before iOS 17.1), or when forced.
  */
 import Hls from 'hls.js';
 import { base } from '../base.js';
+import { browserCapabilities, type Capabilities } from './capabilities.js';
 import type { HlsEngine } from './plan.js';
 import { withTokenOf } from './plan.js';
 import { emptyVideo, play, seekToLiveEdge, watchVideo, type Attach } from './transport.js';
 
-const canPlayNative = () => document.createElement('video').canPlayType('application/vnd.apple.mpegurl') !== '';
-
 /** The engine that plays HLS here, or null when this browser has none (or not the forced one). */
-export function hlsEngine(forced: HlsEngine | null): HlsEngine | null {
-  if (forced === 'native') return canPlayNative() ? 'native' : null;
-  if (Hls.isSupported()) return 'hlsjs';
-  return forced === null && canPlayNative() ? 'native' : null;
+export function hlsEngine(forced: HlsEngine | null, caps: Capabilities = browserCapabilities()): HlsEngine | null {
+  if (forced === 'native') return caps.nativeHls ? 'native' : null;
+  if (caps.mse !== null && Hls.isSupported()) return 'hlsjs';
+  return forced === null && caps.nativeHls ? 'native' : null;
 }
 
 export function attachHls(engine: HlsEngine): Attach {
@@ -31,6 +31,9 @@ const attachHlsJs: Attach = (video, url, cb) => {
     backBufferLength: 10,
     // Catches up with the live edge by playing slightly faster rather than jumping.
     maxLiveSyncPlaybackRate: 1.5,
+    // MediaSource where it exists, ManagedMediaSource only where it does not: the MSE client's rule
+    // (hls.js would otherwise take ManagedMediaSource on desktop Safari too).
+    preferManagedMediaSource: false,
     xhrSetup: (xhr, requestUrl) => {
       const fresh = withTokenOf(requestUrl, latest, base().origin);
       if (fresh !== requestUrl) xhr.open('GET', fresh, true);
@@ -47,6 +50,7 @@ const attachHlsJs: Attach = (video, url, cb) => {
     }
     cb.onError(`hls.js ${data.type}: ${data.details}`);
   });
+  hls.on(Hls.Events.FRAG_LOADED, (_event, data) => cb.onBytes?.(data.payload.byteLength));
   const watch = watchVideo(video, cb);
   hls.loadSource(url);
   hls.attachMedia(video);
@@ -66,6 +70,8 @@ const attachHlsJs: Attach = (video, url, cb) => {
     updateUrl(next) {
       latest = next;
     },
+    // hls.js measures from the playlist's live edge; 0 means it has not measured yet.
+    latencyS: () => (hls.latency > 0 ? hls.latency : null),
   };
 };
 

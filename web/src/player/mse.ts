@@ -3,28 +3,70 @@
  * receive `{"type":"mse","value":"video/mp4; codecs=..."}`, then binary fMP4 (init segment, then
  * fragments from a keyframe on). Fragments go through an append queue (a SourceBuffer takes one
  * append at a time), and what lies well behind the playhead is removed so the buffer stays small.
+ * Where MediaSource is missing (iPhone, iOS 17.1 and later) the same runs on ManagedMediaSource.
  */
-import { emptyVideo, play, seekToLiveEdge, watchVideo, type Attach } from './transport.js';
+import { browserCapabilities, type AudioCodec, type Capabilities, type VideoCodec } from './capabilities.js';
+import { emptyVideo, play, seekToLiveEdge, watchVideo, type Attach, type TransportCallbacks, type TransportHandle } from './transport.js';
 
-/**
- * Video codecs only, in go2rtc's spelling: the player is muted, and an audio track in the same
- * buffer makes live playback wait for audio data that cameras send irregularly.
- */
-const VIDEO_CODECS = ['avc1.640029', 'avc1.64002A', 'avc1.640033', 'hvc1.1.6.L153.B0'];
+/** Codecs in go2rtc's spelling (it matches them by name, not by profile). */
+const GO2RTC_VIDEO: Record<VideoCodec, string[]> = { h264: ['avc1.640029', 'avc1.64002A', 'avc1.640033'], h265: ['hvc1.1.6.L153.B0'] };
+const GO2RTC_AUDIO: Record<AudioCodec, string> = { aac: 'mp4a.40.2', opus: 'opus' };
 
 /** Seconds kept behind the playhead; older media is removed. */
 const KEEP_BEHIND_S = 10;
 /** Bytes waiting for the SourceBuffer beyond which the browser is not keeping up. */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
-const mseCodecs = (): string => VIDEO_CODECS.filter((c) => MediaSource.isTypeSupported(`video/mp4; codecs="${c}"`)).join(',');
+/**
+ * What the player asks go2rtc for: every video codec this browser decodes, and the output's audio
+ * codec only when the plan says the output has one and the browser decodes it. Without audio the
+ * request stays video only: an audio track go2rtc opened in the same buffer would make live playback
+ * wait for audio data that never comes.
+ */
+export function mseCodecs(caps: Capabilities, audio: string | null): string {
+  const video = caps.video.flatMap((c) => GO2RTC_VIDEO[c]);
+  const sound = caps.audio.find((c) => c === audio);
+  return [...video, ...(sound ? [GO2RTC_AUDIO[sound]] : [])].join(',');
+}
 
-export const mseSupported = (): boolean => typeof MediaSource !== 'undefined' && mseCodecs() !== '';
+export const mseSupported = (caps: Capabilities = browserCapabilities()): boolean => caps.mse !== null && caps.video.length > 0;
+
+/** ManagedMediaSource is a MediaSource with streaming hints; TypeScript's DOM library does not have it yet. */
+const mediaSourceClass = (caps: Capabilities): typeof MediaSource => {
+  const g = globalThis as { MediaSource?: typeof MediaSource; ManagedMediaSource?: typeof MediaSource };
+  const cls = caps.mse === 'ManagedMediaSource' ? g.ManagedMediaSource : g.MediaSource;
+  if (!cls) throw new Error('mse_unavailable');
+  return cls;
+};
+
+/**
+ * Attaches the source to the element; returns what undoes it. ManagedMediaSource opens only with
+ * remote playback (AirPlay) off or an alternative source, and takes `srcObject` where the browser
+ * accepts a MediaSource there (Safari); elsewhere, and for MediaSource, an object URL.
+ */
+function attachSource(video: HTMLVideoElement, ms: MediaSource, managed: boolean): () => void {
+  if (managed) {
+    video.disableRemotePlayback = true;
+    try {
+      video.srcObject = ms;
+      return () => undefined;
+    } catch {
+      // Chromium's srcObject takes a MediaStream only.
+    }
+  }
+  const objectUrl = URL.createObjectURL(ms);
+  video.src = objectUrl;
+  return () => URL.revokeObjectURL(objectUrl);
+}
+
+/** MSE for an output whose audio codec the plan names (`null`: none); `caps` is this browser's unless given (tests). */
+export function mseAttach(audio: string | null, caps: Capabilities = browserCapabilities()): Attach {
+  return (video, url, cb) => playMse(video, url, cb, mseCodecs(caps, audio), mediaSourceClass(caps), caps.mse === 'ManagedMediaSource');
+}
 
 /** `url` is the relay's absolute ws:/wss: URL. */
-export const attachMse: Attach = (video, url, cb) => {
-  const ms = new MediaSource();
-  const objectUrl = URL.createObjectURL(ms);
+function playMse(video: HTMLVideoElement, url: string, cb: TransportCallbacks, codecs: string, MS: typeof MediaSource, managed: boolean): TransportHandle {
+  const ms = new MS();
   const ws = new WebSocket(url);
   ws.binaryType = 'arraybuffer';
   const watch = watchVideo(video, cb);
@@ -77,7 +119,7 @@ export const attachMse: Attach = (video, url, cb) => {
 
   const openBuffer = (mime: string) => {
     if (sb) return;
-    if (!MediaSource.isTypeSupported(mime)) {
+    if (!MS.isTypeSupported(mime)) {
       fail(`mse_codec_unsupported: ${mime}`);
       return;
     }
@@ -94,10 +136,13 @@ export const attachMse: Attach = (video, url, cb) => {
   };
 
   const sendRequest = () => {
-    if (ws.readyState === WebSocket.OPEN && ms.readyState === 'open') ws.send(JSON.stringify({ type: 'mse', value: mseCodecs() }));
+    if (ws.readyState === WebSocket.OPEN && ms.readyState === 'open') ws.send(JSON.stringify({ type: 'mse', value: codecs }));
   };
 
   ms.addEventListener('sourceopen', sendRequest, { once: true });
+  // ManagedMediaSource says when it wants data (`startstreaming`) and when it has enough
+  // (`endstreaming`): hints for fetching a file ahead. A live stream cannot pause, so neither event
+  // changes anything here: fragments are appended as they come and trimmed as usual.
   ws.onopen = sendRequest;
   ws.onmessage = (ev: MessageEvent<string | ArrayBuffer>) => {
     if (typeof ev.data === 'string') {
@@ -114,6 +159,7 @@ export const attachMse: Attach = (video, url, cb) => {
     }
     queue.push(new Uint8Array(ev.data));
     queued += ev.data.byteLength;
+    cb.onBytes?.(ev.data.byteLength);
     if (queued > MAX_QUEUED_BYTES) {
       fail('mse_queue_overflow');
       return;
@@ -123,7 +169,7 @@ export const attachMse: Attach = (video, url, cb) => {
   // The relay says why it closed (4503 sidecar unavailable, 4404 unknown path, 4429, 4502, 4008...).
   ws.onclose = (ev) => fail(`mse_ws_closed_${ev.code}${ev.reason ? `: ${ev.reason}` : ''}`);
 
-  video.src = objectUrl;
+  const detach = attachSource(video, ms, managed);
   play(video);
 
   return {
@@ -141,8 +187,8 @@ export const attachMse: Attach = (video, url, cb) => {
       sb?.removeEventListener('updateend', pump);
       queue.length = 0;
       emptyVideo(video);
-      URL.revokeObjectURL(objectUrl);
+      detach();
     },
     seekLive: () => seekToLiveEdge(video),
   };
-};
+}

@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanTransport, Transport } from '../../../src/api/contract.js';
-import { planClient, planPath, readForcing, toCandidates, withTokenOf } from './plan.js';
+import { audioByTransport, planClient, planPath, readForcing, toCandidates, withTokenOf } from './plan.js';
 
-const t = (transport: Transport, rank: number, blocked: PlanTransport['blocked_reason'] = null): PlanTransport => ({
+const t = (transport: Transport, rank: number, blocked: PlanTransport['blocked_reason'] = null, audio: string | null = null): PlanTransport => ({
   transport,
   rank,
   available: blocked === null,
   output_id: 'default',
   fallback_rank: blocked === null ? rank : null,
   blocked_reason: blocked,
+  blocked_detail: null,
+  video_codec: transport === 'jsmpeg' ? 'mpeg1' : 'h264',
+  audio_codec: audio,
   url: blocked === null ? `/api/streams/media/${transport}/p/ws?media_token=x` : null,
 });
 
@@ -21,6 +24,11 @@ describe('planClient', () => {
 
   it('builds the plan path relative to the base', () => {
     expect(planPath('a b', 'ha_ingress', 'fullscreen')).toBe('api/streams/transmissions/a%20b/playback-plan?client=ha_ingress&context=fullscreen');
+  });
+
+  it('says what the browser decodes, and leaves the parameter out when it knows nothing', () => {
+    expect(planPath('x', 'web', 'grid', 'h264,aac,opus')).toBe('api/streams/transmissions/x/playback-plan?client=web&context=grid&decodes=h264,aac,opus');
+    expect(planPath('x', 'web', 'grid', '')).toBe('api/streams/transmissions/x/playback-plan?client=web&context=grid');
   });
 });
 
@@ -51,6 +59,13 @@ describe('toCandidates', () => {
 
   it('a forced transport the plan blocks keeps the plan reason', () => {
     expect(toCandidates(plan, all, 'mse').find((x) => x.transport === 'mse')?.blocked).toBe('sidecar_missing');
+  });
+});
+
+describe('audioByTransport', () => {
+  it("maps each transport to its output's audio codec, null where it plays without sound", () => {
+    const audio = audioByTransport({ transports: [t('mse', 0, null, 'aac'), t('hls', 1, null, 'opus'), t('jsmpeg', 2)] });
+    expect(Object.fromEntries(audio)).toEqual({ mse: 'aac', hls: 'opus', jsmpeg: null });
   });
 });
 

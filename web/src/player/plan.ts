@@ -12,8 +12,9 @@ export type PlanClient = Extract<ServerPlanClient, 'web' | 'ha_ingress'>;
 /** Home Assistant's ingress gets its own policy (HLS first, no direct WebRTC). */
 export const planClient = (basePath: string): PlanClient => (basePath.startsWith('/api/hassio_ingress/') ? 'ha_ingress' : 'web');
 
-export const planPath = (transmissionId: string, client: PlanClient, context: PlayContext) =>
-  `api/streams/transmissions/${encodeURIComponent(transmissionId)}/playback-plan?client=${client}&context=${context}`;
+/** `decodes`: what this browser decodes (capabilities.ts `decodesParam`); empty: left out, and the server assumes H.264 and AAC. */
+export const planPath = (transmissionId: string, client: PlanClient, context: PlayContext, decodes = '') =>
+  `api/streams/transmissions/${encodeURIComponent(transmissionId)}/playback-plan?client=${client}&context=${context}${decodes ? `&decodes=${decodes}` : ''}`;
 
 /** The browser's own block, next to the plan's reasons. */
 const BROWSER_UNSUPPORTED = 'browser_unsupported';
@@ -33,6 +34,9 @@ export function toCandidates(plan: Pick<PlaybackPlan, 'transports'>, supported: 
       return { transport: t.transport, available, url: available ? t.url : null, outputId: t.output_id, blocked };
     });
 }
+
+/** The audio codec each transport's output carries to this browser (null: none, or the transport drops it). */
+export const audioByTransport = (plan: Pick<PlaybackPlan, 'transports'>): Map<Transport, string | null> => new Map(plan.transports.map((t) => [t.transport, t.audio_codec]));
 
 export type HlsEngine = 'hlsjs' | 'native';
 
