@@ -50,6 +50,8 @@ export interface SourceForm {
   tlsFingerprint: string;
   /** What the server had, so an unchanged field is not sent. */
   savedTlsFingerprint: string;
+  /** Set by an ONVIF import (stores/discovery.ts): sent with the source; absent, the server keeps what it has. */
+  onvif?: { snapshot_url: string | null; onvif_profile: string | null };
 }
 
 export interface CameraForm {
@@ -116,6 +118,7 @@ export function cameraToForm(camera: Camera): CameraForm {
 function sourceBody(s: SourceForm): SourceBody {
   const body: SourceBody = { role: s.role, label: s.label.trim(), url: s.url.trim(), publish: s.publish };
   if (s.id) body.id = s.id;
+  if (s.onvif) Object.assign(body, s.onvif);
   const fingerprint = s.tlsFingerprint.trim();
   if (isTlsUrl(body.url) && fingerprint !== s.savedTlsFingerprint) body.tls_fingerprint = fingerprint === '' ? null : fingerprint;
   if (s.clearCredentials) return { ...body, username: null, password: null };

@@ -1,10 +1,11 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
 import { cameraToForm, camerasStore, deleteCamera, emptyCameraForm, refreshCameras, type CameraForm } from '../../stores/cameras.js';
 import { liveViewsStore, refreshLiveViews } from '../../stores/live-views.js';
 import { refreshTransmissions, transmissionsStore } from '../../stores/transmissions.js';
 import { useStore } from '../../stores/use-store.js';
 import { CameraFormView } from './camera-form.js';
+import { DiscoverPanel } from './discover-panel.js';
 import { ConfirmButton } from './fields.js';
 import { useListEditor, useLoadOnce, useUnmountSignal } from './hooks.js';
 import { ListTab } from './list-tab.js';
@@ -22,6 +23,7 @@ export function CamerasTab() {
   const nav = useStore(settingsNavStore);
   const signal = useUnmountSignal();
   const list = useListEditor<CameraForm>(deleteCamera, () => refreshAfterWrite(signal));
+  const [discovering, setDiscovering] = useState(false);
 
   useLoadOnce((s) => refreshCameras(camerasStore, s));
 
@@ -42,6 +44,23 @@ export function CamerasTab() {
       items={cameras}
       error={error}
       empty={t('settings.cameras.empty')}
+      extra={{
+        actions: (
+          <button type="button" data-testid="camera-discover" disabled={discovering} onClick={() => setDiscovering(true)}>
+            {t('settings.discover.open')}
+          </button>
+        ),
+        // "Continue" hands the imported sources to the usual camera form, whose Save creates the camera.
+        panel: discovering && (
+          <DiscoverPanel
+            onClose={() => setDiscovering(false)}
+            onContinue={(form) => {
+              setDiscovering(false);
+              list.editor.open(form);
+            }}
+          />
+        ),
+      }}
     >
       {(items) => (
         <ul class="settings-list">
