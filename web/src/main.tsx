@@ -4,6 +4,7 @@ import { App } from './app.js';
 import { readBase, setBase } from './base.js';
 import { langStore, pickLang } from './i18n/i18n.js';
 import { routeFromHash, routeStore } from './stores/route.js';
+import { followTheme } from './theme.js';
 
 /** Home Assistant's own language when the panel runs inside its frontend (same origin under ingress). */
 function homeAssistantLanguage(): string | null {
@@ -16,6 +17,8 @@ function homeAssistantLanguage(): string | null {
 }
 
 setBase(readBase(document, location));
+// Before the first render, so the page never flashes the other scheme; it follows the page's lifetime.
+followTheme(window, document.documentElement);
 langStore.set(pickLang([new URLSearchParams(location.search).get('lang'), homeAssistantLanguage(), ...navigator.languages]));
 routeStore.set(routeFromHash(location.hash));
 window.addEventListener('hashchange', () => routeStore.set(routeFromHash(location.hash)));

@@ -39,8 +39,16 @@ export const attachJsmpeg: Attach = (video, url, cb) => {
   const onComplete = () => {
     if (!stopped) cb.onError('jsmpeg_stream_ended');
   };
+  // mpegts.js reports its loader's speed (KB/s over the last second), not bytes: the bytes are that speed over the time since its last report.
+  let statsAt: number | null = null;
+  const onStats = (info: { speed?: number }) => {
+    const at = performance.now();
+    if (statsAt !== null && info.speed !== undefined) cb.onBytes?.((info.speed * 1024 * (at - statsAt)) / 1000);
+    statsAt = at;
+  };
   player.on(mpegts.Events.ERROR, onError);
   player.on(mpegts.Events.LOADING_COMPLETE, onComplete);
+  player.on(mpegts.Events.STATISTICS_INFO, onStats);
   const watch = watchVideo(video, cb);
   player.attachMediaElement(video);
   player.load();
@@ -51,6 +59,7 @@ export const attachJsmpeg: Attach = (video, url, cb) => {
       watch.stop();
       player.off(mpegts.Events.ERROR, onError);
       player.off(mpegts.Events.LOADING_COMPLETE, onComplete);
+      player.off(mpegts.Events.STATISTICS_INFO, onStats);
       player.unload();
       player.detachMediaElement();
       player.destroy();

@@ -11,18 +11,20 @@
  *   `data-hls-engine` = hlsjs | native while HLS is on screen, `data-ttff-ms` = its time to first frame;
  * - `video[data-slot="a"|"b"]` with `data-visible="true"` on the one shown and `data-transport` of what runs in it;
  * - `img[data-still]` (the still image), `[data-overlay="error"]` (the error message, `role=alert`),
- *   `[data-overlay="notice"]` (connecting / reconnecting), `[data-diagnostics]` (below the picture).
+ *   `[data-overlay="notice"]` (connecting / reconnecting), `[data-diagnostics]` (below the picture),
+ *   `[data-stats]` (the stats overlay, see stats-overlay.tsx).
  *
  * Forcing (tests, diagnostics), read once from the page address: `?transport=mse|hls|jsmpeg|webrtc`
  * plays only that transport; `?hls=hlsjs|native` picks the HLS engine.
  */
 import './player.css';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { RefObject } from 'preact';
 import { base, httpUrl } from '../base.js';
 import { useT } from '../i18n/use-t.js';
-import { startController, type Snapshot } from './controller.js';
+import { startController, type Controller, type Snapshot } from './controller.js';
 import { Diagnostics } from './diagnostics.js';
+import { StatsOverlay } from './stats-overlay.js';
 import { planClient, readForcing, type Forcing } from './plan.js';
 import { dataState } from './data-state.js';
 import { blockedText } from './texts.js';
@@ -57,13 +59,15 @@ const stillUrl = (transmissionId: string) =>
   // The server answers no-store; a new query makes the <img> actually ask again.
   httpUrl(base(), `api/streams/transmissions/${encodeURIComponent(transmissionId)}/still.jpg?t=${Date.now()}`);
 
-export function Player({ transmissionId, context, active = true, showDiagnostics = false }: PlayerProps) {
+export function Player({ transmissionId, context, active = true, showDiagnostics = false, showStats = false }: PlayerProps) {
   const t = useT();
   const root = useRef<HTMLDivElement>(null);
   const videoA = useRef<HTMLVideoElement>(null);
   const videoB = useRef<HTMLVideoElement>(null);
   const running = useSeen(root) && active;
   const [snap, setSnap] = useState<Snapshot | null>(null);
+  const controller = useRef<Controller | null>(null);
+  const readStats = useCallback(() => controller.current?.stats() ?? null, []);
   const [still, setStill] = useState<string | null>(null);
   const [stillShown, setStillShown] = useState(false);
 
@@ -72,7 +76,9 @@ export function Player({ transmissionId, context, active = true, showDiagnostics
     const b = videoB.current;
     if (!running || !a || !b) return;
     const c = startController({ transmissionId, context, client: planClient(base().path), videos: { a, b }, forcing: forcing(), onChange: setSnap });
+    controller.current = c;
     return () => {
+      controller.current = null;
       c.stop();
       setSnap(null);
     };
@@ -149,6 +155,7 @@ export function Player({ transmissionId, context, active = true, showDiagnostics
             </div>
           )
         )}
+        {showStats && <StatsOverlay read={readStats} />}
       </div>
       {showDiagnostics && <Diagnostics state={state} snap={snap} forcing={forcing()} />}
     </div>

@@ -11,6 +11,8 @@ export interface TransportCallbacks {
   onProgress(lagS: number): void;
   /** The transport cannot go on; `reason` is for playback events and diagnostics, not for users. */
   onError(reason: string): void;
+  /** Media bytes arrived (for the stats overlay's bitrate). */
+  onBytes?(n: number): void;
 }
 
 export interface TransportHandle {
@@ -21,6 +23,8 @@ export interface TransportHandle {
   updateUrl?(url: string): void;
   /** A detail for diagnostics and `data-hls-engine` (e.g. `hlsjs` or `native`). */
   detail?: string;
+  /** Seconds behind live as the transport itself knows it (hls.js, WebRTC's jitter buffer); absent: the buffered end tells. */
+  latencyS?(): number | null;
 }
 
 export type Attach = (video: HTMLVideoElement, url: string, callbacks: TransportCallbacks) => TransportHandle;
@@ -31,7 +35,7 @@ const PROGRESS_EVERY_MS = 500;
 /** How far behind the buffered end `seekLive` lands: a little margin so playback does not starve at once. */
 const LIVE_MARGIN_S = 0.3;
 
-const bufferedEnd = (video: HTMLVideoElement): number | null => (video.buffered.length ? video.buffered.end(video.buffered.length - 1) : null);
+export const bufferedEnd = (video: HTMLVideoElement): number | null => (video.buffered.length ? video.buffered.end(video.buffered.length - 1) : null);
 
 export function seekToLiveEdge(video: HTMLVideoElement): void {
   const end = bufferedEnd(video);

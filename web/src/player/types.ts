@@ -9,4 +9,6 @@ export interface PlayerProps {
   active?: boolean;
   /** Diagnostics (chosen transport, warnings, timings) are drawn only when asked for. */
   showDiagnostics?: boolean;
+  /** The live stats overlay (transport, resolution, fps, bitrate, latency, frames, fallback history) over the picture. */
+  showStats?: boolean;
 }

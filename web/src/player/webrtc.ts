@@ -8,6 +8,8 @@ import { emptyVideo, play, watchVideo, type Attach } from './transport.js';
 
 /** ICE gathering on a LAN takes milliseconds; past this the offer goes with what was gathered. */
 const GATHER_MS = 2_000;
+/** getStats is read this often for the stats overlay's bytes and jitter-buffer delay. */
+const STATS_EVERY_MS = 1_000;
 
 export const webrtcSupported = (): boolean => typeof RTCPeerConnection !== 'undefined';
 
@@ -47,6 +49,28 @@ export const attachWebrtc: Attach = (video, url, cb) => {
       play(video);
     }
   };
+  // inbound-rtp counters are cumulative: the bytes since the last read go out, and the jitter buffer's
+  // delay per emitted frame since then is how far behind the sender the picture is (network aside).
+  let lastBytes = 0;
+  let lastDelay = { s: 0, count: 0 };
+  let latency: number | null = null;
+  const statsTimer = setInterval(() => {
+    pc.getStats()
+      .then((report) => {
+        let bytes = 0;
+        const delay = { s: 0, count: 0 };
+        report.forEach((r: { type: string; kind?: string; bytesReceived?: number; jitterBufferDelay?: number; jitterBufferEmittedCount?: number }) => {
+          if (r.type !== 'inbound-rtp') return;
+          bytes += r.bytesReceived ?? 0;
+          if (r.kind === 'video') Object.assign(delay, { s: r.jitterBufferDelay ?? 0, count: r.jitterBufferEmittedCount ?? 0 });
+        });
+        if (bytes > lastBytes) cb.onBytes?.(bytes - lastBytes);
+        lastBytes = bytes;
+        if (delay.count > lastDelay.count) latency = (delay.s - lastDelay.s) / (delay.count - lastDelay.count);
+        lastDelay = delay;
+      })
+      .catch(() => undefined);
+  }, STATS_EVERY_MS);
   pc.onconnectionstatechange = () => {
     if (pc.connectionState === 'failed') fail('webrtc_connection_failed');
   };
@@ -67,6 +91,7 @@ export const attachWebrtc: Attach = (video, url, cb) => {
   return {
     stop() {
       abort.abort();
+      clearInterval(statsTimer);
       watch.stop();
       pc.ontrack = null;
       pc.onconnectionstatechange = null;
@@ -75,5 +100,6 @@ export const attachWebrtc: Attach = (video, url, cb) => {
     },
     // A peer connection plays what arrives: there is no buffer to skip.
     seekLive: () => undefined,
+    latencyS: () => latency,
   };
 };

@@ -28,6 +28,8 @@ export function Tile({ view, context: gridContext, choice, onChoose, documentVis
   const [fullscreen, setFullscreen] = useState(false);
   // Transport warnings and blocked reasons: on request, never in place of the picture's own message.
   const [diagnostics, setDiagnostics] = useState(false);
+  // Live figures over the picture: off by default, per tile.
+  const [stats, setStats] = useState(false);
   useEffect(() => onFullscreenChange(() => setFullscreen(fullscreenElement() === ref.current)), []);
 
   const context: PlayContext = fullscreen ? 'fullscreen' : gridContext;
@@ -49,7 +51,7 @@ export function Tile({ view, context: gridContext, choice, onChoose, documentVis
       onFocusIn={() => dispatch({ type: 'activity' })}
     >
       <div class="tile-player">
-        <Player transmissionId={variant.transmission_id} context={context} active={documentVisible} showDiagnostics={diagnostics} />
+        <Player transmissionId={variant.transmission_id} context={context} active={documentVisible} showDiagnostics={diagnostics} showStats={stats} />
       </div>
       <div
         class={`tile-overlay${overlay.visible ? '' : ' tile-overlay--hidden'}`}
@@ -82,6 +84,19 @@ export function Tile({ view, context: gridContext, choice, onChoose, documentVis
             </option>
           ))}
         </select>
+        <button
+          type="button"
+          class={`tile-button${stats ? ' tile-button--on' : ''}`}
+          data-testid="stats-toggle"
+          aria-pressed={stats}
+          aria-label={t('streams.stats')}
+          title={t('streams.stats')}
+          onClick={() => setStats((on) => !on)}
+        >
+          <svg viewBox="0 0 24 24" aria-hidden="true">
+            <path d={STATS_ICON} />
+          </svg>
+        </button>
         <button
           type="button"
           class={`tile-button${diagnostics ? ' tile-button--on' : ''}`}
@@ -121,4 +136,6 @@ const ENTER_ICON = 'M5,5H10V7H7V10H5V5M14,5H19V10H17V7H14V5M17,14H19V19H14V17H17
 // Material Design Icons "information-outline".
 const INFO_ICON =
   'M11,9H13V7H11M12,20C7.59,20 4,16.41 4,12C4,7.59 7.59,4 12,4C16.41,4 20,7.59 20,12C20,16.41 16.41,20 12,20M12,2A10,10 0 0,0 2,12A10,10 0 0,0 12,22A10,10 0 0,0 22,12A10,10 0 0,0 12,2M11,17H13V11H11V17Z';
+// Material Design Icons "poll".
+const STATS_ICON = 'M3,22V8H7V22H3M10,22V2H14V22H10M17,22V14H21V22H17Z';
 const EXIT_ICON = 'M14,14H19V16H16V19H14V14M5,14H10V19H8V16H5V14M8,5H10V10H5V8H8V5M19,8V10H14V5H16V8H19Z';
