@@ -112,7 +112,8 @@ COPY rootfs /
 RUN chmod a+x /etc/s6-overlay/s6-rc.d/toposync-streaming/run /etc/s6-overlay/s6-rc.d/toposync-streaming/finish \
     && mediamtx --version \
     && go2rtc -version | grep -F "go2rtc version 1.9.14 " \
-    && ffmpeg -hide_banner -version > /dev/null
+    && ffmpeg -hide_banner -version > /dev/null \
+    && ffprobe -hide_banner -version > /dev/null
 
 # The server answers on its own port (8100, the ingress port); see the script for what counts.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \

@@ -28,6 +28,8 @@ export const ENGINE_SUITE = [
   'test/runtime/rtsp-on-demand.test.ts',
   'test/runtime/idle-timeline.test.ts',
   'test/runtime/endpoints.test.ts',
+  // camera source probes through the engine's path (issue 13.2)
+  'test/runtime/probe.test.ts',
   // writers publishing into the engine
   'test/runtime/writers-e2e.test.ts',
   'test/playback/corrupt-frames.test.ts',

@@ -28,7 +28,16 @@ async function main(): Promise<void> {
   const logger = createLogger(logLevel);
   if (config.mode === 'addon' && options === null) logger.warn({ path: config.optionsPath }, 'no add-on options file; the stored settings stand');
   const server = await createAddonServer(
-    { dataDir: config.dataDir, logger, logLevel, mediamtxPath: config.mediamtxPath, go2rtcPath: config.go2rtcPath, ffmpegPath: config.ffmpegPath, allowedHosts: config.allowedHosts },
+    {
+      dataDir: config.dataDir,
+      logger,
+      logLevel,
+      mediamtxPath: config.mediamtxPath,
+      go2rtcPath: config.go2rtcPath,
+      ffmpegPath: config.ffmpegPath,
+      allowedHosts: config.allowedHosts,
+      probe: { auto: config.probeOnSave },
+    },
     { mode: config.mode, supervisorToken: config.supervisorToken, directPort: config.directPort, options, optionsPath: config.mode === 'addon' ? config.optionsPath : null },
   );
   const { streaming } = server;

@@ -16,6 +16,7 @@ import { runtimeRoutes } from './api/routes/runtime.js';
 import { stillRoutes } from './api/routes/still.js';
 import { webrtcRoutes } from './api/routes/webrtc.js';
 import { prepareDoc } from './control/bootstrap.js';
+import { createProbeService } from './control/probe.js';
 import { addDemoOnFirstStart } from './demo/pipeline.js';
 import { createDemoWriter } from './demo/writer.js';
 import { engineRuntimeDir } from './engine/binary.js';
@@ -35,6 +36,7 @@ import { createCameraFrames } from './runtime/camera-frames.js';
 import { createOnDemandListener, onDemandHook } from './runtime/on-demand.js';
 import { createDemandTracker, type DemandTracker } from './runtime/demand.js';
 import { createPlaceholders } from './runtime/placeholder.js';
+import { createProbeReader, probeInputDir } from './runtime/probe-reader.js';
 import { createPublishers } from './runtime/publishers.js';
 import { createFailureLog } from './runtime/failure-log.js';
 import { createRuntime, type Runtime } from './runtime/runtime.js';
@@ -57,6 +59,8 @@ export interface ServerOptions {
   go2rtcPath?: string | undefined;
   go2rtcBundledPaths?: string[];
   ffmpegPath?: string;
+  /** Default: `ffprobe` beside `ffmpegPath` (the same name with `ffmpeg` replaced). */
+  ffprobePath?: string;
   tickMs?: number;
   /** Start the engine and the MSE sidecar when settings say so. Default true. */
   autoStartEngine?: boolean;
@@ -74,6 +78,8 @@ export interface ServerOptions {
   integration?: Integration;
   /** Host names answered besides loopback names and IP literals (DNS rebinding guard); 'any' when a platform's proxy chooses them. */
   allowedHosts?: readonly string[] | 'any';
+  /** Camera source probes: `auto` probes each source a save leaves without facts (added, or a new URL) in the background. Default off (tests create cameras at addresses nothing may connect to); the entry turns it on. */
+  probe?: { auto: boolean };
 }
 
 /** What the core lends an integration once its services exist. */
@@ -119,6 +125,9 @@ export interface StreamingServer {
   /** Stops the runtime, every child process and the store; nothing is left running. */
   stop(): Promise<void>;
 }
+
+/** `/usr/bin/ffmpeg` → `/usr/bin/ffprobe`; a build named otherwise leaves ffprobe to the PATH. */
+const ffprobeBeside = (ffmpegPath: string) => (/ffmpeg[^/]*$/.test(ffmpegPath) ? ffmpegPath.replace(/ffmpeg(?=[^/]*$)/, 'ffprobe') : 'ffprobe');
 
 /** The composition root: every service built once, with its options checked at start-up. */
 export async function createStreamingServer(opts: ServerOptions): Promise<StreamingServer> {
@@ -193,6 +202,15 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const mse = createMseRelay({ sidecar, lookup, logger, enabled: () => settings().mse.enabled, acquire: (tx) => demand.acquire(tx, { frames: false }) });
   const still = createStillService({ doc, registry, demand, supervisor, placeholders, plan: () => runtime.plan(), engine, ffmpegPath, logger, ...(demo ? { framesOnDemand: demo.feeds } : {}) });
   const offers = createWebrtcOffers({ doc, engine, logger });
+  const probeReader = createProbeReader({
+    supervisor,
+    ffprobePath: opts.ffprobePath ?? ffprobeBeside(ffmpegPath),
+    secretDir: probeInputDir(dataDir),
+    engine: { running: () => engine.running(), internalRtspUrl: (p) => engine.internalRtspUrl(p) },
+    plan: () => runtime.plan(),
+    synced: () => runtime.tick(),
+  });
+  const probes = createProbeService({ store, read: probeReader.read, auto: opts.probe?.auto ?? false, logger });
   const events = createPlaybackEvents();
   const followFailures = createFailureLog(logger, 'settings follower');
   const runtimeService = createRuntimeService({
@@ -237,6 +255,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     logger,
     guard,
     onWrite: () => void runtime.tick(),
+    probes,
     mount: [
       ['/api/streams', engineRoutes(engine)],
       ['/api/streams', mseRoutes(sidecar)],

@@ -2,6 +2,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { createCameraService } from '../control/cameras.js';
+import type { ProbeService } from '../control/probe.js';
 import { createPipelineService } from '../control/pipelines.js';
 import { createPublicationService } from '../control/publications.js';
 import { createSettingsService } from '../control/settings.js';
@@ -30,9 +31,11 @@ export interface AppOptions {
   onWrite?: () => void;
   /** Host, Origin and content-type checks; the server shares it with its WebSocket upgrades. Default: loopback names and IP literals only. */
   guard?: RequestGuard;
+  /** Camera source probes (POST .../sources/{id}/probe, and the background ones after a save); without it the route is absent. */
+  probes?: ProbeService;
 }
 
-export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 1024, onWrite, guard = createRequestGuard({ allowedHosts: [] }) }: AppOptions): Hono {
+export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 1024, onWrite, guard = createRequestGuard({ allowedHosts: [] }), probes }: AppOptions): Hono {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new Error('createApp: maxBodyBytes must be an integer >= 1024');
   const app = new Hono();
 
@@ -57,7 +60,8 @@ export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 102
   const limitBodies: MiddlewareHandler = (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next));
   app.use('/api/*', limitBodies);
 
-  app.route('/api/cameras', cameraRoutes(createCameraService(store)));
+  const cameras = createCameraService(store, probes ? { onSaved: probes.saved } : {});
+  app.route('/api/cameras', cameraRoutes(cameras, probes ?? null));
   app.route('/api/streams', publicationRoutes(createPublicationService(store)));
   app.route('/api/streams', pipelineRoutes(createPipelineService(store)));
   app.route('/api/streams', settingsRoutes(createSettingsService(store), createWizardService(store)));

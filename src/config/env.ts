@@ -14,6 +14,7 @@ const envSchema = v.object({
   TOPOSYNC_STREAMING_GO2RTC_PATH: v.optional(v.pipe(v.string(), v.startsWith('/', 'must be an absolute path'))),
   TOPOSYNC_STREAMING_FFMPEG_PATH: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty')), 'ffmpeg'),
   TOPOSYNC_STREAMING_OPTIONS_PATH: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
+  TOPOSYNC_STREAMING_PROBE_ON_SAVE: v.optional(v.picklist(['true', 'false'], 'must be true or false'), 'true'),
   TOPOSYNC_STREAMING_ALLOWED_HOSTS: v.optional(
     v.pipe(
       v.string(),
@@ -41,6 +42,8 @@ export interface ServerConfig {
   optionsPath: string;
   /** Host names answered in development mode besides loopback names and IP literals: the listen host when it is a name, and TOPOSYNC_STREAMING_ALLOWED_HOSTS. */
   allowedHosts: string[];
+  /** Probe camera sources in the background when a save adds one or changes its URL (TOPOSYNC_STREAMING_PROBE_ON_SAVE, default true). */
+  probeOnSave: boolean;
 }
 
 /** Reads and validates the environment once, at start-up; a bad value names the variable. */
@@ -57,6 +60,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
     // Supervisor writes options.json into the data folder (/data in the image).
     optionsPath: o.TOPOSYNC_STREAMING_OPTIONS_PATH ?? join(o.TOPOSYNC_STREAMING_DATA_DIR, 'options.json'),
     // The listen host is a name clients use (IP literals, 0.0.0.0 among them, are answered anyway).
+    probeOnSave: o.TOPOSYNC_STREAMING_PROBE_ON_SAVE === 'true',
     allowedHosts: [...(hostName(o.TOPOSYNC_STREAMING_HOST) === null ? [] : [o.TOPOSYNC_STREAMING_HOST]), ...(o.TOPOSYNC_STREAMING_ALLOWED_HOSTS ?? [])],
   };
 }

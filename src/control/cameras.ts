@@ -101,7 +101,16 @@ function toStoredSources(inputs: SourceInput[], previous: readonly StoredSource[
   });
 }
 
-export function createCameraService(store: SettingsStore) {
+interface CameraServiceOptions {
+  /** Told of each camera a create or replace stored (the source probes, src/control/probe.ts); must not throw. */
+  onSaved?: (camera: PublicCamera) => void;
+}
+
+export function createCameraService(store: SettingsStore, { onSaved }: CameraServiceOptions = {}) {
+  const saved = (camera: PublicCamera) => {
+    onSaved?.(camera);
+    return camera;
+  };
   return {
     list: (): PublicCamera[] => store.get().cameras.map(publicCamera),
     get: (id: string): PublicCamera => publicCamera(findCamera(store.get(), id)),
@@ -117,7 +126,7 @@ export function createCameraService(store: SettingsStore) {
         draft.cameras.push(camera);
         return camera;
       });
-      return publicCamera(value);
+      return saved(publicCamera(value));
     },
 
     async replace(id: string, input: CameraInput): Promise<PublicCamera> {
@@ -131,7 +140,7 @@ export function createCameraService(store: SettingsStore) {
         draft.cameras[index] = camera;
         return camera;
       });
-      return publicCamera(value);
+      return saved(publicCamera(value));
     },
 
     async remove(id: string): Promise<void> {

@@ -110,7 +110,7 @@ describe('apparmor.txt: the server profile (node, MediaMTX, go2rtc, FFmpeg)', ()
     expect(DEFAULT_GO2RTC_BUNDLED_PATHS).toContain(go2rtc);
     const execs = serverFiles.filter((r) => r.perms.includes('x'));
     // `ix`: the children inherit the server profile (no unconfined or other profile).
-    expect(execs.map((r) => [r.glob, r.perms, r.target])).toEqual(['/usr/bin/node', mediamtx, go2rtc, '/usr/bin/ffmpeg'].map((p) => [p, 'rix', null]));
+    expect(execs.map((r) => [r.glob, r.perms, r.target])).toEqual(['/usr/bin/node', mediamtx, go2rtc, '/usr/bin/ffmpeg', '/usr/bin/ffprobe'].map((p) => [p, 'rix', null]));
   });
 
   it('reads the compiled server and the web UI where the run script starts them', () => {

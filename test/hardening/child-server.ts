@@ -78,6 +78,8 @@ export async function startChildServer(dataDir: string): Promise<ChildServer> {
     TOPOSYNC_STREAMING_GO2RTC_PATH: ENGINES.go2rtc,
     // Development mode whatever the machine says: add-on mode would put ingress trust in front.
     TOPOSYNC_STREAMING_MODE: 'dev',
+    // The fuzzed cameras sit at TEST-NET and made-up hosts: no probe may try to reach them.
+    TOPOSYNC_STREAMING_PROBE_ON_SAVE: 'false',
     SUPERVISOR_TOKEN: undefined,
   };
   const child: ResultPromise = execa(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, extendEnv: false, stdin: 'ignore', buffer: false, reject: false, cleanup: true });

@@ -308,6 +308,8 @@ export function restRoutes(media: MediaUrls): RestRoute[] {
       weight: 20,
     }),
     route('DELETE', '/api/cameras/:camera_id', { params: { camera_id: [SEED.camera, cameraParam] } }),
+    // Never the seeded camera: its sources sit at TEST-NET, and a probe would reach for them (directly, or through the engine).
+    route('POST', '/api/cameras/:camera_id/sources/:source_id/probe', { params: { camera_id: ['ghost', pathParam(['ghost'])], source_id: ['main', sourceParam] } }),
     route('GET', '/api/streams/publications', { query: { camera_id: cameraParam } }),
     route('PUT', '/api/streams/publications/camera-sources/:camera_id/:source_id', {
       params: { camera_id: [SEED.camera, cameraParam], source_id: ['main', sourceParam] },

@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import { cameraInputSchema } from '../../domain/camera.js';
 import type { CameraService } from '../../control/cameras.js';
+import type { ProbeService } from '../../control/probe.js';
 import { jsonBody } from '../validate.js';
 
-export function cameraRoutes(cameras: CameraService) {
-  return new Hono()
+export function cameraRoutes(cameras: CameraService, probes: ProbeService | null = null) {
+  const routes = new Hono()
     .get('/', (c) => c.json(cameras.list()))
     .post('/', async (c) => c.json(await cameras.create(await jsonBody(c, cameraInputSchema)), 201))
     .get('/:camera_id', (c) => c.json(cameras.get(c.req.param('camera_id'))))
@@ -13,4 +14,7 @@ export function cameraRoutes(cameras: CameraService) {
       await cameras.remove(c.req.param('camera_id'));
       return c.body(null, 204);
     });
+  // A probe that could not read the stream is still an answer (200, `probe.error` says why).
+  if (probes) routes.post('/:camera_id/sources/:source_id/probe', async (c) => c.json(await probes.probeSource(c.req.param('camera_id'), c.req.param('source_id'))));
+  return routes;
 }
