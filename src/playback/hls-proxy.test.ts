@@ -51,6 +51,7 @@ const planned = (transmission_id: string, path: string, enable_hls = true): Plan
   output_id: 'main',
   path,
   feed: { kind: 'writers' },
+  onRequest: false,
   output: output('main', path, enable_hls),
 });
 

@@ -25,8 +25,8 @@ export interface MseRelayOptions {
   logger: Logger;
   /** `settings.streaming.mse.enabled`, read per connection. Default: always on. */
   enabled?: () => boolean;
-  /** Registers demand for a transmission while a viewer is connected; returns its release. */
-  acquire?: (transmissionId: string) => () => void;
+  /** Registers demand for the output a viewer reads while connected; returns its release. */
+  acquire?: (target: { transmission: string; output: string }) => () => void;
   /** Drop fragments above this many bytes queued for the browser. Default 4 MiB. */
   highWaterBytes?: number;
   /** Send again (from the next keyframe) below this. Default a quarter of `highWaterBytes`. */

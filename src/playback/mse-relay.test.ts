@@ -72,9 +72,11 @@ async function setup(relayOptions: Partial<MseRelayOptions> = {}): Promise<Env> 
     sidecar,
     logger,
     lookup: (path) => OUTPUTS.find((o) => o.path === path) ?? null,
-    acquire: (tx) => {
-      demand.set(tx, (demand.get(tx) ?? 0) + 1);
-      return () => demand.set(tx, (demand.get(tx) ?? 0) - 1);
+    // Keyed by the output read: demand names it, so an output made on request starts only for its viewers.
+    acquire: ({ transmission, output }) => {
+      const key = `${transmission}/${output}`;
+      demand.set(key, (demand.get(key) ?? 0) + 1);
+      return () => demand.set(key, (demand.get(key) ?? 0) - 1);
     },
     ...relayOptions,
   });
@@ -237,7 +239,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     for (const h of ['origin', 'cookie', 'x-ingress-path', 'x-forwarded-for', 'user-agent', 'authorization']) expect(upgrade.headers[h]).toBeUndefined();
     expect(JSON.stringify(upgrade)).not.toContain('media_token');
     expect(await double<Violation[]>(env, '/_double/violations')).toEqual([]);
-    expect(env.demand.get('tx-front')).toBe(1);
+    expect(env.demand.get('tx-front/main')).toBe(1);
 
     // The browser closes: go2rtc's side is closed too, demand released.
     c.ws.close(1000);
@@ -245,7 +247,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     const gone = await waitFor('go2rtc saw the disconnect', async () => (await double<SessionInfo[]>(env, '/_double/sessions')).find((s) => s.id === session.id && s.closed_at !== null));
     expect(gone).toMatchObject({ closed_by: 'client', close_code: 1000 });
     await waitFor('relay forgot the viewer', () => env.relay.connections() === 0);
-    expect(env.demand.get('tx-front')).toBe(0);
+    expect(env.demand.get('tx-front/main')).toBe(0);
     const closed = env.relay.stats().recently_closed.at(-1)!;
     expect(closed).toMatchObject({ path: FRONT.path, close_code: 1000, messages_from_viewer: 1 });
     expect(closed.bytes_to_viewer).toBeGreaterThan(0);
@@ -354,7 +356,7 @@ describe('MSE relay end to end, browser ↔ relay ↔ go2rtc (double only: asser
     await env.sidecar.stop();
     const stopped = connect(mseUrl(env, FRONT.path, tokens.issue(FRONT)));
     expect(await stopped.closed).toEqual({ code: CLOSE_SIDECAR_UNAVAILABLE, reason: 'go2rtc is stopped' });
-    expect(env.demand.get('tx-back') ?? 0).toBe(0);
+    expect(env.demand.get('tx-back/main') ?? 0).toBe(0);
     expect((await env.sidecar.start()).state).toBe('running');
   });
 
@@ -492,7 +494,7 @@ describe("MSE relay with a viewer that stops reading (double only: a firehose se
     expect(await c.closed).toEqual({ code: CLOSE_NO_REQUEST, reason: 'no mse request within 800 ms' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
     await waitFor('relay forgot the viewer', () => env.relay.connections() === 0);
-    expect(env.demand.get('tx-front')).toBe(0);
+    expect(env.demand.get('tx-front/sub')).toBe(0);
     await waitFor('go2rtc side closed', async () => (await double<SessionInfo[]>(env, '/_double/sessions')).every((x) => x.closed_at !== null));
   });
 });

@@ -353,7 +353,7 @@ export function createMseRelay(options: MseRelayOptions): MseRelay {
     }
     const url = sidecar.wsUrl(path);
     if (url === null) return finish(v, CLOSE_SIDECAR_UNAVAILABLE, 'go2rtc does not serve this path yet; retry shortly');
-    v.release = acquire(scope.transmission_id);
+    v.release = acquire({ transmission: scope.transmission_id, output: scope.output_id });
     v.requestTimer = setTimeout(() => finish(v, CLOSE_NO_REQUEST, `no mse request within ${mseRequestTimeoutMs} ms`), mseRequestTimeoutMs);
     v.requestTimer.unref();
     log.info({ viewer: stats.id, path, transmission_id: scope.transmission_id, output_id: scope.output_id }, 'MSE viewer connected');

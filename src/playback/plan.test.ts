@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Output } from '../domain/transmission.js';
 import { manualTransmission } from '../reconcile/fixtures.js';
-import { CLIENTS, CONTEXTS, playbackPlan, selectVariant, type Client, type Context, type PlanFacts } from './plan.js';
+import { browserDecodes, CLIENTS, CONTEXTS, playbackPlan, selectVariant, type Client, type Context, type PlanFacts } from './plan.js';
 
 const out = (over: Partial<Output> = {}): Output => manualTransmission('t', {}, [over]).outputs[0]!;
 
@@ -150,5 +150,63 @@ describe('selectVariant', () => {
     ['grid', [], null],
   ])('%s of %j -> %s', (context, variants, expected) => {
     expect(selectVariant(variants, context)?.role ?? null).toBe(expected);
+  });
+});
+
+describe('playbackPlan: per-browser codec decisions', () => {
+  // A camera sending H.265 (the copy) with the H.264 output reconciling made for it.
+  const hevcCamera = [out({ id: 'default', codec: 'copy' }), out({ id: 'h264', codec: 'h264' })];
+  const cameraFacts = (decodes: Parameters<typeof browserDecodes>[0], audio: string | null = null, over: Partial<PlanFacts> = {}) =>
+    facts({ outputs: hevcCamera, codecOf: (o) => (o.codec === 'copy' ? 'h265' : 'h264'), audioOf: () => audio, browser: browserDecodes(decodes), ...over });
+  const pick = (p: ReturnType<typeof playbackPlan>, t: string) => p.transports.find((c) => c.transport === t)!;
+
+  it.each([
+    { name: 'browser without H.265 (Chromium here): MSE and HLS get the H.264 output', decodes: ['h264', 'aac', 'opus'] as const, mse: 'h264', hls: 'h264', transcoded: true },
+    { name: 'browser with H.265 (Safari, Edge with HEVC): MSE and HLS get the copy', decodes: ['h264', 'h265', 'aac'] as const, mse: 'default', hls: 'default', transcoded: false },
+    { name: 'a client that did not say: H.264 and AAC assumed', decodes: undefined, mse: 'h264', hls: 'h264', transcoded: true },
+  ])('$name', ({ decodes, mse, hls, transcoded }) => {
+    const p = playbackPlan(cameraFacts(decodes));
+    expect(pick(p, 'mse')).toMatchObject({ available: true, output_id: mse });
+    expect(pick(p, 'hls')).toMatchObject({ available: true, output_id: hls });
+    expect(pick(p, 'mse').video_codec).toBe(mse === 'h264' ? 'h264' : 'h265');
+    expect(p.media_warnings.some((w) => w.startsWith('transcoded_for_browser') && w.includes('H.265'))).toBe(transcoded);
+  });
+
+  it('an H.265 camera with no H.264 output (never probed) is blocked for MSE and HLS naming the codec, JSMpeg still plays', () => {
+    const p = playbackPlan(facts({ outputs: [out({ id: 'default', codec: 'copy' })], codecOf: () => 'h265', browser: browserDecodes(['h264', 'aac']) }));
+    for (const t of ['mse', 'hls'] as const) expect(pick(p, t)).toMatchObject({ available: false, blocked_reason: 'codec_not_browser_compatible', blocked_detail: expect.stringContaining('H.265') });
+    expect(p.selected_transport).toBe('jsmpeg');
+    expect(p.hls_warnings).toEqual([]);
+  });
+
+  it('a codec not yet known is tried as is (the copy), with a warning', () => {
+    const p = playbackPlan(facts({ outputs: hevcCamera, codecOf: (o) => (o.codec === 'copy' ? 'unknown' : 'h264'), browser: browserDecodes(['h264']) }));
+    expect(pick(p, 'mse').output_id).toBe('default');
+    expect(p.hls_warnings).toEqual([expect.stringMatching(/^codec_unknown/)]);
+  });
+
+  it.each([
+    { name: 'AAC, browser decodes it: MSE and HLS carry it, JSMpeg drops it', audio: 'aac', decodes: ['h264', 'aac'] as const, mse: 'aac', hls: 'aac', dropped: ['jsmpeg'] },
+    { name: 'Opus, browser decodes it', audio: 'opus', decodes: ['h264', 'opus'] as const, mse: 'opus', hls: 'opus', dropped: ['jsmpeg'] },
+    { name: 'Opus, browser does not decode it', audio: 'opus', decodes: ['h264', 'aac'] as const, mse: null, hls: null, dropped: ['mse', 'hls', 'jsmpeg'] },
+    { name: 'G.711 is carried by neither', audio: 'pcm_mulaw', decodes: ['h264', 'aac', 'opus'] as const, mse: null, hls: null, dropped: ['mse', 'hls', 'jsmpeg'] },
+    { name: 'no audio: nothing to warn about', audio: null, decodes: ['h264', 'aac'] as const, mse: null, hls: null, dropped: [] },
+  ])('audio: $name', ({ audio, decodes, mse, hls, dropped }) => {
+    const p = playbackPlan(cameraFacts(decodes, audio));
+    expect(pick(p, 'mse').audio_codec).toBe(mse);
+    expect(pick(p, 'hls').audio_codec).toBe(hls);
+    expect(pick(p, 'jsmpeg')).toMatchObject({ audio_codec: null, video_codec: 'mpeg1' });
+    expect(p.media_warnings.filter((w) => w.startsWith('audio_dropped_')).map((w) => w.split(':')[0])).toEqual(dropped.map((t) => `audio_dropped_${t}`));
+    for (const w of p.media_warnings.filter((x) => x.startsWith('audio_dropped_'))) expect(w).toContain(audio === 'pcm_mulaw' ? 'G.711' : audio === 'opus' ? 'Opus' : 'AAC');
+  });
+
+  it.each([
+    { audio: 'opus', rtc: 'opus', warned: false },
+    { audio: 'aac', rtc: null, warned: true },
+  ])('WebRTC gets Opus or no audio: camera $audio', ({ audio, rtc, warned }) => {
+    const outputs = [out({ id: 'default', codec: 'copy', enable_webrtc: true })];
+    const p = playbackPlan(facts({ context: 'ptz', outputs, codecOf: () => 'h264', audioOf: () => audio, browser: browserDecodes(['h264', 'aac', 'opus']) }));
+    expect(pick(p, 'webrtc')).toMatchObject({ available: true, audio_codec: rtc });
+    expect(p.media_warnings.some((w) => w.startsWith('audio_dropped_webrtc') && w.includes('Opus only'))).toBe(warned);
   });
 });

@@ -28,13 +28,34 @@ type BlockedReason =
   | 'ha_entity_uses_camera_contract';
 
 export type VideoCodec = 'h264' | 'h265' | 'unknown';
+/** What a browser can be told it decodes (`?decodes=`); the plan speaks only of these. */
+export const DECODABLE = ['h264', 'h265', 'aac', 'opus'] as const;
+export type Decodable = (typeof DECODABLE)[number];
+
+/** What the browser decodes. Unknown (an older player, an app): H.264 and AAC, which every browser plays. */
+export interface BrowserDecodes {
+  video: readonly ('h264' | 'h265')[];
+  audio: readonly string[];
+  /** False when the client did not say: HLS then still offers an H.265-only stream (Safari plays it natively), with a warning. */
+  known: boolean;
+}
+export const UNKNOWN_BROWSER: BrowserDecodes = { video: ['h264'], audio: ['aac'], known: false };
+
+/** The browser's `decodes` list as facts. */
+export function browserDecodes(list: readonly Decodable[] | undefined): BrowserDecodes {
+  if (list === undefined) return UNKNOWN_BROWSER;
+  return { video: list.filter((c) => c === 'h264' || c === 'h265'), audio: list.filter((c) => c === 'aac' || c === 'opus'), known: true };
+}
 
 export interface PlanFacts {
   client: Client;
   context: Context;
   transmission: { id: string; enabled: boolean; outputs: readonly Output[]; webrtcAllowed: boolean };
-  /** What each output delivers: its own codec, or for a copy the camera's as the engine reports it. */
+  /** What each output delivers: its own codec, or for a copy the camera's as the engine or the last probe reports it. */
   codecOf: (output: Output) => VideoCodec;
+  /** The audio codec an output carries (ffprobe's name), null for none. */
+  audioOf?: (output: Output) => string | null;
+  browser?: BrowserDecodes;
   engine: 'running' | 'missing' | 'stopped' | 'starting' | 'crashed' | 'failed';
   sidecar: 'running' | 'disabled' | 'missing' | 'stopped' | 'starting' | 'failed';
   jsmpeg: { enabled: boolean; sessions: number; maxSessions: number; transmissionSessions: number; maxPerTransmission: number };
@@ -49,6 +70,12 @@ interface TransportCandidate {
   output_id: string | null;
   fallback_rank: number | null;
   blocked_reason: BlockedReason | null;
+  /** The blocked reason in words, naming the codec when the codec is why. */
+  blocked_detail: string | null;
+  /** The video codec this transport delivers (`mpeg1` for JSMpeg), null without an output. */
+  video_codec: VideoCodec | 'mpeg1' | null;
+  /** The audio the browser gets over this transport, null for none. */
+  audio_codec: string | null;
 }
 
 export interface Plan {
@@ -58,6 +85,8 @@ export interface Plan {
   transports: TransportCandidate[];
   hls_warnings: string[];
   webrtc_warnings: string[];
+  /** Codec and audio decisions, each naming the codec: what is transcoded for this browser, what plays without sound and why. */
+  media_warnings: string[];
 }
 
 /**
@@ -77,8 +106,33 @@ const engineBlock = (state: PlanFacts['engine']): BlockedReason | null =>
 const sidecarBlock = (state: PlanFacts['sidecar']): BlockedReason | null =>
   state === 'running' ? null : state === 'disabled' ? 'sidecar_disabled' : state === 'missing' ? 'sidecar_missing' : 'sidecar_stopped';
 
+const CODEC_NAMES: Record<string, string> = { h264: 'H.264', h265: 'H.265 (HEVC)', aac: 'AAC', opus: 'Opus', pcm_mulaw: 'G.711 µ-law', pcm_alaw: 'G.711 A-law' };
+export const codecName = (c: string) => CODEC_NAMES[c] ?? c;
+
+/** What each transport carries besides video: HLS (fMP4) and MSE carry AAC and Opus, WebRTC Opus only, JSMpeg nothing. */
+const AUDIO_CARRIED: Record<PlayerTransport, readonly string[]> = { hls: ['aac', 'opus'], mse: ['aac', 'opus'], webrtc: ['opus'], jsmpeg: [] };
+
+interface OutputPick {
+  output: Output | null;
+  blocked: BlockedReason | null;
+  detail?: string;
+}
+
+/** The output a transport serves: the first (the copy comes first) whose codec the browser decodes. */
+function decodable(outputs: readonly Output[], f: PlanFacts, browser: BrowserDecodes): Output | undefined {
+  return outputs.find((o) => {
+    const c = f.codecOf(o);
+    return c === 'unknown' || browser.video.includes(c);
+  });
+}
+
+function codecBlock(outputs: readonly Output[], f: PlanFacts): OutputPick {
+  const codec = codecName(f.codecOf(outputs[0]!));
+  return { output: outputs[0]!, blocked: 'codec_not_browser_compatible', detail: `this browser does not decode ${codec} and the stream has no output in a codec it decodes` };
+}
+
 /** Picks an output for a transport, or says why none fits. Pure. */
-function candidate(t: PlayerTransport, f: PlanFacts): { output: Output | null; blocked: BlockedReason | null } {
+function candidate(t: PlayerTransport, f: PlanFacts, browser: BrowserDecodes): OutputPick {
   const outputs = f.transmission.outputs.filter((o) => o.enabled);
   if (f.client === 'ha_entity') return { output: null, blocked: 'ha_entity_uses_camera_contract' };
   if (!f.transmission.enabled) return { output: null, blocked: 'transmission_disabled' };
@@ -87,20 +141,24 @@ function candidate(t: PlayerTransport, f: PlanFacts): { output: Output | null; b
     case 'hls': {
       const hls = outputs.filter((o) => o.enable_hls);
       if (hls.length === 0) return { output: null, blocked: 'no_output' };
-      // Prefer an output every browser decodes; an HEVC one still plays in Safari's native HLS.
-      return { output: hls.find((o) => f.codecOf(o) !== 'h265') ?? hls[0]!, blocked: engineBlock(f.engine) };
+      const fit = decodable(hls, f, browser);
+      // A client that did not say what it decodes may be Safari, whose native HLS (and WebRTC) plays HEVC.
+      if (!fit && browser.known) return codecBlock(hls, f);
+      return { output: fit ?? hls[0]!, blocked: engineBlock(f.engine) };
     }
     case 'mse': {
-      const compatible = outputs.find((o) => f.codecOf(o) !== 'h265');
-      if (!compatible) return { output: outputs[0]!, blocked: 'codec_not_browser_compatible' };
-      return { output: compatible, blocked: engineBlock(f.engine) ?? sidecarBlock(f.sidecar) };
+      const fit = decodable(outputs, f, browser);
+      if (!fit) return codecBlock(outputs, f);
+      return { output: fit, blocked: engineBlock(f.engine) ?? sidecarBlock(f.sidecar) };
     }
     case 'webrtc': {
       if (f.client === 'ha_ingress') return { output: null, blocked: 'webrtc_not_through_ingress' };
       if (f.context !== 'ptz') return { output: null, blocked: 'webrtc_not_for_context' };
-      const rtc = outputs.find((o) => o.enable_webrtc);
-      if (!rtc || !f.transmission.webrtcAllowed) return { output: null, blocked: 'webrtc_not_enabled' };
-      return { output: rtc, blocked: engineBlock(f.engine) };
+      const rtc = outputs.filter((o) => o.enable_webrtc);
+      if (rtc.length === 0 || !f.transmission.webrtcAllowed) return { output: null, blocked: 'webrtc_not_enabled' };
+      const fit = decodable(rtc, f, browser);
+      if (!fit && browser.known) return codecBlock(rtc, f);
+      return { output: fit ?? rtc[0]!, blocked: engineBlock(f.engine) };
     }
     case 'jsmpeg': {
       const j = f.jsmpeg;
@@ -113,20 +171,63 @@ function candidate(t: PlayerTransport, f: PlanFacts): { output: Output | null; b
   }
 }
 
+/** The audio a transport gives this browser from an output: carried by the transport and decoded by the browser. */
+function audioFor(t: PlayerTransport, audio: string | null, browser: BrowserDecodes): string | null {
+  return audio !== null && AUDIO_CARRIED[t].includes(audio) && (t === 'webrtc' || browser.audio.includes(audio)) ? audio : null;
+}
+
+/** Why the sound of the transports that play is lost, each naming the codec; and which output is a transcode made for this browser. */
+function mediaWarnings(f: PlanFacts, transports: readonly TransportCandidate[]): string[] {
+  const warnings: string[] = [];
+  const outputOf = (c: TransportCandidate) => f.transmission.outputs.find((o) => o.id === c.output_id);
+  const playable = transports.filter((c) => c.available);
+  const copy = f.transmission.outputs.find((o) => o.enabled && o.codec === 'copy');
+  const copyCodec = copy ? f.codecOf(copy) : 'unknown';
+  if (copy && copyCodec !== 'unknown' && playable.some((c) => c.transport !== 'jsmpeg' && outputOf(c)?.codec !== 'copy')) {
+    warnings.push(`transcoded_for_browser: the camera sends ${codecName(copyCodec)}, which this browser does not decode; it plays an H.264 version encoded on this server only while watched`);
+  }
+  for (const c of playable) {
+    const o = outputOf(c);
+    const audio = o ? (f.audioOf?.(o) ?? null) : null;
+    if (audio === null || c.audio_codec !== null) continue;
+    const name = codecName(audio);
+    const why =
+      c.transport === 'jsmpeg'
+        ? `the JSMpeg fallback carries no audio, so the camera's ${name} sound is dropped`
+        : !AUDIO_CARRIED[c.transport].includes(audio)
+          ? `${c.transport === 'webrtc' ? 'WebRTC carries Opus only' : `${c.transport.toUpperCase()} carries AAC and Opus only`}, so the camera's ${name} sound is dropped`
+          : `this browser does not decode ${name}, so ${c.transport.toUpperCase()} plays without sound`;
+    warnings.push(`audio_dropped_${c.transport}: ${why}`);
+  }
+  return warnings;
+}
+
 /** The backend's playback decision for one transmission, client and context. Pure. */
 export function playbackPlan(f: PlanFacts): Plan {
+  const browser = f.browser ?? UNKNOWN_BROWSER;
   let fallbackRank = 0;
   const transports = transportOrder(f.client, f.context).map((transport, rank): TransportCandidate => {
-    const { output, blocked } = candidate(transport, f);
+    const { output, blocked, detail } = candidate(transport, f, browser);
     const available = blocked === null && output !== null;
-    return { transport, rank, available, output_id: output?.id ?? null, fallback_rank: available ? fallbackRank++ : null, blocked_reason: blocked };
+    const audio = output ? (f.audioOf?.(output) ?? null) : null;
+    return {
+      transport,
+      rank,
+      available,
+      output_id: output?.id ?? null,
+      fallback_rank: available ? fallbackRank++ : null,
+      blocked_reason: blocked,
+      blocked_detail: detail ?? null,
+      video_codec: output === null ? null : transport === 'jsmpeg' ? 'mpeg1' : f.codecOf(output),
+      audio_codec: output === null ? null : audioFor(transport, audio, browser),
+    };
   });
   const hlsWarnings: string[] = [];
   const webrtcWarnings: string[] = [];
   const hls = transports.find((t) => t.transport === 'hls');
   const hlsOutput = f.transmission.outputs.find((o) => o.id === hls?.output_id);
-  if (hlsOutput && f.codecOf(hlsOutput) === 'h265') hlsWarnings.push('hevc_output: only browsers with HEVC support (Safari) play this HLS output');
-  if (hlsOutput && f.codecOf(hlsOutput) === 'unknown') hlsWarnings.push('codec_unknown: the camera codec is known once the engine has read the stream');
+  if (hlsOutput && f.codecOf(hlsOutput) === 'h265' && !browser.known) hlsWarnings.push('hevc_output: only browsers with HEVC support (Safari) play this HLS output');
+  if (hlsOutput && f.codecOf(hlsOutput) === 'unknown') hlsWarnings.push('codec_unknown: the camera codec is known once the engine has read the stream or the source was probed');
   if (f.context === 'ptz' && f.client !== 'ha_ingress' && transports.find((t) => t.transport === 'webrtc')?.available) {
     webrtcWarnings.push('webrtc_needs_udp: WebRTC needs the add-on UDP port reachable from the browser (no TURN); the player falls back to MSE/HLS otherwise');
   }
@@ -135,7 +236,15 @@ export function playbackPlan(f: PlanFacts): Plan {
       'webrtc_no_lan_address: no LAN address of the Home Assistant host is known (Supervisor did not say; set the webrtc_hosts option), so browsers on the LAN cannot reach WebRTC media; the player falls back to MSE/HLS',
     );
   }
-  return { client: f.client, context: f.context, selected_transport: transports.find((t) => t.available)?.transport ?? null, transports, hls_warnings: hlsWarnings, webrtc_warnings: webrtcWarnings };
+  return {
+    client: f.client,
+    context: f.context,
+    selected_transport: transports.find((t) => t.available)?.transport ?? null,
+    transports,
+    hls_warnings: hlsWarnings,
+    webrtc_warnings: webrtcWarnings,
+    media_warnings: mediaWarnings(f, transports),
+  };
 }
 
 const ROLE_PREFERENCE: Record<Context, Variant['role'][]> = {

@@ -3,13 +3,26 @@ import type { EngineManager } from '../engine/index.js';
 import type { Output, Transmission } from '../domain/transmission.js';
 import { ApiError, notFound } from '../shared/errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
-import { CLIENTS, CONTEXTS, playbackPlan, selectVariant, type PlanFacts, type PlayerTransport, type VideoCodec } from './plan.js';
+import { BROWSER_AUDIO_CODECS } from '../domain/source-facts.js';
+import { browserDecodes, CLIENTS, CONTEXTS, DECODABLE, playbackPlan, selectVariant, type Decodable, type PlanFacts, type PlayerTransport, type VideoCodec } from './plan.js';
 import type { MediaTokens } from './tokens.js';
 import { lanRtspUrl, mediaUrl, readerProblem, webrtcOfferUrl } from './urls.js';
+
+const DECODABLE_SET = new Set<string>(DECODABLE);
 
 export const planQuerySchema = v.object({
   client: v.optional(v.picklist(CLIENTS), 'web'),
   context: v.optional(v.picklist(CONTEXTS), 'grid'),
+  /** What the browser decodes, e.g. `h264,aac,opus`; absent: unknown (H.264 and AAC assumed). */
+  decodes: v.optional(
+    v.pipe(
+      v.string(),
+      v.maxLength(100),
+      v.transform((s) => (s === '' ? [] : s.split(','))),
+      v.check((list) => list.every((c) => DECODABLE_SET.has(c)), `must be a comma-separated list of ${DECODABLE.join(', ')}`),
+      v.transform((list) => list as Decodable[]),
+    ),
+  ),
 });
 
 export interface PlaybackServiceOptions {
@@ -33,11 +46,31 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
     return t;
   };
 
-  /** Codecs of the outputs: an encoded output's own, a copy's as the engine reports the camera's. */
+  const sourceOf = (t: Transmission) =>
+    t.input === 'camera_source'
+      ? store
+          .get()
+          .cameras.find((c) => c.id === t.camera_id)
+          ?.sources.find((s) => s.id === t.camera_source_id)
+      : undefined;
+
+  /** Codecs of the outputs: an encoded output's own; a copy's as the engine reports the camera's, else as the last probe found it. */
   async function codecs(t: Transmission): Promise<Map<string, VideoCodec>> {
     const m = new Map<string, VideoCodec>();
-    for (const o of t.outputs) m.set(o.id, o.codec === 'copy' ? await engine.videoCodec(o.engine_path) : o.codec);
+    const probed = sourceOf(t)?.probe?.video?.codec;
+    const fromProbe: VideoCodec = probed === 'h264' || probed === 'h265' ? probed : 'unknown';
+    for (const o of t.outputs) {
+      const engineSays = o.codec === 'copy' ? await engine.videoCodec(o.engine_path) : o.codec;
+      m.set(o.id, engineSays === 'unknown' ? fromProbe : engineSays);
+    }
     return m;
+  }
+
+  /** A copy carries the camera's audio; a transcode copies AAC and Opus along (src/runtime/ffmpeg-args.ts) and drops the rest; writers have none. */
+  function audioOf(t: Transmission): (o: Output) => string | null {
+    const audio = sourceOf(t)?.probe?.audio?.codec ?? null;
+    const copied = audio !== null && (BROWSER_AUDIO_CODECS as readonly string[]).includes(audio);
+    return (o) => (audio === null ? null : o.codec === 'copy' || copied ? audio : null);
   }
 
   function urlFor(t: Transmission, o: Output, transport: PlayerTransport, prefix: string): string {
@@ -58,6 +91,8 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
       context: query.context,
       transmission: { id: t.id, enabled: t.enabled, outputs: t.outputs, webrtcAllowed: !pub || pub.role === 'zoom' || pub.transport_policy.enable_webrtc === true },
       codecOf: (o) => codecOf.get(o.id) ?? 'unknown',
+      audioOf: audioOf(t),
+      browser: browserDecodes(query.decodes),
       engine: engine.status().state,
       webrtcLanUnknown: engine.status().webrtc.source === 'unknown',
       sidecar: sidecarState(),

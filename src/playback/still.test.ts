@@ -42,7 +42,7 @@ const makeDoc = (cacheMs = 2000): Doc => ({
   streaming: v.parse(streamingSettingsSchema, { still: { cache_ms: cacheMs } }),
 });
 const plan: Pick<EnginePlan, 'outputs' | 'sources'> = {
-  outputs: [{ transmission_id: TX_CAM, output_id: 'main', path: CAM_PATH, feed: { kind: 'camera_pull', camera_id: 'front', source_id: 'main' }, output: camOutput }],
+  outputs: [{ transmission_id: TX_CAM, output_id: 'main', path: CAM_PATH, feed: { kind: 'camera_pull', camera_id: 'front', source_id: 'main' }, output: camOutput, onRequest: false }],
   sources: [{ camera_id: 'front', source_id: 'main', path: CAM_PATH, url: 'rtsp://camera.invalid/x', transmission_ids: [TX_CAM] }],
 };
 

@@ -10,6 +10,10 @@ import type { Output, Transmission } from '../domain/transmission.js';
 import { liveViewIdOf } from './publications.js';
 
 const GENERATED_OUTPUT_ID = 'default';
+/** The H.264 version of an H.265 camera, for browsers without HEVC (encoded only while watched). */
+const H264_OUTPUT_ID = 'h264';
+/** Wider sources are scaled down for it: an encode this server can keep up with, and every browser decodes 1080p. */
+const H264_MAX_WIDTH = 1920;
 /** Writers push frames of any size; without a quality policy their stream is 720p at 15 fps. */
 const WRITER_DEFAULT = { width: 1280, height: 720, fps: 15 };
 
@@ -48,6 +52,8 @@ export function generatedTransmission(pub: Publication, camera: StoredCamera | u
     enable_hls: true,
     enable_webrtc: pub.role === 'zoom' || pub.transport_policy.enable_webrtc === true,
   };
+  const probed = camera?.sources.find((s) => s.id === pub.camera_source_id)?.probe?.video;
+  const outputs = copy && probed?.codec === 'h265' ? [output, h264Version(output, probed.width)] : [output];
   return {
     id: generatedTransmissionId(pub.id),
     name: clip(`${camera?.name ?? pub.pipeline_name ?? pub.camera_id ?? pub.id} · ${pub.label}`, 160),
@@ -57,8 +63,20 @@ export function generatedTransmission(pub: Publication, camera: StoredCamera | u
     input: fromCamera ? 'camera_source' : 'writers',
     camera_id: fromCamera ? pub.camera_id : null,
     camera_source_id: fromCamera ? pub.camera_source_id : null,
-    outputs: [output],
+    outputs,
     metadata: metaOf(pub),
+  };
+}
+
+/** An H.265 copy's H.264 twin: same rate, at most 1080p wide, on its own engine path under the copy's. */
+function h264Version(copy: Output, width: number | null): Output {
+  return {
+    ...copy,
+    id: H264_OUTPUT_ID,
+    name: clip(`${copy.name} (H.264)`, 120),
+    engine_path: `${copy.engine_path}/${H264_OUTPUT_ID}`,
+    codec: 'h264',
+    width: width !== null && width > H264_MAX_WIDTH ? H264_MAX_WIDTH : null,
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generatedTransmissionId as txId, implicitPipelineName } from '../domain/ids.js';
 import type { ControlPlane } from '../domain/settings.js';
+import type { StoredSource } from '../domain/camera.js';
 import { camera, manualTransmission, plane, publishPipeline, source } from './fixtures.js';
 import { isEmptyDiff, reconcile, type ReconcileDiff } from './reconcile.js';
 
@@ -263,5 +264,50 @@ describe('reconcile', () => {
   it('gives pipeline names that fold to the same path distinct engine paths', () => {
     const out = reconcile(plane({ pipelines: [publishPipeline('Yard', {}), publishPipeline('yard', {})] })).plane;
     expect(out.transmissions.map((t) => t.outputs[0]!.engine_path)).toEqual(['pipe/yard/out', 'pipe/yard/out-2']);
+  });
+});
+
+describe('reconcile: an H.264 version of H.265 cameras', () => {
+  const probe = (codec: string, width = 1920): NonNullable<StoredSource['probe']> => ({
+    probed_at: '2026-12-06T00:00:00.000Z',
+    url: 'rtsp://127.0.0.1/cam',
+    via: 'camera',
+    error: null,
+    video: { codec, profile: null, width, height: Math.round((width * 9) / 16), fps: 15 },
+    audio: null,
+  });
+  const outputsOf = (src: StoredSource) => reconcile(plane({ cameras: [camera('c', [src])] })).plane.transmissions[0]!.outputs;
+
+  it.each([
+    {
+      name: 'H.265 camera: the copy, then an H.264 twin under its path',
+      src: source('main', { probe: probe('h265') }),
+      expected: [
+        ['default', 'copy', null],
+        ['h264', 'h264', null],
+      ],
+    },
+    {
+      name: 'a 4K H.265 camera: the twin is scaled to 1920 wide',
+      src: source('main', { probe: probe('h265', 3840) }),
+      expected: [
+        ['default', 'copy', null],
+        ['h264', 'h264', 1920],
+      ],
+    },
+    { name: 'H.264 camera: the copy only', src: source('main', { probe: probe('h264') }), expected: [['default', 'copy', null]] },
+    { name: 'never probed: the copy only', src: source('main'), expected: [['default', 'copy', null]] },
+  ])('$name', ({ src, expected }) => {
+    const outputs = outputsOf(src);
+    expect(outputs.map((o) => [o.id, o.codec, o.width])).toEqual(expected);
+    if (outputs[1]) expect(outputs[1].engine_path).toBe(`${outputs[0]!.engine_path}/h264`);
+  });
+
+  it('a probe that finds H.265 adds the twin, as an update of the same transmission', () => {
+    const first = reconcile(plane({ cameras: [camera('c', [source('main')])] })).plane;
+    const probed = { ...first, cameras: [camera('c', [source('main', { probe: probe('h265') })])] };
+    const { plane: next, diff } = reconcile(probed);
+    expect(next.transmissions[0]!.outputs).toHaveLength(2);
+    expect(diff.updated).toContainEqual({ kind: 'transmission', id: next.transmissions[0]!.id });
   });
 });

@@ -8,6 +8,34 @@ function tracker() {
 }
 
 describe('demand tracker', () => {
+  it.each([
+    { name: 'a heartbeat for the whole transmission', hold: (d: ReturnType<typeof tracker>['d']) => d.heartbeat('tx', 'web'), copy: true, twin: false },
+    { name: 'a heartbeat naming the H.264 twin', hold: (d: ReturnType<typeof tracker>['d']) => d.heartbeat({ transmission: 'tx', output: 'h264' }, 'web'), copy: false, twin: true },
+    { name: 'an MSE viewer of the twin', hold: (d: ReturnType<typeof tracker>['d']) => void d.acquire({ transmission: 'tx', output: 'h264' }, { frames: false }), copy: false, twin: true },
+    { name: 'a prime naming the twin', hold: (d: ReturnType<typeof tracker>['d']) => d.prime({ transmission: 'tx', output: 'h264' }, 5_000), copy: false, twin: true },
+  ])('output scope: $name', ({ hold, copy, twin }) => {
+    const { d } = tracker();
+    hold(d);
+    // The copy is an ordinary output; the twin is made on request.
+    expect(d.wantsOutput('tx', 'default', false)).toBe(copy);
+    expect(d.wantsOutput('tx', 'h264', true)).toBe(twin);
+    expect(d.wanted('tx')).toBe(true);
+    expect(d.active()).toEqual(['tx']);
+    expect(d.wantsFrames('tx')).toBe(false);
+  });
+
+  it('output-scoped demand counts in the transmission view and is released', () => {
+    const { d, advance } = tracker();
+    const release = d.acquire({ transmission: 'tx', output: 'h264' }, { frames: false });
+    d.heartbeat({ transmission: 'tx', output: 'h264' }, 'web', 's1');
+    expect(d.describe('tx')).toMatchObject({ consumers: 1, heartbeats: [{ client: 'web', sessions: 1 }] });
+    release();
+    advance(30_000);
+    expect(d.wanted('tx')).toBe(false);
+    expect(d.wantsOutput('tx', 'h264', true)).toBe(false);
+    expect(d.describe('tx')).toEqual({ heartbeats: [], primed_for_ms: 0, consumers: 0 });
+  });
+
   it('a heartbeat holds demand for its TTL, per client and session', () => {
     const { d, advance } = tracker();
     expect(d.wanted('tx')).toBe(false);

@@ -22,6 +22,14 @@ describe('videoFilter', () => {
 describe('command lines', () => {
   const enc = { width: 1280, height: 720, fps: 15, codec: 'h264' as const, bitrateKbps: null };
 
+  it.each([
+    { copyAudio: true, audio: ['-map', '0:v:0', '-map', '0:a:0?', '-c:a', 'copy'] },
+    { copyAudio: false, audio: ['-an'] },
+  ])('a transcode copies the camera audio along only when told: $copyAudio', ({ copyAudio, audio }) => {
+    const args = transcodeArgs('rtsp://127.0.0.1:8554/cam/a/b', 'rtsp://127.0.0.1:8554/cam/a/b/h264', { ...enc, copyAudio });
+    expect(args.slice(args.indexOf('-i') + 2, args.indexOf('-vf'))).toEqual(audio);
+  });
+
   it('a transcode reads one engine path and publishes another, video only', () => {
     const args = transcodeArgs('rtsp://127.0.0.1:8554/cam/a/b/src', 'rtsp://127.0.0.1:8554/cam/a/b', enc);
     expect(args.slice(args.indexOf('-i'), args.indexOf('-i') + 3)).toEqual(['-i', 'rtsp://127.0.0.1:8554/cam/a/b/src', '-an']);

@@ -41,9 +41,14 @@ function encoder({ codec, fps, bitrateKbps }: EncodeOptions): string[] {
 
 const rtspOut = (url: string) => ['-f', 'rtsp', '-rtsp_transport', 'tcp', url];
 
-/** Reads an engine path and publishes it at another size, rate or codec into another path. */
-export function transcodeArgs(input: string, output: string, enc: EncodeOptions): string[] {
-  return [...COMMON, ...NO_PROBE, '-rtsp_transport', 'tcp', '-i', input, '-an', '-vf', videoFilter(enc), ...encoder(enc), ...rtspOut(output)];
+/**
+ * Reads an engine path and publishes it at another size, rate or codec into another path. The
+ * camera's AAC or Opus sound is copied along when `copyAudio` (browsers decode both; the `?` keeps a
+ * camera that stopped sending audio playing), any other audio is left out.
+ */
+export function transcodeArgs(input: string, output: string, enc: EncodeOptions & { copyAudio?: boolean }): string[] {
+  const audio = enc.copyAudio ? ['-map', '0:v:0', '-map', '0:a:0?', '-c:a', 'copy'] : ['-an'];
+  return [...COMMON, ...NO_PROBE, '-rtsp_transport', 'tcp', '-i', input, ...audio, '-vf', videoFilter(enc), ...encoder(enc), ...rtspOut(output)];
 }
 
 /**

@@ -20,6 +20,39 @@ const withQuality = () => {
   return reconcile({ ...first, publications: first.publications.map((x) => (x.id === 'camera:front:main' ? { ...x, quality_policy: { width: 640, height: 360 } } : x)) }).plane;
 };
 
+describe('planEngine: an H.265 camera', () => {
+  const probed = (audio: string | null) =>
+    camera('yard', [
+      source('main', {
+        url: 'rtsp://192.0.2.20/hevc',
+        probe: {
+          probed_at: '2026-12-06T00:00:00.000Z',
+          url: 'rtsp://192.0.2.20/hevc',
+          via: 'camera',
+          error: null,
+          video: { codec: 'h265', profile: 'Main', width: 1920, height: 1080, fps: 15 },
+          audio: audio === null ? null : { codec: audio, sample_rate: 48000, channels: 1 },
+        },
+      }),
+    ]);
+  it.each([
+    { audio: 'aac', copyAudio: true },
+    { audio: 'opus', copyAudio: true },
+    { audio: 'pcm_alaw', copyAudio: false },
+    { audio: null, copyAudio: false },
+  ])('the copy is pulled, its H.264 twin is transcoded from it on request; camera audio $audio copied: $copyAudio', ({ audio, copyAudio }) => {
+    const plan = planEngine(reconcile(plane({ cameras: [probed(audio)] })).plane, RTSP);
+    expect(summary(plan).feeds).toEqual({ 'cam/yard/main': 'camera_pull', 'cam/yard/main/h264': 'transcode<cam/yard/main' });
+    const twin = plan.outputs.find((o) => o.output_id === 'h264')!;
+    expect(twin).toMatchObject({ onRequest: true, feed: { kind: 'transcode', copyAudio } });
+    expect(plan.outputs.find((o) => o.output_id === 'default')!.onRequest).toBe(false);
+  });
+
+  it('a transcode with no copy beside it (a quality policy) is an ordinary output', () => {
+    expect(planEngine(withQuality(), RTSP).outputs.every((o) => !o.onRequest)).toBe(true);
+  });
+});
+
 describe('planEngine', () => {
   it.each([
     {

@@ -1,6 +1,7 @@
 import type { StoredCamera } from '../domain/camera.js';
 import type { SettingsDoc } from '../domain/settings.js';
 import type { Output, Transmission } from '../domain/transmission.js';
+import { BROWSER_AUDIO_CODECS } from '../domain/source-facts.js';
 import { isWellFormed } from '../domain/unicode.js';
 
 /** The subset of MediaMTX's PathConf the server sets. */
@@ -32,7 +33,12 @@ export interface OnDemandHook {
  * - `transcode`: an FFmpeg publisher reads the camera's engine path and publishes another size/rate/codec, only with demand;
  * - `writers`: an FFmpeg publisher encodes the frames writers push (or the placeholder), only with demand.
  */
-type OutputFeed = { kind: 'camera_pull'; camera_id: string; source_id: string } | { kind: 'alias'; from: string } | { kind: 'transcode'; from: string } | { kind: 'writers' };
+type OutputFeed =
+  | { kind: 'camera_pull'; camera_id: string; source_id: string }
+  | { kind: 'alias'; from: string }
+  /** `copyAudio`: the camera's last probe found AAC or Opus sound, which the transcode copies along. */
+  | { kind: 'transcode'; from: string; copyAudio: boolean }
+  | { kind: 'writers' };
 
 export interface PlannedOutput {
   transmission_id: string;
@@ -40,6 +46,12 @@ export interface PlannedOutput {
   path: string;
   feed: OutputFeed;
   output: Output;
+  /**
+   * A transcode beside a copy of the same camera (an H.264 twin of an H.265 camera, a smaller size):
+   * only demand that names this output starts it, never a viewer of the whole transmission who may be
+   * playing the copy.
+   */
+  onRequest: boolean;
 }
 
 /** The one place a camera source is read from. */
@@ -161,6 +173,7 @@ export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, 
     const k = keyOf(t);
     const read = k ? sources.get(k.key) : undefined;
     if (t.input === 'camera_source' && !read) continue; // its camera or source is gone or unusable: nothing to play
+    const hasCopy = t.outputs.some((o) => o.enabled && isCopy(o));
     for (const output of t.outputs) {
       if (!output.enabled) continue;
       const feed: OutputFeed = !read
@@ -169,7 +182,7 @@ export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, 
           ? { kind: 'camera_pull', camera_id: read.camera_id, source_id: read.source_id }
           : isCopy(output)
             ? { kind: 'alias', from: read.path }
-            : { kind: 'transcode', from: read.path };
+            : { kind: 'transcode', from: read.path, copyAudio: k !== null && (BROWSER_AUDIO_CODECS as readonly string[]).includes(k.source.probe?.audio?.codec ?? '') };
       // Over TCP: on loopback nothing is gained by UDP, and TCP skips the UDP attempt and its port pair.
       if (feed.kind === 'alias') paths.set(output.engine_path, { source: `rtsp://127.0.0.1:${rtspPort}/${feed.from}`, sourceOnDemand: true, rtspTransport: 'tcp' });
       else if (feed.kind !== 'camera_pull') {
@@ -177,7 +190,7 @@ export function planEngine(doc: Pick<SettingsDoc, 'cameras' | 'transmissions'>, 
         const hook = onDemand ? { runOnDemand: onDemand.command, runOnDemandStartTimeout: onDemand.startTimeout, runOnDemandCloseAfter: onDemand.closeAfter } : {};
         paths.set(output.engine_path, { source: 'publisher', ...hook });
       }
-      outputs.push({ transmission_id: t.id, output_id: output.id, path: output.engine_path, feed, output });
+      outputs.push({ transmission_id: t.id, output_id: output.id, path: output.engine_path, feed, output, onRequest: feed.kind === 'transcode' && hasCopy });
     }
   }
   return { paths, outputs, sources: [...sources.values()], unusable: [...unusable.values()] };

@@ -33,7 +33,7 @@ describe('a publisher killed from outside', () => {
     const jpeg = await solidJpeg('red', 320, 180);
     feeder = setInterval(() => registry.ensure('tx').update('w1', jpeg), 100);
     const publishers = createPublishers({ supervisor, logger: log.logger, ffmpegPath: 'ffmpeg', registry, placeholders: createPlaceholders({ supervisor }), internalUrl: () => receiver!.url });
-    publishers.ensure({ transmission_id: 'tx', output_id: 'main', path: PATH, feed: { kind: 'writers' }, output: fixtureOutput('main', PATH, { width: 320, height: 180, fps: 10 }) });
+    publishers.ensure({ transmission_id: 'tx', output_id: 'main', path: PATH, feed: { kind: 'writers' }, output: fixtureOutput('main', PATH, { width: 320, height: 180, fps: 10 }), onRequest: false });
     const handle = supervisor.get(`publisher:${PATH}`)!;
     const scheduled: (number | null)[] = [];
     handle.onExit(() => scheduled.push(handle.status().restart_delay_ms));

@@ -100,7 +100,14 @@ export function createPublishers({ supervisor, logger, ffmpegPath, registry, pla
       const codec = o.codec === 'h265' ? 'h265' : 'h264';
       let entry: Running;
       if (planned.feed.kind === 'transcode') {
-        const args = transcodeArgs(internalUrl(planned.feed.from), internalUrl(planned.path), { width: o.width, height: o.height, fps: o.fps, codec, bitrateKbps: o.bitrate_kbps });
+        const args = transcodeArgs(internalUrl(planned.feed.from), internalUrl(planned.path), {
+          width: o.width,
+          height: o.height,
+          fps: o.fps,
+          codec,
+          bitrateKbps: o.bitrate_kbps,
+          copyAudio: planned.feed.copyAudio,
+        });
         entry = { planned, cleanup: null, watch: null, handle: supervisor.start({ name: `publisher:${planned.path}`, command: ffmpegPath, args, ...RESTART }) };
       } else if (planned.feed.kind === 'writers') {
         const size = { width: o.width ?? WRITER_DEFAULTS.width, height: o.height ?? WRITER_DEFAULTS.height, fps: o.fps ?? WRITER_DEFAULTS.fps };

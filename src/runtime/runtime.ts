@@ -112,7 +112,7 @@ export function createRuntime({
       // A publisher path has no readers without its publisher (they get 404), so only running ones are asked.
       const count = running && publishers.isRunning(out.path) ? await engine.readers(out.path) : null;
       readers.set(out.path, count);
-      const wanted = demand.wanted(out.transmission_id) || (count ?? 0) > 0;
+      const wanted = demand.wantsOutput(out.transmission_id, out.output_id, out.onRequest) || (count ?? 0) > 0;
       const d = publisherDecision({ wanted, lastWantedAt: lastWanted.get(out.path) ?? null, now: t, debounceMs });
       lastWanted.set(out.path, d.lastWantedAt);
       if (d.run && running) publishers.ensure(out);
@@ -182,7 +182,7 @@ export function createRuntime({
           path: out.path,
           feed: out.feed.kind,
           readers: readers.get(out.path) ?? null,
-          wanted: demand.wanted(out.transmission_id),
+          wanted: demand.wantsOutput(out.transmission_id, out.output_id, out.onRequest),
           publisher: !needsPublisher ? 'not_needed' : publishers.isRunning(out.path) ? 'running' : 'stopped',
           stop_in_ms: needsPublisher && last !== null && publishers.isRunning(out.path) ? Math.max(0, last + debounceMs - t) : null,
         };

@@ -5,17 +5,22 @@ import type { EngineStatus } from '../engine/index.js';
 import type { ChildStatus, Supervisor } from '../process/types.js';
 import type { CameraFrames } from './camera-frames.js';
 import type { LoopFailure } from './failure-log.js';
-import { CLIENT_KINDS, type DemandTracker } from './demand.js';
+import { CLIENT_KINDS, type DemandTarget, type DemandTracker } from './demand.js';
 import type { OutputActivity } from './output-watch.js';
 import type { Publishers } from './publishers.js';
 import type { Runtime } from './runtime.js';
 import type { RuntimeRegistry } from './transmission-state.js';
 
+/** An output of the transmission: demand naming it is what starts an output made on request (an H.264 twin). */
+const outputIdField = v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be an output id of the transmission')));
+
 export const heartbeatSchema = v.strictObject({
   client: v.picklist(CLIENT_KINDS),
+  output_id: outputIdField,
   session_id: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits, "_", ".", ":" or "-"'))),
 });
 export const primeSchema = v.strictObject({
+  output_id: outputIdField,
   seconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(120)), 30),
 });
 
@@ -116,17 +121,23 @@ export function createRuntimeService({ store, runtime, demand, registry, publish
     });
   }
 
+  /** The transmission, or one of its outputs (404 for an output it does not have). */
+  function target(id: string, outputId: string | undefined): DemandTarget {
+    const t = tx(id);
+    if (outputId === undefined) return id;
+    if (!t.outputs.some((o) => o.id === outputId)) throw notFound('output', outputId);
+    return { transmission: id, output: outputId };
+  }
+
   return {
     heartbeat(id: string, body: v.InferOutput<typeof heartbeatSchema>) {
-      tx(id);
-      demand.heartbeat(id, body.client, body.session_id);
+      demand.heartbeat(target(id, body.output_id), body.client, body.session_id);
       counters.heartbeats++;
       void runtime.tick();
       return demandView(id);
     },
     prime(id: string, body: v.InferOutput<typeof primeSchema>) {
-      tx(id);
-      demand.prime(id, body.seconds * 1000);
+      demand.prime(target(id, body.output_id), body.seconds * 1000);
       counters.primes++;
       void runtime.tick();
       return demandView(id);

@@ -60,7 +60,7 @@ const output = (path: string): Output =>
     enable_hls: true,
     enable_webrtc: false,
   }) as unknown as Output;
-const planned = (path: string): PlannedOutput => ({ transmission_id: path, output_id: 'main', path, feed: { kind: 'writers' }, output: output(path) });
+const planned = (path: string): PlannedOutput => ({ transmission_id: path, output_id: 'main', path, feed: { kind: 'writers' }, output: output(path), onRequest: false });
 
 /** The URI lines and `URI="..."` attributes of a playlist, in order. */
 const uris = (text: string) => ({
