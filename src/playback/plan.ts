@@ -128,7 +128,9 @@ function decodable(outputs: readonly Output[], f: PlanFacts, browser: BrowserDec
 
 function codecBlock(outputs: readonly Output[], f: PlanFacts): OutputPick {
   const codec = codecName(f.codecOf(outputs[0]!));
-  return { output: outputs[0]!, blocked: 'codec_not_browser_compatible', detail: `this browser does not decode ${codec} and the stream has no output in a codec it decodes` };
+  // A camera's H.264 twin is made once a probe has found H.265: until then, probing is the fix.
+  const fix = outputs.some((o) => o.codec === 'copy') ? '; probe the camera source so that an H.264 version is made for such browsers' : '';
+  return { output: outputs[0]!, blocked: 'codec_not_browser_compatible', detail: `this browser does not decode ${codec} and the stream has no output in a codec it decodes${fix}` };
 }
 
 /** Picks an output for a transport, or says why none fits. Pure. */

@@ -42,6 +42,16 @@ describe('playback plan API', () => {
     expect(json.still_url).toBe(`${PREFIX}/api/streams/transmissions/${tx}/still.jpg`);
   });
 
+  it('takes what the browser decodes, and refuses a codec it does not know naming the field', async () => {
+    const bad = await get(`/api/streams/transmissions/${tx}/playback-plan?decodes=h264,vp9`);
+    expect(bad.status).toBe(422);
+    expect(bad.json.error).toMatchObject({ field: 'decodes', message: expect.stringContaining('h264, h265, aac, opus') });
+    const ok = await get(`/api/streams/transmissions/${tx}/playback-plan?decodes=h264,aac`);
+    expect(ok.status).toBe(200);
+    // Never probed, not read by the engine yet: the codec is unknown and the copy is tried as is.
+    expect(ok.json.transports.find((t: { transport: string }) => t.transport === 'hls')).toMatchObject({ output_id: 'default', video_codec: 'unknown', audio_codec: null });
+  });
+
   it('ignores an X-Ingress-Path that is not Home Assistant’s', async () => {
     const { json } = await get(`/api/streams/transmissions/${tx}/playback-plan`, { 'x-ingress-path': 'https://evil.example/x' });
     expect(json.transports.find((t: { transport: string }) => t.transport === 'hls').url).toMatch(/^\/api\/streams\/media\/hls\//);
