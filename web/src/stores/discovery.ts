@@ -4,7 +4,7 @@ import { newSourceForm, type CameraForm, type SourceForm } from './cameras.js';
 import { createStore, errorMessage, type Store } from './store.js';
 
 /** How often a running scan is asked for what it found so far. */
-export const POLL_MS = 500;
+const POLL_MS = 500;
 
 /** What went wrong, in the words the panel uses (see discoverErrorKey in the view); `message` is the server's own. */
 export type DiscoveryErrorKind = 'unauthorized' | 'no_answer' | 'not_a_device' | 'no_profiles' | 'scan' | 'other';
@@ -118,7 +118,7 @@ export function importBody(target: ImportTarget, credentials: Credentials, dryRu
   };
 }
 
-export function toPreview(answer: OnvifImportPreview, credentials: Credentials): Preview {
+function toPreview(answer: OnvifImportPreview, credentials: Credentials): Preview {
   return {
     name: answer.camera.name,
     device: answer.device,
