@@ -33,8 +33,10 @@ export interface WatchedPage {
 // The page asks for /favicon.ico at the origin root, outside any ingress prefix; that 404 is expected.
 const isNoise = (text: string, url: string) => url.endsWith('/favicon.ico') || text.includes('favicon.ico');
 
-export async function openPage(browser: Browser, url: string): Promise<WatchedPage> {
+/** `initScript` runs in the page before its own scripts (a stand-in for a browser API this Chromium lacks, say). */
+export async function openPage(browser: Browser, url: string, initScript?: string): Promise<WatchedPage> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  if (initScript !== undefined) await context.addInitScript(initScript);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));

@@ -4,6 +4,8 @@ export const player = defineTable({
   en: {
     'player.video_label': 'Live video',
     'player.still_label': 'Latest picture',
+    'player.sound.on': 'Turn sound off',
+    'player.sound.off': 'Turn sound on',
     'player.connecting': 'Connecting…',
     'player.stalled': 'Reconnecting…',
     'player.error.no_writer': 'No pipeline is feeding this transmission.',
@@ -78,6 +80,8 @@ export const player = defineTable({
   'pt-BR': {
     'player.video_label': 'Vídeo ao vivo',
     'player.still_label': 'Última imagem',
+    'player.sound.on': 'Desativar o som',
+    'player.sound.off': 'Ativar o som',
     'player.connecting': 'Conectando…',
     'player.stalled': 'Reconectando…',
     'player.error.no_writer': 'Nenhuma pipeline está alimentando esta transmissão.',

@@ -7,7 +7,7 @@
 
 export type VideoCodec = 'h264' | 'h265';
 export type AudioCodec = 'aac' | 'opus';
-export type MseKind = 'MediaSource' | 'ManagedMediaSource';
+type MseKind = 'MediaSource' | 'ManagedMediaSource';
 
 /** The slice of a MediaSource class asked here (ManagedMediaSource has the same static). */
 interface TypeChecker {
@@ -60,7 +60,7 @@ export function capabilities(env: MediaEnv): Capabilities {
 export const decodesParam = (c: Capabilities): string => [...c.video, ...c.audio].join(',');
 
 /** This page's browser. ManagedMediaSource is not in TypeScript's DOM library yet. */
-export function browserEnv(): MediaEnv {
+function browserEnv(): MediaEnv {
   const g = globalThis as { MediaSource?: TypeChecker; ManagedMediaSource?: TypeChecker };
   const video = document.createElement('video');
   return { MediaSource: g.MediaSource, ManagedMediaSource: g.ManagedMediaSource, canPlayType: (mime) => video.canPlayType(mime) };

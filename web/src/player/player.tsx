@@ -11,7 +11,7 @@
  *   `data-hls-engine` = hlsjs | native while HLS is on screen, `data-ttff-ms` = its time to first frame;
  * - `video[data-slot="a"|"b"]` with `data-visible="true"` on the one shown and `data-transport` of what runs in it;
  * - `img[data-still]` (the still image), `[data-overlay="error"]` (the error message, `role=alert`),
- *   `[data-overlay="notice"]` (connecting / reconnecting), `[data-diagnostics]` (below the picture),
+ *   `[data-overlay="notice"]` (connecting / reconnecting), `button[data-sound]` (with audio on screen, see sound-toggle.tsx), `[data-diagnostics]` (below the picture),
  *   `[data-stats]` (the stats overlay, see stats-overlay.tsx).
  *
  * Forcing (tests, diagnostics), read once from the page address: `?transport=mse|hls|jsmpeg|webrtc`
@@ -27,6 +27,7 @@ import { Diagnostics } from './diagnostics.js';
 import { StatsOverlay } from './stats-overlay.js';
 import { planClient, readForcing, type Forcing } from './plan.js';
 import { dataState } from './data-state.js';
+import { SoundToggle } from './sound-toggle.js';
 import { blockedText } from './texts.js';
 import type { PlayerProps } from './types.js';
 
@@ -70,6 +71,7 @@ export function Player({ transmissionId, context, active = true, showDiagnostics
   const readStats = useCallback(() => controller.current?.stats() ?? null, []);
   const [still, setStill] = useState<string | null>(null);
   const [stillShown, setStillShown] = useState(false);
+  const [sound, setSound] = useState(false);
 
   useEffect(() => {
     const a = videoA.current;
@@ -90,6 +92,7 @@ export function Player({ transmissionId, context, active = true, showDiagnostics
   useEffect(() => {
     setStill(null);
     setStillShown(false);
+    setSound(false);
   }, [transmissionId]);
 
   // The still right away, then every STILL_REFRESH_MS while no video covers it.
@@ -106,6 +109,9 @@ export function Player({ transmissionId, context, active = true, showDiagnostics
   const error = v?.error ?? null;
 
   const visible = v?.visible ?? 'a';
+  // Sound only from the shown slot, and only while what plays there carries audio (the snapshot names it only while it plays).
+  const hasAudio = snap?.audio != null;
+  const audible = sound && hasAudio;
   const message =
     error === 'nothing_available' ? t('player.error.nothing_available', { reason: v?.blocked ? blockedText(t, v.blocked) : t('player.diag.none') }) : error ? t(`player.error.${error}`) : null;
   const notice = v?.stalled ? t('player.stalled') : v?.trying && !playing ? t('player.connecting') : null;
@@ -138,12 +144,13 @@ export function Player({ transmissionId, context, active = true, showDiagnostics
             data-transport={snap?.slots[slot] ?? ''}
             aria-label={t('player.video_label')}
             aria-hidden={visible !== slot}
-            muted
+            muted={!(audible && visible === slot)}
             autoplay
             playsInline
             disablePictureInPicture
           />
         ))}
+        {hasAudio && <SoundToggle on={audible} onToggle={() => setSound(!audible)} />}
         {error ? (
           <div class="player-message" data-overlay="error" role="alert">
             {message}
