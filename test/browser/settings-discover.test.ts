@@ -88,6 +88,13 @@ describe('discovering and importing an ONVIF camera through the settings UI', ()
     ]);
     expect(JSON.stringify(list.json)).not.toContain(PASSWORD);
 
+    // Discovered again, the device is the camera just added: said so, and not offered a second time.
+    await page.click('[data-testid="camera-discover"]');
+    await page.waitForSelector(`${device} [data-testid="discover-added"]`, { timeout: 15_000 });
+    expect(await page.isDisabled(`${device} [data-testid="discover-choose"]`)).toBe(true);
+    await page.click('[data-testid="discover-close"]');
+    await page.waitForSelector('[data-testid="discover"]', { state: 'detached' });
+
     // The password travelled in request bodies only: the dry runs and the camera's POST.
     const withPassword = requests.filter((r) => r.postData()?.includes(PASSWORD)).map((r) => `${r.method()} ${new URL(r.url()).pathname.replace(/^.*\/api\//, 'api/')}`);
     expect(withPassword).toEqual(['POST api/cameras/onvif/import', 'POST api/cameras']);
