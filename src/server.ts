@@ -28,6 +28,7 @@ import { createJsmpegSessions } from './playback/jsmpeg/sessions.js';
 import { createMseRelay } from './playback/mse-relay.js';
 import { createPlaybackService } from './playback/service.js';
 import { createStillService } from './playback/still.js';
+import type { OnvifOptions } from './onvif/service.js';
 import { createMediaTokens, loadOrCreateTokenKey, type MediaTokens } from './playback/tokens.js';
 import { createWebrtcOffers } from './playback/webrtc.js';
 import { createSupervisor } from './process/supervisor.js';
@@ -80,6 +81,8 @@ export interface ServerOptions {
   allowedHosts?: readonly string[] | 'any';
   /** Camera source probes: `auto` probes each source a save leaves without facts (added, or a new URL) in the background. Default off (tests create cameras at addresses nothing may connect to); the entry turns it on. */
   probe?: { auto: boolean };
+  /** ONVIF discovery target and camera request timeout (tests aim discovery at a loopback responder). */
+  onvif?: OnvifOptions;
 }
 
 /** What the core lends an integration once its services exist. */
@@ -256,6 +259,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     guard,
     onWrite: () => void runtime.tick(),
     probes,
+    onvif: opts.onvif ?? {},
     mount: [
       ['/api/streams', engineRoutes(engine)],
       ['/api/streams', mseRoutes(sidecar)],

@@ -8,12 +8,14 @@ import { createPublicationService } from '../control/publications.js';
 import { createSettingsService } from '../control/settings.js';
 import { createTransmissionService } from '../control/transmissions.js';
 import { createWizardService } from '../control/wizard.js';
+import { createOnvifService, type OnvifOptions } from '../onvif/service.js';
 import { ApiError } from '../shared/errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { errorResponse, onApiError } from './errors.js';
 import { createRequestGuard, type RequestGuard } from './request-guard.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { liveViewRoutes } from './routes/live-views.js';
+import { onvifRoutes } from './routes/onvif.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { publicationRoutes } from './routes/publications.js';
 import { settingsRoutes } from './routes/settings.js';
@@ -33,9 +35,11 @@ export interface AppOptions {
   guard?: RequestGuard;
   /** Camera source probes (POST .../sources/{id}/probe, and the background ones after a save); without it the route is absent. */
   probes?: ProbeService;
+  /** ONVIF discovery and import (under /api/cameras); without it the routes are absent. */
+  onvif?: OnvifOptions;
 }
 
-export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 1024, onWrite, guard = createRequestGuard({ allowedHosts: [] }), probes }: AppOptions): Hono {
+export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 1024, onWrite, guard = createRequestGuard({ allowedHosts: [] }), probes, onvif }: AppOptions): Hono {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new Error('createApp: maxBodyBytes must be an integer >= 1024');
   const app = new Hono();
 
@@ -62,6 +66,8 @@ export function createApp({ store, logger, mount = [], maxBodyBytes = 1024 * 102
 
   const cameras = createCameraService(store, probes ? { onSaved: probes.saved } : {});
   app.route('/api/cameras', cameraRoutes(cameras, probes ?? null));
+  // Imports write through the same camera service, so an imported camera is probed like one typed in.
+  if (onvif) app.route('/api/cameras', onvifRoutes(createOnvifService(cameras, onvif)));
   app.route('/api/streams', publicationRoutes(createPublicationService(store)));
   app.route('/api/streams', pipelineRoutes(createPipelineService(store)));
   app.route('/api/streams', settingsRoutes(createSettingsService(store), createWizardService(store)));

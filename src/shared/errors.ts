@@ -1,5 +1,5 @@
-/** The HTTP statuses the app answers errors with (426: a WebSocket URL requested without the upgrade). */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 426 | 429 | 500 | 502 | 503;
+/** The HTTP statuses the app answers errors with (426: a WebSocket URL requested without the upgrade; 504: a camera asked on the user's behalf did not answer). */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 426 | 429 | 500 | 502 | 503 | 504;
 
 /** The one error type of the API. `field` names the offending input when there is one. */
 export class ApiError extends Error {
