@@ -25,6 +25,9 @@ export type { PublicCamera as Camera, Role };
 /** The `POST`/`PUT api/cameras` body: an omitted credential keeps the stored one, null clears it. */
 export type CameraBody = v.InferInput<typeof cameraInputSchema>;
 export type SourceBody = v.InferInput<typeof sourceInputSchema>;
+/** `POST api/cameras/{id}/sources/{source_id}/probe`: the facts stored on the source (`probe.error` set, still 200, when the stream could not be read). */
+export type { ProbeAnswer as SourceProbeAnswer } from '../control/probe.js';
+export type { SourceProbe } from '../domain/source-facts.js';
 
 /** `POST api/cameras/discover` and `GET api/cameras/discover/{scan_id}`; `POST api/cameras/onvif/import` with `dry_run` (the preview, 200) and without (the result, 201). */
 export type { DiscoveredDevice, DiscoveryScan, OnvifImportPreview, OnvifImportResult } from '../onvif/service.js';

@@ -4,12 +4,23 @@ import { ApiFailure } from '../api/client.js';
 import { toFormErrors } from './form-errors.js';
 import { cameraBody, cameraErrorField, cameraToForm, createCamerasStore, emptyCameraForm, newSourceForm, nextRole, refreshCameras, saveCamera, type CameraForm } from './cameras.js';
 
+/** Server-owned facts of a source never probed nor imported. */
+const NO_FACTS = { probe: null, snapshot_url: null, onvif_profile: null };
+const PROBED = {
+  probed_at: '2026-01-01T00:00:00.000Z',
+  url: 'rtsp://10.0.0.2/main',
+  via: 'camera',
+  error: null,
+  video: { codec: 'h265', profile: 'Main', width: 1920, height: 1080, fps: 15 },
+  audio: null,
+} as const;
+
 const porch: Camera = {
   id: 'porch',
   name: 'Porch',
   sources: [
-    { id: 'main', role: 'main', label: 'Principal', url: 'rtsp://10.0.0.2/main', publish: true, has_credentials: true, publication_id: 'camera:porch:main' },
-    { id: 'sub', role: 'sub', label: 'Baixa resolução', url: 'rtsp://10.0.0.2/sub', publish: false, has_credentials: false, publication_id: 'camera:porch:sub' },
+    { id: 'main', role: 'main', label: 'Principal', url: 'rtsp://10.0.0.2/main', publish: true, has_credentials: true, publication_id: 'camera:porch:main', ...NO_FACTS, probe: PROBED },
+    { id: 'sub', role: 'sub', label: 'Baixa resolução', url: 'rtsp://10.0.0.2/sub', publish: false, has_credentials: false, publication_id: 'camera:porch:sub', ...NO_FACTS },
   ],
 };
 
@@ -67,7 +78,9 @@ describe('camera form model', () => {
     const nvr: Camera = {
       id: 'nvr',
       name: 'NVR',
-      sources: [{ id: 'main', role: 'main', label: 'Principal', url: 'rtsps://10.0.0.3:7441/x', publish: true, has_credentials: false, publication_id: 'camera:nvr:main', tls_fingerprint: fp }],
+      sources: [
+        { id: 'main', role: 'main', label: 'Principal', url: 'rtsps://10.0.0.3:7441/x', publish: true, has_credentials: false, publication_id: 'camera:nvr:main', tls_fingerprint: fp, ...NO_FACTS },
+      ],
     };
     const form = cameraToForm(nvr);
     expect(form.sources[0]!.tlsFingerprint).toBe(fp);
@@ -107,6 +120,16 @@ describe('camera form model', () => {
     const tooLarge = new ApiFailure(413, 'body_too_large', 'request body is larger than 1024 bytes', 'body');
     expect(toFormErrors(tooLarge, cameraErrorField)).toEqual({ fields: {}, general: 'request body is larger than 1024 bytes' });
     expect(toFormErrors(new TypeError('Failed to fetch'), cameraErrorField)).toEqual({ fields: {}, general: 'Failed to fetch' });
+  });
+
+  it('a saved source keeps what the server holds (its camera, URL and probe facts) out of the body; a new source has none', () => {
+    const form = cameraToForm(porch);
+    expect(form.sources.map((s) => s.saved)).toEqual([
+      { cameraId: 'porch', url: 'rtsp://10.0.0.2/main', probe: PROBED },
+      { cameraId: 'porch', url: 'rtsp://10.0.0.2/sub', probe: null },
+    ]);
+    expect(cameraBody(form).sources.map((s) => Object.keys(s).filter((k) => ['saved', 'probe'].includes(k)))).toEqual([[], []]);
+    expect(newSourceForm(form.sources).saved).toBeUndefined();
   });
 
   it('saves a new camera with POST and an edited one with PUT on its id', async () => {

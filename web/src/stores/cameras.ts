@@ -1,4 +1,4 @@
-import type { Camera, CameraBody, Role, SourceBody } from '../../../src/api/contract.js';
+import type { Camera, CameraBody, Role, SourceBody, SourceProbe } from '../../../src/api/contract.js';
 import { api } from '../api/client.js';
 import { deleteDocument, saveDocument } from '../api/documents.js';
 import { rowErrorField } from './form-errors.js';
@@ -52,6 +52,8 @@ export interface SourceForm {
   savedTlsFingerprint: string;
   /** Set by an ONVIF import (stores/discovery.ts): sent with the source; absent, the server keeps what it has. */
   onvif?: { snapshot_url: string | null; onvif_profile: string | null };
+  /** What the server holds for a saved source (absent for a new one): the probe facts, true for `url` only, and the camera a probe asks about. */
+  saved?: { cameraId: string; url: string; probe: SourceProbe | null };
 }
 
 export interface CameraForm {
@@ -111,6 +113,7 @@ export function cameraToForm(camera: Camera): CameraForm {
       publish: s.publish,
       tlsFingerprint: s.tls_fingerprint ?? '',
       savedTlsFingerprint: s.tls_fingerprint ?? '',
+      saved: { cameraId: camera.id, url: s.url, probe: s.probe },
     })),
   };
 }

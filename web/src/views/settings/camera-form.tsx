@@ -4,6 +4,7 @@ import { cameraErrorField, isTlsUrl, newSourceForm, ROLES, saveCamera, type Came
 import { EditorForm, FormRows, type EditorProps, type RowProps } from './editor-form.js';
 import { Check, Field, FieldError } from './fields.js';
 import { useForm } from './hooks.js';
+import { SourceProbeLine } from './source-probe.js';
 
 /** Adding or editing one camera and its sources. */
 export function CameraFormView({ initial, onSaved, onCancel }: EditorProps<CameraForm>) {
@@ -123,6 +124,7 @@ function SourceFields({ row: source, at, errors, onChange }: RowProps<SourceForm
       {source.hasCredentials && (
         <Check label={t('settings.camera.clearCredentials')} checked={source.clearCredentials} testid="source-clear-credentials" onChange={(clearCredentials) => onChange({ clearCredentials })} />
       )}
+      <SourceProbeLine source={source} />
       <Check label={t('settings.camera.publish')} checked={source.publish} testid="source-publish" onChange={(publish) => onChange({ publish })} />
       <span class="settings-hint">{t('settings.camera.publishHint')}</span>
       <FieldError errors={errors} field={at('publish')} />
