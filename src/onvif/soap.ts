@@ -86,7 +86,8 @@ async function readCapped(res: Response, target: SoapTarget): Promise<string> {
   if (!res.body) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+  // Node's fetch body is async-iterable; the DOM types the panel's type-check also reads (through api/contract.ts) say it is not.
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
     if (size > MAX_ANSWER_BYTES) throw notADevice(target, 'the answer is too large');
     chunks.push(chunk);
