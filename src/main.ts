@@ -37,6 +37,7 @@ async function main(): Promise<void> {
       ffmpegPath: config.ffmpegPath,
       allowedHosts: config.allowedHosts,
       probe: { auto: config.probeOnSave },
+      onvif: config.onvifDiscoveryTarget ? { discoveryTarget: config.onvifDiscoveryTarget } : {},
     },
     { mode: config.mode, supervisorToken: config.supervisorToken, directPort: config.directPort, options, optionsPath: config.mode === 'addon' ? config.optionsPath : null },
   );

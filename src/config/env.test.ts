@@ -11,3 +11,14 @@ describe('TOPOSYNC_STREAMING_ALLOWED_HOSTS', () => {
     expect(() => configFromEnv({ TOPOSYNC_STREAMING_ALLOWED_HOSTS: `ok.example,${entry}` })).toThrow(/^TOPOSYNC_STREAMING_ALLOWED_HOSTS must be a comma-separated list of host names/);
   });
 });
+
+describe('TOPOSYNC_STREAMING_ONVIF_DISCOVERY_TARGET', () => {
+  it('is unset by default (the multicast group) and an IPv4 address and port when given', () => {
+    expect(configFromEnv({}).onvifDiscoveryTarget).toBeUndefined();
+    expect(configFromEnv({ TOPOSYNC_STREAMING_ONVIF_DISCOVERY_TARGET: '127.0.0.1:3702' }).onvifDiscoveryTarget).toEqual({ address: '127.0.0.1', port: 3702 });
+  });
+
+  it.each(['127.0.0.1', 'camera.lan:3702', '127.0.0.1:0', '127.0.0.1:70000', '[::1]:3702', '127.0.0.1:3702:1'])('names the variable for %j', (value) => {
+    expect(() => configFromEnv({ TOPOSYNC_STREAMING_ONVIF_DISCOVERY_TARGET: value })).toThrow(/^TOPOSYNC_STREAMING_ONVIF_DISCOVERY_TARGET must be an IPv4 address and a port/);
+  });
+});

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { hostName } from '../api/request-guard.js';
@@ -15,6 +16,16 @@ const envSchema = v.object({
   TOPOSYNC_STREAMING_FFMPEG_PATH: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty')), 'ffmpeg'),
   TOPOSYNC_STREAMING_OPTIONS_PATH: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
   TOPOSYNC_STREAMING_PROBE_ON_SAVE: v.optional(v.picklist(['true', 'false'], 'must be true or false'), 'true'),
+  TOPOSYNC_STREAMING_ONVIF_DISCOVERY_TARGET: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((s) => {
+        const [address = '', port = '', ...rest] = s.split(':');
+        return rest.length === 0 && isIPv4(address) && /^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535;
+      }, 'must be an IPv4 address and a port, such as 239.255.255.250:3702'),
+      v.transform((s) => ({ address: s.slice(0, s.indexOf(':')), port: Number(s.slice(s.indexOf(':') + 1)) })),
+    ),
+  ),
   TOPOSYNC_STREAMING_ALLOWED_HOSTS: v.optional(
     v.pipe(
       v.string(),
@@ -44,6 +55,8 @@ export interface ServerConfig {
   allowedHosts: string[];
   /** Probe camera sources in the background when a save adds one or changes its URL (TOPOSYNC_STREAMING_PROBE_ON_SAVE, default true). */
   probeOnSave: boolean;
+  /** Where ONVIF discovery Probes go (TOPOSYNC_STREAMING_ONVIF_DISCOVERY_TARGET); unset: the WS-Discovery multicast group. */
+  onvifDiscoveryTarget: { address: string; port: number } | undefined;
 }
 
 /** Reads and validates the environment once, at start-up; a bad value names the variable. */
@@ -61,6 +74,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
     optionsPath: o.TOPOSYNC_STREAMING_OPTIONS_PATH ?? join(o.TOPOSYNC_STREAMING_DATA_DIR, 'options.json'),
     // The listen host is a name clients use (IP literals, 0.0.0.0 among them, are answered anyway).
     probeOnSave: o.TOPOSYNC_STREAMING_PROBE_ON_SAVE === 'true',
+    onvifDiscoveryTarget: o.TOPOSYNC_STREAMING_ONVIF_DISCOVERY_TARGET,
     allowedHosts: [...(hostName(o.TOPOSYNC_STREAMING_HOST) === null ? [] : [o.TOPOSYNC_STREAMING_HOST]), ...(o.TOPOSYNC_STREAMING_ALLOWED_HOSTS ?? [])],
   };
 }

@@ -13,7 +13,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import { openSettingsStore } from '../../src/store/settings-store.js';
 import { ENGINE_BINS } from '../engines.js';
 import { onLines } from '../media/proc.js';
-import { freePort } from '../support/ports.js';
+import { freePort, freeUdpPort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 import { send, type Answer, type Sent } from './wire.js';
 
@@ -80,6 +80,8 @@ export async function startChildServer(dataDir: string): Promise<ChildServer> {
     TOPOSYNC_STREAMING_MODE: 'dev',
     // The fuzzed cameras sit at TEST-NET and made-up hosts: no probe may try to reach them.
     TOPOSYNC_STREAMING_PROBE_ON_SAVE: 'false',
+    // ONVIF discovery Probes go to a loopback UDP port nobody answers, never to the multicast group.
+    TOPOSYNC_STREAMING_ONVIF_DISCOVERY_TARGET: `127.0.0.1:${await freeUdpPort()}`,
     SUPERVISOR_TOKEN: undefined,
   };
   const child: ResultPromise = execa(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, extendEnv: false, stdin: 'ignore', buffer: false, reject: false, cleanup: true });

@@ -6,6 +6,7 @@
  * `fuzz-rest.test.ts` fails when `app.routes` and this table disagree.
  */
 import fc from 'fast-check';
+import { isIP } from 'node:net';
 import { EVENT_CLIENTS, EVENT_TRANSPORTS, PLAYBACK_EVENTS } from '../../src/playback/events.js';
 import { CLIENTS, CONTEXTS } from '../../src/playback/plan.js';
 import { CLIENT_KINDS } from '../../src/runtime/demand.js';
@@ -133,6 +134,39 @@ const offerShape = partial(
 /** Never a body that turns downloads on (see `noDownload` in arbitraries.ts: a mutation may set any field to true). */
 const noDownloads = (b: Body) => typeof b.text !== 'string' || !b.text.includes('"allow_download":true');
 
+// ONVIF: the server's discovery Probes go to a loopback UDP port nobody answers (child-server.ts), and an
+// import dials the host its body names, so every body that names a host the server would accept names
+// 127.0.0.1 (port 1 in the example: refused at once). No request of this suite reaches off loopback.
+const discoverShape = partial({ timeout_ms: intIn(500, 15_000) });
+const onvifImportShape = partial(
+  {
+    host: field(fc.constant('127.0.0.1'), fc.oneof(fc.constantFrom('http://127.0.0.1', '127.0.0.1:80', '127.0.0.1/onvif', '[::1', 'a b', repeat('h', 300)), weirdString)),
+    port: intIn(1, 65_535),
+    device_path: field(fc.constantFrom('/onvif/device_service', '/'), fc.oneof(fc.constantFrom('onvif', '/a?b=1', '/a#b', repeat('/a', 200)), weirdString)),
+    username: field(fc.constantFrom('admin', null), fc.oneof(fc.constant(repeat('u', 257)), fc.constantFrom(0, true, []))),
+    password: field(fc.constantFrom('pa<&"ss', null), fc.oneof(fc.constant(repeat('p', 257)), fc.constantFrom(0, true, []))),
+    name: field(fc.constantFrom('Porch', 'Câmera'), fc.oneof(fc.constantFrom('', ' ', repeat('n', 121)), weirdString)),
+    id: field(fc.constantFrom('onvif-cam'), invalidSlug),
+    dry_run: field(fc.boolean(), fc.constantFrom('true', 1, null)),
+  },
+  ['host'],
+);
+/** Whether a body, if the server accepts its host, makes the import dial 127.0.0.1 only (never another address, never a DNS lookup). */
+function dialsLoopbackOnly(b: Body): boolean {
+  if (typeof b.text !== 'string') return true;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(b.text);
+  } catch {
+    return true;
+  }
+  const host = (doc as { host?: unknown } | null)?.host;
+  if (typeof host !== 'string') return true;
+  const h = host.trim().replace(/^\[|\]$/g, '');
+  // Kept: the loopback address, or a value no host name or IP address can be (the server refuses it before dialling).
+  return h === '127.0.0.1' || h === '' || (isIP(h) === 0 && /[^A-Za-z0-9.-]/.test(h));
+}
+
 /** Bodies for routes that read none: whatever is sent must not matter. */
 const ignoredBody = fc.oneof({ weight: 3, arbitrary: fc.constant<Body>({ kind: 'none', text: undefined }) }, { weight: 1, arbitrary: randomJsonBody }, { weight: 1, arbitrary: garbageBody });
 
@@ -148,6 +182,8 @@ interface Spec {
   upstream?: string[];
   /** Instead of template + params + query. */
   target?: fc.Arbitrary<string>;
+  /** Bodies the route may be sent (all by default). */
+  sendable?: (b: Body) => boolean;
 }
 
 function route(method: string, template: string, spec: Spec = {}): RestRoute {
@@ -162,7 +198,7 @@ function route(method: string, template: string, spec: Spec = {}): RestRoute {
     method,
     weight: spec.weight ?? 10,
     target,
-    body: reads ? bodyFor(spec.shape!).filter(noDownloads) : ignoredBody,
+    body: reads ? bodyFor(spec.shape!).filter((b) => noDownloads(b) && (spec.sendable?.(b) ?? true)) : ignoredBody,
     json: reads,
     corpus: { path: fill, params: Object.fromEntries(names.map((n) => [n, params[n]![0]])), query: Object.keys(spec.query ?? {}), ...(spec.example ? { example: spec.example } : {}) },
     upstream: spec.upstream ?? [],
@@ -239,6 +275,8 @@ const EXAMPLES = {
     session_id: 's1',
   },
   offer: { sdp: SDP, output_id: 'default', context: 'ptz' },
+  discover: { timeout_ms: 500 },
+  onvifImport: { host: '127.0.0.1', port: 1, username: 'admin', password: 'pa<&"ss', dry_run: true },
 };
 
 /** A media URL with its token intact, damaged, missing or meant for another transport, and its path bent. */
@@ -310,6 +348,10 @@ export function restRoutes(media: MediaUrls): RestRoute[] {
     route('DELETE', '/api/cameras/:camera_id', { params: { camera_id: [SEED.camera, cameraParam] } }),
     // Never the seeded camera: its sources sit at TEST-NET, and a probe would reach for them (directly, or through the engine).
     route('POST', '/api/cameras/:camera_id/sources/:source_id/probe', { params: { camera_id: ['ghost', pathParam(['ghost'])], source_id: ['main', sourceParam] } }),
+    route('POST', '/api/cameras/discover', { shape: discoverShape, example: EXAMPLES.discover, weight: 4 }),
+    route('GET', '/api/cameras/discover/:scan_id', { params: { scan_id: ['ghost', pathParam(['ghost'])] } }),
+    // Nothing answers ONVIF on loopback here: the import ends in a refusal (422) or no answer (504) or a fault (502).
+    route('POST', '/api/cameras/onvif/import', { shape: onvifImportShape, example: EXAMPLES.onvifImport, sendable: dialsLoopbackOnly, upstream: ['onvif_no_answer', 'onvif_fault'] }),
     route('GET', '/api/streams/publications', { query: { camera_id: cameraParam } }),
     route('PUT', '/api/streams/publications/camera-sources/:camera_id/:source_id', {
       params: { camera_id: [SEED.camera, cameraParam], source_id: ['main', sourceParam] },
