@@ -45,7 +45,10 @@ const server = await listen(core).catch((e: unknown) => {
 });
 out(`INF [API] listener opened on ${config.apiHost}:${config.apiPort}`);
 // FFmpeg children of the double never outlive it.
-process.on('exit', () => core.hls.killAllSync());
+process.on('exit', () => {
+  core.onDemand.closeAll();
+  core.hls.killAllSync();
+});
 const hlsAt = config.hls.listen;
 const hlsServer = await listenHls(core).catch((e: unknown) => {
   const err = e as NodeJS.ErrnoException;

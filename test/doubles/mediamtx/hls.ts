@@ -120,6 +120,8 @@ export interface HlsPlaneOptions {
   log(line: string): void;
   /** Called when a path's publishing state or sessions change. */
   changed?(name: string): void;
+  /** A reader of a path with no stream: MediaMTX's runOnDemand (on-demand.ts); resolves when the reader may look again. */
+  onDemand?(name: string): Promise<'ready' | 'timed_out' | 'none'>;
 }
 
 export interface HlsPlane {
@@ -862,6 +864,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
         if (auth.ask) res.setHeader('WWW-Authenticate', 'Basic realm="mediamtx"');
         return sendError(res, 401, 'authentication error');
       }
+      if (!sources.has(dir) && (await options.onDemand?.(dir)) === 'timed_out') return sendError(res, 500, `source of path '${dir}' has timed out`);
       const src = sources.get(dir);
       if (!src) return sendError(res, 404, `no stream is available on path '${dir}'`);
       const m = muxers.get(dir) ?? createMuxer(src);

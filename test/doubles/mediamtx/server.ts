@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, normalizePathValue, type DoubleConfig } from './config.js';
 import { confParseDuration, PATH_DURATION_KEYS, pathNameError } from './go.js';
 import { createHlsPlane, type HlsLoggedRequest, type HlsPlane, type HlsSourceOptions } from './hls.js';
+import { createOnDemandPlane, type OnDemandPlane } from './on-demand.js';
 import { formatAjvErrors, loadReference, matchOperation, type Operation, type Reference } from './reference.js';
 
 export const DOUBLE_VERSION = 'v1.20.1';
@@ -125,6 +126,8 @@ export interface DoubleCore {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** The HLS server (listener handler, media sources, sessions). */
   hls: HlsPlane;
+  /** runOnDemand commands started for HLS readers. */
+  onDemand: OnDemandPlane;
 }
 
 function sha256b64(s: string): string {
@@ -297,6 +300,12 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
     return false;
   }
 
+  const onDemand = createOnDemandPlane({
+    conf: (name) => (optional.has(name) && isStatic(name) ? fullConf(name) : null),
+    publishing: (name) => hls.publishingSince(name) !== null,
+    reading: (name) => hls.readers(name).length > 0,
+    log,
+  });
   const hls = createHlsPlane({
     config: config.hls,
     isConfigured: configuredName,
@@ -305,6 +314,8 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
       return { ok: false, ask: !req.headers.authorization };
     },
     log,
+    changed: (name) => onDemand.changed(name),
+    onDemand: (name) => onDemand.reader(name),
   });
 
   function authorized(req: IncomingMessage, action = 'api'): boolean {
@@ -464,7 +475,7 @@ export function createDoubleCore(ref: Reference, config: DoubleConfig, log: (lin
     });
   }
 
-  return { config, violations, requests, handle, hls };
+  return { config, violations, requests, handle, hls, onDemand };
 }
 
 export interface MediamtxDouble {
@@ -559,6 +570,7 @@ export async function startMediamtxDouble(options: { apiPort?: number; hlsPort?:
     startHls: (path, opts = {}) => call('POST', `/_double/paths/${path}/hls`, { source: 'testsrc', ...opts }),
     stopHls: (path) => call('DELETE', `/_double/paths/${path}/hls`),
     async close() {
+      core.onDemand.closeAll();
       await core.hls.close();
       await Promise.all([closeServer(server), ...(hlsServer ? [closeServer(hlsServer)] : [])]);
     },
