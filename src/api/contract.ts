@@ -29,8 +29,8 @@ export type SourceBody = v.InferInput<typeof sourceInputSchema>;
 export type { ProbeAnswer as SourceProbeAnswer } from '../control/probe.js';
 export type { SourceProbe } from '../domain/source-facts.js';
 
-/** `POST api/cameras/discover` and `GET api/cameras/discover/{scan_id}`; `POST api/cameras/onvif/import` with `dry_run` (the preview, 200) and without (the result, 201). */
-export type { DiscoveredDevice, DiscoveryScan, OnvifImportPreview, OnvifImportResult } from '../onvif/service.js';
+/** `POST api/cameras/discover` and `GET api/cameras/discover/{scan_id}`; `POST api/cameras/onvif/import` with `dry_run` (the preview). */
+export type { DiscoveredDevice, DiscoveryScan, OnvifImportPreview } from '../onvif/service.js';
 
 /** `GET api/streams/live-views`. */
 export type { CameraLiveView as LiveView, Variant as LiveViewVariant };
