@@ -171,7 +171,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     acquire: (path) => {
       const out = runtime.plan().outputs.find((o) => o.path === path);
       if (!out) return null;
-      const release = demand.acquire(out.transmission_id, { frames: false });
+      const release = demand.acquire({ transmission: out.transmission_id, output: out.output_id }, { frames: false });
       void runtime.tick(); // the reader is held by the engine meanwhile: start the publisher now
       return release;
     },
