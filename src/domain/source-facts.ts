@@ -37,7 +37,6 @@ export type SourceProbe = v.InferOutput<typeof sourceProbeSchema>;
 
 /** Audio codecs the browser transports can carry as they are (copied, never transcoded). */
 export const BROWSER_AUDIO_CODECS = ['aac', 'opus'] as const;
-export type BrowserAudioCodec = (typeof BROWSER_AUDIO_CODECS)[number];
 
 /** ffprobe's `hevc` is the plan's `h265`. */
 export const normaliseVideoCodec = (name: string): string => (name === 'hevc' ? 'h265' : name);

@@ -39,7 +39,7 @@ export interface BrowserDecodes {
   /** False when the client did not say: HLS then still offers an H.265-only stream (Safari plays it natively), with a warning. */
   known: boolean;
 }
-export const UNKNOWN_BROWSER: BrowserDecodes = { video: ['h264'], audio: ['aac'], known: false };
+const UNKNOWN_BROWSER: BrowserDecodes = { video: ['h264'], audio: ['aac'], known: false };
 
 /** The browser's `decodes` list as facts. */
 export function browserDecodes(list: readonly Decodable[] | undefined): BrowserDecodes {
@@ -107,7 +107,7 @@ const sidecarBlock = (state: PlanFacts['sidecar']): BlockedReason | null =>
   state === 'running' ? null : state === 'disabled' ? 'sidecar_disabled' : state === 'missing' ? 'sidecar_missing' : 'sidecar_stopped';
 
 const CODEC_NAMES: Record<string, string> = { h264: 'H.264', h265: 'H.265 (HEVC)', aac: 'AAC', opus: 'Opus', pcm_mulaw: 'G.711 µ-law', pcm_alaw: 'G.711 A-law' };
-export const codecName = (c: string) => CODEC_NAMES[c] ?? c;
+const codecName = (c: string) => CODEC_NAMES[c] ?? c;
 
 /** What each transport carries besides video: HLS (fMP4) and MSE carry AAC and Opus, WebRTC Opus only, JSMpeg nothing. */
 const AUDIO_CARRIED: Record<PlayerTransport, readonly string[]> = { hls: ['aac', 'opus'], mse: ['aac', 'opus'], webrtc: ['opus'], jsmpeg: [] };
