@@ -15,7 +15,9 @@
  *   publisher runs (started through the double's runOnDemand, as real MediaMTX starts it for an HLS
  *   reader), the test gives the double an FFmpeg-made H.264 source on the output's path, and takes it
  *   away when the publisher stops;
- * - the go2rtc double makes its own H.264 for any RTSP source: MSE plays its picture, not the camera's.
+ * - the go2rtc double makes its own H.264 for any RTSP source: MSE plays its picture, not the camera's,
+ *   and it never reads the engine, so there the transcode outlives the page by the debounce alone
+ *   (real go2rtc's RTSP read holds it runOnDemandCloseAfter longer).
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -865,6 +865,7 @@ export function createHlsPlane(options: HlsPlaneOptions): HlsPlane {
         return sendError(res, 401, 'authentication error');
       }
       if (!sources.has(dir) && (await options.onDemand?.(dir)) === 'timed_out') return sendError(res, 500, `source of path '${dir}' has timed out`);
+      if (res.destroyed) return; // the reader left while the path's publisher started
       const src = sources.get(dir);
       if (!src) return sendError(res, 404, `no stream is available on path '${dir}'`);
       const m = muxers.get(dir) ?? createMuxer(src);
