@@ -32,6 +32,8 @@ const events = createEventSink({
 interface PlanNotes {
   hlsWarnings: string[];
   webrtcWarnings: string[];
+  /** What was transcoded for this browser, which transport drops the sound and why (codec named). */
+  mediaWarnings: string[];
   /** Every transport the plan or this browser ruled out, with why. */
   blocked: { transport: Transport; reason: string }[];
 }
@@ -197,6 +199,7 @@ export function startController(o: ControllerOptions): Controller {
         planNotes = {
           hlsWarnings: plan.hls_warnings,
           webrtcWarnings: plan.webrtc_warnings,
+          mediaWarnings: plan.media_warnings,
           blocked: candidates.flatMap((c) => (c.blocked ? [{ transport: c.transport, reason: c.blocked }] : [])),
         };
         dispatch({ type: 'plan', now: now(), candidates, expiresInMs: plan.expires_in_s * 1000 });

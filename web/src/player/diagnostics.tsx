@@ -17,7 +17,7 @@ export function Diagnostics({ state, snap, forcing }: Props) {
   const name = (tr: Transport | null) => (tr ? t(`player.transport.${tr}`) : t('player.diag.none'));
   const v = snap?.view;
   const health = snap?.health ?? null;
-  const warnings = [...(snap?.plan?.hlsWarnings ?? []), ...(snap?.plan?.webrtcWarnings ?? [])];
+  const warnings = [...(snap?.plan?.mediaWarnings ?? []), ...(snap?.plan?.hlsWarnings ?? []), ...(snap?.plan?.webrtcWarnings ?? [])];
   if (health?.fallback_reason === 'writers_stale' || health?.fallback_reason === 'warming_up') warnings.push(health.fallback_reason);
   const forced = [forcing.transport && `transport=${forcing.transport}`, forcing.hls && `hls=${forcing.hls}`].filter(Boolean).join(' ');
   const rows: [string, string][] = [
