@@ -17,13 +17,7 @@ export interface DeviceInfo {
 }
 
 /** One media profile with a video encoder, and where its stream (and still image) is served. */
-export interface OnvifProfile {
-  token: string;
-  name: string;
-  encoding: string | null;
-  width: number | null;
-  height: number | null;
-  fps: number | null;
+export interface OnvifProfile extends VideoProfile {
   /** Without credentials (they are stored apart). */
   stream_url: string;
   snapshot_url: string | null;
@@ -119,6 +113,7 @@ function reachableMediaUrl(xaddr: string, address: DeviceAddress, target: SoapTa
   return `http://${urlHost(address.host)}:${address.port}${u.pathname}${u.search}`;
 }
 
+/** A profile's video encoder as GetProfiles says it. */
 interface VideoProfile {
   token: string;
   name: string;

@@ -244,6 +244,14 @@ describe('still service', () => {
     expect(runs).toEqual([]);
   });
 
+  it('a placeholder is never served from the cache: the frame that arrives next is', async () => {
+    const first = await still.get(TX_CAM, { width: 320, height: 180 });
+    expect(first).toMatchObject({ source: 'placeholder', cached: false });
+    registry.ensure(TX_CAM).update('camera:front:main', await solidJpeg('green', 320, 180));
+    // Same key, well within cache_ms (the test clock has not moved).
+    expect(await still.get(TX_CAM, { width: 320, height: 180 })).toMatchObject({ source: 'frame', cached: false });
+  });
+
   it('validation and lookups: 422 naming the field, 404, 409', async () => {
     expect(await apiError(still.get(TX_W, { width: 15 }))).toMatchObject({ status: 422, field: 'width' });
     expect(await apiError(still.get(TX_W, { height: 3841 }))).toMatchObject({ status: 422, field: 'height' });

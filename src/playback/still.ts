@@ -31,7 +31,8 @@ import type { RuntimeRegistry } from '../runtime/transmission-state.js';
  * aspect kept, black bars). One: that side, the other from the aspect ratio (even). A picture already
  * of the asked size is not re-encoded; otherwise one FFmpeg `run()` resizes it.
  *
- * Cache: per (transmission, output, size) for `streaming.still.cache_ms`; concurrent requests for the
+ * Cache: per (transmission, output, size) for `streaming.still.cache_ms`, pictures only (never a
+ * placeholder, which a picture arriving a moment later must replace); concurrent requests for the
  * same key share one computation (a burst of requests starts one grab, not many). Bounded entries.
  */
 
@@ -312,10 +313,11 @@ export function createStillService(opts: StillServiceOptions) {
       const entry: CacheEntry = { at: t0, settled: false, promise: produce(t, output, { width, height }) };
       cache.set(key, entry);
       entry.promise.then(
-        () => {
+        (still) => {
           entry.settled = true;
           entry.at = now();
-          if (cacheMs <= 0 && cache.get(key) === entry) cache.delete(key);
+          // A placeholder says "no picture yet": the next request looks again instead of being told so from the cache.
+          if ((cacheMs <= 0 || still.source === 'placeholder') && cache.get(key) === entry) cache.delete(key);
         },
         () => {
           if (cache.get(key) === entry) cache.delete(key);

@@ -7,11 +7,8 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MEDIAMTX_DOUBLE } from '../runtime/server-harness.js';
 import { ARTIFACTS, openPage } from './browser.js';
-import { startRig, type Rig } from './rig.js';
-
-const DEMO_PATH = 'pipe/demo/video';
+import { startDemoHlsRig } from './rig.js';
 
 const playing = (page: Page, transport: string, timeout: number) => page.waitForSelector(`[data-player][data-state="playing"][data-transport="${transport}"]`, { timeout });
 
@@ -34,19 +31,11 @@ async function liveFigures(page: Page, transport: string) {
 }
 
 describe('the stats overlay (Chromium, ingress prefix)', () => {
-  let rig: Rig;
-  let doubleApi: string;
-
-  const hlsSource = (method: 'POST' | 'DELETE') =>
-    fetch(`${doubleApi}/_double/paths/${DEMO_PATH}/hls`, {
-      method,
-      ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'testsrc', size: '640x360', fps: 10 }) } : {}),
-    });
+  let rig: Awaited<ReturnType<typeof startDemoHlsRig>>;
+  const hlsSource = (method: 'POST' | 'DELETE') => rig.hlsSource(method);
 
   beforeAll(async () => {
-    rig = await startRig({ mediamtxPath: MEDIAMTX_DOUBLE, demo: true });
-    doubleApi = `http://127.0.0.1:${rig.server.streaming.store.get().streaming.engine.api_port}`;
-    expect((await hlsSource('POST')).status).toBeLessThan(300);
+    rig = await startDemoHlsRig();
   });
   afterAll(() => rig?.close());
 
