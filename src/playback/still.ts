@@ -252,7 +252,9 @@ export function createStillService(opts: StillServiceOptions) {
           const path = grabPath(t.id, output);
           if (path !== null) {
             counters.grabs++;
-            const input = ['-nostdin', '-probesize', '32', '-analyzeduration', '0', '-rtsp_transport', 'tcp', '-i', engine.internalRtspUrl(path)];
+            // Probed (up to 2 s), unlike the live readers: a camera that sends its parameter sets in band
+            // and not in the SDP has no picture size until a keyframe, and an unprobed grab then has no stream at all.
+            const input = ['-nostdin', '-analyzeduration', '2000000', '-rtsp_transport', 'tcp', '-i', engine.internalRtspUrl(path)];
             const grabbed = await ffmpegJpeg(`still:grab:${path}`, input, undefined, stillFilter(req.width, req.height), grabTimeoutMs);
             if (grabbed) return finish(grabbed, 'grab', 0, null, now());
             counters.grab_failures++;
