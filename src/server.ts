@@ -302,6 +302,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   if (opts.autoStartEngine ?? true) await sidecar.autoStart();
   follow();
   runtime.start();
+  probes.unprobed();
   demo?.start();
 
   return {

@@ -161,6 +161,35 @@ describe('probe service', () => {
     expect(reads.pending).toHaveLength(3);
   });
 
+  it.each([
+    { auto: true, read: ['front/main', 'front/sub'] },
+    { auto: false, read: [] },
+  ])('at start-up (auto $auto): sources saved without facts are probed one at a time, those with facts are not', async ({ auto, read }) => {
+    const { probes, cameras, reads, stored } = await setup(auto);
+    await cameras.create(camera);
+    await cameras.create({ id: 'yard', name: 'Yard', sources: [{ id: 'main', url: 'rtsp://127.0.0.1:1/c' }] });
+    // On a save with auto on, the first camera's sources were probed already: answer them, then see what start-up adds.
+    if (auto) {
+      for (const r of ['front/main', 'front/sub', 'yard/main']) {
+        await waitFor(`save probe of ${r}`, () => reads.pending.some((p) => `${p.cameraId}/${p.source.id}` === r));
+        reads.pending.find((p) => `${p.cameraId}/${p.source.id}` === r)!.answer();
+        await waitFor(`${r} stored`, () => stored(r.split('/')[0]!, r.split('/')[1]!) !== null);
+      }
+      await store!.update((draft) => {
+        for (const s of draft.cameras[0]!.sources) s.probe = null; // as a version that did not probe left them
+      });
+      reads.pending.length = 0;
+    }
+    probes.unprobed();
+    for (const r of read) {
+      await waitFor(`start-up probe of ${r}`, () => reads.pending.length === 1);
+      expect(`${reads.pending[0]!.cameraId}/${reads.pending[0]!.source.id}`).toBe(r);
+      reads.pending.shift()!.answer();
+    }
+    if (auto) await waitFor('both stored', () => stored('front', 'sub') !== null);
+    expect(reads.pending).toEqual([]);
+  });
+
   it('auto off: a save reads nothing', async () => {
     const { cameras, reads, stored } = await setup(false);
     await cameras.create(camera);

@@ -64,21 +64,31 @@ export function createProbeService({ store, read, auto, logger }: ProbeServiceOp
     return pending;
   }
 
+  /** Probes these sources in the background, one after another (cheap cameras accept few connections). */
+  function inBackground(sources: readonly { camera_id: string; source_id: string }[]): void {
+    void (async () => {
+      for (const { camera_id, source_id } of sources) {
+        await probeSource(camera_id, source_id).catch((err: unknown) => {
+          // Edited or removed meanwhile: the save that did it probes anew.
+          if (err instanceof ApiError && (err.status === 404 || err.status === 409)) log.debug({ camera_id, source_id, code: err.code }, 'background probe dropped');
+          else log.warn({ camera_id, source_id, err }, 'background probe failed');
+        });
+      }
+    })();
+  }
+
   return {
     probeSource,
     /** After a camera was saved: its sources with no facts are probed in the background, when `auto` is on. */
     saved(camera: PublicCamera): void {
-      if (!auto) return;
-      const ids = camera.sources.filter((s) => s.probe === null).map((s) => s.id);
-      void (async () => {
-        for (const id of ids) {
-          await probeSource(camera.id, id).catch((err: unknown) => {
-            // Edited or removed meanwhile: the save that did it probes anew.
-            if (err instanceof ApiError && (err.status === 404 || err.status === 409)) log.debug({ camera_id: camera.id, source_id: id, code: err.code }, 'background probe dropped');
-            else log.warn({ camera_id: camera.id, source_id: id, err }, 'background probe failed');
-          });
-        }
-      })();
+      if (auto) inBackground(camera.sources.filter((s) => s.probe === null).map((s) => ({ camera_id: camera.id, source_id: s.id })));
+    },
+    /**
+     * At start-up, when `auto` is on: the sources saved without facts (by a version that did not probe)
+     * are probed once, so an H.265 camera gets its H.264 version without an edit.
+     */
+    unprobed(): void {
+      if (auto) inBackground(store.get().cameras.flatMap((c) => c.sources.filter((s) => !s.probe).map((s) => ({ camera_id: c.id, source_id: s.id }))));
     },
   };
 }

@@ -43,9 +43,9 @@ describe('one bad stored item never takes the server down', () => {
     const dataDir = await settingsWithLoneSurrogate();
     const port = await freePort();
     const base = `http://127.0.0.1:${port}/api/streams`;
-    // Only what the entry needs: no engine path from the caller's environment.
+    // Only what the entry needs: no engine path from the caller's environment, and no probe of the TEST-NET cameras.
     const child = execa('node', ['--import', 'tsx', 'src/main.ts'], {
-      env: { PATH: process.env.PATH, TOPOSYNC_STREAMING_PORT: String(port), TOPOSYNC_STREAMING_DATA_DIR: dataDir, TOPOSYNC_STREAMING_LOG_LEVEL: 'info' },
+      env: { PATH: process.env.PATH, TOPOSYNC_STREAMING_PORT: String(port), TOPOSYNC_STREAMING_DATA_DIR: dataDir, TOPOSYNC_STREAMING_LOG_LEVEL: 'info', TOPOSYNC_STREAMING_PROBE_ON_SAVE: 'false' },
       extendEnv: false,
       reject: false,
     });
