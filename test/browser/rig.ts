@@ -18,7 +18,7 @@ export async function startRig(over: Partial<ServerOptions> = {}, settings?: Rec
 }
 
 /** The demo stream's engine path. */
-export const DEMO_PATH = 'pipe/demo/video';
+const DEMO_PATH = 'pipe/demo/video';
 
 /**
  * A rig on the demo stream whose HLS the MediaMTX double serves (a 640x360 test source at 10 fps):
