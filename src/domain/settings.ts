@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { storedCameraSchema } from './camera.js';
 import { liveViewSchema } from './live-view.js';
 import { pipelineSchema } from './pipeline.js';
+import { peerInputSchema, peerSchema } from './peers.js';
 import { publicationSchema, serverIdSchema } from './publication.js';
 import { transmissionSchema } from './transmission.js';
 
@@ -55,6 +56,8 @@ export const streamingSettingsSchema = v.object({
   ),
   mse: v.optional(v.object({ enabled: v.optional(v.boolean(), true), allow_download: v.optional(v.boolean(), false) }), {}),
   still: v.optional(v.object({ cache_ms: v.optional(int(0, 60_000), 2000) }), {}),
+  /** Other instances that host transmissions (`host_server_id`) for this one, or this one for them. */
+  peers: v.optional(v.array(peerSchema), []),
 });
 export type StreamingSettings = v.InferOutput<typeof streamingSettingsSchema>;
 
@@ -133,5 +136,7 @@ export const streamingSettingsPatchSchema = v.strictObject({
   ),
   mse: v.optional(v.strictObject({ enabled: v.optional(v.boolean()), allow_download: v.optional(v.boolean()) })),
   still: v.optional(v.strictObject({ cache_ms: v.optional(int(0, 60_000)) })),
+  /** The whole list: peers left out are removed. */
+  peers: v.optional(v.pipe(v.array(peerInputSchema), v.maxLength(16))),
 });
 export type StreamingSettingsPatch = v.InferOutput<typeof streamingSettingsPatchSchema>;

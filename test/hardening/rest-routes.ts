@@ -366,6 +366,8 @@ export function restRoutes(media: MediaUrls): RestRoute[] {
     route('DELETE', '/api/streams/pipelines/:name', { params: { name: ['corpus-pipe', pipelineParam] } }),
     route('GET', '/api/streams/runtime/pipelines'),
     route('GET', '/api/streams/settings'),
+    // No peer is configured in the seed: every pull is the 401 an unknown peer gets.
+    route('GET', '/api/streams/distributed/settings/:server_id', { params: { server_id: ['nas', pathParam(['nas'])] } }),
     route('PATCH', '/api/streams/settings', { shape: settingsShape, example: EXAMPLES.settings, weight: 16 }),
     route('POST', '/api/streams/wizard/create-pipeline', { shape: wizardShape, example: EXAMPLES.wizard, weight: 14 }),
     route('GET', '/api/streams/transmissions'),

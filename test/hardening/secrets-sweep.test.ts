@@ -222,9 +222,10 @@ afterAll(async () => {
 
 /** `:param` values of every GET route; a route with a parameter not listed here fails the suite (add it). */
 function fill(path: string): string {
-  // No scan was started: a made-up scan id reads the 404 path (a GET never starts one).
+  // No scan was started: a made-up scan id reads the 404 path (a GET never starts one). No peer is set: a pull is refused.
   return path
     .replace('/discover/:scan_id', '/discover/no-such-scan')
+    .replace('/distributed/settings/:server_id', '/distributed/settings/nas')
     .replace(/\/(transmissions|live-views|pipelines|cameras|outputs|camera-sources)\/:([a-z_]+)/g, (_m, kind: string, param: string) => {
       const value: Record<string, string> = { transmissions: cameraTx, 'live-views': 'door', pipelines: 'demo', cameras: 'door', outputs: 'default', 'camera-sources': 'door' };
       if (!(kind in value)) throw new Error(`no value for ${param} in ${path}`);

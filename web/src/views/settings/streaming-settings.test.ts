@@ -16,6 +16,7 @@ const answer: SettingsAnswer = {
     mse: { enabled: true, allow_download: false },
     still: { cache_ms: 2000 },
     has_api_token: false,
+    peers: [],
   },
   store: { path: '/data/settings.json', loaded_from: 'primary', recovered: false, problems: [], revision: 3 },
 };

@@ -1,0 +1,24 @@
+import { Hono } from 'hono';
+import type { DistributedService } from '../../control/distributed.js';
+import { ApiError } from '../../shared/errors.js';
+import { bearerToken, tokenMatches } from '../api-token.js';
+
+/**
+ * `GET /distributed/settings/{server_id}`: what that peer hosts, for the peer itself. Its shared secret
+ * (`Authorization: Bearer`) is the only way in; an unknown, disabled or wrongly authenticated peer is
+ * told the same thing. `If-None-Match` with the last digest answers 304 while nothing it runs changed.
+ */
+export function distributedRoutes(service: DistributedService) {
+  return new Hono().get('/distributed/settings/:server_id', (c) => {
+    const serverId = c.req.param('server_id');
+    if (!tokenMatches(bearerToken(c.req.header('authorization')), service.peerSecret(serverId))) {
+      throw new ApiError(401, 'peer_unauthorized', `no enabled peer "${serverId}" with this secret: send Authorization: Bearer <the secret both servers share>`, 'authorization');
+    }
+    const body = service.settingsFor(serverId);
+    const etag = `"${body.digest}"`;
+    c.header('etag', etag);
+    c.header('cache-control', 'no-store');
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+    return c.json(body);
+  });
+}
