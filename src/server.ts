@@ -10,12 +10,15 @@ import { engineRoutes } from './api/routes/engine.js';
 import { hlsRoutes } from './api/routes/hls.js';
 import { playbackEventRoutes } from './api/routes/events.js';
 import { jsmpegRoutes } from './api/routes/jsmpeg.js';
+import { peerSyncRoutes } from './api/routes/distributed.js';
 import { mseRoutes } from './api/routes/mse.js';
 import { playbackRoutes } from './api/routes/playback.js';
 import { runtimeRoutes } from './api/routes/runtime.js';
 import { stillRoutes } from './api/routes/still.js';
 import { webrtcRoutes } from './api/routes/webrtc.js';
 import { prepareDoc } from './control/bootstrap.js';
+import { createDistributedService } from './control/distributed.js';
+import { createPeerSync } from './control/peer-sync.js';
 import { createProbeService } from './control/probe.js';
 import { addDemoOnFirstStart } from './demo/pipeline.js';
 import { createDemoWriter } from './demo/writer.js';
@@ -83,6 +86,8 @@ export interface ServerOptions {
   probe?: { auto: boolean };
   /** ONVIF discovery target and camera request timeout (tests aim discovery at a loopback responder). */
   onvif?: OnvifOptions;
+  /** How often this server pulls, from each peer, what it hosts for it (default 30 s; a notification pulls at once). */
+  peerPollMs?: number;
 }
 
 /** What the core lends an integration once its services exist. */
@@ -215,6 +220,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   });
   const probes = createProbeService({ store, read: probeReader.read, auto: opts.probe?.auto ?? false, logger });
   const events = createPlaybackEvents();
+  const peerSync = createPeerSync({ store, dataDir, logger, ...(opts.peerPollMs === undefined ? {} : { pollMs: opts.peerPollMs }) });
   const followFailures = createFailureLog(logger, 'settings follower');
   const runtimeService = createRuntimeService({
     store,
@@ -257,7 +263,10 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     store,
     logger,
     guard,
-    onWrite: () => void runtime.tick(),
+    onWrite: () => {
+      void runtime.tick();
+      peerSync.notifyPeers();
+    },
     probes,
     onvif: opts.onvif ?? {},
     mount: [
@@ -272,6 +281,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
       ['/api/streams', webrtcRoutes(offers)],
       ['/api/streams', playbackEventRoutes(events)],
       ['/api/streams', jsmpegRoutes(jsmpeg)],
+      ['/api/streams', peerSyncRoutes(peerSync, createDistributedService(store))],
       ...(parts.routes ? [['/api/streams', parts.routes] as const] : []),
       ['/', hlsRoutes({ tokens, engine, outputs: () => runtime.plan().outputs, logger })],
       ['/', uiRoutes(opts.ui)],
@@ -303,6 +313,8 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   follow();
   runtime.start();
   probes.unprobed();
+  // Not awaited: a peer that is down must not hold the start (each pull is bounded and retried by the poll).
+  void peerSync.start();
   demo?.start();
 
   return {
@@ -320,6 +332,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     },
     async stop() {
       clearInterval(followTimer);
+      peerSync.stop();
       await runtime.stop();
       await onDemand.close();
       await Promise.all([writers.close(), mse.close(), jsmpeg.close(), demo?.close()]);

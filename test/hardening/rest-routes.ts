@@ -368,6 +368,8 @@ export function restRoutes(media: MediaUrls): RestRoute[] {
     route('GET', '/api/streams/settings'),
     // No peer is configured in the seed: every pull is the 401 an unknown peer gets.
     route('GET', '/api/streams/distributed/settings/:server_id', { params: { server_id: ['nas', pathParam(['nas'])] } }),
+    route('POST', '/api/streams/distributed/notify/:server_id', { params: { server_id: ['nas', pathParam(['nas'])] } }),
+    route('GET', '/api/streams/distributed/status'),
     route('PATCH', '/api/streams/settings', { shape: settingsShape, example: EXAMPLES.settings, weight: 16 }),
     route('POST', '/api/streams/wizard/create-pipeline', { shape: wizardShape, example: EXAMPLES.wizard, weight: 14 }),
     route('GET', '/api/streams/transmissions'),

@@ -1,7 +1,18 @@
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import type { DistributedService } from '../../control/distributed.js';
+import type { PeerSync } from '../../control/peer-sync.js';
 import { ApiError } from '../../shared/errors.js';
 import { bearerToken, tokenMatches } from '../api-token.js';
+
+/** The peer named in the path, once its shared secret (`Authorization: Bearer`) matched; 401 otherwise. */
+function authorisedPeer(c: Context, service: Pick<DistributedService, 'peerSecret'>): string {
+  const serverId = c.req.param('server_id') ?? '';
+  if (!tokenMatches(bearerToken(c.req.header('authorization')), service.peerSecret(serverId))) {
+    throw new ApiError(401, 'peer_unauthorized', `no enabled peer "${serverId}" with this secret: send Authorization: Bearer <the secret both servers share>`, 'authorization');
+  }
+  return serverId;
+}
 
 /**
  * `GET /distributed/settings/{server_id}`: what that peer hosts, for the peer itself. Its shared secret
@@ -10,10 +21,7 @@ import { bearerToken, tokenMatches } from '../api-token.js';
  */
 export function distributedRoutes(service: DistributedService) {
   return new Hono().get('/distributed/settings/:server_id', (c) => {
-    const serverId = c.req.param('server_id');
-    if (!tokenMatches(bearerToken(c.req.header('authorization')), service.peerSecret(serverId))) {
-      throw new ApiError(401, 'peer_unauthorized', `no enabled peer "${serverId}" with this secret: send Authorization: Bearer <the secret both servers share>`, 'authorization');
-    }
+    const serverId = authorisedPeer(c, service);
     const body = service.settingsFor(serverId);
     const etag = `"${body.digest}"`;
     c.header('etag', etag);
@@ -21,4 +29,19 @@ export function distributedRoutes(service: DistributedService) {
     if (c.req.header('if-none-match') === etag) return c.body(null, 304);
     return c.json(body);
   });
+}
+
+/**
+ * The processing side: `POST /distributed/notify/{server_id}` (that peer's secret) pulls from it now;
+ * `GET /distributed/status` says what was pulled from each peer and why a pull failed.
+ */
+export function peerSyncRoutes(sync: PeerSync, service: Pick<DistributedService, 'peerSecret'>) {
+  return new Hono()
+    .post('/distributed/notify/:server_id', (c) => {
+      const serverId = authorisedPeer(c, service);
+      // Answered at once: the peer that notifies never waits on this pull.
+      void sync.notified(serverId);
+      return c.json({ accepted: true }, 202);
+    })
+    .get('/distributed/status', (c) => c.json({ peers: sync.status() }));
 }
