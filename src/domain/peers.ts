@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { isPlainHttpUrl } from './http-url.js';
 import { serverIdSchema } from './publication.js';
 
 /** A peer's shared secret: long enough that guessing it over the network is hopeless. */
@@ -7,14 +8,7 @@ const peerSecret = v.pipe(v.string(), v.minLength(16, 'must be at least 16 chara
 const peerBaseUrl = v.pipe(
   v.string(),
   v.maxLength(2048),
-  v.check((s) => {
-    try {
-      const u = new URL(s);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '' && u.search === '' && u.hash === '';
-    } catch {
-      return false;
-    }
-  }, "must be the peer's direct http:// or https:// address, without credentials, query or fragment"),
+  v.check((s) => isPlainHttpUrl(s, { bare: true }), "must be the peer's direct http:// or https:// address, without credentials, query or fragment"),
   // One spelling, so `${base_url}/api/...` never doubles a slash.
   v.transform((s) => s.replace(/\/+$/, '')),
 );

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { isPlainHttpUrl } from './http-url.js';
 
 const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 const codecName = v.pipe(v.string(), v.maxLength(32));
@@ -45,14 +46,7 @@ export const normaliseVideoCodec = (name: string): string => (name === 'hevc' ? 
 export const snapshotUrlSchema = v.pipe(
   v.string(),
   v.maxLength(2048),
-  v.check((s) => {
-    try {
-      const u = new URL(s);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
-    } catch {
-      return false;
-    }
-  }, 'must be an http:// or https:// URL without credentials in it'),
+  v.check((s) => isPlainHttpUrl(s), 'must be an http:// or https:// URL without credentials in it'),
 );
 
 /** The ONVIF media profile a source was imported from (its token), so a re-import updates it. */
