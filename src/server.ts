@@ -11,6 +11,7 @@ import { hlsRoutes } from './api/routes/hls.js';
 import { playbackEventRoutes } from './api/routes/events.js';
 import { jsmpegRoutes } from './api/routes/jsmpeg.js';
 import { peerSyncRoutes } from './api/routes/distributed.js';
+import { remoteRoutes } from './api/routes/remote.js';
 import { mseRoutes } from './api/routes/mse.js';
 import { playbackRoutes } from './api/routes/playback.js';
 import { runtimeRoutes } from './api/routes/runtime.js';
@@ -25,10 +26,12 @@ import { createDemoWriter } from './demo/writer.js';
 import { engineRuntimeDir } from './engine/binary.js';
 import { createEngineManager, type EngineManager } from './engine/index.js';
 import type { WebrtcHosts } from './engine/config.js';
+import { hostedDoc, type HostedDoc } from './domain/hosting.js';
 import type { SettingsDoc } from './domain/settings.js';
 import { createPlaybackEvents } from './playback/events.js';
 import { createJsmpegSessions } from './playback/jsmpeg/sessions.js';
 import { createMseRelay } from './playback/mse-relay.js';
+import { createPeerLinks } from './playback/remote/peer-links.js';
 import { createPlaybackService } from './playback/service.js';
 import { createStillService } from './playback/still.js';
 import type { OnvifOptions } from './onvif/service.js';
@@ -88,6 +91,8 @@ export interface ServerOptions {
   onvif?: OnvifOptions;
   /** How often this server pulls, from each peer, what it hosts for it (default 30 s; a notification pulls at once). */
   peerPollMs?: number;
+  /** Calls to the hosts of this server's transmissions: timeout, and how often a host that is down is tried again (defaults 3 s, 2 s). */
+  peerLinks?: { timeoutMs?: number; retryMs?: number; checkMs?: number };
 }
 
 /** What the core lends an integration once its services exist. */
@@ -147,8 +152,17 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const overlay = opts.integration?.overlay ?? ((d: SettingsDoc) => d);
   await store.update((draft) => Object.assign(draft, overlay(prepareDoc(draft), { readerPassword })));
   if (opts.demo ?? true) await addDemoOnFirstStart(store, logger);
-  const doc = () => store.get();
   const settings = () => store.get().streaming;
+  const peerSync = createPeerSync({ store, dataDir, logger, ...(opts.peerPollMs === undefined ? {} : { pollMs: opts.peerPollMs }), onChange: () => void runtime.tick() });
+  // What runs here: the transmissions this server hosts, its own and its peers'; rebuilt only when one of them changed.
+  let hostedMemo: HostedDoc | null = null;
+  const hosted = (): HostedDoc => {
+    const next = hostedDoc(store.get(), peerSync.pulled());
+    if (hostedMemo?.hosting_key !== next.hosting_key) hostedMemo = next;
+    return hostedMemo;
+  };
+  const doc = hosted;
+  const links = createPeerLinks({ store, logger, ...opts.peerLinks });
 
   const supervisor = createSupervisor({ logger });
   const engine = createEngineManager({
@@ -185,6 +199,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   const runtime = createRuntime({
     onDemand: () => onDemandHook(onDemandCommand),
     store,
+    hosted,
     engine,
     demand,
     publishers,
@@ -220,7 +235,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   });
   const probes = createProbeService({ store, read: probeReader.read, auto: opts.probe?.auto ?? false, logger });
   const events = createPlaybackEvents();
-  const peerSync = createPeerSync({ store, dataDir, logger, ...(opts.peerPollMs === undefined ? {} : { pollMs: opts.peerPollMs }) });
+  const distributed = createDistributedService(store);
   const followFailures = createFailureLog(logger, 'settings follower');
   const runtimeService = createRuntimeService({
     store,
@@ -233,6 +248,8 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     engine: () => engine.status(),
     loops: { settings_follow: followFailures.current },
     jsmpegSessions: () => jsmpeg.sessions(),
+    hosted,
+    hostUnreachable: links.unreachable,
   });
   const playback = createPlaybackService({
     store,
@@ -240,13 +257,15 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     tokens,
     sidecarState: () => sidecar.status().state,
     jsmpegSessions: (tx) => ({ total: jsmpeg.count(), transmission: jsmpeg.count(tx) }),
+    hosted,
+    remote: links,
   });
   const parts = opts.integration?.extend?.({ store, tokens, rtspPort: () => engine.rtspPort(), logger }) ?? {};
   const writers = createWriterSocketServer({
     registry,
     logger,
     transmissionExists: (id) => {
-      const t = store.get().transmissions.find((x) => x.id === id);
+      const t = hosted().transmissions.find((x) => x.id === id);
       return t ? { exists: true, input: t.input, enabled: t.enabled } : { exists: false };
     },
   });
@@ -270,18 +289,20 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     probes,
     onvif: opts.onvif ?? {},
     mount: [
+      // First: a transmission a peer hosts is answered by that peer.
+      ['/api/streams', remoteRoutes(links)],
       ['/api/streams', engineRoutes(engine)],
       ['/api/streams', mseRoutes(sidecar)],
       [
         '/api/streams',
         runtimeRoutes(runtimeService, () => ({ playback_events: events.summary(), jsmpeg: { count: jsmpeg.count(), counters: jsmpeg.counters }, still: still.counters, mse: mse.stats() })),
       ],
-      ['/api/streams', playbackRoutes(playback)],
+      ['/api/streams', playbackRoutes(playback, distributed.peerSecret)],
       ['/api/streams', stillRoutes(still)],
       ['/api/streams', webrtcRoutes(offers)],
       ['/api/streams', playbackEventRoutes(events)],
       ['/api/streams', jsmpegRoutes(jsmpeg)],
-      ['/api/streams', peerSyncRoutes(peerSync, createDistributedService(store))],
+      ['/api/streams', peerSyncRoutes(peerSync, distributed, () => ({ hosts: links.status(), conflicts: hosted().conflicts }))],
       ...(parts.routes ? [['/api/streams', parts.routes] as const] : []),
       ['/', hlsRoutes({ tokens, engine, outputs: () => runtime.plan().outputs, logger })],
       ['/', uiRoutes(opts.ui)],
@@ -315,6 +336,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   probes.unprobed();
   // Not awaited: a peer that is down must not hold the start (each pull is bounded and retried by the poll).
   void peerSync.start();
+  links.start();
   demo?.start();
 
   return {
@@ -333,6 +355,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     async stop() {
       clearInterval(followTimer);
       peerSync.stop();
+      links.close();
       await runtime.stop();
       await onDemand.close();
       await Promise.all([writers.close(), mse.close(), jsmpeg.close(), demo?.close()]);

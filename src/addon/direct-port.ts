@@ -1,6 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { bearerToken, tokenMatches } from '../api/api-token.js';
+import { peerAuthenticated } from '../api/peer-auth.js';
+import { PEER_HEADER } from '../domain/peers.js';
 import { refuseUpgrade } from '../api/upgrade.js';
 import { ApiError } from '../shared/errors.js';
 import type { MediaTokens } from '../playback/tokens.js';
@@ -11,6 +13,8 @@ export interface DirectPortOptions {
   apiToken: () => string | null;
   tokens: MediaTokens;
   logger: Logger;
+  /** The secret shared with an enabled peer of this id, or null (settings may change it). */
+  peerSecret?: (serverId: string) => string | null;
 }
 
 export interface DirectPortGuard {
@@ -20,6 +24,12 @@ export interface DirectPortGuard {
 
 const STILL_PATH = /^\/api\/streams\/transmissions\/([^/]+)\/still\.jpg$/;
 const HLS_PREFIX = '/api/streams/media/hls/';
+/**
+ * What a peer (its id in X-Toposync-Peer, its shared secret as Bearer) may reach: the distributed
+ * routes, the internal URLs and media of what this server hosts for it (the media still need their
+ * tokens), and the calls it forwards for its browsers (demand, WebRTC offers, the HLS probe, stills).
+ */
+const PEER_PATH = /^\/api\/streams\/(distributed\/|internal\/transmissions\/|media\/|transmissions\/[^/]+\/(demand(\/heartbeat|\/prime)?|webrtc\/offer|hls\/probe|still\.jpg)$)/;
 
 const missing = () => new ApiError(401, 'missing_token', 'the direct port needs "Authorization: Bearer <api token>" or the media_token of a stream', 'authorization');
 const wrongToken = () => new ApiError(401, 'invalid_token', 'the bearer token is not the API token of this add-on', 'authorization');
@@ -40,8 +50,14 @@ function decoded(segment: string): string | null {
  * still image of its transmission (`still` tokens) or its HLS stream, and on WebSockets its own
  * MSE/JSMpeg stream, whose handlers check the token's path and transport themselves.
  */
-export function createDirectPortGuard({ apiToken, tokens, logger }: DirectPortOptions): DirectPortGuard {
+export function createDirectPortGuard({ apiToken, tokens, logger, peerSecret = () => null }: DirectPortOptions): DirectPortGuard {
   const log = logger.child({ component: 'direct-port' });
+
+  /** The API token opens everything; a peer's secret only the peer paths. */
+  function bearerOpens(bearer: string, path: string, peer: string | string[] | undefined): boolean {
+    if (tokenMatches(bearer, apiToken())) return true;
+    return typeof peer === 'string' && PEER_PATH.test(path) && peerAuthenticated(`Bearer ${bearer}`, peer, peerSecret);
+  }
 
   function authorizeMedia(method: string, path: string, token: string): void {
     if (method !== 'GET' && method !== 'HEAD') throw outOfScope();
@@ -64,7 +80,7 @@ export function createDirectPortGuard({ apiToken, tokens, logger }: DirectPortOp
       try {
         const bearer = bearerToken(c.req.header('authorization'));
         if (bearer !== null) {
-          if (!tokenMatches(bearer, apiToken())) throw wrongToken();
+          if (!bearerOpens(bearer, c.req.path, c.req.header(PEER_HEADER))) throw wrongToken();
         } else {
           const media = c.req.query('media_token');
           if (!media) throw missing();
@@ -80,7 +96,7 @@ export function createDirectPortGuard({ apiToken, tokens, logger }: DirectPortOp
       const url = new URL(req.url ?? '/', 'http://direct.invalid');
       const given = bearerToken(req.headers.authorization) ?? url.searchParams.get('token');
       let err: ApiError | null = null;
-      if (given !== null) err = tokenMatches(given, apiToken()) ? null : wrongToken();
+      if (given !== null) err = bearerOpens(given, url.pathname, req.headers[PEER_HEADER]) ? null : wrongToken();
       else if (!url.searchParams.get('media_token')) err = missing();
       if (err === null) return true;
       log.info({ upgrade: url.pathname, status: err.status, code: err.code }, 'direct port refused an upgrade');

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AddonStatus } from '../api/contract.js';
 import { ingressPrefix } from '../playback/urls.js';
 import type { Integration, IntegrationCore } from '../server.js';
+import { createDistributedService } from '../control/distributed.js';
 import { createDirectPortGuard } from './direct-port.js';
 import { guarded, type Listener } from './guard.js';
 import { createHaCameras } from './ha-cameras.js';
@@ -94,7 +95,12 @@ export function createAddon(config: AddonConfig, { logger }: { logger: Logger })
       return lan && lan.length > 0 ? { hosts: lan, source: 'supervisor' } : { hosts: [], source: 'unknown' };
     },
     extend({ store, tokens, rtspPort }: IntegrationCore) {
-      direct = createDirectPortGuard({ apiToken: () => store.get().streaming.api_token, tokens, logger });
+      direct = createDirectPortGuard({
+        apiToken: () => store.get().streaming.api_token,
+        tokens,
+        logger,
+        peerSecret: createDistributedService(store).peerSecret,
+      });
       const cameras = createHaCameras({ store, tokens, supervisor, rtspPort, directPort });
       const provisioner = createProvisioner({ supervisor, cameras, store, logger });
       return {

@@ -34,6 +34,7 @@ export function distributedSubset(doc: Pick<SettingsDoc, 'transmissions' | 'came
 
 export function createDistributedService(store: SettingsStore) {
   return {
+    ownId: () => store.get().streaming.server_id,
     /** The secret an enabled peer of this id shares with this server, or null (no such peer, or disabled). */
     peerSecret(serverId: string): string | null {
       return store.get().streaming.peers.find((p) => p.id === serverId && p.enabled)?.secret ?? null;

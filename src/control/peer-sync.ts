@@ -9,22 +9,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import * as v from 'valibot';
-import { storedCameraSchema } from '../domain/camera.js';
-import type { Peer } from '../domain/peers.js';
-import { pipelineSchema } from '../domain/pipeline.js';
-import { transmissionSchema } from '../domain/transmission.js';
+import { peerHeaders, pulledSchema, type Peer, type PulledSettings } from '../domain/peers.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import type { SettingsStore } from '../store/settings-store.js';
-
-const pulledSchema = v.object({
-  server_id: v.string(),
-  version: v.pipe(v.number(), v.integer(), v.minValue(0)),
-  digest: v.pipe(v.string(), v.regex(/^[0-9a-f]{1,64}$/)),
-  transmissions: v.array(transmissionSchema),
-  cameras: v.array(storedCameraSchema),
-  pipelines: v.array(pipelineSchema),
-});
-export type PulledSettings = v.InferOutput<typeof pulledSchema>;
 
 export interface PeerSyncState {
   peer_id: string;
@@ -73,7 +60,7 @@ export function createPeerSync({ store, dataDir, logger, pollMs = 30_000, timeou
   async function fetchSubset(peer: Peer, known: string | null): Promise<PulledSettings | 'unchanged'> {
     const own = store.get().streaming.server_id;
     const url = `${peer.base_url}/api/streams/distributed/settings/${encodeURIComponent(own)}`;
-    const headers: Record<string, string> = { authorization: `Bearer ${peer.secret}`, accept: 'application/json' };
+    const headers: Record<string, string> = { ...peerHeaders(own, peer.secret), accept: 'application/json' };
     if (known !== null) headers['if-none-match'] = `"${known}"`;
     let res: Response;
     try {
@@ -158,7 +145,7 @@ export function createPeerSync({ store, dataDir, logger, pollMs = 30_000, timeou
       for (const peer of peers()) {
         fetch(`${peer.base_url}/api/streams/distributed/notify/${encodeURIComponent(own)}`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${peer.secret}` },
+          headers: peerHeaders(own, peer.secret),
           signal: AbortSignal.timeout(timeoutMs),
         })
           .then((res) => void res.body?.cancel())

@@ -1,5 +1,8 @@
 import * as v from 'valibot';
+import { storedCameraSchema } from './camera.js';
 import { isPlainHttpUrl } from './http-url.js';
+import { pipelineSchema } from './pipeline.js';
+import { transmissionSchema } from './transmission.js';
 import { serverIdSchema } from './publication.js';
 
 /** A peer's shared secret: long enough that guessing it over the network is hopeless. */
@@ -37,3 +40,18 @@ export const peerInputSchema = v.strictObject({
   has_secret: v.optional(v.boolean()),
 });
 export type PeerInput = v.InferOutput<typeof peerInputSchema>;
+
+/** What a peer says this server hosts for it (`GET /api/streams/distributed/settings/{own id}` on the peer). */
+export const pulledSchema = v.object({
+  server_id: v.string(),
+  version: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  digest: v.pipe(v.string(), v.regex(/^[0-9a-f]{1,64}$/)),
+  transmissions: v.array(transmissionSchema),
+  cameras: v.array(storedCameraSchema),
+  pipelines: v.array(pipelineSchema),
+});
+export type PulledSettings = v.InferOutput<typeof pulledSchema>;
+
+/** The headers of a call from one peer to another: who calls, and the secret both share. */
+export const PEER_HEADER = 'x-toposync-peer';
+export const peerHeaders = (ownId: string, secret: string): Record<string, string> => ({ [PEER_HEADER]: ownId, authorization: `Bearer ${secret}` });

@@ -25,7 +25,8 @@ type BlockedReason =
   | 'jsmpeg_disabled'
   | 'jsmpeg_session_limit'
   | 'jsmpeg_transmission_limit'
-  | 'ha_entity_uses_camera_contract';
+  | 'ha_entity_uses_camera_contract'
+  | 'host_unreachable';
 
 export type VideoCodec = 'h264' | 'h265' | 'unknown';
 /** What a browser can be told it decodes (`?decodes=`); the plan speaks only of these. */
@@ -61,6 +62,8 @@ export interface PlanFacts {
   jsmpeg: { enabled: boolean; sessions: number; maxSessions: number; transmissionSessions: number; maxPerTransmission: number };
   /** Add-on mode with no LAN address of the host known: the engine advertises only its container's addresses to WebRTC peers. */
   webrtcLanUnknown?: boolean;
+  /** A transmission another server hosts, that server unreachable: why, in words (it blocks every transport). */
+  hostUnreachable?: string | null;
 }
 
 interface TransportCandidate {
@@ -138,6 +141,7 @@ function candidate(t: PlayerTransport, f: PlanFacts, browser: BrowserDecodes): O
   const outputs = f.transmission.outputs.filter((o) => o.enabled);
   if (f.client === 'ha_entity') return { output: null, blocked: 'ha_entity_uses_camera_contract' };
   if (!f.transmission.enabled) return { output: null, blocked: 'transmission_disabled' };
+  if (f.hostUnreachable) return { output: null, blocked: 'host_unreachable', detail: f.hostUnreachable };
   if (outputs.length === 0) return { output: null, blocked: 'no_output' };
   switch (t) {
     case 'hls': {

@@ -1,10 +1,13 @@
 import * as v from 'valibot';
+import type { HostedDoc } from '../domain/hosting.js';
 import type { EngineManager } from '../engine/index.js';
 import type { Output, Transmission } from '../domain/transmission.js';
 import { ApiError, notFound } from '../shared/errors.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { BROWSER_AUDIO_CODECS } from '../domain/source-facts.js';
 import { browserDecodes, CLIENTS, CONTEXTS, DECODABLE, playbackPlan, selectVariant, type Decodable, type PlanFacts, type PlayerTransport, type VideoCodec } from './plan.js';
+import type { PeerLinks } from './remote/peer-links.js';
+import type { PeerResolution } from './remote/resolution.js';
 import type { MediaTokens } from './tokens.js';
 import { lanRtspUrl, mediaUrl, readerProblem, webrtcOfferUrl } from './urls.js';
 
@@ -31,6 +34,16 @@ export interface PlaybackServiceOptions {
   tokens: MediaTokens;
   sidecarState: () => PlanFacts['sidecar'];
   jsmpegSessions: (transmissionId: string) => { total: number; transmission: number };
+  /** What this server runs (its own and its peers' transmissions): the cameras behind them, and what `internal/.../urls` answers for. */
+  hosted: () => HostedDoc;
+  /** The hosts of this server's transmissions that a peer hosts. */
+  remote: Pick<PeerLinks, 'hostOf' | 'resolve' | 'unreachable'>;
+}
+
+/** Who asks for a transmission's internal URLs: a peer (authenticated) the host serves it for, or a local program. */
+export interface InternalCaller {
+  peer: string | null;
+  host: string;
 }
 
 /** Where a request came from: the ingress prefix for browser URLs, the host name for LAN URLs. */
@@ -39,17 +52,17 @@ export interface RequestOrigin {
   host: string;
 }
 
-export function createPlaybackService({ store, engine, tokens, sidecarState, jsmpegSessions }: PlaybackServiceOptions) {
+export function createPlaybackService({ store, engine, tokens, sidecarState, jsmpegSessions, hosted, remote }: PlaybackServiceOptions) {
   const tx = (id: string): Transmission => {
     const t = store.get().transmissions.find((x) => x.id === id);
     if (!t) throw notFound('transmission', id);
     return t;
   };
 
+  // The hosted cameras hold this server's own and those of the transmissions it hosts for peers.
   const sourceOf = (t: Transmission) =>
     t.input === 'camera_source'
-      ? store
-          .get()
+      ? hosted()
           .cameras.find((c) => c.id === t.camera_id)
           ?.sources.find((s) => s.id === t.camera_source_id)
       : undefined;
@@ -79,24 +92,65 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
     return mediaUrl(prefix, transport, o.engine_path, token);
   }
 
-  async function plan(id: string, query: v.InferOutput<typeof planQuerySchema>, origin: RequestOrigin) {
-    const t = tx(id);
-    const doc = store.get();
-    const pub = t.metadata?.publication_id ? doc.publications.find((p) => p.id === t.metadata!.publication_id) : undefined;
+  /** The facts of a plan that depend on where the transmission runs: here, or on its host (as the host says). */
+  type HostFacts = Pick<PlanFacts, 'codecOf' | 'audioOf' | 'engine' | 'webrtcLanUnknown' | 'sidecar' | 'jsmpeg' | 'hostUnreachable'>;
+
+  async function localFacts(t: Transmission): Promise<HostFacts> {
     const codecOf = await codecs(t);
     const sessions = jsmpegSessions(t.id);
-    const j = doc.streaming.jsmpeg;
-    const result = playbackPlan({
-      client: query.client,
-      context: query.context,
-      transmission: { id: t.id, enabled: t.enabled, outputs: t.outputs, webrtcAllowed: !pub || pub.role === 'zoom' || pub.transport_policy.enable_webrtc === true },
+    const j = store.get().streaming.jsmpeg;
+    return {
       codecOf: (o) => codecOf.get(o.id) ?? 'unknown',
       audioOf: audioOf(t),
-      browser: browserDecodes(query.decodes),
       engine: engine.status().state,
       webrtcLanUnknown: engine.status().webrtc.source === 'unknown',
       sidecar: sidecarState(),
       jsmpeg: { enabled: j.enabled, sessions: sessions.total, maxSessions: j.max_sessions, transmissionSessions: sessions.transmission, maxPerTransmission: j.max_sessions_per_transmission },
+    };
+  }
+
+  /** The host's answer, or why there is none (a host known down is not waited for). */
+  async function resolution(t: Transmission): Promise<{ r: PeerResolution; why: null } | { r: null; why: string }> {
+    const down = remote.unreachable(t.id);
+    if (down) return { r: null, why: down };
+    try {
+      return { r: await remote.resolve(t.id), why: null };
+    } catch (err) {
+      return { r: null, why: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  async function remoteFacts(t: Transmission): Promise<HostFacts> {
+    const { r, why } = await resolution(t);
+    const out = (o: Output) => r?.outputs.find((x) => x.output_id === o.id);
+    const j = r?.jsmpeg;
+    return {
+      codecOf: (o) => out(o)?.video_codec ?? 'unknown',
+      audioOf: (o) => out(o)?.audio_codec ?? null,
+      engine: r?.engine ?? 'stopped',
+      webrtcLanUnknown: r?.webrtc_lan_unknown ?? false,
+      sidecar: r?.sidecar ?? 'stopped',
+      jsmpeg: {
+        enabled: j?.enabled ?? false,
+        sessions: j?.sessions ?? 0,
+        maxSessions: j?.max_sessions ?? 0,
+        transmissionSessions: j?.transmission_sessions ?? 0,
+        maxPerTransmission: j?.max_per_transmission ?? 0,
+      },
+      hostUnreachable: why,
+    };
+  }
+
+  async function plan(id: string, query: v.InferOutput<typeof planQuerySchema>, origin: RequestOrigin) {
+    const t = tx(id);
+    const doc = store.get();
+    const pub = t.metadata?.publication_id ? doc.publications.find((p) => p.id === t.metadata!.publication_id) : undefined;
+    const result = playbackPlan({
+      client: query.client,
+      context: query.context,
+      transmission: { id: t.id, enabled: t.enabled, outputs: t.outputs, webrtcAllowed: !pub || pub.role === 'zoom' || pub.transport_policy.enable_webrtc === true },
+      browser: browserDecodes(query.decodes),
+      ...(remote.hostOf(t.id) ? await remoteFacts(t) : await localFacts(t)),
     });
     return {
       transmission_id: t.id,
@@ -107,6 +161,34 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
       }),
       still_url: `${origin.prefix}/api/streams/transmissions/${t.id}/still.jpg`,
       expires_in_s: Math.floor(tokens.ttlMs / 1000),
+    };
+  }
+
+  /** What the peer a transmission is hosted for needs to play it through itself: media paths with tokens minted here, and the plan's facts. */
+  async function peerResolution(t: Transmission, host: string): Promise<PeerResolution> {
+    const facts = await localFacts(t);
+    const { engine: eng, lan_reader } = store.get().streaming;
+    const rtspPort = engine.status().ports.rtsp.actual ?? eng.rtsp_port;
+    const j = facts.jsmpeg;
+    return {
+      transmission_id: t.id,
+      expires_in_s: Math.floor(tokens.ttlMs / 1000),
+      engine: facts.engine,
+      webrtc_lan_unknown: facts.webrtcLanUnknown ?? false,
+      sidecar: facts.sidecar,
+      jsmpeg: { enabled: j.enabled, sessions: j.sessions, max_sessions: j.maxSessions, transmission_sessions: j.transmissionSessions, max_per_transmission: j.maxPerTransmission },
+      outputs: t.outputs
+        .filter((o) => o.enabled)
+        .map((o) => ({
+          output_id: o.id,
+          engine_path: o.engine_path,
+          video_codec: facts.codecOf(o),
+          audio_codec: facts.audioOf?.(o) ?? null,
+          hls: urlFor(t, o, 'hls', ''),
+          mse: urlFor(t, o, 'mse', ''),
+          jsmpeg: urlFor(t, o, 'jsmpeg', ''),
+          rtsp: lanRtspUrl(host, rtspPort, o.engine_path, lan_reader),
+        })),
     };
   }
 
@@ -121,16 +203,17 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
       return { live_view_id: view.id, variant, plan: variant ? await plan(variant.transmission_id, query, origin) : null };
     },
 
-    /** Every way to reach each output, for players and tools. */
-    urls(id: string, origin: RequestOrigin) {
+    /** Every way to reach each output, for players and tools; for a transmission a peer hosts, its RTSP address is the host's. */
+    async urls(id: string, origin: RequestOrigin) {
       const t = tx(id);
       const { engine: eng, lan_reader } = store.get().streaming;
       const status = engine.status();
       const rtspPort = status.ports.rtsp.actual ?? eng.rtsp_port;
+      const host = remote.hostOf(t.id) ? await resolution(t) : null;
       const outputs = t.outputs.filter((o) => o.enabled);
       const entries = outputs.flatMap((o) => {
         const base = { output_id: o.id, resolved_engine_path: o.engine_path, requires_auth: false, auth_username: null as string | null };
-        const rtsp = lanRtspUrl(origin.host, rtspPort, o.engine_path, lan_reader);
+        const rtsp = host ? (host.r?.outputs.find((x) => x.output_id === o.id)?.rtsp ?? null) : lanRtspUrl(origin.host, rtspPort, o.engine_path, lan_reader);
         const list = [
           ...(rtsp === null ? [] : [{ ...base, protocol: 'rtsp' as const, url: rtsp, requires_auth: lan_reader.password !== null, auth_username: lan_reader.username }]),
           ...(o.enable_hls ? [{ ...base, protocol: 'hls' as const, url: urlFor(t, o, 'hls', origin.prefix) }] : []),
@@ -140,31 +223,42 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
         ];
         return list;
       });
-      const warnings = status.state === 'running' ? [] : [`engine_${status.state}: RTSP, HLS, MSE and WebRTC need the engine; ${status.binary.reason ?? ''}`.trim()];
-      const reader = readerProblem(lan_reader);
-      if (reader) warnings.push(reader);
-      return { transmission_id: t.id, urls: entries, warnings };
+      const warnings: string[] = [];
+      if (host) {
+        if (host.r === null) warnings.push(`host_unreachable: ${host.why}`);
+        else if (host.r.engine !== 'running') warnings.push(`engine_${host.r.engine}: the engine of host "${t.host_server_id}" is not running`);
+      } else {
+        if (status.state !== 'running') warnings.push(`engine_${status.state}: RTSP, HLS, MSE and WebRTC need the engine; ${status.binary.reason ?? ''}`.trim());
+        const reader = readerProblem(lan_reader);
+        if (reader) warnings.push(reader);
+      }
+      return { transmission_id: t.id, host_server_id: t.host_server_id, urls: entries, warnings };
     },
 
-    /** Loopback URLs on the host running the engine (diagnostics, other local programs). */
-    internalUrls(id: string) {
-      const t = tx(id);
-      const here = store.get().streaming.server_id;
-      if (t.host_server_id !== here) {
-        throw new ApiError(409, 'not_host', `transmission ${t.id} is hosted by "${t.host_server_id}", not this server ("${here}")`, 'host_server_id');
+    /**
+     * Loopback URLs on the host running the engine (diagnostics, other local programs); for the peer a
+     * transmission is hosted for, also where it reaches the media and the facts of its playback plan.
+     */
+    async internalUrls(id: string, caller: InternalCaller) {
+      const doc = hosted();
+      const t = doc.transmissions.find((x) => x.id === id);
+      // A peer sees only what it gave this server to host.
+      if (!t || (caller.peer !== null && doc.hosted_for.get(id) !== caller.peer)) {
+        const own = store.get().transmissions.find((x) => x.id === id);
+        if (own && caller.peer === null)
+          throw new ApiError(409, 'not_host', `transmission ${id} is hosted by "${own.host_server_id}", not this server ("${doc.streaming.server_id}")`, 'host_server_id');
+        throw notFound('transmission', id);
       }
       const hls = engine.internalHttpBase('hls');
       const whep = engine.internalHttpBase('webrtc');
-      return {
-        transmission_id: t.id,
-        urls: t.outputs.map((o) => ({
-          output_id: o.id,
-          resolved_engine_path: o.engine_path,
-          rtsp: engine.internalRtspUrl(o.engine_path),
-          hls: hls ? `${hls}/${o.engine_path}/index.m3u8` : null,
-          whep: whep && o.enable_webrtc ? `${whep}/${o.engine_path}/whep` : null,
-        })),
-      };
+      const urls = t.outputs.map((o) => ({
+        output_id: o.id,
+        resolved_engine_path: o.engine_path,
+        rtsp: engine.internalRtspUrl(o.engine_path),
+        hls: hls ? `${hls}/${o.engine_path}/index.m3u8` : null,
+        whep: whep && o.enable_webrtc ? `${whep}/${o.engine_path}/whep` : null,
+      }));
+      return { transmission_id: t.id, urls, ...(caller.peer === null ? {} : { peer: await peerResolution(t, caller.host) }) };
     },
   };
 }

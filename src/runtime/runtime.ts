@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { hostedDoc, type HostedDoc } from '../domain/hosting.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import type { CameraFrames } from './camera-frames.js';
 import { createFailureLog } from './failure-log.js';
@@ -17,6 +18,8 @@ interface EngineView {
 
 export interface RuntimeOptions {
   store: SettingsStore;
+  /** What runs here (own transmissions this server hosts, and the peers' ones); default the store's own. */
+  hosted?: () => Pick<HostedDoc, 'cameras' | 'transmissions' | 'hosting_key'>;
   engine: EngineView;
   demand: DemandTracker;
   publishers: Publishers;
@@ -51,6 +54,7 @@ export interface OutputRuntime {
  */
 export function createRuntime({
   store,
+  hosted = () => hostedDoc(store.get(), []),
   engine,
   demand,
   publishers,
@@ -77,9 +81,9 @@ export function createRuntime({
   let queued: Promise<void> | null = null;
 
   function currentPlan(): EnginePlan {
-    const doc = store.get();
+    const doc = hosted();
     const hook = onDemand();
-    const key = `${doc.revision}:${engine.rtspPort()}:${JSON.stringify(hook)}`;
+    const key = `${doc.hosting_key}:${engine.rtspPort()}:${JSON.stringify(hook)}`;
     if (key !== planKey) {
       plan = planEngine(doc, engine.rtspPort(), hook);
       planKey = key;

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { hostedDoc, remoteTransmissions, type HostedDoc } from '../domain/hosting.js';
 import type { SettingsStore } from '../store/settings-store.js';
 import { notFound } from '../shared/errors.js';
 import type { EngineStatus } from '../engine/index.js';
@@ -7,6 +8,7 @@ import type { CameraFrames } from './camera-frames.js';
 import type { LoopFailure } from './failure-log.js';
 import { CLIENT_KINDS, type DemandTarget, type DemandTracker } from './demand.js';
 import type { OutputActivity } from './output-watch.js';
+import type { Transmission } from '../domain/transmission.js';
 import type { Publishers } from './publishers.js';
 import type { Runtime } from './runtime.js';
 import type { RuntimeRegistry } from './transmission-state.js';
@@ -37,15 +39,33 @@ export interface RuntimeServiceOptions {
   loops?: Record<string, () => LoopFailure | null>;
   /** The JSMpeg fallback sessions (`JsmpegSessions.sessions`): their encoders' output activity. */
   jsmpegSessions?: () => readonly { transmission_id: string; output: OutputActivity }[];
+  /** What runs here: this server's own transmissions it hosts and those it hosts for peers. Default: the store's own. */
+  hosted?: () => HostedDoc;
+  /** Why the host of a transmission a peer hosts cannot be reached now, or null. */
+  hostUnreachable?: (transmissionId: string) => string | null;
   now?: () => number;
 }
 
 /** What the runtime endpoints show: demand per transmission, outputs, health, diagnostics. */
-export function createRuntimeService({ store, runtime, demand, registry, publishers, frames, supervisor, engine, loops = {}, jsmpegSessions = () => [], now = Date.now }: RuntimeServiceOptions) {
+export function createRuntimeService({
+  store,
+  runtime,
+  demand,
+  registry,
+  publishers,
+  frames,
+  supervisor,
+  engine,
+  loops = {},
+  jsmpegSessions = () => [],
+  hosted = () => hostedDoc(store.get(), []),
+  hostUnreachable = () => null,
+  now = Date.now,
+}: RuntimeServiceOptions) {
   const started = now();
   const counters = { heartbeats: 0, primes: 0 };
   const tx = (id: string) => {
-    const t = store.get().transmissions.find((x) => x.id === id);
+    const t = hosted().transmissions.find((x) => x.id === id);
     if (!t) throw notFound('transmission', id);
     return t;
   };
@@ -83,7 +103,8 @@ export function createRuntimeService({ store, runtime, demand, registry, publish
     const unusable = runtime.plan().unusable;
     const reads = runtime.plan().sources;
     const sessions = jsmpegSessions();
-    return store.get().transmissions.map((x) => {
+    const doc = hosted();
+    const local = doc.transmissions.map((x) => {
       const state = registry.get(x.id)?.health(t);
       const mine = outputs.filter((o) => o.transmission_id === x.id);
       const problems: string[] = [];
@@ -105,6 +126,9 @@ export function createRuntimeService({ store, runtime, demand, registry, publish
         enabled: x.enabled,
         input: x.input,
         engine_state: eng.state,
+        host_server_id: x.host_server_id,
+        /** The peer this server hosts it for; null for its own. */
+        hosted_for: doc.hosted_for.get(x.id) ?? null,
         active_writer_id: state?.active_writer_id ?? null,
         selected_writer_id: state?.selected_writer_id ?? null,
         // A camera stream nobody watches decodes nothing: it is idle, not failing.
@@ -119,6 +143,32 @@ export function createRuntimeService({ store, runtime, demand, registry, publish
         output_activity: activity,
       };
     });
+    return [...local, ...remoteTransmissions(store.get()).map(remoteHealth)];
+  }
+
+  /** A transmission a peer hosts: its host runs it and reports the rest; here, only whether the host can be reached. */
+  function remoteHealth(x: Transmission) {
+    const down = hostUnreachable(x.id);
+    return {
+      transmission_id: x.id,
+      name: x.name,
+      enabled: x.enabled,
+      input: x.input,
+      engine_state: null,
+      host_server_id: x.host_server_id,
+      hosted_for: null,
+      active_writer_id: null,
+      selected_writer_id: null,
+      fallback_reason: down ? ('host_unreachable' as const) : null,
+      frame_age_ms: null,
+      writers: [],
+      demand: false,
+      problems: down ? [`host_unreachable: ${down}`] : [],
+      outputs: [],
+      output_stalled: false,
+      stalled_outputs: [],
+      output_activity: [],
+    };
   }
 
   /** The transmission, or one of its outputs (404 for an output it does not have). */

@@ -2,15 +2,12 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { DistributedService } from '../../control/distributed.js';
 import type { PeerSync } from '../../control/peer-sync.js';
-import { ApiError } from '../../shared/errors.js';
-import { bearerToken, tokenMatches } from '../api-token.js';
+import { peerAuthenticated, peerUnauthorized } from '../peer-auth.js';
 
 /** The peer named in the path, once its shared secret (`Authorization: Bearer`) matched; 401 otherwise. */
 function authorisedPeer(c: Context, service: Pick<DistributedService, 'peerSecret'>): string {
   const serverId = c.req.param('server_id') ?? '';
-  if (!tokenMatches(bearerToken(c.req.header('authorization')), service.peerSecret(serverId))) {
-    throw new ApiError(401, 'peer_unauthorized', `no enabled peer "${serverId}" with this secret: send Authorization: Bearer <the secret both servers share>`, 'authorization');
-  }
+  if (!peerAuthenticated(c.req.header('authorization'), serverId, service.peerSecret)) throw peerUnauthorized(serverId);
   return serverId;
 }
 
@@ -20,22 +17,30 @@ function authorisedPeer(c: Context, service: Pick<DistributedService, 'peerSecre
  * told the same thing. `If-None-Match` with the last digest answers 304 while nothing it runs changed.
  */
 export function distributedRoutes(service: DistributedService) {
-  return new Hono().get('/distributed/settings/:server_id', (c) => {
-    const serverId = authorisedPeer(c, service);
-    const body = service.settingsFor(serverId);
-    const etag = `"${body.digest}"`;
-    c.header('etag', etag);
-    c.header('cache-control', 'no-store');
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304);
-    return c.json(body);
-  });
+  return (
+    new Hono()
+      // A peer checks that this server is up and still shares its secret (src/playback/remote/peer-links.ts).
+      .get('/distributed/ping/:server_id', (c) => {
+        authorisedPeer(c, service);
+        return c.json({ server_id: service.ownId() });
+      })
+      .get('/distributed/settings/:server_id', (c) => {
+        const serverId = authorisedPeer(c, service);
+        const body = service.settingsFor(serverId);
+        const etag = `"${body.digest}"`;
+        c.header('etag', etag);
+        c.header('cache-control', 'no-store');
+        if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+        return c.json(body);
+      })
+  );
 }
 
 /**
  * The processing side: `POST /distributed/notify/{server_id}` (that peer's secret) pulls from it now;
  * `GET /distributed/status` says what was pulled from each peer and why a pull failed.
  */
-export function peerSyncRoutes(sync: PeerSync, service: Pick<DistributedService, 'peerSecret'>) {
+export function peerSyncRoutes(sync: PeerSync, service: Pick<DistributedService, 'peerSecret'>, more: () => Record<string, unknown> = () => ({})) {
   return new Hono()
     .post('/distributed/notify/:server_id', (c) => {
       const serverId = authorisedPeer(c, service);
@@ -43,5 +48,5 @@ export function peerSyncRoutes(sync: PeerSync, service: Pick<DistributedService,
       void sync.notified(serverId);
       return c.json({ accepted: true }, 202);
     })
-    .get('/distributed/status', (c) => c.json({ peers: sync.status() }));
+    .get('/distributed/status', (c) => c.json({ peers: sync.status(), ...more() }));
 }
