@@ -9,13 +9,16 @@ import type { cameraInputSchema, PublicCamera, sourceInputSchema } from '../doma
 import type { GeneratedMeta } from '../domain/generated.js';
 import type { Role } from '../domain/ids.js';
 import type { CameraLiveView, Variant } from '../domain/live-view.js';
+import type { HostingConflict } from '../domain/hosting.js';
 import type { Pipeline } from '../domain/pipeline.js';
 import type { Output, Transmission } from '../domain/transmission.js';
+import type { PeerSync } from '../control/peer-sync.js';
 import type { PipelineOwnership } from '../control/pipelines.js';
 import type { SettingsView } from '../control/settings.js';
 import type { EngineStatus } from '../engine/engine.js';
 import type { PlaybackEventInput, PlaybackEventKind } from '../playback/events.js';
 import type { Client, Context, PlayerTransport } from '../playback/plan.js';
+import type { PeerLinkState } from '../playback/remote/peer-links.js';
 import type { PlaybackService } from '../playback/service.js';
 import type { RuntimeService } from '../runtime/service.js';
 import type { SidecarStatus } from '../sidecar/manager.js';
@@ -49,7 +52,7 @@ export type { PipelineOwnership };
 export type { Pipeline };
 
 /** `GET api/streams/transmissions/{id}/urls`. */
-export type ResolvedUrls = ReturnType<PlaybackService['urls']>;
+export type ResolvedUrls = Awaited<ReturnType<PlaybackService['urls']>>;
 export type ResolvedUrl = ResolvedUrls['urls'][number];
 
 /** `GET api/streams/transmissions/{id}/playback-plan?client=&context=`. */
@@ -68,6 +71,19 @@ export type { SidecarStatus };
 
 /** `GET`/`PATCH api/streams/settings`: secrets reduced to `has_password` / `has_api_token`. */
 export type { SettingsView };
+
+/** One peer of `GET api/streams/distributed/status`: what this server pulled from it to host for it (`error` in words, never a secret). */
+export type PeerPullStatus = ReturnType<PeerSync['status']>[number];
+
+/** `GET api/streams/distributed/status`: what was pulled from each peer; whether each peer answers as a host; pulled transmissions not run here, and why. */
+export interface DistributedStatus {
+  peers: PeerPullStatus[];
+  /** Absent from servers that do not check their hosts. */
+  hosts?: PeerLinkState[];
+  conflicts?: HostingConflict[];
+}
+/** `reachable` null: not called yet. */
+export type { PeerLinkState as HostReachability, HostingConflict };
 
 /** `GET api/streams/addon`: how this server runs (add-on or not) and whether Home Assistant answers; no secret, a token's presence only. */
 export interface AddonStatus {

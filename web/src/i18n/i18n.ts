@@ -4,12 +4,13 @@ import { homeAssistant } from './home-assistant.js';
 import { player } from './player.js';
 import { settings } from './settings.js';
 import { settingsDiscover } from './settings-discover.js';
+import { settingsDistributed } from './settings-distributed.js';
 import { settingsTransmissions } from './settings-transmissions.js';
 import { streams } from './streams.js';
 import { LANGS, type Lang, type Table } from './table.js';
 
 // Every table of the UI; each area of the app owns one file.
-const tables = [common, streams, player, settings, settingsTransmissions, settingsDiscover, homeAssistant] as const;
+const tables = [common, streams, player, settings, settingsTransmissions, settingsDiscover, settingsDistributed, homeAssistant] as const;
 
 type KeysOf<T> = T extends Table<infer K> ? K : never;
 export type MessageKey = KeysOf<(typeof tables)[number]>;

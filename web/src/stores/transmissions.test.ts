@@ -119,6 +119,11 @@ describe('transmission form model', () => {
     expect(fromCamera).toMatchObject({ id: 'c0ffee00-0000-4000-8000-000000000000', input: 'camera_source', camera_id: 'porch', camera_source_id: 'main', outputs: [] });
   });
 
+  it('a new transmission runs on this server: its id once the settings are known, "local" before', () => {
+    expect(transmissionBody(emptyTransmissionForm('nvr-1'))).toMatchObject({ host_server_id: 'nvr-1' });
+    expect(transmissionBody(emptyTransmissionForm())).toMatchObject({ host_server_id: 'local' });
+  });
+
   it('numbers: empty is null, a number is a number, anything else goes as typed so the server names the field', () => {
     expect(numberField('')).toBeNull();
     expect(numberField(' 25 ')).toBe(25);

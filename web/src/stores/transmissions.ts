@@ -133,8 +133,9 @@ export function newOutputForm(): OutputForm {
   };
 }
 
-export function emptyTransmissionForm(): TransmissionForm {
-  return { editing: null, id: '', name: '', description: '', enabled: true, host_server_id: 'local', input: 'writers', camera_id: '', camera_source_id: '', outputs: [newOutputForm()] };
+/** A new transmission runs on this server (`serverId`, once the settings are loaded) unless another host is picked. */
+export function emptyTransmissionForm(serverId = 'local'): TransmissionForm {
+  return { editing: null, id: '', name: '', description: '', enabled: true, host_server_id: serverId, input: 'writers', camera_id: '', camera_source_id: '', outputs: [newOutputForm()] };
 }
 
 export function transmissionToForm(tx: Transmission): TransmissionForm {

@@ -170,3 +170,30 @@ export function SubmitButton({ testid, busy, disabled, label }: SubmitButtonProp
     </button>
   );
 }
+
+export interface SaveActionsProps {
+  testid: string;
+  /** The last save succeeded; said until the next change. */
+  saved: boolean;
+  dirty: boolean;
+  busy: boolean;
+  onReset: () => void;
+}
+
+/** The end of a settings form edited in place: "Saved", undo the changes, save. */
+export function SaveActions({ testid, saved, dirty, busy, onReset }: SaveActionsProps) {
+  const t = useT();
+  return (
+    <div class="settings-actions settings-actions--end">
+      {saved && !dirty && (
+        <span class="settings-hint" role="status">
+          {t('settings.saved')}
+        </span>
+      )}
+      <button type="button" disabled={!dirty || busy} onClick={onReset}>
+        {t('settings.reset')}
+      </button>
+      <SubmitButton testid={testid} busy={busy} disabled={!dirty} />
+    </div>
+  );
+}

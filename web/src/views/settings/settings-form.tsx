@@ -1,7 +1,7 @@
 import type { SettingsView as SettingsAnswer } from '../../../../src/api/contract.js';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useT } from '../../i18n/use-t.js';
-import { Check, Field, FieldError, Form, FormError, SubmitButton } from './fields.js';
+import { Check, Field, FieldError, Form, FormError, SaveActions } from './fields.js';
 import type { FormErrors } from '../../stores/form-errors.js';
 import { useSave } from './hooks.js';
 import {
@@ -58,17 +58,7 @@ export function SettingsForm({ settings }: { settings: SettingsAnswer }) {
         </fieldset>
       ))}
       <FormError errors={save.errors} />
-      <div class="settings-actions settings-actions--end">
-        {saved && !dirty && (
-          <span class="settings-hint" role="status">
-            {t('settings.saved')}
-          </span>
-        )}
-        <button type="button" disabled={!dirty || save.busy} onClick={() => setValues(loaded)}>
-          {t('settings.reset')}
-        </button>
-        <SubmitButton testid="settings-save" busy={save.busy} disabled={!dirty} />
-      </div>
+      <SaveActions testid="settings-save" saved={saved} dirty={dirty} busy={save.busy} onReset={() => setValues(loaded)} />
     </Form>
   );
 }

@@ -34,8 +34,8 @@ describe('streaming settings form', () => {
   it('the PATCH names only what changed, nested like the schema, numbers as numbers', () => {
     const loaded = settingsFormValues(answer);
     expect(settingsPatch(loaded, loaded)).toEqual({});
-    const changed = { ...loaded, 'jsmpeg.fps': '5', 'jsmpeg.width': '480', 'mse.enabled': false, server_id: ' edge ' };
-    expect(settingsPatch(loaded, changed)).toEqual({ jsmpeg: { fps: 5, width: 480 }, mse: { enabled: false }, server_id: 'edge' });
+    const changed = { ...loaded, 'jsmpeg.fps': '5', 'jsmpeg.width': '480', 'mse.enabled': false, 'lan_reader.username': ' watcher ' };
+    expect(settingsPatch(loaded, changed)).toEqual({ jsmpeg: { fps: 5, width: 480 }, mse: { enabled: false }, lan_reader: { username: 'watcher' } });
   });
 
   it('a secret is sent only when typed: empty keeps the saved one', () => {

@@ -10,7 +10,10 @@ const text = <P extends string>(path: P) => ({ path, kind: 'text' }) as const;
 const secret = <P extends string>(path: P, saved: (s: SettingsAnswer['streaming']) => boolean) => ({ path, kind: 'secret', saved }) as const;
 const port = <P extends string>(path: P) => int(path, 1, 65535);
 
-/** The editable tunables, grouped as the form shows them; ranges follow the server's schema (src/domain/settings.ts). */
+/**
+ * The editable tunables, grouped as the form shows them; ranges follow the server's schema (src/domain/settings.ts).
+ * The server id and the peers have their own form (distributed-form.tsx): a peer list is saved whole.
+ */
 export const SETTINGS_GROUPS = [
   {
     id: 'jsmpeg',
@@ -35,7 +38,7 @@ export const SETTINGS_GROUPS = [
   },
   {
     id: 'access',
-    fields: [text('server_id'), text('lan_reader.username'), secret('lan_reader.password', (s) => s.lan_reader.has_password), secret('api_token', (s) => s.has_api_token)],
+    fields: [text('lan_reader.username'), secret('lan_reader.password', (s) => s.lan_reader.has_password), secret('api_token', (s) => s.has_api_token)],
   },
 ] as const;
 

@@ -3,6 +3,7 @@ import { useT } from '../../i18n/use-t.js';
 import { refreshServices, servicesStore } from '../../stores/services.js';
 import { useStore } from '../../stores/use-store.js';
 import { startPolling } from '../streams/polling.js';
+import { DistributedFormView } from './distributed-form.js';
 import { LoadFailed, Loading } from './fields.js';
 import { useLoadOnce } from './hooks.js';
 import { ServiceCard } from './service-card.js';
@@ -37,7 +38,14 @@ export function StreamingTab() {
           </ul>
         </div>
       )}
-      {settings ? <SettingsForm settings={settings} /> : <Loading error={error} />}
+      {settings ? (
+        <>
+          <SettingsForm settings={settings} />
+          <DistributedFormView settings={settings} />
+        </>
+      ) : (
+        <Loading error={error} />
+      )}
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { CODECS, newOutputForm, saveTransmission, transmissionErrorField, type O
 import { CameraSourceSelect } from './camera-source-select.js';
 import { EditorForm, FormRows, type EditorProps, type RowProps } from './editor-form.js';
 import { Check, Field } from './fields.js';
+import { HostSelect } from './host-select.js';
 import { useForm } from './hooks.js';
 
 /** The advanced editor of a manual transmission and its outputs, saved as one document. */
@@ -34,7 +35,7 @@ export function TransmissionFormView({ initial, onSaved, onCancel }: EditorProps
           <input type="text" value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} />
         </Field>
         <Field label={t('settings.tx.host')} field="host_server_id" errors={save.errors} hint={t('settings.tx.hostHint')}>
-          <input type="text" value={form.host_server_id} onInput={(e) => set({ host_server_id: e.currentTarget.value })} />
+          <HostSelect value={form.host_server_id} testid="transmission-host" onChange={(host_server_id) => set({ host_server_id })} />
         </Field>
         <Field label={t('settings.tx.input')} field="input" errors={save.errors}>
           <select value={form.input} data-testid="transmission-input" onChange={(e) => set({ input: e.currentTarget.value as Transmission['input'] })}>

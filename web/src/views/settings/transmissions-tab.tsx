@@ -7,6 +7,7 @@ import { useStore } from '../../stores/use-store.js';
 import { startPolling } from '../streams/polling.js';
 import { useListEditor, useLoadOnce, useUnmountSignal } from './hooks.js';
 import { ListTab } from './list-tab.js';
+import { refreshStreamingSettings, streamingSettingsStore } from './streaming-settings.js';
 import { TransmissionFormView } from './transmission-form.js';
 import { TransmissionRow } from './transmission-row.js';
 
@@ -21,8 +22,9 @@ export function TransmissionsTab() {
   const list = useListEditor<TransmissionForm>(deleteTransmission, reload);
 
   useEffect(() => startPolling((s) => refreshTransmissions(transmissionsStore, s), HEALTH_POLL_MS), []);
-  // The editor and the wizard offer the cameras.
+  // The editor and the wizard offer the cameras, and the hosts: this server and its peers.
   useLoadOnce((s) => refreshCameras(camerasStore, s));
+  useLoadOnce((s) => refreshStreamingSettings(streamingSettingsStore, s));
 
   const row = (tx: Transmission) => (
     <TransmissionRow
@@ -39,7 +41,7 @@ export function TransmissionsTab() {
   return (
     <ListTab
       intro={t('settings.tx.intro')}
-      add={{ label: t('settings.tx.add'), testid: 'transmission-add', form: emptyTransmissionForm }}
+      add={{ label: t('settings.tx.add'), testid: 'transmission-add', form: () => emptyTransmissionForm(streamingSettingsStore.get().settings?.streaming.server_id) }}
       list={list}
       Editor={TransmissionFormView}
       items={transmissions}

@@ -4,6 +4,7 @@ import { useT } from '../../i18n/use-t.js';
 import { createPipeline, wizardErrorField, wizardForm, type WizardForm } from '../../stores/transmissions.js';
 import { CameraSourceSelect } from './camera-source-select.js';
 import { Check, Field, Form, FormError, SubmitButton } from './fields.js';
+import { HostSelect } from './host-select.js';
 import { useForm } from './hooks.js';
 
 export interface WizardProps {
@@ -36,7 +37,7 @@ export function WizardFormView({ transmission, onCreated }: WizardProps) {
           <input type="text" value={form.pipeline_name} data-testid="wizard-pipeline-name" onInput={(e) => set({ pipeline_name: e.currentTarget.value })} />
         </Field>
         <Field label={t('settings.wizard.server')} field="processing_server_id" errors={save.errors} hint={t('settings.wizard.serverHint')}>
-          <input type="text" value={form.processing_server_id} onInput={(e) => set({ processing_server_id: e.currentTarget.value })} />
+          <HostSelect value={form.processing_server_id} testid="wizard-server" onChange={(processing_server_id) => set({ processing_server_id })} />
         </Field>
         <CameraSourceSelect
           camera={form.camera_id}
