@@ -4,12 +4,16 @@ import * as v from 'valibot';
 import { ApiError } from '../../shared/errors.js';
 import { issueToError } from '../../shared/schema.js';
 import { createHlsProxy, type HlsProxy, type HlsProxyOptions, type HlsRequest, type HlsTarget } from '../../playback/hls-proxy.js';
+import type { RemoteHls } from '../../playback/remote/hls-remote.js';
 import type { MediaTokens } from '../../playback/tokens.js';
 import { parseHlsRequestTarget } from '../hls-target.js';
 import { queryWith } from '../validate.js';
 
-/** The media tokens, and either what the proxy needs or a proxy built elsewhere (shared with other routes or tests). */
-export type HlsRouteDeps = { tokens: Pick<MediaTokens, 'verify'> } & (HlsProxyOptions | { proxy: HlsProxy });
+/**
+ * The media tokens, and either what the proxy needs or a proxy built elsewhere (shared with other
+ * routes or tests); `remote` serves the transmissions another server hosts.
+ */
+export type HlsRouteDeps = { tokens: Pick<MediaTokens, 'verify'>; remote?: { isRemote(txId: string): boolean } & RemoteHls } & (HlsProxyOptions | { proxy: HlsProxy });
 
 const probeQuerySchema = v.object({
   output_id: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200))),
@@ -80,9 +84,10 @@ export function hlsRoutes(deps: HlsRouteDeps): Hono {
       const { target, query } = parseHlsRequestTarget(requestTarget(c));
       const { token, llhls } = mediaQuery(target, query);
       const scope = deps.tokens.verify(token, { transport: 'hls' });
-      const outgoing = (c.env as NodeEnv | undefined)?.outgoing;
       // verify() refused a missing token.
-      return proxy.serve({ target, token: token!, scope, llhls, range: c.req.header('range') ?? null, signal: c.req.raw.signal, outgoing });
+      const request = { target, token: token!, scope, llhls, range: c.req.header('range') ?? null, signal: c.req.raw.signal };
+      if (deps.remote?.isRemote(scope.transmission_id)) return deps.remote.serve(request);
+      return proxy.serve({ ...request, outgoing: (c.env as NodeEnv | undefined)?.outgoing });
     })
     .get(PROBE_PATH, probeHandler(proxy));
 }
