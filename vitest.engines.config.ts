@@ -33,6 +33,8 @@ export const ENGINE_SUITE = [
   // writers publishing into the engine
   'test/runtime/writers-e2e.test.ts',
   'test/playback/corrupt-frames.test.ts',
+  // a transmission hosted by a second server, played through the first (issue 14)
+  'test/distributed/two-servers.test.ts',
   // every transport at once with real parts (issue 11, point 3)
   'test/e2e/**/*.test.ts',
 ];

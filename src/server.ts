@@ -31,7 +31,9 @@ import type { SettingsDoc } from './domain/settings.js';
 import { createPlaybackEvents } from './playback/events.js';
 import { createJsmpegSessions } from './playback/jsmpeg/sessions.js';
 import { createMseRelay } from './playback/mse-relay.js';
+import { createRemoteHls } from './playback/remote/hls-remote.js';
 import { createPeerLinks } from './playback/remote/peer-links.js';
+import { createWsBridge } from './playback/remote/ws-bridge.js';
 import { createPlaybackService } from './playback/service.js';
 import { createStillService } from './playback/still.js';
 import type { OnvifOptions } from './onvif/service.js';
@@ -274,8 +276,10 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     ingressPeers: parts.ingressPeers ?? [],
   });
   const writersRoute = writerUpgradeRoute({ writers, apiToken: () => settings().api_token, isTrustedIngress: parts.isTrustedUpgrade ?? (() => false) });
-  const mseRoute = mseUpgradeRoute({ relay: mse, tokens });
-  const jsmpegRoute = jsmpegUpgradeRoute({ sessions: jsmpeg, tokens });
+  // A transmission a peer hosts: its media sockets are bridged to the host, its HLS fetched from it.
+  const bridge = { isRemote: links.isRemote, ...createWsBridge({ links, logger }) };
+  const mseRoute = mseUpgradeRoute({ relay: mse, tokens, remote: bridge });
+  const jsmpegRoute = jsmpegUpgradeRoute({ sessions: jsmpeg, tokens, remote: bridge });
   const upgrades = createUpgradeRouter({ logger, guard, routes: [writersRoute, mseRoute, jsmpegRoute] });
 
   const app = createApp({
@@ -304,7 +308,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
       ['/api/streams', jsmpegRoutes(jsmpeg)],
       ['/api/streams', peerSyncRoutes(peerSync, distributed, () => ({ hosts: links.status(), conflicts: hosted().conflicts }))],
       ...(parts.routes ? [['/api/streams', parts.routes] as const] : []),
-      ['/', hlsRoutes({ tokens, engine, outputs: () => runtime.plan().outputs, logger })],
+      ['/', hlsRoutes({ tokens, engine, outputs: () => runtime.plan().outputs, logger, remote: { isRemote: links.isRemote, ...createRemoteHls({ links }) } })],
       ['/', uiRoutes(opts.ui)],
     ],
   });

@@ -47,13 +47,13 @@ export interface LiveServer {
 /**
  * The whole server on a real port over a fresh data directory, its log captured. Without the demo
  * stream unless `demo: true`. With `dataDir` it starts over that directory (a restart) and leaves
- * it in place on close.
+ * it in place on close. `port` (default any free one) lets a restart keep its address.
  */
-export async function startLiveServer(over: Partial<ServerOptions> = {}, settings?: Record<string, unknown>): Promise<LiveServer> {
+export async function startLiveServer(over: Partial<ServerOptions> = {}, settings?: Record<string, unknown>, port = 0): Promise<LiveServer> {
   const dataDir = over.dataDir ?? (await makeDataDir('toposync-live'));
   const { logger, lines: logs } = captureLogger('debug');
   const streaming = await createStreamingServer({ logger, logLevel: 'debug', mediamtxBundledPaths: [], go2rtcBundledPaths: [], tickMs: 200, demo: false, ...over, dataDir, autoStartEngine: false });
-  const http = serve({ fetch: streaming.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  const http = serve({ fetch: streaming.app.fetch, port, hostname: '127.0.0.1' }) as Server;
   await new Promise<void>((r) => (http.listening ? r() : http.once('listening', () => r())));
   streaming.attach(http);
   const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
