@@ -32,6 +32,9 @@ async function boundedText(res: Response, limit: number): Promise<string> {
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
+/** Above the host's own playlist limit (20 s, src/playback/hls-proxy.ts), so the host's answer arrives first. */
+const PLAYLIST_TIMEOUT_MS = 25_000;
+
 export function createRemoteHls({ links }: { links: Pick<PeerLinks, 'resolve' | 'toHost' | 'baseOf'> }) {
   /** The host's path of the requested file: the output's HLS folder there, the host's token, the LL-HLS parameters. */
   async function hostPath(req: RemoteHlsRequest, fresh: boolean): Promise<string> {
@@ -50,7 +53,9 @@ export function createRemoteHls({ links }: { links: Pick<PeerLinks, 'resolve' | 
 
   async function fetchFromHost(req: RemoteHlsRequest, fresh: boolean): Promise<{ res: Response; path: string }> {
     const path = await hostPath(req, fresh);
-    const res = await links.toHost(req.scope.transmission_id, path, { headers: req.range ? { range: req.range } : {}, signal: req.signal });
+    // The host holds a first playlist until a segment exists, and a blocking reload until its part does.
+    const timeoutMs = req.target.file.endsWith('.m3u8') ? PLAYLIST_TIMEOUT_MS : undefined;
+    const res = await links.toHost(req.scope.transmission_id, path, { headers: req.range ? { range: req.range } : {}, signal: req.signal, ...(timeoutMs ? { timeoutMs } : {}) });
     return { res, path };
   }
 

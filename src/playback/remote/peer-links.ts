@@ -91,12 +91,14 @@ export function createPeerLinks({ store, logger, timeoutMs = 3000, retryMs = 200
   async function call(
     peer: Peer,
     path: string,
-    init: { method?: string; headers?: Record<string, string>; body?: RequestInit['body']; signal?: AbortSignal; probe?: boolean } = {},
+    init: { method?: string; headers?: Record<string, string>; body?: RequestInit['body']; signal?: AbortSignal; probe?: boolean; timeoutMs?: number } = {},
   ): Promise<Response> {
     const s = stateOf(peer.id);
     if (!init.probe && s.reachable === false) throw unreachable(peer, s.error ?? 'it did not answer');
     const aborter = new AbortController();
-    const timer = setTimeout(() => aborter.abort(new Error('timeout')), timeoutMs);
+    // A call the host may hold on purpose (an HLS playlist waiting for its first segment) gets its own limit.
+    const limit = init.timeoutMs ?? timeoutMs;
+    const timer = setTimeout(() => aborter.abort(new Error('timeout')), limit);
     const signal = init.signal ? AbortSignal.any([aborter.signal, init.signal]) : aborter.signal;
     try {
       const res = await fetch(`${peer.base_url}${path}`, {
@@ -110,7 +112,9 @@ export function createPeerLinks({ store, logger, timeoutMs = 3000, retryMs = 200
       return res;
     } catch (err) {
       if (init.signal?.aborted) throw err; // the caller gave up: says nothing about the peer
-      const why = aborter.signal.aborted ? `no answer within ${timeoutMs} ms` : 'connection failed';
+      const why = aborter.signal.aborted ? `no answer within ${limit} ms` : 'connection failed';
+      // A held call that ran out says nothing about the host being up: the probe decides that.
+      if (aborter.signal.aborted && limit !== timeoutMs) throw new ApiError(504, 'host_timeout', `transmission host "${peer.id}" gave no answer within ${limit} ms`, 'host_server_id');
       markDown(peer, why);
       throw unreachable(peer, why);
     } finally {
