@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { camera, manualTransmission, plane, source } from '../reconcile/fixtures.js';
 import { reconcile } from '../reconcile/reconcile.js';
+import { hostedDoc } from '../domain/hosting.js';
 import { distributedSubset } from './distributed.js';
 
 // Two cameras: the front door's main source is hosted by the NAS, everything else stays local.
@@ -38,5 +39,51 @@ describe('distributedSubset', () => {
     expect(text).toContain('front-main-pass');
     for (const other of ['front-sub-pass', 'yard-pass']) expect(text).not.toContain(other);
     expect(JSON.stringify(distributedSubset(withManual, 'garage'))).not.toMatch(/pass/);
+  });
+});
+
+describe('hostedDoc: what a server runs', () => {
+  const subset = distributedSubset(withManual, 'nas');
+  const pulled = { server_id: 'nas', version: 7, digest: 'abc123', ...subset };
+  const nas = { ...generated, streaming: { ...generated.streaming, server_id: 'nas' } };
+
+  it.each([
+    {
+      name: "the user's server runs what it hosts, not what it gave the NAS",
+      doc: withManual,
+      from: [],
+      runs: withManual.transmissions.filter((t) => t.host_server_id === 'local').length,
+      hostedFor: 0,
+    },
+    { name: 'the NAS runs its own and what it pulled', doc: nas, from: [{ peer_id: 'local', pulled }], runs: nas.transmissions.filter((t) => t.host_server_id === 'nas').length + 2, hostedFor: 2 },
+    { name: 'nothing pulled yet: only its own', doc: nas, from: [{ peer_id: 'local', pulled: null }], runs: nas.transmissions.filter((t) => t.host_server_id === 'nas').length, hostedFor: 0 },
+  ])('$name', ({ doc, from, runs, hostedFor }) => {
+    const h = hostedDoc(doc, from);
+    expect(h.transmissions).toHaveLength(runs);
+    expect(h.hosted_for.size).toBe(hostedFor);
+    expect(h.conflicts).toEqual([]);
+  });
+
+  it("pulled cameras are named apart from the server's own, and their transmissions follow", () => {
+    const h = hostedDoc(nas, [{ peer_id: 'local', pulled }]);
+    const mine = h.transmissions.filter((t) => h.hosted_for.get(t.id) === 'local' && t.camera_id !== null);
+    expect(mine.map((t) => t.camera_id)).toEqual(['local.front']);
+    expect(h.cameras.find((c) => c.id === 'local.front')?.sources.map((s) => s.id)).toEqual(['main']);
+    expect(h.cameras.filter((c) => c.id === 'front')).toHaveLength(1);
+  });
+
+  it('a pulled transmission whose id or engine path is taken here is not run, and said why', () => {
+    // The NAS has the same generated camera transmission as its own (the same camera id gives the same id and path).
+    const clash = { ...nas, transmissions: nas.transmissions.map((t) => ({ ...t, host_server_id: 'nas' })) };
+    const h = hostedDoc(clash, [{ peer_id: 'local', pulled }]);
+    expect(h.conflicts.map((c) => c.reason)).toContain('its id is taken here');
+    expect(h.transmissions.filter((t) => h.hosted_for.has(t.id)).length).toBeLessThan(2);
+    expect(new Set(h.transmissions.map((t) => t.id)).size).toBe(h.transmissions.length);
+  });
+
+  it('the hosting key changes with the revision and with what was pulled', () => {
+    const a = hostedDoc(nas, [{ peer_id: 'local', pulled }]).hosting_key;
+    expect(hostedDoc(nas, [{ peer_id: 'local', pulled: { ...pulled, digest: 'def456' } }]).hosting_key).not.toBe(a);
+    expect(hostedDoc({ ...nas, revision: nas.revision + 1 }, [{ peer_id: 'local', pulled }]).hosting_key).not.toBe(a);
   });
 });

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { manualTransmission } from '../../src/reconcile/fixtures.js';
-import { createPeerLinks } from '../../src/playback/remote/peer-links.js';
+import { createPeerLinks, type PeerLinksOptions } from '../../src/playback/remote/peer-links.js';
 import type { PeerResolution } from '../../src/playback/remote/resolution.js';
 import { openSettingsStore } from '../../src/store/settings-store.js';
 import { silentLogger } from '../fixtures/store-helpers.js';
@@ -105,11 +105,11 @@ export async function startStandInHost({
 }
 
 /** This server's (A's) peer links over a real settings store: peer `b` at `base`, the transmission hosted by it. */
-export async function linksTo(base: string) {
+export async function linksTo(base: string, opts: Partial<Omit<PeerLinksOptions, 'store' | 'logger'>> = {}) {
   const store = await openSettingsStore({ dataDir: await makeDataDir('peer-links'), logger: silentLogger() });
   await store.update((d) => {
     d.streaming.peers = [{ id: 'b', name: 'B', base_url: base, secret: PEER_SECRET, enabled: true }];
     d.transmissions.push(manualTransmission(TX_ID, { host_server_id: 'b' }, [{ id: OUTPUT_ID, engine_path: ENGINE_PATH }]));
   });
-  return createPeerLinks({ store, logger: silentLogger() });
+  return createPeerLinks({ store, logger: silentLogger(), ...opts });
 }
