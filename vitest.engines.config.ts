@@ -35,6 +35,7 @@ export const ENGINE_SUITE = [
   'test/playback/corrupt-frames.test.ts',
   // a transmission hosted by a second server, played through the first (issue 14)
   'test/distributed/two-servers.test.ts',
+  'test/browser/distributed.test.ts',
   // every transport at once with real parts (issue 11, point 3)
   'test/e2e/**/*.test.ts',
 ];

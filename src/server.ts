@@ -32,7 +32,7 @@ import { createPlaybackEvents } from './playback/events.js';
 import { createJsmpegSessions } from './playback/jsmpeg/sessions.js';
 import { createMseRelay } from './playback/mse-relay.js';
 import { createRemoteHls } from './playback/remote/hls-remote.js';
-import { createPeerLinks } from './playback/remote/peer-links.js';
+import { createPeerLinks, type PeerLinks } from './playback/remote/peer-links.js';
 import { createWsBridge } from './playback/remote/ws-bridge.js';
 import { createPlaybackService } from './playback/service.js';
 import { createStillService } from './playback/still.js';
@@ -103,6 +103,8 @@ export interface IntegrationCore {
   tokens: MediaTokens;
   rtspPort: () => number;
   logger: Logger;
+  /** The hosts of the transmissions a peer hosts (Home Assistant entities of those read the host or a relay here). */
+  remote: Pick<PeerLinks, 'hostOf' | 'resolve'>;
 }
 
 /**
@@ -202,6 +204,8 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     onDemand: () => onDemandHook(onDemandCommand),
     store,
     hosted,
+    // RTSP readers that cannot reach a loopback peer read what it hosts through this server's engine.
+    extraPaths: links.relays,
     engine,
     demand,
     publishers,
@@ -262,7 +266,7 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
     hosted,
     remote: links,
   });
-  const parts = opts.integration?.extend?.({ store, tokens, rtspPort: () => engine.rtspPort(), logger }) ?? {};
+  const parts = opts.integration?.extend?.({ store, tokens, rtspPort: () => engine.rtspPort(), logger, remote: links }) ?? {};
   const writers = createWriterSocketServer({
     registry,
     logger,

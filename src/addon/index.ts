@@ -94,14 +94,14 @@ export function createAddon(config: AddonConfig, { logger }: { logger: Logger })
       const lan = await supervisor.lanAddresses();
       return lan && lan.length > 0 ? { hosts: lan, source: 'supervisor' } : { hosts: [], source: 'unknown' };
     },
-    extend({ store, tokens, rtspPort }: IntegrationCore) {
+    extend({ store, tokens, rtspPort, remote }: IntegrationCore) {
       direct = createDirectPortGuard({
         apiToken: () => store.get().streaming.api_token,
         tokens,
         logger,
         peerSecret: createDistributedService(store).peerSecret,
       });
-      const cameras = createHaCameras({ store, tokens, supervisor, rtspPort, directPort });
+      const cameras = createHaCameras({ store, tokens, supervisor, rtspPort, directPort, remote });
       const provisioner = createProvisioner({ supervisor, cameras, store, logger });
       return {
         routes: addonRoutes({ status, cameras, provisioner }),

@@ -150,6 +150,8 @@ export interface HaCamera {
   engine_path: string;
   /** RTSP with the LAN reader's credentials, never a camera's. */
   stream_source: string;
+  /** Which engine Home Assistant reads: this server's (`local`), the peer's that hosts it (`host`), or this server's relay of the peer's (`relay`, when the peer is on loopback). */
+  stream_via: 'local' | 'host' | 'relay';
   still_image_url: string | null;
   /** The Home Assistant config entry created for it, if any. */
   entry: HaEntry | null;

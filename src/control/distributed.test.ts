@@ -45,12 +45,12 @@ describe('distributedSubset', () => {
 describe('hostedDoc: what a server runs', () => {
   const subset = distributedSubset(withManual, 'nas');
   const pulled = { server_id: 'nas', version: 7, digest: 'abc123', ...subset };
-  const nas = { ...generated, streaming: { ...generated.streaming, server_id: 'nas' } };
+  const nas = { ...generated, revision: 3, streaming: { ...generated.streaming, server_id: 'nas' } };
 
   it.each([
     {
       name: "the user's server runs what it hosts, not what it gave the NAS",
-      doc: withManual,
+      doc: { ...withManual, revision: 3 },
       from: [],
       runs: withManual.transmissions.filter((t) => t.host_server_id === 'local').length,
       hostedFor: 0,

@@ -16,8 +16,11 @@ export interface HostingConflict {
   reason: string;
 }
 
+/** What deciding what runs here reads of the settings. */
+type HostingInput = Pick<SettingsDoc, 'revision' | 'cameras' | 'transmissions' | 'pipelines' | 'streaming'>;
+
 /** The settings as this server runs them: its own document with only what it hosts, plus what peers gave it to host. */
-export type HostedDoc = SettingsDoc & {
+export type HostedDoc<D extends HostingInput = SettingsDoc> = D & {
   /** Changes whenever what runs here changes (the runtime replans on it). */
   hosting_key: string;
   /** Transmission id → the peer it is hosted for (absent: this server's own). */
@@ -36,7 +39,7 @@ export const pulledCameraId = (peerId: string, cameraId: string) => `${peerId}.$
  * peers pulled for it. A pulled transmission whose id or engine path this server already uses is not
  * run (a conflict, reported), never merged. Pure.
  */
-export function hostedDoc(doc: SettingsDoc, pulled: readonly PulledFrom[]): HostedDoc {
+export function hostedDoc<D extends HostingInput>(doc: D, pulled: readonly PulledFrom[]): HostedDoc<D> {
   const here = doc.streaming.server_id;
   const transmissions = doc.transmissions.filter((t) => t.host_server_id === here);
   const cameras: StoredCamera[] = [...doc.cameras];

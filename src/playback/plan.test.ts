@@ -59,6 +59,12 @@ describe('playbackPlan: conditions', () => {
       selected: 'jsmpeg',
       order: ['hls:engine_stopped', 'mse:engine_stopped', 'jsmpeg', 'webrtc:webrtc_not_for_context'],
     },
+    {
+      name: 'host of a remote transmission unreachable: every transport blocked, JSMpeg too (it is encoded there)',
+      f: { hostUnreachable: 'host "nas" (http://127.0.0.1:9) is unreachable: connection failed' },
+      selected: null,
+      order: ['mse:host_unreachable', 'hls:host_unreachable', 'jsmpeg:host_unreachable', 'webrtc:host_unreachable'],
+    },
     { name: 'engine starting', f: { engine: 'starting' as const }, selected: 'jsmpeg', order: ['mse:engine_starting', 'hls:engine_starting', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
     { name: 'sidecar disabled: MSE blocked, HLS first', f: { sidecar: 'disabled' as const }, selected: 'hls', order: ['mse:sidecar_disabled', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },
     { name: 'sidecar missing', f: { sidecar: 'missing' as const }, selected: 'hls', order: ['mse:sidecar_missing', 'hls', 'jsmpeg', 'webrtc:webrtc_not_for_context'] },

@@ -32,6 +32,8 @@ export interface RuntimeOptions {
   framesFps?: (read: EnginePlan['sources'][number]) => number | undefined;
   /** How RTSP readers start publishers (MediaMTX's runOnDemand hook), or null while there is none. */
   onDemand?: () => OnDemandHook | null;
+  /** Engine paths besides the plan's own (relays of what a peer hosts), by path. */
+  extraPaths?: () => ReadonlyMap<string, EnginePlan['paths'] extends Map<string, infer C> ? C : never>;
   now?: () => number;
 }
 
@@ -64,6 +66,7 @@ export function createRuntime({
   framesLingerMs = 5000,
   framesFps = () => undefined,
   onDemand = () => null,
+  extraPaths = () => new Map(),
   now = Date.now,
 }: RuntimeOptions) {
   if (!(tickMs >= 10)) throw new Error('runtime: tickMs must be >= 10');
@@ -83,9 +86,12 @@ export function createRuntime({
   function currentPlan(): EnginePlan {
     const doc = hosted();
     const hook = onDemand();
-    const key = `${doc.hosting_key}:${engine.rtspPort()}:${JSON.stringify(hook)}`;
+    const extra = extraPaths();
+    const key = `${doc.hosting_key}:${engine.rtspPort()}:${JSON.stringify(hook)}:${JSON.stringify([...extra])}`;
     if (key !== planKey) {
       plan = planEngine(doc, engine.rtspPort(), hook);
+      // A path the plan has itself is never replaced.
+      for (const [path, conf] of extra) if (!plan.paths.has(path)) plan.paths.set(path, conf);
       planKey = key;
       // Said once per change, not on every plan: the source stays unusable until it is edited.
       const unusable = JSON.stringify(plan.unusable.map(({ camera_id, source_id, problem }) => [camera_id, source_id, problem]));

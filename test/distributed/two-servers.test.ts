@@ -6,9 +6,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { engineTarget } from '../engines.js';
+import { engineTarget, REAL_ENGINES } from '../engines.js';
+import { runToBuffer } from '../media/proc.js';
 import { waitFor } from '../support/wait.js';
-import { DEMO_TRANSMISSION_ID as TX, PEER_SECRET, startPair, type Pair } from './pair.js';
+import { DEMO_PATH, DEMO_TRANSMISSION_ID as TX, PEER_SECRET, startPair, type Pair } from './pair.js';
 
 const CAMERA_PASSWORD = 'only-on-a-7781';
 
@@ -39,7 +40,11 @@ describe(`distributed hosting, two servers (${engineTarget('mediamtx')})`, () =>
   beforeAll(async () => {
     pair = await startPair({ pollMs: 500 });
     // A camera A hosts itself: its credentials must never reach B.
-    const cam = await pair.a.request('POST', '/api/cameras', { id: 'garage', name: 'Garage', sources: [{ id: 'main', url: 'rtsp://127.0.0.1:9/garage', username: 'admin', password: CAMERA_PASSWORD }] });
+    const cam = await pair.a.request('POST', '/api/cameras', {
+      id: 'garage',
+      name: 'Garage',
+      sources: [{ id: 'main', url: 'rtsp://127.0.0.1:9/garage', username: 'admin', password: CAMERA_PASSWORD }],
+    });
     expect(cam.status).toBe(201);
     await pair.hlsSourceOnB('POST');
   });
@@ -48,12 +53,15 @@ describe(`distributed hosting, two servers (${engineTarget('mediamtx')})`, () =>
   it('runs the transmission on its host only, and both say where it runs', async () => {
     expect(pair.a.streaming.runtime.plan().outputs.some((o) => o.transmission_id === TX)).toBe(false);
     expect(pair.b.streaming.runtime.plan().outputs.some((o) => o.transmission_id === TX)).toBe(true);
-    await waitFor('A to have checked B', async () => (await healthOf(pair, 'a'))?.host_server_id === 'nas' && (await pair.a.request('GET', '/api/streams/distributed/status')).json.hosts[0]?.reachable === true);
+    await waitFor(
+      'A to have checked B',
+      async () => (await healthOf(pair, 'a'))?.host_server_id === 'nas' && (await pair.a.request('GET', '/api/streams/distributed/status')).json.hosts[0]?.reachable === true,
+    );
     expect(await healthOf(pair, 'a')).toMatchObject({ host_server_id: 'nas', hosted_for: null, fallback_reason: null });
     expect(await healthOf(pair, 'b')).toMatchObject({ host_server_id: 'nas', hosted_for: 'local' });
   });
 
-  it('plays HLS from A through B: A mints the tokens, and B\'s never reach the browser', async () => {
+  it("plays HLS from A through B: A mints the tokens, and B's never reach the browser", async () => {
     const plan = await planOf(pair);
     const hls = transport(plan, 'hls');
     expect(hls).toMatchObject({ available: true });
@@ -76,7 +84,10 @@ describe(`distributed hosting, two servers (${engineTarget('mediamtx')})`, () =>
       return /\.(mp4|m4s|ts)\?/.test(text.replace(/#EXT-X-MAP:URI="[^"]*"/, '')) ? text : undefined;
     });
     const init = /#EXT-X-MAP:URI="([^"]+)"/.exec(media)?.[1];
-    const segment = media.split('\n').filter((l) => l && !l.startsWith('#')).at(-1)!;
+    const segment = media
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .at(-1)!;
     for (const file of [init, segment].filter((f): f is string => f !== undefined)) {
       const res = await fetch(new URL(file, new URL(variant, url)));
       expect(res.status).toBe(200);
@@ -85,7 +96,7 @@ describe(`distributed hosting, two servers (${engineTarget('mediamtx')})`, () =>
     }
   });
 
-  it('plays JSMpeg from A through B (MPEG-TS bytes over A\'s WebSocket)', async () => {
+  it("plays JSMpeg from A through B (MPEG-TS bytes over A's WebSocket)", async () => {
     const j = transport(await planOf(pair), 'jsmpeg');
     expect(j).toMatchObject({ available: true });
     const ws = new WebSocket(new URL(j.url!, pair.a.base.replace(/^http/, 'ws')));
@@ -103,6 +114,18 @@ describe(`distributed hosting, two servers (${engineTarget('mediamtx')})`, () =>
     expect(bytes[0]).toBe(0x47); // an MPEG-TS sync byte
     expect((await healthOf(pair, 'b'))?.fallback_reason).not.toBe('host_unreachable');
   });
+
+  it("RTSP readers that cannot reach a loopback host (Home Assistant in another container) read A's relay of B's path", async () => {
+    await pair.a.request('GET', `/api/streams/transmissions/${TX}/urls`);
+    const relay = pair.a.streaming.runtime.plan().paths.get(`relay/nas/${DEMO_PATH}`);
+    expect(relay).toMatchObject({ sourceOnDemand: true, rtspTransport: 'tcp', source: expect.stringMatching(new RegExp(`^rtsp://[^@]+@127\\.0\\.0\\.1:\\d+/${DEMO_PATH}$`)) });
+    if (!REAL_ENGINES.mediamtx) return; // the MediaMTX double serves no RTSP
+    const { username, password } = pair.a.streaming.store.get().streaming.lan_reader;
+    const url = `rtsp://${encodeURIComponent(username)}:${encodeURIComponent(password ?? '')}@127.0.0.1:${pair.a.streaming.engine.rtspPort()}/relay/nas/${DEMO_PATH}`;
+    const probe = await runToBuffer('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_type', '-of', 'json', url], { timeoutMs: 40_000 });
+    expect({ exit: probe.exitCode, stderr: probe.stderr.replaceAll(password ?? '\0', '***').trim() }).toEqual({ exit: 0, stderr: '' });
+    expect(JSON.parse(probe.stdout.toString()).streams).toEqual([expect.objectContaining({ codec_type: 'video' })]);
+  }, 60_000);
 
   it('a still image of the hosted transmission comes from B through A', async () => {
     const res = await fetch(`${pair.a.base}/api/streams/transmissions/${TX}/still.jpg?width=320`);
@@ -172,5 +195,4 @@ describe(`distributed hosting, two servers (${engineTarget('mediamtx')})`, () =>
     await pair.a.request('POST', `/api/streams/transmissions/${TX}/demand/heartbeat`, { client: 'web' });
     await waitFor('the playlist through A again', async () => (await fetch(new URL(back.url!, pair.a.base))).status === 200);
   });
-
 });

@@ -40,6 +40,14 @@ export interface PeerLinkState {
   since: string | null;
 }
 
+/** This server's engine path that relays a peer's output to RTSP readers that cannot reach the peer (Home Assistant). */
+export const relayPath = (peerId: string, enginePath: string) => `relay/${peerId}/${enginePath}`;
+
+/** A peer on this machine's loopback: its RTSP address means nothing to another container or machine. */
+export const isLoopbackPeer = (peer: Pick<Peer, 'base_url'>) => /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(new URL(peer.base_url).hostname);
+
+/** How long a resolution answers for the host: its facts change (an engine that was starting runs). */
+const RESOLUTION_MAX_AGE_MS = 5000;
 /** Cached resolutions are dropped this long before their media tokens expire. */
 const RENEW_MARGIN_MS = 60_000;
 
@@ -167,6 +175,26 @@ export function createPeerLinks({ store, logger, timeoutMs = 3000, retryMs = 200
     return parsed.output.peer;
   }
 
+  /** Where the host serves the transmission's media, for this server (cached a few seconds, and never past its tokens' expiry). */
+  function resolve(txId: string, fresh = false): Promise<PeerResolution> {
+    const cached = resolutions.get(txId);
+    const tokensLast = cached ? cached.value.expires_in_s * 1000 - Math.min(RENEW_MARGIN_MS, (cached.value.expires_in_s * 1000) / 2) : 0;
+    // The host's facts (its engine starting, sessions taken) are worth a few seconds; its tokens far longer.
+    if (!fresh && cached && now() < cached.at + Math.min(tokensLast, RESOLUTION_MAX_AGE_MS)) return Promise.resolve(cached.value);
+    let p = resolving.get(txId);
+    if (!p) {
+      const at = now();
+      p = fetchResolution(txId)
+        .then((value) => {
+          resolutions.set(txId, { at, value });
+          return value;
+        })
+        .finally(() => resolving.delete(txId));
+      resolving.set(txId, p);
+    }
+    return p;
+  }
+
   return {
     hostOf,
     /** True for a transmission of this server's settings that a peer hosts. */
@@ -179,23 +207,7 @@ export function createPeerLinks({ store, logger, timeoutMs = 3000, retryMs = 200
       const s = stateOf(host.peer.id);
       return s.reachable === false ? `host "${host.peer.id}" (${host.peer.base_url}) is unreachable: ${s.error ?? 'no answer'}` : null;
     },
-    /** Where the host serves the transmission's media, for this server (cached until shortly before its tokens expire). */
-    resolve(txId: string, fresh = false): Promise<PeerResolution> {
-      const cached = resolutions.get(txId);
-      if (!fresh && cached && now() < cached.at + cached.value.expires_in_s * 1000 - Math.min(RENEW_MARGIN_MS, (cached.value.expires_in_s * 1000) / 2)) return Promise.resolve(cached.value);
-      let p = resolving.get(txId);
-      if (!p) {
-        const at = now();
-        p = fetchResolution(txId)
-          .then((value) => {
-            resolutions.set(txId, { at, value });
-            return value;
-          })
-          .finally(() => resolving.delete(txId));
-        resolving.set(txId, p);
-      }
-      return p;
-    },
+    resolve,
     /** One peer-authenticated call to the host of a transmission (path absolute on the host, e.g. `/api/streams/...`). */
     async toHost(txId: string, path: string, init: Parameters<typeof call>[2] = {}): Promise<Response> {
       return call(hostPeer(txId).peer, path, init);
@@ -210,10 +222,28 @@ export function createPeerLinks({ store, logger, timeoutMs = 3000, retryMs = 200
         const d = doc();
         const hosts = new Set(d.transmissions.filter((t) => t.host_server_id !== d.streaming.server_id).map((t) => t.host_server_id));
         for (const id of hosts) if (!probes.has(id)) void probe(id);
+        // A relay here needs the host's RTSP address before any reader comes (Home Assistant reads it at any time).
+        for (const t of d.transmissions) {
+          const peer = hostOf(t.id)?.peer;
+          if (peer && isLoopbackPeer(peer) && !probes.has(peer.id)) void resolve(t.id).catch(() => undefined);
+        }
       };
       checker ??= setInterval(check, checkMs);
       checker.unref();
       check();
+    },
+    /**
+     * The relay paths this server's engine runs: each output of a transmission hosted by a loopback peer
+     * whose RTSP address the host gave, pulled from there on demand.
+     */
+    relays(): Map<string, { source: string; sourceOnDemand: true; rtspTransport: 'tcp' }> {
+      const paths = new Map<string, { source: string; sourceOnDemand: true; rtspTransport: 'tcp' }>();
+      for (const [tx, { value }] of resolutions) {
+        const peer = hostOf(tx)?.peer;
+        if (!peer || !isLoopbackPeer(peer)) continue;
+        for (const o of value.outputs) if (o.rtsp) paths.set(relayPath(peer.id, o.engine_path), { source: o.rtsp, sourceOnDemand: true, rtspTransport: 'tcp' });
+      }
+      return paths;
     },
     status: (): PeerLinkState[] =>
       doc()
