@@ -32,7 +32,7 @@ export type HostedDoc<D extends HostingInput = SettingsDoc> = D & {
  * A pulled camera's id here: the peer's id and its camera id joined by ".", which no camera id of
  * this server holds (camera ids are slugs), so two servers' "front_door" never share an engine path.
  */
-export const pulledCameraId = (peerId: string, cameraId: string) => `${peerId}.${cameraId}`;
+const pulledCameraId = (peerId: string, cameraId: string) => `${peerId}.${cameraId}`;
 
 /**
  * What this server runs: its own transmissions whose `host_server_id` is this server, and those the
