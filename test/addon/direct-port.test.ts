@@ -136,3 +136,29 @@ describe('the API token', () => {
     expect((await call(s.ingress, 'GET', '/api/cameras', { token: s.apiToken() })).status).toBe(403);
   });
 });
+
+describe("a peer's shared secret (issue 14)", () => {
+  const SECRET = 'shared-with-the-nas-0042';
+  const asPeer = (id = 'nas', secret = SECRET) => ({ headers: { 'x-toposync-peer': id, authorization: `Bearer ${secret}` } });
+  beforeAll(async () => {
+    const res = await call(s.direct, 'PATCH', '/api/streams/settings', { token: s.apiToken(), body: { peers: [{ id: 'nas', base_url: 'http://127.0.0.1:9', secret: SECRET }] } });
+    expect(res.status).toBe(200);
+  });
+
+  it('opens the peer paths: the ping, the settings share, the internal URLs and a forwarded still', async () => {
+    expect((await call(s.direct, 'GET', '/api/streams/distributed/ping/nas', asPeer())).status).toBe(200);
+    expect((await call(s.direct, 'GET', '/api/streams/distributed/settings/nas', asPeer())).status).toBe(200);
+    // Not hosted for that peer: the route's own answer, past the port's guard.
+    expect((await call(s.direct, 'GET', `/api/streams/internal/transmissions/${front.transmission_id}/urls`, asPeer())).status).toBe(404);
+  });
+
+  it('opens nothing else, and a wrong secret or another peer id opens nothing', async () => {
+    for (const path of ['/api/streams/settings', '/api/cameras', '/api/streams/home-assistant/cameras']) {
+      expect((await call(s.direct, 'GET', path, asPeer())).status, path).toBe(401);
+    }
+    expect((await call(s.direct, 'GET', '/api/streams/distributed/ping/nas', asPeer('nas', 'not-the-shared-secret'))).status).toBe(401);
+    expect((await call(s.direct, 'GET', '/api/streams/distributed/ping/nas', asPeer('garage'))).status).toBe(401);
+    // Without X-Toposync-Peer the secret is just a wrong API token.
+    expect((await call(s.direct, 'GET', '/api/streams/distributed/ping/nas', { headers: { authorization: `Bearer ${SECRET}` } })).status).toBe(401);
+  });
+});
