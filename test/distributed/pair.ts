@@ -33,9 +33,11 @@ export interface PairOptions {
   pollMs?: number;
   /** A's calls to B (peer links). */
   links?: ServerOptions['peerLinks'];
+  /** B runs go2rtc (the engine double's or the real one), so MSE plays. */
+  mse?: boolean;
 }
 
-export async function startPair({ pollMs = 60_000, links = { timeoutMs: 1000, retryMs: 200, checkMs: 300 } }: PairOptions = {}): Promise<Pair> {
+export async function startPair({ pollMs = 60_000, links = { timeoutMs: 1000, retryMs: 200, checkMs: 300 }, mse = false }: PairOptions = {}): Promise<Pair> {
   const bDir = await makeDataDir('pair-b');
   const seed = await openSettingsStore({ dataDir: bDir, logger: captureLogger('info').logger });
   await seed.update((draft) => {
@@ -44,7 +46,11 @@ export async function startPair({ pollMs = 60_000, links = { timeoutMs: 1000, re
   });
   await seed.close();
   const engine = { mediamtxPath: ENGINE_BINS.mediamtx };
-  const startBOn = (port: number) => startLiveServer({ ...engine, demo: true, dataDir: bDir, peerPollMs: pollMs }, undefined, port);
+  const startBOn = async (port: number) => {
+    const server = await startLiveServer({ ...engine, ...(mse ? { go2rtcPath: ENGINE_BINS.go2rtc } : {}), demo: true, dataDir: bDir, peerPollMs: pollMs }, undefined, port);
+    if (mse) await server.streaming.sidecar.start();
+    return server;
+  };
   let b = await startBOn(0);
   const bPort = Number(new URL(b.base).port);
   const a = await startLiveServer({ ...engine, demo: true, peerPollMs: pollMs, peerLinks: links });

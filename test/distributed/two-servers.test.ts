@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { engineTarget, REAL_ENGINES } from '../engines.js';
 import { runToBuffer } from '../media/proc.js';
+import { ffmpegChildren } from '../runtime/server-harness.js';
 import { waitFor } from '../support/wait.js';
 import { DEMO_PATH, DEMO_TRANSMISSION_ID as TX, PEER_SECRET, startPair, type Pair } from './pair.js';
 
@@ -35,10 +36,11 @@ async function allText(dir: string): Promise<string> {
   return parts.join('\n');
 }
 
-describe(`distributed hosting, two servers (${engineTarget('mediamtx')})`, () => {
+describe(`distributed hosting, two servers (${engineTarget('mediamtx')}, ${engineTarget('go2rtc')})`, () => {
   let pair: Pair;
+  let closed = false;
   beforeAll(async () => {
-    pair = await startPair({ pollMs: 500 });
+    pair = await startPair({ pollMs: 500, mse: true });
     // A camera A hosts itself: its credentials must never reach B.
     const cam = await pair.a.request('POST', '/api/cameras', {
       id: 'garage',
@@ -48,7 +50,7 @@ describe(`distributed hosting, two servers (${engineTarget('mediamtx')})`, () =>
     expect(cam.status).toBe(201);
     await pair.hlsSourceOnB('POST');
   });
-  afterAll(() => pair?.close());
+  afterAll(() => (closed ? undefined : pair?.close()));
 
   it('runs the transmission on its host only, and both say where it runs', async () => {
     expect(pair.a.streaming.runtime.plan().outputs.some((o) => o.transmission_id === TX)).toBe(false);
@@ -114,6 +116,24 @@ describe(`distributed hosting, two servers (${engineTarget('mediamtx')})`, () =>
     expect(bytes[0]).toBe(0x47); // an MPEG-TS sync byte
     expect((await healthOf(pair, 'b'))?.fallback_reason).not.toBe('host_unreachable');
   });
+
+  it('plays MSE from A through B (go2rtc on B, the socket bridged by A)', async () => {
+    const mse = await waitFor('MSE offered through A', async () => {
+      const t = transport(await planOf(pair), 'mse');
+      return t.available ? t : undefined;
+    });
+    const ws = new WebSocket(new URL(mse.url!, pair.a.base.replace(/^http/, 'ws')), { perMessageDeflate: false });
+    const texts: string[] = [];
+    const init = await new Promise<Buffer>((resolve, reject) => {
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'mse', value: 'avc1.640029,avc1.42E01E' })));
+      ws.on('message', (data: Buffer, binary) => (binary ? resolve(data) : texts.push(data.toString())));
+      ws.once('close', (code, reason) => reject(new Error(`closed ${code} ${reason.toString()}: ${texts.join(' ')}`)));
+      ws.once('error', reject);
+    });
+    ws.close();
+    expect(texts.map((t) => (JSON.parse(t) as { type: string }).type)).toEqual(['mse']);
+    expect(init.subarray(4, 8).toString('latin1')).toBe('ftyp');
+  }, 60_000);
 
   it("RTSP readers that cannot reach a loopback host (Home Assistant in another container) read A's relay of B's path", async () => {
     await pair.a.request('GET', `/api/streams/transmissions/${TX}/urls`);
@@ -194,5 +214,11 @@ describe(`distributed hosting, two servers (${engineTarget('mediamtx')})`, () =>
     });
     await pair.a.request('POST', `/api/streams/transmissions/${TX}/demand/heartbeat`, { client: 'web' });
     await waitFor('the playlist through A again', async () => (await fetch(new URL(back.url!, pair.a.base))).status === 200);
+  });
+
+  it('stopping both leaves no child process of either', async () => {
+    closed = true;
+    await pair.close();
+    expect([pair.a.streaming.supervisor.count(), pair.b.streaming.supervisor.count(), ffmpegChildren()]).toEqual([0, 0, 0]);
   });
 });
