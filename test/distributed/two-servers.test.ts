@@ -2,7 +2,7 @@
  * Distributed hosting with two real servers on 127.0.0.1 (issue 14): A gives its demo stream to B to
  * host; B runs it (real FFmpeg, the engine double or the real MediaMTX) and A plays it through B.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -172,6 +172,8 @@ describe(`distributed hosting, two servers (${engineTarget('mediamtx')}, ${engin
   it('the credentials of a camera A hosts never reach B', async () => {
     await waitFor('B to have polled A at least once more', async () => (await pair.b.request('GET', '/api/streams/distributed/status')).json.peers[0]?.checked_at !== null);
     expect(await allText(pair.b.dataDir)).not.toContain(CAMERA_PASSWORD);
+    // What B keeps for A holds the credentials of the cameras B reads for it: only B's user may read it.
+    expect((await stat(join(pair.b.dataDir, 'peers', 'local.json'))).mode & 0o777).toBe(0o600);
     expect(pair.b.logs.join('\n')).not.toContain(CAMERA_PASSWORD);
     expect(JSON.stringify((await pair.b.request('GET', '/api/streams/runtime/health')).json)).not.toContain(CAMERA_PASSWORD);
     expect(JSON.stringify(pair.b.streaming.runtime.plan().sources)).not.toContain(CAMERA_PASSWORD);
