@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { removeDataDirs } from '../../../test/support/data-dir.js';
 import { linksTo, startStandInHost, TX_ID, type StandInHost } from '../../../test/support/peer-host.js';
@@ -33,17 +34,28 @@ describe('peer links', () => {
     expect(links.isRemote('not-a-transmission')).toBe(false);
   });
 
-  it('a host that hangs is marked down; calls then fail at once without reaching it, and a probe brings it back', async () => {
-    const { host, links } = await setup({ timeoutMs: 100, retryMs: 100 });
-    await expect(links.toHost(TX_ID, hold(host))).rejects.toMatchObject({ status: 503, code: 'host_unreachable' });
-    expect(links.unreachable(TX_ID)).toMatch(/no answer within 100 ms/);
-    const reached = host.requests.length;
+  it('a host that hangs: a slow call is a 504, the probe it asks for marks the host down; then calls fail at once without reaching it, and a probe brings it back', async () => {
+    let hang = true;
+    let reached = 0;
+    const held: ServerResponse[] = [];
+    const server = createServer((_req, res) => {
+      reached++;
+      if (hang) held.push(res);
+      else res.writeHead(401, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    open.push({ close: () => new Promise((r) => (held.forEach((x) => x.destroy()), server.closeAllConnections(), server.close(r))) });
+    const links = await linksTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { timeoutMs: 100, retryMs: 100 });
+    open.push(links);
+    await expect(links.toHost(TX_ID, '/api/streams/x')).rejects.toMatchObject({ status: 504, code: 'host_timeout' });
+    await waitFor('the probe to mark the host down', () => links.unreachable(TX_ID)?.includes('no answer within 100 ms'));
+    const before = reached;
     await expect(links.resolve(TX_ID)).rejects.toMatchObject({ status: 503, code: 'host_unreachable' });
-    expect(host.resolutions).toBe(0);
-    // The probe (any answer of the host) marks it up again by itself.
-    await waitFor('the probe to find the host', () => links.unreachable(TX_ID) === null);
-    expect(host.requests.length).toBeGreaterThan(reached);
-    expect((await links.resolve(TX_ID)).transmission_id).toBe(TX_ID);
+    await expect(links.toHost(TX_ID, '/api/streams/x')).rejects.toMatchObject({ status: 503, code: 'host_unreachable' });
+    // Only the probes reach a host known down, never a caller's request.
+    expect(reached - before).toBeLessThanOrEqual(links.status().length * 2);
+    hang = false;
+    await waitFor('the probe to find the host back', () => links.unreachable(TX_ID) === null);
     expect(links.status()).toEqual([{ peer_id: 'b', reachable: true, error: null, since: expect.any(String) }]);
   });
 

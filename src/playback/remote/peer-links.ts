@@ -58,6 +58,7 @@ export function createPeerLinks({ store, logger, timeoutMs = 3000, retryMs = 200
   const resolutions = new Map<string, { at: number; value: PeerResolution }>();
   const resolving = new Map<string, Promise<PeerResolution>>();
   const probes = new Map<string, NodeJS.Timeout>();
+  const probing = new Set<string>();
   let checker: NodeJS.Timeout | null = null;
 
   const doc = () => store.get();
@@ -121,8 +122,13 @@ export function createPeerLinks({ store, logger, timeoutMs = 3000, retryMs = 200
     } catch (err) {
       if (init.signal?.aborted) throw err; // the caller gave up: says nothing about the peer
       const why = aborter.signal.aborted ? `no answer within ${limit} ms` : 'connection failed';
-      // A held call that ran out says nothing about the host being up: the probe decides that.
-      if (aborter.signal.aborted && limit !== timeoutMs) throw new ApiError(504, 'host_timeout', `transmission host "${peer.id}" gave no answer within ${limit} ms`, 'host_server_id');
+      // One slow answer (a busy host, a playlist held on purpose) does not take every stream of the host
+      // down: the probe, asked at once, decides. A refused or broken connection, or the probe's own
+      // timeout, does.
+      if (aborter.signal.aborted && !init.probe) {
+        void probe(peer.id);
+        throw new ApiError(504, 'host_timeout', `transmission host "${peer.id}" gave no answer within ${limit} ms`, 'host_server_id');
+      }
       markDown(peer, why);
       throw unreachable(peer, why);
     } finally {
@@ -130,6 +136,7 @@ export function createPeerLinks({ store, logger, timeoutMs = 3000, retryMs = 200
     }
   }
 
+  /** One ping of the peer at a time: many slow calls at once ask once. */
   async function probe(peerId: string): Promise<void> {
     const peer = enabledPeer(peerId);
     if (!peer) {
@@ -137,11 +144,15 @@ export function createPeerLinks({ store, logger, timeoutMs = 3000, retryMs = 200
       probes.delete(peerId);
       return;
     }
+    if (probing.has(peerId)) return;
+    probing.add(peerId);
     try {
       const res = await call(peer, `/api/streams/distributed/ping/${encodeURIComponent(doc().streaming.server_id)}`, { probe: true });
       void res.body?.cancel();
     } catch {
       // Still down: the next probe tries again.
+    } finally {
+      probing.delete(peerId);
     }
   }
 
