@@ -57,8 +57,35 @@ const range = (xs: number[]) => `${signed(Math.min(...xs))} to ${signed(Math.max
 /** `, against <target>` when a line says which engines it ran against (bench/proxy.ts does). */
 const against = (d: BenchLine) => (typeof d.target === 'string' ? `, against ${d.target}` : '');
 
+/** A nested object of a line (bench/peer.ts groups its figures). */
+const sub = (d: BenchLine, key: string): BenchLine => {
+  const v = d[key];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new MissingField(key);
+  return v as BenchLine;
+};
+
 /** Rows for each bench name the scripts print; a line of an unknown bench (or one missing a field) gets a generic row. */
 const RENDERERS: Record<string, (d: BenchLine) => Row[]> = {
+  peer: (d) => {
+    const head = `Distributed hosting: played through a peer (A) vs on the host (B) directly, A and B on 127.0.0.1${against(d)}; ${num(d, 'rounds')} alternating rounds, median of the rounds`;
+    const first = (key: string, name: string) => {
+      const f = sub(d, key);
+      return `${name} ${signed(num(f, 'added_ms'))} ms (${num(f, 'proxied_ms_median')} vs ${num(f, 'direct_ms_median')} ms)`;
+    };
+    const p99 = (key: string, name: string) => {
+      const f = sub(d, key);
+      return `${name} ${signed(num(f, 'added_p99_ms'))} ms (p99 ${num(f, 'proxied_p99_ms')} vs ${num(f, 'direct_p99_ms')} ms, p50 ${num(f, 'proxied_p50_ms')} vs ${num(f, 'direct_p50_ms')} ms)`;
+    };
+    return [
+      { benchmark: `${head}: added time to first frame`, figure: `${first('hls_first_frame', 'HLS')}; ${first('jsmpeg_first_frame', 'JSMpeg')}`, goal: '(no goal; the cost of the hop)', met: null },
+      {
+        benchmark: `${head}: added p99 per request`,
+        figure: `${p99('media_playlist', 'media playlist')}; ${p99('segment', 'segment')}; ${num(d, 'errors')} errors`,
+        goal: '(no goal; the cost of the hop)',
+        met: null,
+      },
+    ];
+  },
   reconcile: (d) => [
     {
       benchmark: `reconcile ${num(d, 'cameras').toLocaleString('en')} cameras x ${num(d, 'sources') / num(d, 'cameras')} sources from scratch`,

@@ -15,6 +15,7 @@ const SAMPLE = {
   hlsSat:
     '{"bench":"proxy_hls","mode":"saturation","viewers":50,"rounds":5,"seconds_per_side_and_round":6,"proxy_mb_per_s":723,"direct_mb_per_s":261,"throughput_ratio":2.67,"added_p99_ms":-40,"round_ratios":[2.6],"round_added_p99_ms":[-40],"proxy_p50_ms":1,"direct_p50_ms":2,"pooled_proxy_p99_ms":5,"pooled_direct_p99_ms":6,"pooled_added_p99_ms":-1,"requests":{},"errors":0,"cpu_ms_per_mb":{},"machine_busy":{},"goal_throughput_ratio":0.9,"goal_added_p99_ms":2}',
   mse: '{"bench":"proxy_mse","viewers":50,"rounds":5,"seconds_per_side_and_round":6,"direct_kb_per_s":300,"relayed_kb_per_s_min":299,"throughput_ratio_min":1,"added_p50_ms":0.33,"added_p99_ms":2.38,"round_added_p99_ms":[0.78,2.36,2.38,2.5,1],"fragments_compared":{"control":1,"relay":1},"pooled_control_spread_p99_ms":1,"pooled_relayed_spread_p99_ms":2,"pooled_added_p99_ms":1.56,"goal_throughput_ratio":0.9,"goal_added_p99_ms":2}',
+  peer: '{"bench":"peer","target":"real MediaMTX","rounds":5,"machine_busy":0.3,"hls_first_frame":{"proxied_ms_median":210,"direct_ms_median":190,"added_ms":18.5,"round_added_ms":[18.5]},"jsmpeg_first_frame":{"proxied_ms_median":560,"direct_ms_median":540,"added_ms":-2,"round_added_ms":[-2]},"media_playlist":{"proxied_p50_ms":3,"direct_p50_ms":2,"proxied_p99_ms":9,"direct_p99_ms":6,"added_p99_ms":3.1,"pooled_added_p99_ms":3,"round_added_p99_ms":[3.1],"requests":{"proxied":300,"direct":300}},"segment":{"proxied_p50_ms":4,"direct_p50_ms":3,"proxied_p99_ms":12,"direct_p99_ms":8,"added_p99_ms":4,"pooled_added_p99_ms":4,"round_added_p99_ms":[4],"requests":{"proxied":300,"direct":300}},"errors":0}',
   browser: '{"bench":"browser-ttff","transport":"hls","runs":7,"player_ms_median":122,"page_ms_median":369,"player_ms":[1],"page_ms":[1]}',
 };
 const line = (s: string) => JSON.parse(s) as Record<string, unknown>;
@@ -95,6 +96,14 @@ describe('rows from the bench scripts JSON lines', () => {
     expect(rowsFor(summary)[0]).toMatchObject({ figure: 'no FFmpeg after 30.74 s, camera connection closed after 35.74 s', goal: "both <= 45 s (the README's demand.debounce_s + 30 s)", met: true });
     expect(rowsFor({ ...summary, camera_closed_s: 109.1 })[0]!.met).toBe(false);
     expect(rowsFor({ bench: 'real-engines', skipped: true, reason: 'needs the real engine binaries' })[0]).toMatchObject({ figure: 'skipped: needs the real engine binaries', met: null });
+  });
+
+  it('peer: the added first frame per transport and the added p99 per request, with both sides beside them; no goal', () => {
+    const rows = rowsFor(line(SAMPLE.peer));
+    expect(rows.map((r) => r.met)).toEqual([null, null]);
+    expect(rows[0]!.figure).toBe('HLS +18.5 ms (210 vs 190 ms); JSMpeg -2 ms (560 vs 540 ms)');
+    expect(rows[1]!.figure).toBe('media playlist +3.1 ms (p99 9 vs 6 ms, p50 3 vs 2 ms); segment +4 ms (p99 12 vs 8 ms, p50 4 vs 3 ms); 0 errors');
+    expect(rows[0]!.benchmark).toContain('against real MediaMTX');
   });
 
   it('browser time to first frame has no goal; an unknown bench or a changed line gets a generic row', () => {
