@@ -26,7 +26,7 @@ import { createDemoWriter } from './demo/writer.js';
 import { engineRuntimeDir } from './engine/binary.js';
 import { createEngineManager, type EngineManager } from './engine/index.js';
 import type { WebrtcHosts } from './engine/config.js';
-import { hostedDoc, type HostedDoc } from './domain/hosting.js';
+import { hostedDoc, hostingKey, type HostedDoc } from './domain/hosting.js';
 import type { SettingsDoc } from './domain/settings.js';
 import { createPlaybackEvents } from './playback/events.js';
 import { createJsmpegSessions } from './playback/jsmpeg/sessions.js';
@@ -161,8 +161,8 @@ export async function createStreamingServer(opts: ServerOptions): Promise<Stream
   // What runs here: the transmissions this server hosts, its own and its peers'; rebuilt only when one of them changed.
   let hostedMemo: HostedDoc | null = null;
   const hosted = (): HostedDoc => {
-    const next = hostedDoc(store.get(), peerSync.pulled());
-    if (hostedMemo?.hosting_key !== next.hosting_key) hostedMemo = next;
+    const pulled = peerSync.pulled();
+    if (hostedMemo?.hosting_key !== hostingKey(store.get(), pulled)) hostedMemo = hostedDoc(store.get(), pulled);
     return hostedMemo;
   };
   const doc = hosted;

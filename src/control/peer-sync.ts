@@ -44,6 +44,9 @@ export function createPeerSync({ store, dataDir, logger, pollMs = 30_000, timeou
   const states = new Map<string, PeerSyncState>();
   const pulling = new Map<string, Promise<PeerSyncState>>();
   let timer: NodeJS.Timeout | null = null;
+  /** The settings revision the peers were last told of, and how many notifications went out. */
+  let toldRevision = store.get().revision;
+  let sent = 0;
 
   const peers = () => store.get().streaming.peers.filter((p) => p.enabled);
   const stateOf = (id: string): PeerSyncState => states.get(id) ?? { peer_id: id, pulled: null, pulled_at: null, checked_at: null, error: null };
@@ -128,6 +131,8 @@ export function createPeerSync({ store, dataDir, logger, pollMs = 30_000, timeou
       const peer = peers().find((p) => p.id === peerId);
       return peer ? pull(peer) : null;
     },
+    /** Notifications sent so far (diagnostics). */
+    sent: () => sent,
     /** What the panel and diagnostics show: no subset (it holds camera credentials), only its version and size. */
     status: () =>
       peers().map((p) => {
@@ -141,8 +146,14 @@ export function createPeerSync({ store, dataDir, logger, pollMs = 30_000, timeou
      * Best effort, bounded by the timeout: a peer that misses it catches up on its next poll.
      */
     notifyPeers(): void {
+      // Only a change of the settings is news: a heartbeat, or a peer's own notification, is not (two
+      // peers telling each other of every POST would never stop).
+      const { revision } = store.get();
+      if (revision === toldRevision) return;
+      toldRevision = revision;
       const own = store.get().streaming.server_id;
       for (const peer of peers()) {
+        sent++;
         fetch(`${peer.base_url}/api/streams/distributed/notify/${encodeURIComponent(own)}`, {
           method: 'POST',
           headers: peerHeaders(own, peer.secret),

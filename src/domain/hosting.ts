@@ -64,9 +64,11 @@ export function hostedDoc<D extends HostingInput>(doc: D, pulled: readonly Pulle
     }
     pipelines.push(...got.pipelines);
   }
-  const hosting_key = `${doc.revision}|${pulled.map((p) => `${p.peer_id}:${p.pulled?.digest ?? '-'}`).join(',')}`;
-  return { ...doc, cameras, transmissions, pipelines, hosting_key, hosted_for: hostedFor, conflicts };
+  return { ...doc, cameras, transmissions, pipelines, hosting_key: hostingKey(doc, pulled), hosted_for: hostedFor, conflicts };
 }
+
+/** What {@link hostedDoc} depends on, cheap to compute: the settings revision and each peer's digest. */
+export const hostingKey = (doc: Pick<SettingsDoc, 'revision'>, pulled: readonly PulledFrom[]) => `${doc.revision}|${pulled.map((p) => `${p.peer_id}:${p.pulled?.digest ?? '-'}`).join(',')}`;
 
 /** Transmissions of this server's document that another server hosts (played here through that server). */
 export const remoteTransmissions = (doc: Pick<SettingsDoc, 'transmissions' | 'streaming'>): Transmission[] => doc.transmissions.filter((t) => t.host_server_id !== doc.streaming.server_id);

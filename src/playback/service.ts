@@ -8,7 +8,7 @@ import { BROWSER_AUDIO_CODECS } from '../domain/source-facts.js';
 import { browserDecodes, CLIENTS, CONTEXTS, DECODABLE, playbackPlan, selectVariant, type Decodable, type PlanFacts, type PlayerTransport, type VideoCodec } from './plan.js';
 import type { PeerLinks } from './remote/peer-links.js';
 import type { PeerResolution } from './remote/resolution.js';
-import type { MediaTokens } from './tokens.js';
+import type { MediaScope, MediaTokens } from './tokens.js';
 import { lanRtspUrl, mediaUrl, readerProblem, webrtcOfferUrl } from './urls.js';
 
 const DECODABLE_SET = new Set<string>(DECODABLE);
@@ -86,11 +86,26 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
     return (o) => (audio === null ? null : o.codec === 'copy' || copied ? audio : null);
   }
 
-  function urlFor(t: Transmission, o: Output, transport: PlayerTransport, prefix: string): string {
+  function urlFor(t: Transmission, o: Output, transport: PlayerTransport, prefix: string, issue = tokens.issue): string {
     if (transport === 'webrtc') return webrtcOfferUrl(prefix, t.id, o.id);
-    const token = tokens.issue({ transmission_id: t.id, output_id: o.id, path: o.engine_path, transport });
+    const token = issue({ transmission_id: t.id, output_id: o.id, path: o.engine_path, transport });
     return mediaUrl(prefix, transport, o.engine_path, token);
   }
+
+  /**
+   * The tokens handed to a peer are reused for half their life: the peer asks again every few seconds
+   * (for fresh facts), and a new token would be a new HLS session here each time.
+   */
+  const peerTokens = new Map<string, { token: string; at: number }>();
+  const peerToken = (scope: MediaScope): string => {
+    const key = JSON.stringify(scope);
+    const kept = peerTokens.get(key);
+    if (kept && Date.now() - kept.at < tokens.ttlMs / 2) return kept.token;
+    for (const [k, v] of peerTokens) if (Date.now() - v.at >= tokens.ttlMs / 2) peerTokens.delete(k);
+    const token = tokens.issue(scope);
+    peerTokens.set(key, { token, at: Date.now() });
+    return token;
+  };
 
   /** The facts of a plan that depend on where the transmission runs: here, or on its host (as the host says). */
   type HostFacts = Pick<PlanFacts, 'codecOf' | 'audioOf' | 'engine' | 'webrtcLanUnknown' | 'sidecar' | 'jsmpeg' | 'hostUnreachable'>;
@@ -184,9 +199,9 @@ export function createPlaybackService({ store, engine, tokens, sidecarState, jsm
           engine_path: o.engine_path,
           video_codec: facts.codecOf(o),
           audio_codec: facts.audioOf?.(o) ?? null,
-          hls: urlFor(t, o, 'hls', ''),
-          mse: urlFor(t, o, 'mse', ''),
-          jsmpeg: urlFor(t, o, 'jsmpeg', ''),
+          hls: urlFor(t, o, 'hls', '', peerToken),
+          mse: urlFor(t, o, 'mse', '', peerToken),
+          jsmpeg: urlFor(t, o, 'jsmpeg', '', peerToken),
           rtsp: lanRtspUrl(host, rtspPort, o.engine_path, lan_reader),
         })),
     };

@@ -179,6 +179,19 @@ describe(`distributed hosting, two servers (${engineTarget('mediamtx')}, ${engin
     expect(JSON.stringify(pair.b.streaming.runtime.plan().sources)).not.toContain(CAMERA_PASSWORD);
   });
 
+  it('only a settings change is news: a heartbeat or a notification sends none (no ping-pong between peers)', async () => {
+    const sent = async (side: 'a' | 'b') => ((await pair[side].request('GET', '/api/streams/distributed/status')).json as { notifications_sent: number }).notifications_sent;
+    const [a0, b0] = [await sent('a'), await sent('b')];
+    expect((await pair.a.request('POST', `/api/streams/transmissions/${TX}/demand/heartbeat`, { client: 'web' })).status).toBe(200);
+    const notify = await fetch(`${pair.b.base}/api/streams/distributed/notify/local`, { method: 'POST', headers: { 'x-toposync-peer': 'local', authorization: `Bearer ${PEER_SECRET}` } });
+    expect(notify.status).toBe(202);
+    // The answers are written after the app's write hook ran: what it sent is counted by now.
+    expect([await sent('a'), await sent('b')]).toEqual([a0, b0]);
+    expect((await pair.a.request('PATCH', '/api/streams/settings', { jsmpeg: { fps: 12 } })).status).toBe(200);
+    expect(await sent('a')).toBe(a0 + 1);
+    expect(await sent('b')).toBe(b0);
+  });
+
   it('a change on A reaches B by polling when the notification is dropped', async () => {
     const pulledVersion = async () => ((await pair.b.request('GET', '/api/streams/distributed/status')).json as { peers: { version: number | null }[] }).peers[0]!.version ?? -1;
     const before = await pulledVersion();

@@ -48,5 +48,5 @@ export function peerSyncRoutes(sync: PeerSync, service: Pick<DistributedService,
       void sync.notified(serverId);
       return c.json({ accepted: true }, 202);
     })
-    .get('/distributed/status', (c) => c.json({ peers: sync.status(), ...more() }));
+    .get('/distributed/status', (c) => c.json({ peers: sync.status(), notifications_sent: sync.sent(), ...more() }));
 }
