@@ -325,7 +325,8 @@ function mediaTarget(url: string, other: string): fc.Arbitrary<string> {
   return fc.tuple(paths, tokens, queryOf({})).map(([p, t, q]) => `${p}?media_token=${t}${q ? `&${q.slice(1)}` : ''}`);
 }
 
-const STATE_UPSTREAM = ['engine_not_running'];
+// The engine's state, and for a transmission a peer hosts (a fuzzed host_server_id names no peer), its host's.
+const STATE_UPSTREAM = ['engine_not_running', 'host_unreachable', 'host_timeout', 'host_refused'];
 const HLS_UPSTREAM = [...STATE_UPSTREAM, 'hls_upstream_failed', 'hls_upstream_timeout', 'hls_upstream_unreachable', 'hls_upstream_refused'];
 
 export function restRoutes(media: MediaUrls): RestRoute[] {
@@ -370,6 +371,7 @@ export function restRoutes(media: MediaUrls): RestRoute[] {
     route('GET', '/api/streams/distributed/settings/:server_id', { params: { server_id: ['nas', pathParam(['nas'])] } }),
     route('POST', '/api/streams/distributed/notify/:server_id', { params: { server_id: ['nas', pathParam(['nas'])] } }),
     route('GET', '/api/streams/distributed/status'),
+    route('GET', '/api/streams/distributed/ping/:server_id', { params: { server_id: ['nas', pathParam(['nas'])] } }),
     route('PATCH', '/api/streams/settings', { shape: settingsShape, example: EXAMPLES.settings, weight: 16 }),
     route('POST', '/api/streams/wizard/create-pipeline', { shape: wizardShape, example: EXAMPLES.wizard, weight: 14 }),
     route('GET', '/api/streams/transmissions'),
@@ -401,9 +403,9 @@ export function restRoutes(media: MediaUrls): RestRoute[] {
     ...lifecycle('engine'),
     route('GET', '/api/streams/mse/status'),
     ...lifecycle('mse'),
-    route('GET', '/api/streams/transmissions/:id/demand', { params: tx }),
-    route('POST', '/api/streams/transmissions/:id/demand/heartbeat', { params: tx, shape: heartbeatShape, example: EXAMPLES.heartbeat }),
-    route('POST', '/api/streams/transmissions/:id/demand/prime', { params: tx, shape: primeShape, example: EXAMPLES.prime }),
+    route('GET', '/api/streams/transmissions/:id/demand', { params: tx, upstream: STATE_UPSTREAM }),
+    route('POST', '/api/streams/transmissions/:id/demand/heartbeat', { params: tx, shape: heartbeatShape, example: EXAMPLES.heartbeat, upstream: STATE_UPSTREAM }),
+    route('POST', '/api/streams/transmissions/:id/demand/prime', { params: tx, shape: primeShape, example: EXAMPLES.prime, upstream: STATE_UPSTREAM }),
     route('GET', '/api/streams/runtime/outputs'),
     route('GET', '/api/streams/runtime/health'),
     route('GET', '/api/streams/runtime/diagnostics'),
@@ -421,6 +423,7 @@ export function restRoutes(media: MediaUrls): RestRoute[] {
         output_id: fc.constantFrom('default', SEED.manualOutput, 'Bad'),
       },
       weight: 5,
+      upstream: STATE_UPSTREAM,
     }),
     route('POST', '/api/streams/transmissions/:id/webrtc/offer', {
       params: { id: [SEED.cameraTx, txParam] },

@@ -63,6 +63,7 @@ const C = {
   readerPassword: `Cnry-Reader:Pw#${tag}`,
   apiToken: `Cnry-ApiToken-${tag}`,
   supervisorToken: `Cnry-SupTok-${tag}`,
+  peerSecret: `Cnry-PeerSecret/${tag}`,
 };
 const READER = 'viewer';
 
@@ -193,7 +194,14 @@ beforeAll(async () => {
 
   // Canaries in through the API.
   const engine = { rtsp_port: await freePort(), hls_port: await freePort(), webrtc_port: await freePort(), api_port: await freePort(), webrtc_udp_port: await freePort() };
-  const patched = await api('PATCH', '/api/streams/settings', { engine, mse: { enabled: true }, lan_reader: { username: READER, password: C.readerPassword }, api_token: C.apiToken });
+  const patched = await api('PATCH', '/api/streams/settings', {
+    engine,
+    mse: { enabled: true },
+    lan_reader: { username: READER, password: C.readerPassword },
+    api_token: C.apiToken,
+    // A peer on a closed loopback port: pulls from it and notifications to it fail, and say so without the secret.
+    peers: [{ id: 'nas', base_url: 'http://127.0.0.1:9', secret: C.peerSecret }],
+  });
   expect(patched.status, JSON.stringify(patched.json)).toBe(200);
   const door = await api('POST', '/api/cameras', { id: 'door', name: 'Door', sources: [{ id: 'main', url: camera.bareUrl, username: C.cameraUser, password: C.cameraPassword }] });
   expect(door.status, JSON.stringify(door.json)).toBe(201);
@@ -204,7 +212,7 @@ beforeAll(async () => {
   await api('PATCH', '/api/streams/settings', { api_token: 'short', lan_reader: { password: `${C.readerPassword}\u0000` } });
   // The stored document holds them: the search below is meaningful.
   const stored = await readFile(join(dataDir, 'settings.json'), 'utf8');
-  for (const c of [C.cameraUser, C.cameraPassword, C.urlPassword, C.readerPassword, C.apiToken]) expect(stored).toContain(JSON.stringify(c).slice(1, -1));
+  for (const c of [C.cameraUser, C.cameraPassword, C.urlPassword, C.readerPassword, C.apiToken, C.peerSecret]) expect(stored).toContain(JSON.stringify(c).slice(1, -1));
   sweepNow('started, engine stopped');
 }, 60_000);
 
@@ -225,7 +233,7 @@ function fill(path: string): string {
   // No scan was started: a made-up scan id reads the 404 path (a GET never starts one). No peer is set: a pull is refused.
   return path
     .replace('/discover/:scan_id', '/discover/no-such-scan')
-    .replace('/distributed/settings/:server_id', '/distributed/settings/nas')
+    .replace(/\/distributed\/(settings|ping)\/:server_id/, '/distributed/$1/nas')
     .replace(/\/(transmissions|live-views|pipelines|cameras|outputs|camera-sources)\/:([a-z_]+)/g, (_m, kind: string, param: string) => {
       const value: Record<string, string> = { transmissions: cameraTx, 'live-views': 'door', pipelines: 'demo', cameras: 'door', outputs: 'default', 'camera-sources': 'door' };
       if (!(kind in value)) throw new Error(`no value for ${param} in ${path}`);

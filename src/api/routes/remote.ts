@@ -14,11 +14,11 @@ const ANSWER_HEADERS = ['content-type', 'cache-control', 'location', 'x-still-so
  * encode only while someone watches here.
  */
 export function remoteRoutes(links: Pick<PeerLinks, 'isRemote' | 'toHost'>) {
-  return new Hono().on(['GET', 'POST'], '/transmissions/:id/*', async (c, next) => {
+  return new Hono().use('/transmissions/:id/*', async (c, next) => {
     const id = c.req.param('id');
     const prefix = `/transmissions/${id}/`;
     const rest = c.req.path.slice(c.req.path.indexOf(prefix) + prefix.length);
-    if (!FORWARDED.test(rest) || !links.isRemote(id)) return next();
+    if ((c.req.method !== 'GET' && c.req.method !== 'POST') || !FORWARDED.test(rest) || !links.isRemote(id)) return next();
     const query = new URL(c.req.url).searchParams;
     query.delete('media_token');
     const search = query.size > 0 ? `?${query.toString()}` : '';
