@@ -82,10 +82,13 @@ export async function startPair({ pollMs = 60_000, links = { timeoutMs: 1000, re
     },
     async hlsSourceOnB(method) {
       if (REAL_ENGINES.mediamtx) return;
-      const res = await fetch(`${doubleApi()}/_double/paths/${DEMO_PATH}/hls`, {
-        method,
-        ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'testsrc', size: '640x360', fps: 10 }) } : {}),
-      });
+      // A double just (re)started may drop the first connection: asked again until it answers.
+      const res = await waitFor('the MediaMTX double to take the HLS source', () =>
+        fetch(`${doubleApi()}/_double/paths/${DEMO_PATH}/hls`, {
+          method,
+          ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'testsrc', size: '640x360', fps: 10 }) } : {}),
+        }).catch(() => null),
+      );
       if (res.status >= 300) throw new Error(`the MediaMTX double refused the HLS source: ${res.status}`);
     },
     async close() {
