@@ -139,10 +139,7 @@ describe('ManagedMediaSource and what the browser decodes (Chromium, stand-in Ma
     const rec = await record(page);
     expect(rec.plans.length).toBeGreaterThan(0);
     for (const url of rec.plans) expect(new URL(url, rig.ingress.url).searchParams.get('decodes')).toBe(decodes);
-    // What each MSE socket asked go2rtc for (a loaded machine may make the player open it again: the same request).
-    const asked = go2rtcRequests(rec.sent);
-    expect(asked.length).toBeGreaterThan(0);
-    for (const r of asked) expect(r).toEqual({ type: 'mse', value: 'avc1.640029,avc1.64002A,avc1.640033' });
+    expect(go2rtcRequests(rec.sent)).toEqual([{ type: 'mse', value: 'avc1.640029,avc1.64002A,avc1.640033' }]);
     const video = await shownVideo(page);
     expect(video.src).toMatch(/^blob:/);
     expect(video.disableRemotePlayback).toBe(false);
@@ -166,10 +163,7 @@ describe('ManagedMediaSource and what the browser decodes (Chromium, stand-in Ma
     const video = await shownVideo(page);
     expect(video.disableRemotePlayback).toBe(true);
     expect(rec.objectUrls).toContain(video.src);
-    // What each MSE socket asked go2rtc for (a loaded machine may make the player open it again: the same request).
-    const asked = go2rtcRequests(rec.sent);
-    expect(asked.length).toBeGreaterThan(0);
-    for (const r of asked) expect(r).toEqual({ type: 'mse', value: 'avc1.640029,avc1.64002A,avc1.640033' });
+    expect(go2rtcRequests(rec.sent)).toEqual([{ type: 'mse', value: 'avc1.640029,avc1.64002A,avc1.640033' }]);
     expect(rec.addSourceBuffer).toHaveLength(1);
     expect(rec.addSourceBuffer[0]).toMatch(/^video\/mp4; codecs="avc1\./);
     expect(rec.isTypeSupported).toContain(rec.addSourceBuffer[0]);
