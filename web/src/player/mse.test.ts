@@ -202,4 +202,19 @@ describe('the MSE client on MediaSource', () => {
     expect(video.src).toBe('blob:ms');
     handle.stop();
   });
+
+  it('asks go2rtc once when the socket and the source are both ready before either event runs (a busy page)', () => {
+    vi.stubGlobal('MediaSource', FakeSource);
+    vi.spyOn(URL, 'createObjectURL').mockReturnValue('blob:ms');
+    vi.spyOn(URL, 'revokeObjectURL').mockReturnValue(undefined);
+    const handle = mseAttach(null, { ...IPHONE, video: ['h264'], mse: 'MediaSource' })(fakeVideo(true) as unknown as HTMLVideoElement, 'ws://relay/mse', callbacks());
+    const [ms] = FakeSource.instances.slice(-1);
+    const [ws] = FakeSocket.instances.slice(-1);
+    // The source opened, its event still queued; the socket's open event runs first, then the source's.
+    ms!.readyState = 'open';
+    ws!.open();
+    ms!.dispatchEvent(new Event('sourceopen'));
+    expect(ws!.sent).toEqual([{ type: 'mse', value: 'avc1.640029,avc1.64002A,avc1.640033' }]);
+    handle.stop();
+  });
 });

@@ -135,8 +135,13 @@ function playMse(video: HTMLVideoElement, url: string, cb: TransportCallbacks, c
     pump();
   };
 
+  // Sent once, by whichever of the two comes last. Both may be ready before either event runs (a busy
+  // page): the second handler must not ask go2rtc again.
+  let requested = false;
   const sendRequest = () => {
-    if (ws.readyState === WebSocket.OPEN && ms.readyState === 'open') ws.send(JSON.stringify({ type: 'mse', value: codecs }));
+    if (requested || ws.readyState !== WebSocket.OPEN || ms.readyState !== 'open') return;
+    requested = true;
+    ws.send(JSON.stringify({ type: 'mse', value: codecs }));
   };
 
   ms.addEventListener('sourceopen', sendRequest, { once: true });
